@@ -1,0 +1,334 @@
+//! The simulated MitID backend: identities and their active apps, copy
+//! requests with their waiting period, QR sessions, temporary PINs, and the
+//! SMS and push messages it sends through the configured gateways.
+//!
+//! Times are virtual: `Duration` since the farm's clock started.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Defect;
+use crate::rules;
+
+/// A person with MitID.
+#[derive(Clone, Serialize)]
+pub struct Identity {
+    pub user_id: String,
+    pub phone_number: String,
+    #[serde(skip)]
+    pub pin: String,
+    /// Active apps: farm phones by udid, or `None` for an app on a phone
+    /// outside the farm (provisioned to test the limit).
+    pub apps: Vec<Option<String>>,
+}
+
+// The Debug of anything holding secrets must not show them.
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").field("apps", &self.apps).finish_non_exhaustive()
+    }
+}
+
+/// Step 6: a copy started on an old phone, waiting for its hour.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyRequest {
+    pub id: u64,
+    #[serde(skip)]
+    pub user_id: String,
+    pub old_udid: String,
+    pub started_at_secs: u64,
+    pub ready_at_secs: u64,
+    pub push_sent: bool,
+    pub completed: bool,
+}
+
+/// Step 12: a QR code shown by the old phone.
+#[derive(Debug, Clone)]
+pub struct QrSession {
+    pub id: String,
+    pub nonce: String,
+    /// What the old phone's beacon carries as service data: bound to this
+    /// session, and not derivable from the QR payload.
+    pub beacon_token: String,
+    pub copy_request: u64,
+    pub old_udid: String,
+    pub expires_at: Duration,
+    pub used_by: Option<String>,
+}
+
+impl QrSession {
+    pub fn payload(&self) -> String {
+        format!("MITID-COPY:1:{}:{}", self.id, self.nonce)
+    }
+}
+
+/// A new phone's way through steps 19-26, after its scan was accepted.
+#[derive(Clone)]
+pub struct Enrolment {
+    pub qr_session: String,
+    pub user_id: String,
+    pub user_id_attempts_left: u32,
+    pub temporary_pin: Option<(String, Duration)>,
+    pub temporary_pin_attempts_left: u32,
+}
+
+/// An HTTP POST the backend owes a gateway; sent outside the farm's lock.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub url: String,
+    pub body: serde_json::Value,
+    /// What to call it in logs and diagnostics (never the body: it may hold a
+    /// temporary PIN).
+    pub what: String,
+}
+
+/// Where the backend sends SMS and push messages.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateways {
+    pub sms_url: Option<String>,
+    pub push_url: Option<String>,
+}
+
+/// Why the backend refuses a scanned QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanRefusal {
+    NotMitId,
+    Expired,
+    AlreadyUsed,
+    NotInProximity,
+}
+
+#[derive(Default)]
+pub struct Backend {
+    pub identities: HashMap<String, Identity>,
+    pub copy_requests: HashMap<u64, CopyRequest>,
+    pub qr_sessions: HashMap<String, QrSession>,
+    pub enrolments: HashMap<String, Enrolment>,
+    pub gateways: Gateways,
+    pub outbox: Vec<Outgoing>,
+    /// Messages not sent, and why: for diagnostics.
+    pub undelivered: Vec<String>,
+    pub sms_suppressed: bool,
+    pub push_suppressed: bool,
+    next_id: u64,
+}
+
+impl Backend {
+    pub fn identity_of_app(&self, udid: &str) -> Option<&Identity> {
+        self.identities.values().find(|i| i.apps.iter().any(|a| a.as_deref() == Some(udid)))
+    }
+
+    pub fn active_apps(&self, user_id: &str) -> usize {
+        self.identities.get(user_id).map_or(0, |i| i.apps.len())
+    }
+
+    pub fn check_pin(&self, udid: &str, pin: &str) -> bool {
+        self.identity_of_app(udid).is_some_and(|i| i.pin == pin)
+    }
+
+    /// The copy request of the app on this phone that has not completed.
+    pub fn open_copy_request(&self, udid: &str) -> Option<&CopyRequest> {
+        self.copy_requests.values().find(|r| r.old_udid == udid && !r.completed)
+    }
+
+    /// Step 6: start the waiting period.
+    pub fn start_copy(&mut self, udid: &str, now: Duration, defects: &[Defect]) -> Option<u64> {
+        let user_id = self.identity_of_app(udid)?.user_id.clone();
+        self.next_id += 1;
+        let wait = if defects.contains(&Defect::WaitSkipped) { Duration::ZERO } else { rules::WAITING_PERIOD };
+        let request = CopyRequest {
+            id: self.next_id,
+            user_id,
+            old_udid: udid.to_owned(),
+            started_at_secs: now.as_secs(),
+            ready_at_secs: (now + wait).as_secs(),
+            push_sent: false,
+            completed: false,
+        };
+        self.copy_requests.retain(|_, r| r.old_udid != udid || r.completed);
+        self.copy_requests.insert(request.id, request);
+        if defects.contains(&Defect::PushSentEarly) {
+            self.send_due_pushes(Duration::MAX);
+        }
+        Some(self.next_id)
+    }
+
+    /// Push "the waiting time is over" for every request whose hour is up.
+    pub fn send_due_pushes(&mut self, now: Duration) {
+        let mut due: Vec<(u64, String)> = self
+            .copy_requests
+            .values()
+            .filter(|r| !r.push_sent && !r.completed && Duration::from_secs(r.ready_at_secs) <= now)
+            .map(|r| (r.id, r.old_udid.clone()))
+            .collect();
+        due.sort();
+        for (id, udid) in due {
+            if let Some(r) = self.copy_requests.get_mut(&id) {
+                r.push_sent = true;
+            }
+            let body = serde_json::json!({
+                "device": udid,
+                "title": "MitID",
+                "body": "The waiting time is over. You can now copy your MitID app to your new phone/tablet.",
+            });
+            self.post(self.gateways.push_url.clone(), self.push_suppressed, body, format!("push to {udid}"));
+        }
+    }
+
+    /// Step 12: a new QR code for the request, valid 3 minutes.
+    pub fn new_qr_session(&mut self, request: u64, now: Duration) -> Option<QrSession> {
+        let r = self.copy_requests.get(&request)?;
+        let session = QrSession {
+            id: random_hex(8),
+            nonce: random_hex(8),
+            beacon_token: random_hex(16),
+            copy_request: request,
+            old_udid: r.old_udid.clone(),
+            expires_at: now + rules::QR_VALIDITY,
+            used_by: None,
+        };
+        self.qr_sessions.insert(session.id.clone(), session.clone());
+        Some(session)
+    }
+
+    /// Step 19: what the new phone's scan amounts to. `beacon_seen` says
+    /// whether the new phone heard the session's beacon token.
+    pub fn accept_scan(
+        &mut self,
+        payload: &str,
+        new_udid: &str,
+        now: Duration,
+        beacon_seen: impl Fn(&QrSession) -> bool,
+        defects: &[Defect],
+    ) -> Result<(), ScanRefusal> {
+        let mut parts = payload.trim().split(':');
+        let (Some("MITID-COPY"), Some("1"), Some(id), Some(nonce), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ScanRefusal::NotMitId);
+        };
+        let session = self.qr_sessions.get(id).filter(|s| s.nonce == nonce).ok_or(ScanRefusal::NotMitId)?;
+        if now > session.expires_at && !defects.contains(&Defect::QrNeverExpires) {
+            return Err(ScanRefusal::Expired);
+        }
+        if session.used_by.is_some() {
+            return Err(ScanRefusal::AlreadyUsed);
+        }
+        if !defects.contains(&Defect::NoProximityCheck) && !beacon_seen(session) {
+            return Err(ScanRefusal::NotInProximity);
+        }
+        let user_id = self
+            .copy_requests
+            .get(&session.copy_request)
+            .map(|r| r.user_id.clone())
+            .ok_or(ScanRefusal::NotMitId)?;
+        let session_id = session.id.clone();
+        if let Some(s) = self.qr_sessions.get_mut(&session_id) {
+            s.used_by = Some(new_udid.to_owned());
+        }
+        self.enrolments.insert(
+            new_udid.to_owned(),
+            Enrolment {
+                qr_session: session_id,
+                user_id,
+                user_id_attempts_left: rules::USER_ID_ATTEMPTS,
+                temporary_pin: None,
+                temporary_pin_attempts_left: rules::TEMPORARY_PIN_ATTEMPTS,
+            },
+        );
+        Ok(())
+    }
+
+    /// Step 20. `Ok` sends the temporary PIN by SMS; `Err(n)` has n attempts left.
+    pub fn check_user_id(&mut self, new_udid: &str, entered: &str, now: Duration, defects: &[Defect]) -> Result<(), u32> {
+        let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
+        if entered.trim() != e.user_id && !defects.contains(&Defect::WrongUserIdAccepted) {
+            e.user_id_attempts_left = e.user_id_attempts_left.saturating_sub(1);
+            return Err(e.user_id_attempts_left);
+        }
+        let pin = random_digits(rules::TEMPORARY_PIN_LENGTH);
+        e.temporary_pin = Some((pin.clone(), now + rules::TEMPORARY_PIN_VALIDITY));
+        let phone_number = self.identities.get(&e.user_id).map(|i| i.phone_number.clone()).unwrap_or_default();
+        let minutes = rules::TEMPORARY_PIN_VALIDITY.as_secs() / 60;
+        let body = serde_json::json!({
+            "to": phone_number,
+            "text": format!("Your temporary PIN code for MitID is {pin}. It is valid for {minutes} minutes."),
+        });
+        self.post(self.gateways.sms_url.clone(), self.sms_suppressed, body, format!("SMS to the phone number of {new_udid}'s identity"));
+        Ok(())
+    }
+
+    /// Step 21. `Err(n)` has n attempts left; 0 means the copy is blocked.
+    pub fn check_temporary_pin(&mut self, new_udid: &str, entered: &str, now: Duration, defects: &[Defect]) -> Result<(), u32> {
+        let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
+        let valid = e.temporary_pin.as_ref().is_some_and(|(pin, until)| pin == entered.trim() && now <= *until);
+        if valid || defects.contains(&Defect::AnyTemporaryPinAccepted) {
+            return Ok(());
+        }
+        if !defects.contains(&Defect::NoTemporaryPinLockout) {
+            e.temporary_pin_attempts_left = e.temporary_pin_attempts_left.saturating_sub(1);
+        }
+        Err(e.temporary_pin_attempts_left)
+    }
+
+    /// Step 26: the new app becomes active. `Err` when the identity already
+    /// has the most apps allowed.
+    pub fn complete_activation(&mut self, new_udid: &str, pin: &str, defects: &[Defect]) -> Result<String, ()> {
+        let e = self.enrolments.get(new_udid).cloned().ok_or(())?;
+        let request = self.qr_sessions.get(&e.qr_session).map(|s| s.copy_request);
+        let identity = self.identities.get_mut(&e.user_id).ok_or(())?;
+        if identity.apps.len() >= rules::MAX_ACTIVE_APPS && !defects.contains(&Defect::FourthAppAllowed) {
+            return Err(());
+        }
+        identity.apps.push(Some(new_udid.to_owned()));
+        identity.pin = pin.to_owned();
+        let old_udid = request.and_then(|id| self.copy_requests.get_mut(&id)).map(|r| {
+            r.completed = true;
+            r.old_udid.clone()
+        });
+        if defects.contains(&Defect::OldAppDeactivated) {
+            if let Some(old) = &old_udid {
+                identity.apps.retain(|a| a.as_deref() != Some(old.as_str()));
+            }
+        }
+        self.enrolments.remove(new_udid);
+        Ok(e.user_id)
+    }
+
+    fn post(&mut self, url: Option<String>, suppressed: bool, body: serde_json::Value, what: String) {
+        match url {
+            _ if suppressed => self.undelivered.push(format!("{what}: not sent (fault switched on)")),
+            None => self.undelivered.push(format!("{what}: no gateway URL configured (PUT /sim/gateways)")),
+            Some(url) => self.outbox.push(Outgoing { url, body, what }),
+        }
+    }
+}
+
+/// Random lowercase hex from the OS's generator; QR nonces and beacon
+/// tokens must not be guessable by a test that only sees the screen.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    fill_random(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn random_digits(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    fill_random(&mut buf);
+    buf.iter().map(|b| char::from(b'0' + b % 10)).collect()
+}
+
+fn fill_random(buf: &mut [u8]) {
+    // The OS generator failing is not something a test farm can recover
+    // from, and a zero-filled buffer would still be a valid (if weak) value.
+    if getrandom::fill(buf).is_err() {
+        tracing::warn!("the OS random generator failed; using a weak fallback");
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos());
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! How a farm is made: its phones, and the defects and faults it starts with.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules;
+use crate::ui::Platform;
+
+/// One virtual phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneSpec {
+    /// What `appium:udid` names to get a session on this phone.
+    pub udid: String,
+    pub platform: Platform,
+    /// As the OS reports it: "14", "11", "17.5".
+    pub os_version: String,
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Phones on the same rig are within Bluetooth range of each other.
+    pub rig: String,
+    #[serde(default = "default_app_version")]
+    pub app_version: String,
+    #[serde(default = "yes")]
+    pub bluetooth: bool,
+    /// A fingerprint (Android) or Face ID (iOS) is enrolled.
+    #[serde(default = "yes")]
+    pub biometrics: bool,
+}
+
+fn default_model() -> String {
+    "Virtual phone".into()
+}
+fn default_app_version() -> String {
+    rules::CURRENT_APP_VERSION.into()
+}
+fn yes() -> bool {
+    true
+}
+
+impl PhoneSpec {
+    /// The Android API level for the OS version, as the permission rules
+    /// need it; `None` on iOS or for a version we do not know.
+    pub fn android_api_level(&self) -> Option<u32> {
+        if self.platform != Platform::Android {
+            return None;
+        }
+        let major: u32 = self.os_version.split('.').next()?.parse().ok()?;
+        Some(match major {
+            8 => 26,
+            9 => 28,
+            10 => 29,
+            11 => 30,
+            12 => 31,
+            13 => 33,
+            14 => 34,
+            15 => 35,
+            16 => 36,
+            m if m > 16 => 36 + (m - 16),
+            _ => return None,
+        })
+    }
+}
+
+/// A broken build of the app or backend, one per documented rule: the suite
+/// must turn red against each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Defect {
+    /// The 1-hour waiting period is skipped: the QR code can be shown at once.
+    WaitSkipped,
+    /// "The waiting time is over" is pushed as soon as the copy starts.
+    PushSentEarly,
+    /// The QR code is accepted however old it is.
+    QrNeverExpires,
+    /// The new phone does not check the old phone's Bluetooth beacon.
+    NoProximityCheck,
+    /// Any temporary PIN code is accepted.
+    AnyTemporaryPinAccepted,
+    /// Wrong temporary PIN codes never block the copy.
+    NoTemporaryPinLockout,
+    /// Any user ID is accepted.
+    WrongUserIdAccepted,
+    /// A fourth active app is allowed.
+    FourthAppAllowed,
+    /// An outdated app can start a copy.
+    OutdatedAppCanCopy,
+    /// Old Android (API 30 and below) is not asked for location access.
+    NoLocationPromptOnOldAndroid,
+    /// Bluetooth being off does not stop the copy.
+    BluetoothOffIgnored,
+    /// Denying the Bluetooth permission does not stop the copy.
+    PermissionDenialIgnored,
+    /// A PIN code and a different repeat are accepted.
+    PinMismatchAccepted,
+    /// The old app is deactivated when the copy completes.
+    OldAppDeactivated,
+}
+
+impl Defect {
+    pub const ALL: [Defect; 14] = [
+        Defect::WaitSkipped,
+        Defect::PushSentEarly,
+        Defect::QrNeverExpires,
+        Defect::NoProximityCheck,
+        Defect::AnyTemporaryPinAccepted,
+        Defect::NoTemporaryPinLockout,
+        Defect::WrongUserIdAccepted,
+        Defect::FourthAppAllowed,
+        Defect::OutdatedAppCanCopy,
+        Defect::NoLocationPromptOnOldAndroid,
+        Defect::BluetoothOffIgnored,
+        Defect::PermissionDenialIgnored,
+        Defect::PinMismatchAccepted,
+        Defect::OldAppDeactivated,
+    ];
+
+    /// The snake_case name used in profiles, the CLI and the control API.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
+    pub fn from_name(name: &str) -> Option<Defect> {
+        Defect::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Defect::WaitSkipped => "the 1-hour waiting period is skipped",
+            Defect::PushSentEarly => "'the waiting time is over' is pushed as soon as the copy starts",
+            Defect::QrNeverExpires => "the QR code never expires",
+            Defect::NoProximityCheck => "the new phone does not check Bluetooth proximity",
+            Defect::AnyTemporaryPinAccepted => "any temporary PIN code is accepted",
+            Defect::NoTemporaryPinLockout => "wrong temporary PIN codes never block the copy",
+            Defect::WrongUserIdAccepted => "any user ID is accepted",
+            Defect::FourthAppAllowed => "a fourth active app is allowed",
+            Defect::OutdatedAppCanCopy => "an outdated app can start a copy",
+            Defect::NoLocationPromptOnOldAndroid => "Android API 30 and below is not asked for location",
+            Defect::BluetoothOffIgnored => "Bluetooth being off does not stop the copy",
+            Defect::PermissionDenialIgnored => "a denied Bluetooth permission does not stop the copy",
+            Defect::PinMismatchAccepted => "a PIN code and a different repeat are accepted",
+            Defect::OldAppDeactivated => "the old app is deactivated when the copy completes",
+        }
+    }
+}
+
+/// Something going wrong in the farm itself, as it does with real phones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The session ends in the middle of a command (`invalid session id`).
+    SessionDies,
+    /// The command never answers.
+    Hang,
+    /// The command answers HTTP 500 `unknown error`.
+    ServerError,
+    /// Screenshots of secure screens (PIN, QR) come back black, as with
+    /// Android's FLAG_SECURE.
+    BlackScreenshots,
+    /// The backend never sends the SMS.
+    SmsNotSent,
+    /// The backend never sends the push notification.
+    PushNotSent,
+    /// The old phone never advertises its Bluetooth beacon.
+    BeaconNotSent,
+}
+
+/// When a fault applies. Empty filters match everything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    pub fault: FaultKind,
+    /// Only on this phone.
+    #[serde(default)]
+    pub udid: Option<String>,
+    /// Only for this WebDriver command, by its W3C name (`click`,
+    /// `findElement`, `getScreenshot`, `executeScript`, ...).
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Only this many times; forever when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+/// Everything a farm starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarmConfig {
+    pub phones: Vec<PhoneSpec>,
+    #[serde(default)]
+    pub defects: Vec<Defect>,
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
+    /// Added to every WebDriver command, to imitate real phones.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+impl Default for FarmConfig {
+    /// Three rigs of two phones each: a current and an older Android, iOS.
+    fn default() -> Self {
+        let phone = |udid: &str, platform, os: &str, model: &str, rig: &str| PhoneSpec {
+            udid: udid.into(),
+            platform,
+            os_version: os.into(),
+            model: model.into(),
+            rig: rig.into(),
+            app_version: default_app_version(),
+            bluetooth: true,
+            biometrics: true,
+        };
+        FarmConfig {
+            phones: vec![
+                phone("android-14-a1", Platform::Android, "14", "Pixel 8", "rig-a"),
+                phone("android-14-a2", Platform::Android, "14", "Pixel 7", "rig-a"),
+                phone("ios-17-b1", Platform::Ios, "17.5", "iPhone 15", "rig-b"),
+                phone("ios-17-b2", Platform::Ios, "17.5", "iPhone 13", "rig-b"),
+                phone("android-11-c1", Platform::Android, "11", "Pixel 4a", "rig-c"),
+                phone("android-13-c2", Platform::Android, "13", "Galaxy S22", "rig-c"),
+            ],
+            defects: Vec::new(),
+            faults: Vec::new(),
+            latency_ms: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defect_names_round_trip() {
+        for d in Defect::ALL {
+            assert_eq!(Defect::from_name(&d.name()), Some(d), "{d:?}");
+        }
+        assert_eq!(Defect::WaitSkipped.name(), "wait_skipped");
+        assert_eq!(Defect::from_name("nope"), None);
+    }
+
+    #[test]
+    fn api_levels_follow_android_versions() {
+        let mut p = FarmConfig::default().phones[4].clone();
+        assert_eq!(p.android_api_level(), Some(30));
+        p.os_version = "12".into();
+        assert_eq!(p.android_api_level(), Some(31));
+        p.platform = Platform::Ios;
+        assert_eq!(p.android_api_level(), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! The test-control API under `/sim/`: what a lab rig or a test backend
+//! offers a test, and nothing more. Reading state back is for diagnostics;
+//! tests look at the phones and the gateways.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::backend::Gateways;
+use crate::config::{Defect, FaultRule};
+use crate::farm::Provision;
+use crate::server::Shared;
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/sim/phones", get(phones))
+        .route("/sim/phones/{udid}", put(set_phone))
+        .route("/sim/phones/{udid}/reset", post(reset_phone))
+        .route("/sim/identities", post(provision))
+        .route("/sim/clock", get(clock))
+        .route("/sim/clock/advance", post(advance))
+        .route("/sim/gateways", get(gateways).put(set_gateways))
+        .route("/sim/defects", get(defects).put(set_defects))
+        .route("/sim/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/sim/latency", put(set_latency))
+        .route("/sim/state", get(diagnostics))
+        .route("/sim/reset", post(reset))
+}
+
+/// A control-API error: `{"error": "..."}` with a 4xx status.
+struct Problem(StatusCode, String);
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+type Answer = Result<Json<Value>, Problem>;
+
+/// Strict JSON for control bodies: an unknown field is an error naming it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| Problem(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
+}
+
+fn not_found(udid: &str, shared: &Shared) -> Problem {
+    Problem(
+        StatusCode::NOT_FOUND,
+        format!("no phone with udid '{udid}' (phones: {})", shared.lock().udids().join(", ")),
+    )
+}
+
+async fn phones(State(shared): State<Arc<Shared>>) -> Answer {
+    Ok(Json(json!(shared.lock().phone_views())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneChange {
+    app_version: Option<String>,
+    os_version: Option<String>,
+    bluetooth: Option<bool>,
+    rig: Option<String>,
+}
+
+async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, bytes: axum::body::Bytes) -> Answer {
+    let change: PhoneChange = body(&bytes, "PUT /sim/phones/{udid} takes {app_version?, os_version?, bluetooth?, rig?}")?;
+    {
+        let mut state = shared.lock();
+        let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &shared))?;
+        let phone = &mut state.phones[i];
+        if let Some(v) = change.os_version {
+            let probe = crate::config::PhoneSpec { os_version: v.clone(), ..phone.spec.clone() };
+            if phone.platform() == crate::ui::Platform::Android && probe.android_api_level().is_none() {
+                return Err(Problem(StatusCode::BAD_REQUEST, format!("os_version '{v}' is not an Android version this farm knows")));
+            }
+            phone.os_version = v;
+        }
+        if let Some(v) = change.app_version {
+            phone.app_version = v;
+        }
+        if let Some(v) = change.bluetooth {
+            phone.bluetooth_on = v;
+        }
+        if let Some(v) = change.rig {
+            phone.rig = v;
+        }
+        state.refresh();
+    }
+    phones(State(shared)).await
+}
+
+async fn reset_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>) -> Answer {
+    let mut state = shared.lock();
+    let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &shared))?;
+    state.phones[i].reset();
+    for identity in state.backend.identities.values_mut() {
+        identity.apps.retain(|a| a.as_deref() != Some(udid.as_str()));
+    }
+    state.backend.enrolments.remove(&udid);
+    Ok(Json(json!({ "reset": udid })))
+}
+
+async fn provision(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let p: Provision = body(
+        &bytes,
+        "POST /sim/identities takes {user_id, phone_number, pin, active_apps_elsewhere?, app_on?: [udid]}",
+    )?;
+    let apps = p.app_on.clone();
+    shared.lock().provision(p).map_err(|e| Problem(StatusCode::BAD_REQUEST, e))?;
+    // The user ID is a secret: the answer does not echo it.
+    Ok(Json(json!({ "provisioned": true, "app_on": apps })))
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Answer {
+    let now = shared.lock().now;
+    Ok(Json(json!({ "now_seconds": now.as_secs_f64(), "wall_clock": crate::server::wall_clock_text(now) })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let a: Advance = body(&bytes, "POST /sim/clock/advance takes {\"seconds\": N}")?;
+    if !a.seconds.is_finite() || a.seconds < 0.0 || a.seconds > 366.0 * 24.0 * 3600.0 {
+        return Err(Problem(StatusCode::BAD_REQUEST, format!("seconds must be between 0 and a year, got {}", a.seconds)));
+    }
+    shared.lock().advance(Duration::from_secs_f64(a.seconds));
+    // Messages that fell due (the push at the end of the hour) reach their
+    // gateway before this answers.
+    shared.deliver_outbox().await;
+    clock(State(shared)).await
+}
+
+async fn gateways(State(shared): State<Arc<Shared>>) -> Answer {
+    Ok(Json(json!(shared.lock().backend.gateways)))
+}
+
+async fn set_gateways(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let g: Gateways = body(&bytes, "PUT /sim/gateways takes {\"sms_url\": \"http://...\", \"push_url\": \"http://...\"}")?;
+    for url in [&g.sms_url, &g.push_url].into_iter().flatten() {
+        let ok = reqwest::Url::parse(url).is_ok_and(|u| u.scheme() == "http" || u.scheme() == "https");
+        if !ok {
+            return Err(Problem(StatusCode::BAD_REQUEST, format!("'{url}' is not an http(s) URL")));
+        }
+    }
+    shared.lock().backend.gateways = g;
+    gateways(State(shared)).await
+}
+
+async fn defects(State(shared): State<Arc<Shared>>) -> Answer {
+    let state = shared.lock();
+    let list: Vec<Value> = Defect::ALL
+        .iter()
+        .map(|d| json!({ "name": d.name(), "description": d.description(), "active": state.defects.contains(d) }))
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefectSet {
+    defects: Vec<Defect>,
+}
+
+async fn set_defects(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let names: Vec<String> = Defect::ALL.iter().map(|d| d.name()).collect();
+    let set: DefectSet =
+        body(&bytes, &format!("PUT /sim/defects takes {{\"defects\": [names]}}; names: {}", names.join(", ")))?;
+    shared.lock().defects = set.defects.into_iter().collect();
+    defects(State(shared)).await
+}
+
+async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
+    Ok(Json(json!(shared.lock().fault_rules())))
+}
+
+async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let rule: FaultRule = body(
+        &bytes,
+        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent, \"udid\"?, \"command\"?, \"times\"?}",
+    )?;
+    if let Some(udid) = &rule.udid {
+        if shared.lock().phone(udid).is_none() {
+            return Err(not_found(udid, &shared));
+        }
+    }
+    shared.lock().add_fault(rule);
+    faults(State(shared)).await
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Answer {
+    shared.lock().clear_faults();
+    faults(State(shared)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Latency {
+    ms: u64,
+}
+
+async fn set_latency(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let l: Latency = body(&bytes, "PUT /sim/latency takes {\"ms\": N}")?;
+    shared.lock().latency = Duration::from_millis(l.ms);
+    Ok(Json(json!({ "latency_ms": l.ms })))
+}
+
+/// For a person debugging a run: what the farm holds. No secrets: user IDs,
+/// PINs and temporary PINs are not shown, beacon tokens only by prefix.
+async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
+    let mut state = shared.lock();
+    state.refresh();
+    let beacons: Vec<Value> = state
+        .beacons()
+        .into_iter()
+        .map(|b| json!({ "udid": b.udid, "rig": b.rig, "service_uuid": crate::rules::BEACON_SERVICE_UUID, "token_prefix": &b.token[..4.min(b.token.len())] }))
+        .collect();
+    let mut requests: Vec<_> = state.backend.copy_requests.values().cloned().collect();
+    requests.sort_by_key(|r| r.id);
+    Ok(Json(json!({
+        "now_seconds": state.now.as_secs_f64(),
+        "identities": state.backend.identities.len(),
+        "copy_requests": requests,
+        "beacons": beacons,
+        "undelivered": state.backend.undelivered,
+        "sessions": state.sessions.values().map(|s| json!({"id": s.id, "udid": s.udid})).collect::<Vec<_>>(),
+    })))
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Answer {
+    shared.lock().reset();
+    Ok(Json(json!({ "reset": true })))
+}

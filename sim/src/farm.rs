@@ -1,0 +1,310 @@
+//! The farm's whole state behind one lock: phones, backend, virtual clock,
+//! radio, sessions, defects and faults.
+//!
+//! Nothing here awaits while the lock is held; HTTP calls to the gateways
+//! are queued in the backend's outbox and sent by the caller afterwards.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::app::{AppContext, Beacon, Phone};
+use crate::backend::{Backend, Identity, Outgoing};
+use crate::config::{Defect, FarmConfig, FaultKind, FaultRule};
+use crate::rules;
+use crate::ui::Screen;
+
+/// A WebDriver session: one client driving one phone.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub udid: String,
+    pub capabilities: serde_json::Value,
+    pub implicit_wait: Duration,
+}
+
+/// A fault switched on, with how many times it may still fire.
+#[derive(Debug, Clone)]
+struct ActiveFault {
+    rule: FaultRule,
+    remaining: Option<u32>,
+}
+
+pub struct FarmState {
+    pub config: FarmConfig,
+    pub phones: Vec<Phone>,
+    pub backend: Backend,
+    /// Virtual time since the farm started.
+    pub now: Duration,
+    pub defects: BTreeSet<Defect>,
+    faults: Vec<ActiveFault>,
+    pub latency: Duration,
+    pub sessions: HashMap<String, Session>,
+}
+
+/// What the fault switches say about one WebDriver command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFault {
+    None,
+    SessionDies,
+    Hang,
+    ServerError,
+}
+
+impl FarmState {
+    pub fn new(config: FarmConfig) -> FarmState {
+        let mut state = FarmState {
+            phones: Vec::new(),
+            backend: Backend::default(),
+            now: Duration::ZERO,
+            defects: BTreeSet::new(),
+            faults: Vec::new(),
+            latency: Duration::ZERO,
+            sessions: HashMap::new(),
+            config,
+        };
+        state.reset();
+        state
+    }
+
+    /// Back to how the farm started: phones fresh, backend empty (the
+    /// gateways stay configured), clock at zero, the profile's switches.
+    pub fn reset(&mut self) {
+        let gateways = std::mem::take(&mut self.backend.gateways);
+        self.phones = self.config.phones.iter().cloned().map(Phone::new).collect();
+        self.backend = Backend::default();
+        self.backend.gateways = gateways;
+        self.now = Duration::ZERO;
+        self.defects = self.config.defects.iter().copied().collect();
+        self.faults = Vec::new();
+        for rule in self.config.faults.clone() {
+            self.add_fault(rule);
+        }
+        self.latency = Duration::from_millis(self.config.latency_ms);
+        self.sessions.clear();
+    }
+
+    pub fn phone(&self, udid: &str) -> Option<&Phone> {
+        self.phones.iter().find(|p| p.spec.udid == udid)
+    }
+
+    pub fn phone_index(&self, udid: &str) -> Option<usize> {
+        self.phones.iter().position(|p| p.spec.udid == udid)
+    }
+
+    pub fn udids(&self) -> Vec<String> {
+        self.phones.iter().map(|p| p.spec.udid.clone()).collect()
+    }
+
+    // --- faults ---------------------------------------------------------
+
+    pub fn add_fault(&mut self, rule: FaultRule) {
+        match rule.fault {
+            FaultKind::SmsNotSent => self.backend.sms_suppressed = true,
+            FaultKind::PushNotSent => self.backend.push_suppressed = true,
+            _ => {}
+        }
+        self.faults.push(ActiveFault { remaining: rule.times, rule });
+    }
+
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+        self.backend.sms_suppressed = false;
+        self.backend.push_suppressed = false;
+    }
+
+    pub fn fault_rules(&self) -> Vec<FaultRule> {
+        self.faults.iter().map(|f| f.rule.clone()).collect()
+    }
+
+    /// Whether a fault of this kind applies to this phone and command, using
+    /// up one of its times if so.
+    fn take_fault(&mut self, kind: FaultKind, udid: &str, command: Option<&str>) -> bool {
+        let hit = self.faults.iter_mut().find(|f| {
+            f.rule.fault == kind
+                && f.remaining != Some(0)
+                && f.rule.udid.as_deref().is_none_or(|u| u == udid)
+                && f.rule.command.as_deref().is_none_or(|c| Some(c) == command)
+        });
+        match hit {
+            Some(f) => {
+                if let Some(n) = &mut f.remaining {
+                    *n -= 1;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The fault, if any, for a WebDriver command on a phone.
+    pub fn command_fault(&mut self, udid: &str, command: &str) -> CommandFault {
+        if self.take_fault(FaultKind::Hang, udid, Some(command)) {
+            CommandFault::Hang
+        } else if self.take_fault(FaultKind::SessionDies, udid, Some(command)) {
+            CommandFault::SessionDies
+        } else if self.take_fault(FaultKind::ServerError, udid, Some(command)) {
+            CommandFault::ServerError
+        } else {
+            CommandFault::None
+        }
+    }
+
+    pub fn black_screenshot(&mut self, udid: &str, screen: &Screen) -> bool {
+        screen.secure && self.take_fault(FaultKind::BlackScreenshots, udid, Some("getScreenshot"))
+    }
+
+    // --- time and radio -------------------------------------------------
+
+    /// Beacons on the air now.
+    pub fn beacons(&self) -> Vec<Beacon> {
+        let beacon_faulty = |udid: &str| {
+            self.faults.iter().any(|f| {
+                f.rule.fault == FaultKind::BeaconNotSent
+                    && f.remaining != Some(0)
+                    && f.rule.udid.as_deref().is_none_or(|u| u == udid)
+            })
+        };
+        self.phones
+            .iter()
+            .filter(|p| !beacon_faulty(&p.spec.udid))
+            .filter_map(|p| {
+                p.advertised_token(&self.backend, self.now, &self.defects).map(|token| Beacon {
+                    udid: p.spec.udid.clone(),
+                    rig: p.rig.clone(),
+                    token,
+                })
+            })
+            .collect()
+    }
+
+    /// Brings every phone up to date with the clock and each other.
+    pub fn refresh(&mut self) {
+        self.backend.send_due_pushes(self.now);
+        for phone in &mut self.phones {
+            phone.refresh(&self.backend, self.now, &self.defects);
+        }
+        self.backend.send_due_pushes(self.now);
+    }
+
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.refresh();
+    }
+
+    /// Messages for the gateways, to send once the lock is released.
+    pub fn take_outbox(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.backend.outbox)
+    }
+
+    // --- what a person does ---------------------------------------------
+
+    /// Runs `f` on the phone with everything the app may consult.
+    pub fn with_app<T>(&mut self, udid: &str, f: impl FnOnce(&mut Phone, &mut AppContext) -> T) -> Option<T> {
+        self.refresh();
+        let beacons = self.beacons();
+        let index = self.phone_index(udid)?;
+        let mut cx = AppContext { backend: &mut self.backend, now: self.now, defects: &self.defects, beacons: &beacons };
+        let out = f(&mut self.phones[index], &mut cx);
+        self.refresh();
+        Some(out)
+    }
+
+    pub fn screen(&mut self, udid: &str) -> Option<Screen> {
+        self.refresh();
+        let phone = self.phone(udid)?;
+        Some(phone.screen(&self.backend, self.now))
+    }
+
+    // --- provisioning (test-control API) --------------------------------
+
+    /// A person with MitID: `active_apps_elsewhere` apps on phones outside
+    /// the farm, and an active app on each of `app_on`.
+    pub fn provision(&mut self, p: Provision) -> Result<(), String> {
+        if p.user_id.trim().is_empty() {
+            return Err("user_id must not be empty".into());
+        }
+        if p.pin.len() != rules::PIN_LENGTH || !p.pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("pin must be {} digits", rules::PIN_LENGTH));
+        }
+        for udid in &p.app_on {
+            if self.phone(udid).is_none() {
+                return Err(format!("no phone with udid '{udid}' on this farm (known: {})", self.udids().join(", ")));
+            }
+            if let Some(other) = self.backend.identity_of_app(udid) {
+                if other.user_id != p.user_id {
+                    return Err(format!("phone '{udid}' already has an app activated for another identity"));
+                }
+            }
+        }
+        let mut apps: Vec<Option<String>> = vec![None; p.active_apps_elsewhere];
+        apps.extend(p.app_on.iter().cloned().map(Some));
+        if apps.len() > rules::MAX_ACTIVE_APPS && !self.defects.contains(&Defect::FourthAppAllowed) {
+            return Err(format!("an identity can have at most {} active apps", rules::MAX_ACTIVE_APPS));
+        }
+        self.backend.identities.insert(
+            p.user_id.clone(),
+            Identity { user_id: p.user_id, phone_number: p.phone_number, pin: p.pin, apps },
+        );
+        for udid in &p.app_on {
+            if let Some(i) = self.phone_index(udid) {
+                self.phones[i].reset();
+                self.phones[i].activate();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `POST /sim/identities`.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provision {
+    pub user_id: String,
+    pub phone_number: String,
+    pub pin: String,
+    #[serde(default)]
+    pub active_apps_elsewhere: usize,
+    #[serde(default)]
+    pub app_on: Vec<String>,
+}
+
+/// A phone as `GET /sim/phones` shows it.
+#[derive(Debug, Serialize)]
+pub struct PhoneView {
+    pub udid: String,
+    pub platform: &'static str,
+    pub os_version: String,
+    pub api_level: Option<u32>,
+    pub model: String,
+    pub rig: String,
+    pub app_version: String,
+    pub bluetooth: bool,
+    pub app_running: bool,
+    pub screen: String,
+    pub busy: bool,
+}
+
+impl FarmState {
+    pub fn phone_views(&mut self) -> Vec<PhoneView> {
+        self.refresh();
+        let busy: BTreeSet<&str> = self.sessions.values().map(|s| s.udid.as_str()).collect();
+        self.phones
+            .iter()
+            .map(|p| PhoneView {
+                udid: p.spec.udid.clone(),
+                platform: p.platform().name(),
+                os_version: p.os_version.clone(),
+                api_level: p.api_level(),
+                model: p.spec.model.clone(),
+                rig: p.rig.clone(),
+                app_version: p.app_version.clone(),
+                bluetooth: p.bluetooth_on,
+                app_running: p.running,
+                screen: p.screen(&self.backend, self.now).name,
+                busy: busy.contains(p.spec.udid.as_str()),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,35 @@
+//! mitid-sim: a virtual device farm for the MitID copy flow.
+//!
+//! An Appium-compatible W3C WebDriver server whose phones run a simulated
+//! MitID app against a simulated MitID backend, with a virtual clock, a
+//! virtual Bluetooth radio and a test-control API under `/sim/`. Tests reach
+//! it only as they would reach real phones: WebDriver over HTTP, SMS and push
+//! gateways over HTTP, and the control API a lab rig would offer.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), mitid_sim::StartError> {
+//! let farm = mitid_sim::RunningFarm::start(mitid_sim::FarmConfig::default(), 4723).await?;
+//! println!("attach Appium Inspector to {}", farm.url());
+//! # Ok(()) }
+//! ```
+
+mod app;
+mod backend;
+mod config;
+mod control;
+mod error;
+mod farm;
+pub mod rules;
+mod screenshot;
+mod server;
+mod source;
+mod ui;
+mod webdriver;
+mod xpath;
+
+pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec};
+pub use server::{RunningFarm, StartError};
+pub use ui::Platform;
+
+/// The MitID app's package (Android) and bundle id (iOS) on virtual phones.
+pub const APP_ID: &str = "dk.mitid.app";

@@ -1,0 +1,156 @@
+//! Starting and stopping the farm's HTTP server, and delivering what the
+//! backend sends to the gateways.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::config::FarmConfig;
+use crate::farm::FarmState;
+
+/// How long the backend waits for a gateway to take a message.
+const GATEWAY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What every handler shares.
+pub struct Shared {
+    state: Mutex<FarmState>,
+    http: reqwest::Client,
+}
+
+impl Shared {
+    /// The farm's state. A handler that panicked while holding the lock
+    /// must not take the whole farm down with it: the state is still
+    /// consistent at every await point, so the poison is cleared.
+    pub fn lock(&self) -> MutexGuard<'_, FarmState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends the backend's queued SMS and push messages, in order, before the
+    /// command that caused them answers: a test that sees the click return
+    /// can rely on the message having reached the gateway.
+    pub async fn deliver_outbox(&self) {
+        let outbox = self.lock().take_outbox();
+        for message in outbox {
+            let result = self
+                .http
+                .post(&message.url)
+                .timeout(GATEWAY_TIMEOUT)
+                .json(&message.body)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status());
+            if let Err(e) = result {
+                let note = format!("{}: POST {} failed: {e}", message.what, message.url);
+                tracing::warn!("{note}");
+                self.lock().backend.undelivered.push(note);
+            } else {
+                tracing::debug!(what = %message.what, "delivered");
+            }
+        }
+    }
+}
+
+/// Why a farm could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("the farm profile is not usable: {0}")]
+    Config(String),
+}
+
+/// A farm serving on loopback until [`RunningFarm::stop`] or drop.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), mitid_sim::StartError> {
+/// let farm = mitid_sim::RunningFarm::start(mitid_sim::FarmConfig::default(), 0).await?;
+/// println!("Appium endpoint: {}", farm.url());
+/// farm.stop();
+/// # Ok(()) }
+/// ```
+pub struct RunningFarm {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningFarm {
+    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves the farm.
+    pub async fn start(config: FarmConfig, port: u16) -> Result<RunningFarm, StartError> {
+        validate(&config)?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| StartError::Config(e.to_string()))?;
+        let shared = Arc::new(Shared { state: Mutex::new(FarmState::new(config)), http });
+        let app = crate::webdriver::routes()
+            .merge(crate::control::routes())
+            .fallback(unknown_route)
+            .with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("the farm's server stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "virtual farm listening");
+        Ok(RunningFarm { addr, shared, task })
+    }
+
+    /// `http://127.0.0.1:PORT`: the Appium server URL, with the test-control
+    /// API under `/sim/`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn udids(&self) -> Vec<String> {
+        self.shared.lock().udids()
+    }
+
+    /// Stops serving at once; hung commands and open connections are dropped.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for RunningFarm {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn validate(config: &FarmConfig) -> Result<(), StartError> {
+    if config.phones.is_empty() {
+        return Err(StartError::Config("phones: a farm needs at least one phone".into()));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &config.phones {
+        if p.udid.trim().is_empty() {
+            return Err(StartError::Config("phones.udid: must not be empty".into()));
+        }
+        if !seen.insert(p.udid.as_str()) {
+            return Err(StartError::Config(format!("phones.udid: '{}' is listed twice", p.udid)));
+        }
+        if p.platform == crate::ui::Platform::Android && p.android_api_level().is_none() {
+            return Err(StartError::Config(format!(
+                "phones.os_version: '{}' of phone '{}' is not an Android version this farm knows (8 and up)",
+                p.os_version, p.udid
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> crate::error::W3cError {
+    crate::error::W3cError::unknown_command(format!("{method} {} is not a command of this farm", uri.path()))
+}
+
+/// The virtual clock as a phone's status bar shows it: the farm starts at
+/// 09:00.
+pub fn wall_clock_text(now: Duration) -> String {
+    let minutes = 9 * 60 + now.as_secs() / 60;
+    format!("{:02}:{:02}", minutes / 60 % 24, minutes % 60)
+}

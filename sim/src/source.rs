@@ -1,0 +1,500 @@
+//! The page source, shaped the way real Appium drivers shape it.
+//!
+//! Tests written against the virtual farm must run unchanged against real
+//! phones, so the XML mirrors UiAutomator2 (Android) and XCUITest (iOS):
+//! the same wrapper elements, class names, attribute names and attribute
+//! order. Locators (`find`) run over this same tree, so whatever a tester
+//! sees in the page source is exactly what their selectors match.
+
+use crate::ui::{Node, Platform, Role, Screen, SCREEN_HEIGHT, SCREEN_WIDTH};
+use crate::xpath::{self, XPathError};
+
+/// What the page source needs to know besides the screen itself.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceContext<'a> {
+    pub platform: Platform,
+    /// The foreground package, e.g. `dk.mitid.app`, or
+    /// `com.android.permissioncontroller` while a system dialog shows.
+    pub package: &'a str,
+    /// The app's display name, e.g. `MitID`.
+    pub app_name: &'a str,
+}
+
+/// One element of the page source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlNode {
+    pub tag: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<XmlNode>,
+    /// Index of the `ui::Node` in `Screen::nodes()` order; `None` for the
+    /// wrapper elements (`hierarchy`, `AppiumAUT`,
+    /// `XCUIElementTypeApplication`), which are not elements a test can hold.
+    pub node_index: Option<usize>,
+}
+
+impl XmlNode {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// Why a locator could not be run. A "not found" is not an error: `find`
+/// then returns an empty list, and the caller decides what that means.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FindError {
+    #[error(
+        "unsupported locator strategy '{0}': this device supports \
+         'accessibility id', 'id', 'class name' and 'xpath'"
+    )]
+    UnknownStrategy(String),
+    #[error("invalid XPath `{expr}`: {reason}")]
+    InvalidXPath { expr: String, reason: String },
+}
+
+impl From<XPathError> for FindError {
+    fn from(err: XPathError) -> FindError {
+        FindError::InvalidXPath { expr: err.expr, reason: err.reason }
+    }
+}
+
+const ANDROID_PROLOG: &str = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>";
+const IOS_PROLOG: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+/// The root tag tells the two shapes apart, so `to_xml` and `find` need
+/// nothing but the tree.
+const ANDROID_ROOT: &str = "hierarchy";
+
+/// The widget class a role shows up as: the element's tag, and what the
+/// `class name` strategy and `GET /element/:id/name` see.
+pub fn class_name(role: Role, platform: Platform) -> &'static str {
+    match platform {
+        Platform::Android => match role {
+            Role::Screen => "android.widget.FrameLayout",
+            Role::Title | Role::Text => "android.widget.TextView",
+            Role::Button => "android.widget.Button",
+            Role::TextField | Role::SecureField => "android.widget.EditText",
+            Role::Checkbox => "android.widget.CheckBox",
+            Role::Radio => "android.widget.RadioButton",
+            Role::QrCode | Role::Image => "android.widget.ImageView",
+        },
+        Platform::Ios => match role {
+            Role::Screen => "XCUIElementTypeOther",
+            Role::Title | Role::Text => "XCUIElementTypeStaticText",
+            Role::Button => "XCUIElementTypeButton",
+            Role::TextField => "XCUIElementTypeTextField",
+            Role::SecureField => "XCUIElementTypeSecureTextField",
+            Role::Checkbox | Role::Radio => "XCUIElementTypeSwitch",
+            Role::QrCode | Role::Image => "XCUIElementTypeImage",
+        },
+    }
+}
+
+/// The document root of the page source for `screen`.
+pub fn tree(screen: &Screen, cx: &SourceContext) -> XmlNode {
+    let mut next_index = 0;
+    let app = element(&screen.root, 0, cx, &mut next_index);
+    let (width, height) = (SCREEN_WIDTH.to_string(), SCREEN_HEIGHT.to_string());
+    match cx.platform {
+        Platform::Android => XmlNode {
+            tag: ANDROID_ROOT.into(),
+            attrs: attrs(&[
+                ("index", "0"),
+                ("class", ANDROID_ROOT),
+                ("rotation", "0"),
+                ("width", &width),
+                ("height", &height),
+            ]),
+            children: vec![app],
+            node_index: None,
+        },
+        Platform::Ios => {
+            let application = XmlNode {
+                tag: "XCUIElementTypeApplication".into(),
+                attrs: attrs(&[
+                    ("type", "XCUIElementTypeApplication"),
+                    ("name", cx.app_name),
+                    ("label", cx.app_name),
+                    ("enabled", "true"),
+                    ("visible", "true"),
+                    ("accessible", "false"),
+                    ("x", "0"),
+                    ("y", "0"),
+                    ("width", &width),
+                    ("height", &height),
+                    ("index", "0"),
+                ]),
+                children: vec![app],
+                node_index: None,
+            };
+            XmlNode { tag: "AppiumAUT".into(), attrs: Vec::new(), children: vec![application], node_index: None }
+        }
+    }
+}
+
+/// `index` is the node's position among its siblings; `next_index` counts
+/// nodes in pre-order, which is the order of `Screen::nodes()`.
+fn element(node: &Node, index: usize, cx: &SourceContext, next_index: &mut usize) -> XmlNode {
+    let node_index = *next_index;
+    *next_index += 1;
+    let tag = class_name(node.role, cx.platform);
+    let attrs = match cx.platform {
+        Platform::Android => android_attrs(node, index, tag, cx.package),
+        Platform::Ios => ios_attrs(node, index, tag),
+    };
+    let mut children = Vec::with_capacity(node.children.len());
+    for (i, child) in node.children.iter().enumerate() {
+        children.push(element(child, i, cx, next_index));
+    }
+    XmlNode { tag: tag.into(), attrs, children, node_index: Some(node_index) }
+}
+
+fn android_attrs(node: &Node, index: usize, class: &str, package: &str) -> Vec<(String, String)> {
+    let checkable = matches!(node.role, Role::Checkbox | Role::Radio);
+    let clickable = checkable || node.is_input() || node.role == Role::Button;
+    // Real drivers leave resource-id empty for views without one rather than
+    // emit a dangling `package:id/`.
+    let resource_id = if node.id.is_empty() { String::new() } else { format!("{package}:id/{}", node.id) };
+    let r = node.rect;
+    let bounds = format!("[{},{}][{},{}]", r.x, r.y, r.x.saturating_add(r.width), r.y.saturating_add(r.height));
+    attrs(&[
+        ("index", &index.to_string()),
+        ("package", package),
+        ("class", class),
+        ("text", &node.visible_text()),
+        ("resource-id", &resource_id),
+        ("checkable", flag(checkable)),
+        ("checked", flag(checkable && node.checked)),
+        ("clickable", flag(clickable)),
+        ("enabled", flag(node.enabled)),
+        ("focusable", flag(clickable)),
+        ("focused", "false"),
+        ("long-clickable", "false"),
+        ("password", flag(node.role == Role::SecureField)),
+        ("scrollable", "false"),
+        ("selected", "false"),
+        ("bounds", &bounds),
+        ("displayed", "true"),
+        ("content-desc", &node.id),
+    ])
+}
+
+fn ios_attrs(node: &Node, index: usize, tag: &str) -> Vec<(String, String)> {
+    let mut out = attrs(&[("type", tag), ("name", &node.id), ("label", &node.text)]);
+    // XCUITest only reports a value for controls that have one.
+    let value = match node.role {
+        Role::TextField | Role::SecureField => Some(node.visible_text()),
+        Role::Checkbox | Role::Radio => Some(if node.checked { "1" } else { "0" }.to_string()),
+        _ => None,
+    };
+    if let Some(value) = value {
+        out.push(("value".into(), value));
+    }
+    let r = node.rect;
+    out.extend(attrs(&[
+        ("enabled", flag(node.enabled)),
+        ("visible", "true"),
+        ("accessible", flag(node.role != Role::Screen)),
+        ("x", &r.x.to_string()),
+        ("y", &r.y.to_string()),
+        ("width", &r.width.to_string()),
+        ("height", &r.height.to_string()),
+        ("index", &index.to_string()),
+    ]));
+    out
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn flag(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// The serialised page source: the platform's XML declaration, then one
+/// element per line indented by two spaces.
+pub fn to_xml(root: &XmlNode) -> String {
+    let mut out = String::new();
+    out.push_str(if root.tag == ANDROID_ROOT { ANDROID_PROLOG } else { IOS_PROLOG });
+    out.push('\n');
+    write_element(&mut out, root, 0);
+    out
+}
+
+fn write_element(out: &mut String, node: &XmlNode, depth: usize) {
+    out.push_str(&"  ".repeat(depth));
+    out.push('<');
+    out.push_str(&node.tag);
+    for (name, value) in &node.attrs {
+        out.push(' ');
+        out.push_str(name);
+        out.push_str("=\"");
+        escape_into(out, value);
+        out.push('"');
+    }
+    if node.children.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    for child in &node.children {
+        write_element(out, child, depth + 1);
+    }
+    out.push_str(&"  ".repeat(depth));
+    out.push_str("</");
+    out.push_str(&node.tag);
+    out.push_str(">\n");
+}
+
+fn escape_into(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // A parser normalises literal line breaks and tabs in attributes
+            // to spaces; character references keep multi-line texts intact.
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            // Other control characters cannot appear in XML 1.0 at all, not
+            // even as references; dropping them keeps the document parseable.
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Strategy {
+    AccessibilityId,
+    Id,
+    ClassName,
+}
+
+/// Runs an Appium locator over the page source and returns the matching
+/// `node_index` values in document order. With a `context` (a node_index),
+/// only that element's descendants are searched, as in "find element from
+/// element".
+pub fn find(root: &XmlNode, strategy: &str, value: &str, context: Option<usize>) -> Result<Vec<usize>, FindError> {
+    let strategy = match strategy {
+        "accessibility id" => Strategy::AccessibilityId,
+        "id" => Strategy::Id,
+        "class name" => Strategy::ClassName,
+        "xpath" => return Ok(xpath::evaluate(root, value, context)?),
+        other => return Err(FindError::UnknownStrategy(other.to_string())),
+    };
+    let android = root.tag == ANDROID_ROOT;
+    let scope: Vec<&XmlNode> = match context {
+        None => vec![root],
+        Some(index) => match descendants(root).into_iter().find(|n| n.node_index == Some(index)) {
+            Some(ctx) => ctx.children.iter().collect(),
+            // An element that is no longer on the page has no descendants.
+            None => Vec::new(),
+        },
+    };
+    let mut found = Vec::new();
+    for top in scope {
+        for node in descendants(top) {
+            if let Some(index) = node.node_index {
+                if matches(node, strategy, value, android) {
+                    found.push(index);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn matches(node: &XmlNode, strategy: Strategy, value: &str, android: bool) -> bool {
+    match (strategy, android) {
+        (Strategy::AccessibilityId, true) => node.attr("content-desc") == Some(value),
+        (Strategy::AccessibilityId | Strategy::Id, false) => node.attr("name") == Some(value),
+        (Strategy::Id, true) => {
+            // UiAutomator2 accepts both the full resource id and the bare
+            // name, which it qualifies with the element's package.
+            let Some(resource_id) = node.attr("resource-id") else { return false };
+            resource_id == value
+                || node.attr("package").is_some_and(|package| {
+                    resource_id.strip_prefix(package).and_then(|rest| rest.strip_prefix(":id/")) == Some(value)
+                })
+        }
+        (Strategy::ClassName, _) => node.tag == value,
+    }
+}
+
+/// `node` and everything under it, in document order. Iterative so that no
+/// tree is too deep to search.
+fn descendants(node: &XmlNode) -> Vec<&XmlNode> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        out.push(n);
+        stack.extend(n.children.iter().rev());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen() -> Screen {
+        let mut root = Node::new(Role::Screen, "copy_info", "");
+        root.children.push(Node::new(Role::Title, "copy_info_title", "A <b> & \"c\" 'd'"));
+        let mut pin = Node::new(Role::SecureField, "pin", "PIN");
+        pin.value = "1234".into();
+        root.children.push(pin);
+        let mut accept = Node::new(Role::Checkbox, "accept", "I agree");
+        accept.checked = true;
+        root.children.push(accept);
+        let mut next = Node::new(Role::Button, "copy_info_next", "Next");
+        next.enabled = false;
+        root.children.push(next);
+        let mut screen = Screen { name: "copy_info".into(), secure: false, root };
+        screen.layout();
+        screen
+    }
+
+    fn android() -> XmlNode {
+        tree(&screen(), &SourceContext { platform: Platform::Android, package: "dk.mitid.app", app_name: "MitID" })
+    }
+
+    fn ios() -> XmlNode {
+        tree(&screen(), &SourceContext { platform: Platform::Ios, package: "dk.mitid.app", app_name: "MitID" })
+    }
+
+    #[test]
+    fn android_shape() {
+        let expected = r#"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
+<hierarchy index="0" class="hierarchy" rotation="0" width="360" height="760">
+  <android.widget.FrameLayout index="0" package="dk.mitid.app" class="android.widget.FrameLayout" text="" resource-id="dk.mitid.app:id/copy_info" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[0,0][360,760]" displayed="true" content-desc="copy_info">
+    <android.widget.TextView index="0" package="dk.mitid.app" class="android.widget.TextView" text="A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;" resource-id="dk.mitid.app:id/copy_info_title" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,48][344,98]" displayed="true" content-desc="copy_info_title"/>
+    <android.widget.EditText index="1" package="dk.mitid.app" class="android.widget.EditText" text="••••" resource-id="dk.mitid.app:id/pin" checkable="false" checked="false" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="true" scrollable="false" selected="false" bounds="[16,108][344,156]" displayed="true" content-desc="pin"/>
+    <android.widget.CheckBox index="2" package="dk.mitid.app" class="android.widget.CheckBox" text="I agree" resource-id="dk.mitid.app:id/accept" checkable="true" checked="true" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,166][344,210]" displayed="true" content-desc="accept"/>
+    <android.widget.Button index="3" package="dk.mitid.app" class="android.widget.Button" text="Next" resource-id="dk.mitid.app:id/copy_info_next" checkable="false" checked="false" clickable="true" enabled="false" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,220][344,268]" displayed="true" content-desc="copy_info_next"/>
+  </android.widget.FrameLayout>
+</hierarchy>
+"#;
+        assert_eq!(to_xml(&android()), expected);
+    }
+
+    #[test]
+    fn ios_shape() {
+        let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AppiumAUT>
+  <XCUIElementTypeApplication type="XCUIElementTypeApplication" name="MitID" label="MitID" enabled="true" visible="true" accessible="false" x="0" y="0" width="360" height="760" index="0">
+    <XCUIElementTypeOther type="XCUIElementTypeOther" name="copy_info" label="" enabled="true" visible="true" accessible="false" x="0" y="0" width="360" height="760" index="0">
+      <XCUIElementTypeStaticText type="XCUIElementTypeStaticText" name="copy_info_title" label="A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;" enabled="true" visible="true" accessible="true" x="16" y="48" width="328" height="50" index="0"/>
+      <XCUIElementTypeSecureTextField type="XCUIElementTypeSecureTextField" name="pin" label="PIN" value="••••" enabled="true" visible="true" accessible="true" x="16" y="108" width="328" height="48" index="1"/>
+      <XCUIElementTypeSwitch type="XCUIElementTypeSwitch" name="accept" label="I agree" value="1" enabled="true" visible="true" accessible="true" x="16" y="166" width="328" height="44" index="2"/>
+      <XCUIElementTypeButton type="XCUIElementTypeButton" name="copy_info_next" label="Next" enabled="false" visible="true" accessible="true" x="16" y="220" width="328" height="48" index="3"/>
+    </XCUIElementTypeOther>
+  </XCUIElementTypeApplication>
+</AppiumAUT>
+"#;
+        assert_eq!(to_xml(&ios()), expected);
+    }
+
+    #[test]
+    fn node_indices_follow_screen_order() {
+        let screen = screen();
+        let root = android();
+        assert_eq!(root.node_index, None);
+        let indexed: Vec<(usize, &str)> =
+            descendants(&root).into_iter().filter_map(|n| Some((n.node_index?, n.attr("content-desc")?))).collect();
+        let expected: Vec<(usize, &str)> = screen.nodes().iter().enumerate().map(|(i, n)| (i, n.id.as_str())).collect();
+        assert_eq!(indexed, expected);
+        let ios = ios();
+        assert_eq!(ios.node_index, None);
+        assert_eq!(ios.children[0].node_index, None);
+        assert_eq!(ios.children[0].children[0].node_index, Some(0));
+    }
+
+    #[test]
+    fn escapes_every_special_character() {
+        let mut out = String::new();
+        escape_into(&mut out, "a&b<c>d\"e'f\ng\u{1}h");
+        assert_eq!(out, "a&amp;b&lt;c&gt;d&quot;e&apos;f&#10;gh");
+    }
+
+    #[test]
+    fn accessibility_id() {
+        assert_eq!(find(&android(), "accessibility id", "copy_info_next", None), Ok(vec![4]));
+        assert_eq!(find(&ios(), "accessibility id", "copy_info_next", None), Ok(vec![4]));
+        assert_eq!(find(&ios(), "accessibility id", "MitID", None), Ok(vec![]), "wrappers are never returned");
+        assert_eq!(find(&android(), "accessibility id", "nope", None), Ok(vec![]));
+    }
+
+    #[test]
+    fn id_accepts_full_and_short_resource_ids() {
+        let root = android();
+        assert_eq!(find(&root, "id", "pin", None), Ok(vec![2]));
+        assert_eq!(find(&root, "id", "dk.mitid.app:id/pin", None), Ok(vec![2]));
+        assert_eq!(find(&root, "id", "other.app:id/pin", None), Ok(vec![]));
+        assert_eq!(find(&ios(), "id", "pin", None), Ok(vec![2]));
+    }
+
+    #[test]
+    fn class_name_strategy() {
+        assert_eq!(find(&android(), "class name", "android.widget.Button", None), Ok(vec![4]));
+        assert_eq!(find(&android(), "class name", "android.widget.FrameLayout", None), Ok(vec![0]));
+        assert_eq!(find(&android(), "class name", "hierarchy", None), Ok(vec![]));
+        assert_eq!(find(&ios(), "class name", "XCUIElementTypeSwitch", None), Ok(vec![3]));
+    }
+
+    #[test]
+    fn context_searches_descendants_only() {
+        let root = android();
+        assert_eq!(find(&root, "class name", "android.widget.FrameLayout", Some(0)), Ok(vec![]));
+        assert_eq!(find(&root, "id", "pin", Some(0)), Ok(vec![2]));
+        assert_eq!(find(&root, "id", "pin", Some(2)), Ok(vec![]));
+        assert_eq!(find(&root, "id", "pin", Some(99)), Ok(vec![]));
+        assert_eq!(find(&root, "xpath", "//*[@content-desc='pin']", Some(0)), Ok(vec![2]));
+        assert_eq!(find(&root, "xpath", ".//*", Some(0)), Ok(vec![1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn xpath_strategy_on_both_shapes() {
+        assert_eq!(find(&android(), "xpath", "//android.widget.Button[@text='Next']", None), Ok(vec![4]));
+        assert_eq!(
+            find(&android(), "xpath", "/hierarchy/android.widget.FrameLayout/android.widget.EditText", None),
+            Ok(vec![2])
+        );
+        assert_eq!(find(&ios(), "xpath", "//XCUIElementTypeButton[@name='copy_info_next']", None), Ok(vec![4]));
+        assert_eq!(
+            find(&ios(), "xpath", "/AppiumAUT/XCUIElementTypeApplication/XCUIElementTypeOther/*[2]", None),
+            Ok(vec![2])
+        );
+    }
+
+    #[test]
+    fn unknown_strategy_names_the_supported_ones() {
+        let err = find(&android(), "-android uiautomator", "new UiSelector()", None).unwrap_err();
+        assert_eq!(err, FindError::UnknownStrategy("-android uiautomator".into()));
+        let message = err.to_string();
+        for supported in ["accessibility id", "'id'", "class name", "xpath"] {
+            assert!(message.contains(supported), "{message}");
+        }
+    }
+
+    #[test]
+    fn invalid_xpath_is_reported() {
+        let err = find(&android(), "xpath", "//*[", None).unwrap_err();
+        assert!(matches!(&err, FindError::InvalidXPath { expr, .. } if expr == "//*["), "{err:?}");
+        assert!(err.to_string().contains("//*["), "{err}");
+    }
+}
+
+/// The element for a `Screen::nodes()` index.
+pub fn node_by_index(root: &XmlNode, index: usize) -> Option<&XmlNode> {
+    if root.node_index == Some(index) {
+        return Some(root);
+    }
+    root.children.iter().find_map(|c| node_by_index(c, index))
+}

@@ -1,0 +1,237 @@
+//! What the sim's own tests share: a farm on a free port with wiremock
+//! gateways, a control-API client, and phones driven through appium-client,
+//! the same WebDriver stack a test of real phones uses.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use appium_client::capabilities::empty::EmptyCapabilities;
+use appium_client::capabilities::AppiumCapability;
+use appium_client::find::{AppiumFind, By};
+use appium_client::ClientBuilder;
+use base64::Engine as _;
+use fantoccini::error::CmdError;
+use mitid_sim::{FarmConfig, RunningFarm};
+use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const USER_ID: &str = "copy-tester-01";
+pub const PHONE_NUMBER: &str = "+4512345678";
+pub const PIN: &str = "246810";
+pub const NEW_PIN: &str = "135790";
+pub const APP_ID: &str = "dk.mitid.app";
+
+pub struct TestFarm {
+    pub farm: RunningFarm,
+    pub http: reqwest::Client,
+    pub sms: MockServer,
+    pub push: MockServer,
+}
+
+impl TestFarm {
+    pub async fn start() -> TestFarm {
+        TestFarm::start_with(FarmConfig::default()).await
+    }
+
+    pub async fn start_with(config: FarmConfig) -> TestFarm {
+        let farm = RunningFarm::start(config, 0).await.expect("farm starts");
+        let sms = MockServer::start().await;
+        let push = MockServer::start().await;
+        for server in [&sms, &push] {
+            Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(server).await;
+        }
+        let f = TestFarm { farm, http: reqwest::Client::builder().no_proxy().build().unwrap(), sms, push };
+        f.control("PUT", "/sim/gateways", json!({ "sms_url": f.sms.uri(), "push_url": f.push.uri() })).await;
+        f
+    }
+
+    /// A control-API call that must succeed.
+    pub async fn control(&self, verb: &str, path: &str, body: Value) -> Value {
+        let (status, value) = self.control_raw(verb, path, body).await;
+        assert!(status.is_success(), "{verb} {path} answered {status}: {value}");
+        value
+    }
+
+    pub async fn control_raw(&self, verb: &str, path: &str, body: Value) -> (reqwest::StatusCode, Value) {
+        let url = format!("{}{path}", self.farm.url());
+        let req = match verb {
+            "GET" => self.http.get(url),
+            "PUT" => self.http.put(url).json(&body),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let resp = req.send().await.expect("control API answers");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn provision(&self, old: &str, elsewhere: usize) {
+        self.control(
+            "POST",
+            "/sim/identities",
+            json!({ "user_id": USER_ID, "phone_number": PHONE_NUMBER, "pin": PIN, "active_apps_elsewhere": elsewhere, "app_on": [old] }),
+        )
+        .await;
+    }
+
+    pub async fn advance(&self, seconds: u64) {
+        self.control("POST", "/sim/clock/advance", json!({ "seconds": seconds })).await;
+    }
+
+    pub async fn set_defects(&self, defects: &[&str]) {
+        self.control("PUT", "/sim/defects", json!({ "defects": defects })).await;
+    }
+
+    pub async fn phone(&self, udid: &str) -> Phone {
+        let mut caps = EmptyCapabilities::new();
+        caps.set_str("appium:udid", udid);
+        caps.set_number("appium:newCommandTimeout", 60.into());
+        let client = ClientBuilder::native(caps).connect(&self.farm.url()).await.expect("session starts");
+        Phone { client, udid: udid.to_owned() }
+    }
+
+    /// The bodies POSTed to a gateway so far.
+    pub async fn received(server: &MockServer) -> Vec<Value> {
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// The temporary PIN in the last SMS.
+    pub async fn temporary_pin(&self) -> String {
+        let sms = TestFarm::received(&self.sms).await;
+        let text = sms.last().and_then(|m| m["text"].as_str()).expect("an SMS arrived").to_owned();
+        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 8).expect("an 8-digit PIN in the SMS").to_owned()
+    }
+}
+
+pub struct Phone {
+    pub client: appium_client::Client<EmptyCapabilities>,
+    pub udid: String,
+}
+
+impl Phone {
+    pub async fn tap(&self, id: &str) {
+        let el = self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no '{id}' on screen '{}': {e}", self.udid, "?"));
+        el.click().await.unwrap_or_else(|e| panic!("{}: tap '{id}': {e}", self.udid));
+    }
+
+    /// Taps the element whose visible text is `text` (the documentation's words).
+    pub async fn tap_text(&self, text: &str) {
+        let xpath = format!("//*[@text='{text}' or @label='{text}']");
+        let el = self.client.find_by(By::xpath(&xpath)).await.unwrap_or_else(|e| panic!("{}: no '{text}': {e}", self.udid));
+        el.click().await.unwrap();
+    }
+
+    pub async fn type_into(&self, id: &str, text: &str) {
+        let el = self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no field '{id}': {e}", self.udid));
+        el.send_keys(text).await.unwrap();
+    }
+
+    pub async fn text_of(&self, id: &str) -> String {
+        self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no '{id}': {e}", self.udid)).text().await.unwrap()
+    }
+
+    pub async fn has(&self, id: &str) -> bool {
+        !self.client.find_all_by(By::accessibility_id(id)).await.unwrap().is_empty()
+    }
+
+    pub async fn is_enabled(&self, id: &str) -> bool {
+        self.client.find_by(By::accessibility_id(id)).await.unwrap().is_enabled().await.unwrap()
+    }
+
+    /// The screen's name: the accessibility id of the root of the page.
+    pub async fn screen(&self) -> String {
+        let source = self.client.source().await.unwrap();
+        let key = if source.contains("<hierarchy") { "content-desc=\"" } else { "name=\"" };
+        // The first element with an accessibility id under the wrappers.
+        source
+            .lines()
+            .filter(|l| !l.contains("XCUIElementTypeApplication") && !l.contains("<hierarchy"))
+            .find_map(|l| l.split(key).nth(1).map(|r| r.split('"').next().unwrap_or("").to_owned()))
+            .unwrap_or_default()
+    }
+
+    pub async fn expect_screen(&self, name: &str) {
+        let shown = self.screen().await;
+        assert_eq!(shown, name, "{}: expected screen '{name}', shows '{shown}'", self.udid);
+    }
+
+    pub async fn mobile(&self, script: &str, args: Value) -> Result<Value, CmdError> {
+        self.client.execute(script, vec![args]).await
+    }
+
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.unwrap()
+    }
+
+    pub async fn close(self) {
+        let client: fantoccini::Client = (*self.client).clone();
+        client.close().await.expect("session closes");
+    }
+
+    /// Steps 1-7 on the old phone: start the copy and its waiting period.
+    pub async fn start_copy(&self) {
+        self.tap("menu_button").await;
+        self.tap_text("Activate").await;
+        self.tap_text("Copy your MitID to a new app").await;
+        self.tap_text("Next").await;
+        self.type_into("pin_input", PIN).await;
+        self.tap("pin_next").await;
+        self.tap_text("Yes, I want to copy").await;
+        self.tap_text("Start copying").await;
+        // A build that skips the wait never shows the waiting screen.
+        if self.screen().await == "waiting" {
+            self.tap_text("OK").await;
+        }
+    }
+
+    /// Steps 8-12 on the old phone, after the hour: the QR code is shown.
+    pub async fn show_qr(&self) {
+        self.tap_text("Show QR code").await;
+        self.type_into("pin_input", PIN).await;
+        self.tap("pin_next").await;
+        self.tap("bluetooth_info_next").await;
+        self.accept_permissions().await;
+        self.expect_screen("qr_code").await;
+    }
+
+    /// Taps "allow" on every system permission dialog in a row.
+    pub async fn accept_permissions(&self) {
+        for _ in 0..4 {
+            if self.screen().await.starts_with("permission_") && self.has("permission_allow").await {
+                self.tap("permission_allow").await;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Steps 13-18 on the new phone: up to the scanner.
+    pub async fn open_scanner(&self) {
+        self.tap_text("Get started").await;
+        self.tap_text("Copy from another MitID app").await;
+        self.tap_text("Next").await;
+        self.tap_text("QR code is shown on the old app").await;
+        self.tap_text("Scan QR code").await;
+        self.tap("bluetooth_info_next").await;
+        self.accept_permissions().await;
+        self.expect_screen("qr_scanner").await;
+    }
+
+    /// Step 19: the old phone's screenshot goes into the new phone's camera.
+    pub async fn scan_from(&self, old: &Phone) -> Result<Value, CmdError> {
+        let png = old.screenshot().await;
+        let image = base64::engine::general_purpose::STANDARD.encode(png);
+        self.mobile("mobile: injectCameraImage", json!({ "image": image })).await
+    }
+}
+
+pub fn short() -> Duration {
+    Duration::from_millis(300)
+}

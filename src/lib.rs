@@ -1,1 +1,20 @@
-pub fn _placeholder() {}
+//! mitid-e2e: the framework that proves "Copy your MitID app to another
+//! phone/tablet" on virtual phones, lab phones on Appium, and device farms
+//! behind Selenium Grid.
+//!
+//! It reaches phones only as real hardware is reached: W3C WebDriver/Appium
+//! over HTTP ([`phone`]), the SMS and push gateways over HTTP
+//! ([`gateways`]), and the test-control API ([`control`]). Which target runs
+//! is a device profile's business ([`profile`]); locators are data
+//! ([`locators`]); secrets are redacted by construction ([`secret`]).
+
+pub mod clock;
+pub mod control;
+pub mod gateways;
+pub mod identities;
+pub mod locators;
+pub mod phone;
+pub mod pool;
+pub mod profile;
+pub mod qr;
+pub mod secret;

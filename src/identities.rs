@@ -1,0 +1,61 @@
+//! Test identities (`fixtures/identities.toml`): who copies their MitID app.
+//! Values may come from the environment, so real lab identities stay out of
+//! the repository: `MITID_IDENTITY_<NAME>_<FIELD>` overrides a field.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::secret::{Secret, SecretKind};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityFile {
+    user_id: String,
+    phone_number: String,
+    pin: String,
+}
+
+/// A person with MitID; every field is a secret.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub name: String,
+    pub user_id: Secret,
+    pub phone_number: Secret,
+    pub pin: Secret,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("cannot read identity fixtures {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("identity fixtures {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no identity named '{name}' in {path} (known: {known})")]
+    Unknown { name: String, path: PathBuf, known: String },
+}
+
+/// Loads the identity `name`.
+pub fn load(path: &Path, name: &str) -> Result<Identity, IdentityError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Read { path: path.into(), source })?;
+    let all: BTreeMap<String, IdentityFile> =
+        toml::from_str(&text).map_err(|e| IdentityError::Invalid { path: path.into(), message: e.to_string() })?;
+    let Some(found) = all.get(name) else {
+        return Err(IdentityError::Unknown {
+            name: name.into(),
+            path: path.into(),
+            known: all.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    };
+    let field = |f: &str, v: &str| {
+        std::env::var(format!("MITID_IDENTITY_{}_{}", name.to_ascii_uppercase(), f.to_ascii_uppercase()))
+            .unwrap_or_else(|_| v.to_owned())
+    };
+    Ok(Identity {
+        name: name.into(),
+        user_id: Secret::new(SecretKind::UserId, field("user_id", &found.user_id)),
+        phone_number: Secret::new(SecretKind::Token, field("phone_number", &found.phone_number)),
+        pin: Secret::new(SecretKind::Pin, field("pin", &found.pin)),
+    })
+}

@@ -1,0 +1,301 @@
+//! One phone driven over Appium (appium-client on fantoccini): sessions,
+//! bounded waits, and the screens and elements of `fixtures/locators`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use appium_client::capabilities::empty::EmptyCapabilities;
+use appium_client::find::{AppiumFind, By};
+use appium_client::ClientBuilder;
+use fantoccini::error::CmdError;
+use serde_json::Value;
+
+use crate::locators::{Locator, LocatorError, Locators};
+use crate::profile::Platform;
+use crate::secret::{redact, Secret};
+
+/// How often a wait looks at the phone again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What went wrong with a phone. Messages name the phone by its role and
+/// are redacted: a server error that echoes a typed PIN is scrubbed.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    #[error("cannot reach the Appium server at {url} within {waited:?}: {reason}")]
+    Unreachable { url: String, waited: Duration, reason: String },
+    #[error("the Appium server at {url} did not create a session for {role} ({udid}): {reason}")]
+    SessionNotCreated { url: String, role: String, udid: String, reason: String },
+    #[error("{role}: {what} did not appear within {waited:?}; the screen shows: {shown}")]
+    NotFound { role: String, what: String, waited: Duration, shown: String },
+    #[error("{role}: {what} failed: {reason}")]
+    Command { role: String, what: String, reason: String },
+    #[error("{role}: {0}", role = .1)]
+    Locator(LocatorError, String),
+}
+
+/// A phone in a scenario: "the old phone", "the new phone".
+pub struct Phone {
+    role: String,
+    udid: String,
+    platform: Platform,
+    app_id: String,
+    client: Option<appium_client::Client<EmptyCapabilities>>,
+    locators: Arc<Locators>,
+    find_timeout: Duration,
+}
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Phone").field("role", &self.role).field("udid", &self.udid).finish_non_exhaustive()
+    }
+}
+
+/// What a session is opened with.
+pub struct SessionRequest<'a> {
+    pub url: &'a str,
+    pub role: &'a str,
+    pub udid: &'a str,
+    pub platform: Platform,
+    pub app_id: &'a str,
+    pub capabilities: serde_json::Map<String, Value>,
+    pub locators: Arc<Locators>,
+    pub connect_timeout: Duration,
+    pub find_timeout: Duration,
+}
+
+impl Phone {
+    /// Opens a session. Fails within `connect_timeout` naming the URL when
+    /// the server cannot be reached.
+    pub async fn connect(req: SessionRequest<'_>) -> Result<Phone, PhoneError> {
+        let mut caps = EmptyCapabilities::new();
+        for (k, v) in req.capabilities {
+            caps.insert(k, v);
+        }
+        let builder = ClientBuilder::native(caps);
+        let started = Instant::now();
+        let client = match tokio::time::timeout(req.connect_timeout, builder.connect(req.url)).await {
+            Err(_) => {
+                return Err(PhoneError::Unreachable {
+                    url: req.url.into(),
+                    waited: req.connect_timeout,
+                    reason: "no answer".into(),
+                })
+            }
+            Ok(Err(e)) => {
+                let reason = redact(&e.to_string());
+                let unreachable = matches!(e, fantoccini::error::NewSessionError::Failed(_) | fantoccini::error::NewSessionError::Lost(_))
+                    || reason.contains("onnection refused")
+                    || reason.contains("error trying to connect");
+                return Err(if unreachable {
+                    PhoneError::Unreachable { url: req.url.into(), waited: started.elapsed(), reason }
+                } else {
+                    PhoneError::SessionNotCreated { url: req.url.into(), role: req.role.into(), udid: req.udid.into(), reason }
+                });
+            }
+            Ok(Ok(client)) => client,
+        };
+        tracing::debug!(role = req.role, udid = req.udid, "session opened");
+        Ok(Phone {
+            role: req.role.into(),
+            udid: req.udid.into(),
+            platform: req.platform,
+            app_id: req.app_id.into(),
+            client: Some(client),
+            locators: req.locators,
+            find_timeout: req.find_timeout,
+        })
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    pub fn udid(&self) -> &str {
+        &self.udid
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    fn client(&self) -> Result<&fantoccini::Client, PhoneError> {
+        self.client.as_deref().ok_or_else(|| self.command_error("a command", "the session is already closed"))
+    }
+
+    fn command_error(&self, what: &str, reason: impl std::fmt::Display) -> PhoneError {
+        PhoneError::Command { role: self.role.clone(), what: what.into(), reason: redact(&reason.to_string()) }
+    }
+
+    fn element_locator(&self, name: &str) -> Result<Locator, PhoneError> {
+        self.locators.element(name).cloned().map_err(|e| PhoneError::Locator(e, self.role.clone()))
+    }
+
+    fn screen_locator(&self, name: &str) -> Result<Locator, PhoneError> {
+        self.locators.screen(name).cloned().map_err(|e| PhoneError::Locator(e, self.role.clone()))
+    }
+
+    async fn find_all(&self, locator: &Locator) -> Result<Vec<fantoccini::elements::Element>, PhoneError> {
+        let by = By::custom_kind(&locator.strategy, &locator.value);
+        self.client()?.find_all_by(by).await.map_err(|e| self.command_error(&format!("finding {locator}"), e))
+    }
+
+    /// Waits for an element, polling until the find deadline.
+    async fn wait_for(&self, locator: &Locator, what: &str) -> Result<fantoccini::elements::Element, PhoneError> {
+        let deadline = Instant::now() + self.find_timeout;
+        loop {
+            if let Some(el) = self.find_all(locator).await?.into_iter().next() {
+                return Ok(el);
+            }
+            if Instant::now() >= deadline {
+                return Err(PhoneError::NotFound {
+                    role: self.role.clone(),
+                    what: what.into(),
+                    waited: self.find_timeout,
+                    shown: self.screen_summary().await,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether an element is on screen now (no waiting).
+    pub async fn has(&self, name: &str) -> Result<bool, PhoneError> {
+        let l = self.element_locator(name)?;
+        Ok(!self.find_all(&l).await?.is_empty())
+    }
+
+    /// Whether this screen is shown now (no waiting).
+    pub async fn is_on(&self, screen: &str) -> Result<bool, PhoneError> {
+        let l = self.screen_locator(screen)?;
+        Ok(!self.find_all(&l).await?.is_empty())
+    }
+
+    /// Whether an element shows exactly this text now (no waiting).
+    pub async fn shows_text(&self, text: &str) -> Result<bool, PhoneError> {
+        Ok(!self.find_all(&self.locators.text(text)).await?.is_empty())
+    }
+
+    pub async fn wait_for_screen(&self, screen: &str) -> Result<(), PhoneError> {
+        let l = self.screen_locator(screen)?;
+        self.wait_for(&l, &format!("the screen '{screen}'")).await.map(|_| ())
+    }
+
+    pub async fn wait_for_text(&self, text: &str) -> Result<(), PhoneError> {
+        self.wait_for(&self.locators.text(text), &format!("the text '{text}'")).await.map(|_| ())
+    }
+
+    /// Taps an element by its logical name.
+    pub async fn tap(&self, name: &str) -> Result<(), PhoneError> {
+        let l = self.element_locator(name)?;
+        let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        el.click().await.map_err(|e| self.command_error(&format!("tapping '{name}'"), e))
+    }
+
+    /// Taps the element showing the documentation's words.
+    pub async fn tap_text(&self, text: &str) -> Result<(), PhoneError> {
+        let el = self.wait_for(&self.locators.text(text), &format!("'{text}'")).await?;
+        el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))
+    }
+
+    pub async fn type_text(&self, name: &str, text: &str) -> Result<(), PhoneError> {
+        let l = self.element_locator(name)?;
+        let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
+        el.send_keys(text).await.map_err(|e| self.command_error(&format!("typing into '{name}'"), e))
+    }
+
+    /// Types a secret; neither the value nor an error about it is shown.
+    pub async fn type_secret(&self, name: &str, secret: &Secret) -> Result<(), PhoneError> {
+        let l = self.element_locator(name)?;
+        let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
+        el.send_keys(secret.expose())
+            .await
+            .map_err(|e| self.command_error(&format!("typing the {secret} into '{name}'"), e))
+    }
+
+    pub async fn text_of(&self, name: &str) -> Result<String, PhoneError> {
+        let l = self.element_locator(name)?;
+        let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        el.text().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
+    }
+
+    pub async fn is_enabled(&self, name: &str) -> Result<bool, PhoneError> {
+        let l = self.element_locator(name)?;
+        let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        el.is_enabled().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
+    }
+
+    pub async fn screenshot(&self) -> Result<Vec<u8>, PhoneError> {
+        self.client()?.screenshot().await.map_err(|e| self.command_error("taking a screenshot", e))
+    }
+
+    pub async fn source(&self) -> Result<String, PhoneError> {
+        self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))
+    }
+
+    /// A `mobile:` command, as real drivers name them.
+    pub async fn mobile(&self, script: &str, args: Value) -> Result<Value, PhoneError> {
+        self.client()?.execute(script, vec![args]).await.map_err(|e| self.command_error(&format!("'{script}'"), e))
+    }
+
+    pub async fn activate_app(&self) -> Result<(), PhoneError> {
+        let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
+        self.mobile("mobile: activateApp", args).await.map(|_| ())
+    }
+
+    pub async fn terminate_app(&self) -> Result<(), PhoneError> {
+        let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
+        self.mobile("mobile: terminateApp", args).await.map(|_| ())
+    }
+
+    /// The visible texts of the screen, for error messages (redacted).
+    pub async fn screen_summary(&self) -> String {
+        let Ok(source) = self.source().await else {
+            return "(the page source could not be read)".into();
+        };
+        summarize_source(&source)
+    }
+
+    /// Ends the session explicitly: appium-client's Drop does not reliably
+    /// do it. Safe to call twice.
+    pub async fn close(&mut self) -> Result<(), PhoneError> {
+        let Some(client) = self.client.take() else { return Ok(()) };
+        let inner: fantoccini::Client = (*client).clone();
+        let result = match tokio::time::timeout(Duration::from_secs(10), inner.close()).await {
+            Ok(Ok(())) => Ok(()),
+            // The session may already be gone (the farm killed it): nothing to close.
+            Ok(Err(CmdError::Standard(e))) if e.error() == "invalid session id" => Ok(()),
+            Ok(Err(e)) => Err(self.command_error("closing the session", e)),
+            Err(_) => Err(self.command_error("closing the session", "no answer within 10 s")),
+        };
+        // The client's Drop would send DELETE again; that is harmless.
+        drop(client);
+        result
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.is_none()
+    }
+}
+
+/// "'Title' | 'Text' | [Button]" from a UiAutomator2 or XCUITest page source.
+pub fn summarize_source(source: &str) -> String {
+    let mut parts = Vec::new();
+    for attr in ["text=\"", "label=\""] {
+        for chunk in source.split(attr).skip(1) {
+            if let Some(value) = chunk.split('"').next() {
+                if !value.is_empty() && !parts.iter().any(|p: &String| p == value) {
+                    parts.push(value.replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&"));
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        "(no text)".into()
+    } else {
+        redact(&parts.into_iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(" | "))
+    }
+}

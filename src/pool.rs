@@ -1,0 +1,195 @@
+//! The device pool: scenarios lease phones by what they need, and get them
+//! back when the lease is dropped, whatever happened in the scenario.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::profile::{PhoneProfile, Platform};
+
+/// What a scenario needs: `count` phones of one platform on the same rig
+/// (so within Bluetooth range), the first of them of `first_os` if given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub platform: Option<Platform>,
+    pub first_os: Option<String>,
+    pub count: usize,
+}
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let platform = self.platform.map_or("phones", |p| p.name());
+        write!(f, "{} {platform} on one rig", self.count)?;
+        if let Some(os) = &self.first_os {
+            write!(f, ", the first on OS version {os}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PoolError {
+    #[error("no rig in the device profile has {need}: the scenario can never run here")]
+    Impossible { need: String },
+    #[error("waited {waited:?} for {need} to be free; the phones stayed busy")]
+    Timeout { need: String, waited: Duration },
+}
+
+/// The phones of a run.
+pub struct DevicePool {
+    phones: Vec<PhoneProfile>,
+    busy: Mutex<BTreeSet<usize>>,
+    freed: Notify,
+}
+
+/// Phones leased to one scenario; they go back to the pool on drop.
+pub struct Lease {
+    pool: Arc<DevicePool>,
+    indices: Vec<usize>,
+}
+
+impl Lease {
+    pub fn phones(&self) -> Vec<&PhoneProfile> {
+        self.indices.iter().map(|&i| &self.pool.phones[i]).collect()
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let mut busy = self.pool.busy.lock().unwrap_or_else(|p| p.into_inner());
+        for i in &self.indices {
+            busy.remove(i);
+        }
+        drop(busy);
+        self.pool.freed.notify_waiters();
+    }
+}
+
+impl DevicePool {
+    pub fn new(phones: Vec<PhoneProfile>) -> Arc<DevicePool> {
+        Arc::new(DevicePool { phones, busy: Mutex::new(BTreeSet::new()), freed: Notify::new() })
+    }
+
+    pub fn phones(&self) -> &[PhoneProfile] {
+        &self.phones
+    }
+
+    /// Phones that fit the need, from `available` ones, first phone first.
+    fn pick(&self, need: &Need, available: impl Fn(usize) -> bool) -> Option<Vec<usize>> {
+        let fits = |i: usize| need.platform.is_none_or(|p| self.phones[i].platform == p) && available(i);
+        let rigs: BTreeSet<&str> = self.phones.iter().map(|p| p.rig.as_str()).collect();
+        for rig in rigs {
+            let on_rig: Vec<usize> = (0..self.phones.len()).filter(|&i| self.phones[i].rig == rig && fits(i)).collect();
+            let first = on_rig
+                .iter()
+                .copied()
+                .find(|&i| need.first_os.as_deref().is_none_or(|os| self.phones[i].os_version == os));
+            if let Some(first) = first {
+                let mut chosen = vec![first];
+                chosen.extend(on_rig.iter().copied().filter(|&i| i != first).take(need.count.saturating_sub(1)));
+                if chosen.len() == need.count {
+                    return Some(chosen);
+                }
+            }
+        }
+        None
+    }
+
+    /// Leases phones, waiting up to `deadline` for busy ones.
+    pub async fn lease(self: &Arc<Self>, need: &Need, deadline: Duration) -> Result<Lease, PoolError> {
+        if self.pick(need, |_| true).is_none() {
+            return Err(PoolError::Impossible { need: need.to_string() });
+        }
+        let attempt = async {
+            loop {
+                let freed = self.freed.notified();
+                {
+                    let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(chosen) = self.pick(need, |i| !busy.contains(&i)) {
+                        busy.extend(chosen.iter().copied());
+                        return Lease { pool: self.clone(), indices: chosen };
+                    }
+                }
+                freed.await;
+            }
+        };
+        tokio::time::timeout(deadline, attempt)
+            .await
+            .map_err(|_| PoolError::Timeout { need: need.to_string(), waited: deadline })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone(udid: &str, platform: Platform, os: &str, rig: &str) -> PhoneProfile {
+        PhoneProfile {
+            udid: udid.into(),
+            platform,
+            os_version: os.into(),
+            rig: rig.into(),
+            model: None,
+            capabilities: Default::default(),
+        }
+    }
+
+    fn pool() -> Arc<DevicePool> {
+        DevicePool::new(vec![
+            phone("a1", Platform::Android, "14", "r1"),
+            phone("a2", Platform::Android, "11", "r1"),
+            phone("i1", Platform::Ios, "17", "r2"),
+            phone("i2", Platform::Ios, "17", "r2"),
+        ])
+    }
+
+    #[tokio::test]
+    async fn leases_are_disjoint_and_come_back_on_drop() {
+        let pool = pool();
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        let udids: Vec<_> = lease.phones().iter().map(|p| p.udid.clone()).collect();
+        assert_eq!(udids, ["i1", "i2"]);
+        let err = pool.lease(&need, Duration::from_millis(50)).await.err().unwrap();
+        assert!(matches!(err, PoolError::Timeout { .. }), "{err}");
+        drop(lease);
+        assert!(pool.lease(&need, Duration::from_millis(50)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_lease_dropped_by_a_panicking_task_is_released() {
+        let pool = pool();
+        let need = Need { platform: Some(Platform::Android), first_os: Some("11".into()), count: 2 };
+        let p = pool.clone();
+        let n = need.clone();
+        let task = tokio::spawn(async move {
+            let _lease = p.lease(&n, Duration::from_millis(50)).await.unwrap();
+            panic!("the scenario panicked");
+        });
+        assert!(task.await.is_err());
+        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        assert_eq!(lease.phones()[0].udid, "a2", "the first phone has the asked OS");
+    }
+
+    #[tokio::test]
+    async fn an_impossible_need_fails_at_once() {
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3 };
+        let err = pool().lease(&need, Duration::from_secs(60)).await.err().unwrap();
+        assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into() });
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gets_the_phones_when_they_are_freed() {
+        let pool = pool();
+        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
+        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        let p = pool.clone();
+        let n = need.clone();
+        let waiter = tokio::spawn(async move { p.lease(&n, Duration::from_secs(5)).await.map(|l| l.phones().len()) });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(lease);
+        assert_eq!(waiter.await.unwrap(), Ok(2));
+    }
+}

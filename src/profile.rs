@@ -1,0 +1,417 @@
+//! Device profiles (`devices/*.toml`): which phones, where their Appium
+//! server and test-control API are, how the QR reaches the new phone's
+//! camera, how time passes, and the deadlines. Parsing is strict: an unknown
+//! or missing field is an error naming the file and the field.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A phone platform, as profiles and capabilities name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Android,
+    Ios,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Android => "Android",
+            Platform::Ios => "iOS",
+        }
+    }
+
+    /// The Appium driver a real phone of this platform uses.
+    pub fn automation_name(self) -> &'static str {
+        match self {
+            Platform::Android => "UiAutomator2",
+            Platform::Ios => "XCUITest",
+        }
+    }
+}
+
+/// How the QR code gets from the old phone's screen to the new phone's camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraMode {
+    /// The farm's `mobile: injectCameraImage` puts the screenshot in the camera.
+    Inject,
+    /// A physical rig points the new phone's camera at the old phone's
+    /// screen: nothing to send; the framework still decodes the QR and
+    /// records the payload it expects.
+    Rig,
+}
+
+/// How an hour of waiting passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// The test-control API moves the backend's clock.
+    Virtual,
+    /// Really wait (nightly `@real-time` runs), with a progress line.
+    Real,
+}
+
+/// An HTTP endpoint, or `"embedded"` for the virtual farm the runner starts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub url: String,
+}
+
+impl Endpoint {
+    pub fn is_embedded(&self) -> bool {
+        self.url == "embedded"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Camera {
+    pub mode: CameraMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    pub mode: ClockMode,
+}
+
+/// Where the SMS and push gateways listen, and what they look for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Address the wiremock gateways bind to.
+    #[serde(default = "loopback")]
+    pub bind: String,
+    /// Host the backend is told to post to (a lab backend on another machine
+    /// needs the test host's address); defaults to `bind`.
+    #[serde(default)]
+    pub advertise_host: Option<String>,
+    /// Regex whose first group is the temporary PIN in an SMS text.
+    #[serde(default = "default_pin_pattern")]
+    pub temporary_pin_pattern: String,
+}
+
+fn loopback() -> String {
+    "127.0.0.1".into()
+}
+fn default_pin_pattern() -> String {
+    r"temporary PIN code[^0-9]*(\d{4,10})".into()
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings { bind: loopback(), advertise_host: None, temporary_pin_pattern: default_pin_pattern() }
+    }
+}
+
+/// Deadlines, in seconds. A step that runs past its deadline fails, naming
+/// the step and the deadline, and its phones' sessions are closed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Any step, unless its kind has its own.
+    #[serde(default = "default_step")]
+    pub step: f64,
+    /// Steps that wait for the 1-hour period on a `real` clock.
+    #[serde(default = "default_waiting_step")]
+    pub waiting_step: f64,
+    /// Finding an element or a screen on a phone.
+    #[serde(default = "default_find")]
+    pub find: f64,
+    /// Reaching the Appium server and creating a session.
+    #[serde(default = "default_connect")]
+    pub connect: f64,
+    /// An SMS or push arriving at a gateway.
+    #[serde(default = "default_message")]
+    pub message: f64,
+}
+
+fn default_step() -> f64 {
+    30.0
+}
+fn default_waiting_step() -> f64 {
+    2.0 * 3600.0
+}
+fn default_find() -> f64 {
+    10.0
+}
+fn default_connect() -> f64 {
+    10.0
+}
+fn default_message() -> f64 {
+    10.0
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            step: default_step(),
+            waiting_step: default_waiting_step(),
+            find: default_find(),
+            connect: default_connect(),
+            message: default_message(),
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn step(&self) -> Duration {
+        secs(self.step)
+    }
+    pub fn waiting_step(&self) -> Duration {
+        secs(self.waiting_step)
+    }
+    pub fn find(&self) -> Duration {
+        secs(self.find)
+    }
+    pub fn connect(&self) -> Duration {
+        secs(self.connect)
+    }
+    pub fn message(&self) -> Duration {
+        secs(self.message)
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(30))
+}
+
+/// The MitID app's identity on each platform.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    #[serde(default = "default_app_id")]
+    pub android_package: String,
+    #[serde(default = "default_app_id")]
+    pub ios_bundle_id: String,
+}
+
+fn default_app_id() -> String {
+    "dk.mitid.app".into()
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App { android_package: default_app_id(), ios_bundle_id: default_app_id() }
+    }
+}
+
+impl App {
+    pub fn id(&self, platform: Platform) -> &str {
+        match platform {
+            Platform::Android => &self.android_package,
+            Platform::Ios => &self.ios_bundle_id,
+        }
+    }
+}
+
+/// One phone the run may lease.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneProfile {
+    pub udid: String,
+    pub platform: Platform,
+    pub os_version: String,
+    /// Phones on one rig are within Bluetooth range of each other.
+    pub rig: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Extra capabilities for this phone, merged over the platform's.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, toml::Value>,
+}
+
+/// A whole device profile.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The Appium (or Selenium Grid) server.
+    pub appium: Endpoint,
+    /// The test-control API (clock, provisioning, radio range).
+    pub control: Endpoint,
+    pub camera: Camera,
+    pub clock: Clock,
+    /// The fixture identity the run copies (`fixtures/identities.toml`).
+    #[serde(default = "default_identity")]
+    pub identity: String,
+    #[serde(default)]
+    pub gateways: GatewaySettings,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    #[serde(default)]
+    pub app: App,
+    /// Capabilities every session of a platform gets.
+    #[serde(default)]
+    pub capabilities: BTreeMap<Platform, BTreeMap<String, toml::Value>>,
+    /// The phones; for the embedded farm the runner fills these in from `[farm]`.
+    #[serde(default)]
+    pub phones: Vec<PhoneProfile>,
+    /// The virtual farm's own section, read only by the runner.
+    #[serde(default)]
+    pub farm: Option<toml::Value>,
+    /// Where this profile was read from (not a TOML field).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+fn default_identity() -> String {
+    "anna".into()
+}
+
+/// Why a profile cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read device profile {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("device profile {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Environment variables that override a profile, for CI secrets and URLs.
+pub const ENV_APPIUM_URL: &str = "MITID_APPIUM_URL";
+pub const ENV_CONTROL_URL: &str = "MITID_CONTROL_URL";
+
+impl Profile {
+    /// Reads and checks a profile, applying environment overrides.
+    ///
+    /// ```
+    /// let p = mitid_e2e::profile::Profile::load("../devices/virtual.toml".as_ref()).unwrap();
+    /// assert!(p.appium.is_embedded());
+    /// ```
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.into(), source })?;
+        Profile::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
+        let invalid = |message: String| ProfileError::Invalid { path: path.into(), message };
+        let mut profile: Profile = toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
+        profile.path = path.into();
+        if let Ok(url) = std::env::var(ENV_APPIUM_URL) {
+            profile.appium.url = url;
+        }
+        if let Ok(url) = std::env::var(ENV_CONTROL_URL) {
+            profile.control.url = url;
+        }
+        profile.check().map_err(invalid)?;
+        Ok(profile)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (field, endpoint) in [("appium.url", &self.appium), ("control.url", &self.control)] {
+            if !endpoint.is_embedded() && !(endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://")) {
+                return Err(format!("{field}: '{}' is neither \"embedded\" nor an http(s) URL", endpoint.url));
+            }
+        }
+        if self.appium.is_embedded() != self.farm.is_some() {
+            return Err("appium.url = \"embedded\" needs a [farm] section, and a [farm] section needs appium.url = \"embedded\"".into());
+        }
+        if !self.appium.is_embedded() && self.phones.is_empty() {
+            return Err("phones: list at least one [[phones]] entry".into());
+        }
+        if let Err(e) = regex::Regex::new(&self.gateways.temporary_pin_pattern) {
+            return Err(format!("gateways.temporary_pin_pattern: not a regex: {e}"));
+        }
+        for (field, v) in [
+            ("timeouts.step", self.timeouts.step),
+            ("timeouts.waiting_step", self.timeouts.waiting_step),
+            ("timeouts.find", self.timeouts.find),
+            ("timeouts.connect", self.timeouts.connect),
+            ("timeouts.message", self.timeouts.message),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
+                return Err(format!("{field}: {v} is not a number of seconds between 0 and a day"));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in self.phones.iter().enumerate() {
+            if !seen.insert(&p.udid) {
+                return Err(format!("phones[{i}].udid: '{}' is listed twice", p.udid));
+            }
+        }
+        Ok(())
+    }
+
+    /// The W3C capabilities for a session on `phone`.
+    pub fn capabilities(&self, phone: &PhoneProfile) -> serde_json::Map<String, serde_json::Value> {
+        let mut caps = serde_json::Map::new();
+        caps.insert("platformName".into(), phone.platform.name().into());
+        caps.insert("appium:automationName".into(), phone.platform.automation_name().into());
+        caps.insert("appium:udid".into(), phone.udid.clone().into());
+        caps.insert("appium:platformVersion".into(), phone.os_version.clone().into());
+        let extra = self.capabilities.get(&phone.platform).into_iter().flatten().chain(phone.capabilities.iter());
+        for (k, v) in extra {
+            caps.insert(k.clone(), toml_to_json(v));
+        }
+        caps
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// toml's message already names the field and shows the line; say it once.
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let line = e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
+    match line {
+        Some(line) => format!("line {line}: {}", e.message()),
+        None => e.message().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        appium = { url = "http://127.0.0.1:4723" }
+        control = { url = "http://127.0.0.1:8080" }
+        camera = { mode = "rig" }
+        clock = { mode = "real" }
+        [[phones]]
+        udid = "R58M"
+        platform = "android"
+        os_version = "14"
+        rig = "bench-1"
+    "#;
+
+    #[test]
+    fn a_minimal_lab_profile_parses_with_defaults() {
+        let p = Profile::parse(MINIMAL, "lab.toml".as_ref()).unwrap();
+        assert_eq!(p.identity, "anna");
+        assert_eq!(p.timeouts.step(), Duration::from_secs(30));
+        let caps = p.capabilities(&p.phones[0]);
+        assert_eq!(caps["appium:automationName"], "UiAutomator2");
+        assert_eq!(caps["appium:udid"], "R58M");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_with_its_file_and_line() {
+        let text = MINIMAL.replace("rig = \"bench-1\"", "rig = \"bench-1\"\ncolour = \"red\"");
+        let e = Profile::parse(&text, "devices/lab.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.contains("devices/lab.toml"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+        assert!(e.contains("line 11"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let text = MINIMAL.replace("clock = { mode = \"real\" }", "");
+        let e = Profile::parse(&text, "p.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.contains("clock"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_url_is_named() {
+        let text = MINIMAL.replace("http://127.0.0.1:4723", "localhost:4723");
+        let e = Profile::parse(&text, "p.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.contains("appium.url") && e.contains("localhost:4723"), "{e}");
+    }
+}

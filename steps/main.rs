@@ -3,18 +3,24 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use mitid_steps::run::RunOptions;
 
 /// End-to-end tests for "Copy your MitID app to another phone/tablet".
+///
+/// With no command, runs every feature on the embedded virtual farm.
+/// Exit codes: 0 all passed, 1 a scenario failed, 2 configuration or usage error.
 #[derive(Parser)]
-#[command(name = "mitid-e2e", version, about, long_about = None)]
+#[command(name = "mitid-e2e", version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the features (the default command).
+    Run(RunArgs),
     /// Serve the virtual device farm for exploring it by hand (Appium
     /// Inspector, curl) until Ctrl-C.
     Sim {
@@ -28,10 +34,72 @@ enum Command {
         #[arg(long = "defect", value_name = "NAME")]
         defects: Vec<String>,
     },
+    /// List every step phrase, with an example, for writing features.
+    Steps,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// A .feature file or a folder of them.
+    #[arg(default_value = "features")]
+    features: PathBuf,
+    /// Only scenarios matching this tag expression, e.g. "@android and not @slow".
+    #[arg(long)]
+    tags: Option<String>,
+    /// Scenarios run at once (bounded by free phones).
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// Retry a failed scenario up to N times; one that then passes is reported as flaky.
+    #[arg(long, default_value_t = 0)]
+    retry: usize,
+    /// Device profile: which phones, which Appium server.
+    #[arg(long, default_value = "devices/virtual.toml")]
+    profile: PathBuf,
+    /// Where reports/<run id>/ is written.
+    #[arg(long, default_value = "reports")]
+    report_dir: PathBuf,
+    /// Run against the virtual farm started as a defective build (repeatable).
+    #[arg(long = "defect", value_name = "NAME")]
+    defects: Vec<String>,
+    /// Run only shard I of N (e.g. 2/4): deterministic and disjoint.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 1/4")?;
+    let i: usize = i.trim().parse().map_err(|_| format!("'{i}' is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("'{n}' is not a number"))?;
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("{i}/{n}: expected 1 <= I <= N"));
+    }
+    Ok((i, n))
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        let d = RunOptions::default();
+        RunArgs {
+            features: d.features,
+            tags: None,
+            concurrency: d.concurrency,
+            retry: d.retry,
+            profile: d.profile,
+            report_dir: d.report_dir,
+            defects: Vec::new(),
+            shard: None,
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
     mitid_steps::logging::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -41,14 +109,29 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
+        match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
             Command::Sim { port, profile, defects } => mitid_steps::cli::sim(port, &profile, &defects).await,
+            Command::Steps => Ok(mitid_steps::cli::steps()),
+            Command::Run(a) => {
+                let opts = RunOptions {
+                    features: a.features,
+                    tags: a.tags,
+                    concurrency: a.concurrency,
+                    retry: a.retry,
+                    profile: a.profile,
+                    report_dir: a.report_dir,
+                    defects: a.defects,
+                    shard: a.shard,
+                    quiet: false,
+                };
+                mitid_steps::run::run(&opts).await.map_err(|e| e.0)
+            }
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", mitid_e2e::secret::redact(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

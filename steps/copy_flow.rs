@@ -1,0 +1,493 @@
+//! Steps of the documented flow, in the documentation's words: "Before you
+//! begin", the old phone (1-12), the new phone (13-26), and after.
+//!
+//! A step acts on the phone "I" hold now: "on my old phone" / "on my new
+//! phone" switches it. Every `Then` looks at a phone or a gateway.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::catalogue::catalogue;
+use crate::world::{fail, CopyWorld, Role, StepResult};
+use mitid_e2e::profile::{CameraMode, Platform};
+use mitid_e2e::secret::{Secret, SecretKind};
+
+catalogue! {
+    Given "my old phone and the MitID app on it are updated"
+        e.g. "Given my old phone and the MitID app on it are updated"
+        docs [Before(1)] Step => old_phone_updated;
+    Given "the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
+        e.g. "And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
+        docs [Before(2)] Step => new_phone_installed;
+    Given "Bluetooth is enabled on both phones"
+        e.g. "And Bluetooth is enabled on both phones"
+        docs [Before(3)] Step => bluetooth_on_both;
+
+    When "I open the MitID app on my (old|new) phone"
+        e.g. "When I open the MitID app on my new phone"
+        docs [Step(13)] Step => open_app_on;
+    When "I open the MitID app on my old phone and open the menu at the top of the screen"
+        e.g. "When I open the MitID app on my old phone and open the menu at the top of the screen"
+        docs [Step(1)] Step => open_menu;
+    When "I press \"([^\"]+)\""
+        e.g. "And I press \"Activate\""
+        docs [Step(2), Step(3)] Step => press;
+    When "I read the information and press \"Next\""
+        e.g. "And I read the information and press \"Next\""
+        docs [Step(4)] Step => read_and_next;
+    When "I enter my PIN code"
+        e.g. "And I enter my PIN code"
+        docs [Step(5), Step(9)] Step => enter_pin;
+    When "I use biometric instead of my PIN code"
+        e.g. "And I use biometric instead of my PIN code"
+        docs [Step(5)] Step => use_biometric;
+    When "I check \"Yes, I want to copy\" and press \"Start copying\""
+        e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
+        docs [Step(6)] Step => confirm_copy;
+    Then "the waiting period has started"
+        e.g. "Then the waiting period has started"
+        docs [Step(7)] Step => waiting_started;
+    When "I press \"OK\" and close the MitID app while waiting"
+        e.g. "When I press \"OK\" and close the MitID app while waiting"
+        docs [Step(7)] Step => ok_and_close;
+    When "(\\d+) (hours?|minutes?|seconds?) pass(?:es)?"
+        e.g. "And 1 hour passes"
+        docs [] Waiting => time_passes;
+    Then "I receive a notification from the app that the waiting time is over"
+        e.g. "Then I receive a notification from the app that the waiting time is over"
+        docs [Step(7)] Step => notified;
+    When "I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
+        e.g. "When I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
+        docs [Step(8)] Step => show_qr;
+    When "I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press \"Next\""
+        e.g. "And I read the information on the screen 'Bluetooth access is required' and press \"Next\""
+        docs [Step(10)] Step => bluetooth_info_next;
+    When "I press \"Next\" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'"
+        e.g. "And I press \"Next\" on the screen 'Bluetooth access is required'"
+        docs [Step(17)] Step => bluetooth_info_next;
+    When "I accept that the MitID app uses Bluetooth"
+        e.g. "And I accept that the MitID app uses Bluetooth"
+        docs [Step(11), Step(18)] Step => accept_bluetooth;
+    When "I accept that the MitID app uses Bluetooth and accesses my location"
+        e.g. "And I accept that the MitID app uses Bluetooth and accesses my location"
+        docs [Step(11), Step(18)] Step => accept_bluetooth_and_location;
+    Then "I see a QR code that is valid for 3 minutes"
+        e.g. "Then I see a QR code that is valid for 3 minutes"
+        docs [Step(12)] Step => see_qr;
+
+    When "I press \"Get started\" on the screen 'Activate your MitID'"
+        e.g. "And I press \"Get started\" on the screen 'Activate your MitID'"
+        docs [Step(14)] Step => get_started;
+    When "I choose \"Copy from another MitID app\" and press \"Next\""
+        e.g. "And I choose \"Copy from another MitID app\" and press \"Next\""
+        docs [Step(15)] Step => choose_copy;
+    When "I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
+        e.g. "And I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
+        docs [Step(16)] Step => mark_and_scan;
+    When "I scan the QR code by holding my new phone up to the QR code on my old app"
+        e.g. "And I scan the QR code by holding my new phone up to the QR code on my old app"
+        docs [Step(19)] Step => scan_qr;
+    When "I enter my user ID to confirm my identity and press \"Next\""
+        e.g. "And I enter my user ID to confirm my identity and press \"Next\""
+        docs [Step(20)] Step => enter_user_id;
+    When "I enter the temporary PIN code that I receive via SMS"
+        e.g. "And I enter the temporary PIN code that I receive via SMS"
+        docs [Step(21)] Step => enter_temporary_pin;
+    When "I press \"Next\" on the screen 'Choose your personal PIN code'"
+        e.g. "And I press \"Next\" on the screen 'Choose your personal PIN code'"
+        docs [Step(22)] Step => choose_pin_next;
+    When "I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
+        e.g. "And I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
+        docs [Step(23)] Step => create_pin;
+    When "I choose (yes|no) to approving with biometric"
+        e.g. "And I choose yes to approving with biometric"
+        docs [Step(24)] Step => choose_biometric;
+    When "I accept notifications from the MitID app"
+        e.g. "And I accept notifications from the MitID app"
+        docs [Step(25)] Step => accept_notifications;
+    Then "I see 'This app is now activated and ready to use' and press \"OK\""
+        e.g. "Then I see 'This app is now activated and ready to use' and press \"OK\""
+        docs [Step(26)] Step => activated;
+    Then "my MitID app on my old phone is still active"
+        e.g. "And my MitID app on my old phone is still active"
+        docs [] Step => old_still_active;
+
+    Then "I see '([^']+)'"
+        e.g. "Then I see 'The QR code has expired'"
+        docs [] Step => see_text;
+    Then "I do not see '([^']+)'"
+        e.g. "Then I do not see 'Show QR code'"
+        docs [] Step => not_see_text;
+    When "I take my (old|new) phone"
+        e.g. "When I take my old phone"
+        docs [] Step => take_phone;
+}
+
+fn role(word: &str) -> Role {
+    if word == "new" { Role::New } else { Role::Old }
+}
+
+// --- Before you begin ------------------------------------------------------------------
+
+async fn old_phone_updated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    w.provision(0).await?;
+    w.current = Role::Old;
+    let old = w.phone(Role::Old).await?;
+    // An activated, updated app opens on its home screen.
+    old.activate_app().await?;
+    old.wait_for_screen("home").await?;
+    Ok(())
+}
+
+async fn new_phone_installed(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    // The identity was provisioned with this one app: fewer than three.
+    let new = w.phone(Role::New).await?;
+    new.terminate_app().await?;
+    Ok(())
+}
+
+async fn bluetooth_on_both(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    for r in [Role::Old, Role::New] {
+        set_bluetooth(w, r, true).await?;
+    }
+    Ok(())
+}
+
+/// Android phones switch Bluetooth through `mobile: shell`, as on a real
+/// device (Appium needs --relaxed-security); iPhones have no such command,
+/// so the test-control API (a lab rig's switch) does it.
+pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
+    let phone = w.phone(r).await?;
+    match phone.platform() {
+        Platform::Android => {
+            let arg = if on { "enable" } else { "disable" };
+            phone.mobile("mobile: shell", json!({ "command": "svc", "args": ["bluetooth", arg] })).await?;
+        }
+        Platform::Ios => {
+            let udid = phone.udid().to_owned();
+            w.ctx.control.set_phone(&udid, json!({ "bluetooth": on })).await?;
+        }
+    }
+    Ok(())
+}
+
+// --- The old phone, 1-12 -----------------------------------------------------------------
+
+async fn open_app_on(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    w.current = role(&m[0]);
+    w.here().await?.activate_app().await?;
+    Ok(())
+}
+
+async fn open_menu(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    w.current = Role::Old;
+    let old = w.here().await?;
+    old.activate_app().await?;
+    old.tap("menu_button").await?;
+    old.wait_for_screen("menu").await?;
+    Ok(())
+}
+
+async fn press(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    w.here().await?.tap_text(&m[0]).await?;
+    Ok(())
+}
+
+async fn read_and_next(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("copy_info").await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn enter_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let pin = w.identity()?.pin.clone();
+    let phone = w.here().await?;
+    phone.wait_for_screen("pin_entry").await?;
+    phone.type_secret("pin_input", &pin).await?;
+    phone.tap("pin_next").await?;
+    Ok(())
+}
+
+async fn use_biometric(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("pin_entry").await?;
+    phone.tap("pin_use_biometric").await?;
+    give_biometric(w).await
+}
+
+/// Answers the system biometric prompt with an enrolled finger or face.
+async fn give_biometric(w: &mut CopyWorld) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("biometric_prompt").await?;
+    match phone.platform() {
+        Platform::Android => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 1 })).await?,
+        Platform::Ios => phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": true })).await?,
+    };
+    Ok(())
+}
+
+async fn confirm_copy(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("copy_confirm").await?;
+    phone.tap_text("Yes, I want to copy").await?;
+    phone.tap_text("Start copying").await?;
+    Ok(())
+}
+
+async fn waiting_started(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("waiting").await?;
+    phone.wait_for_text("The waiting period has started").await?;
+    Ok(())
+}
+
+async fn ok_and_close(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.tap_text("OK").await?;
+    phone.terminate_app().await?;
+    Ok(())
+}
+
+async fn time_passes(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let n: u64 = m[0].parse().map_err(|_| crate::world::StepFailure(format!("'{}' is not a whole number", m[0])))?;
+    let unit = match m[1].trim_end_matches('s') {
+        "hour" => 3600,
+        "minute" => 60,
+        _ => 1,
+    };
+    w.ctx.clock.pass(Duration::from_secs(n * unit)).await?;
+    Ok(())
+}
+
+async fn notified(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let udid = w.phone(Role::Old).await?.udid().to_owned();
+    let deadline = tokio::time::Instant::now() + w.ctx.profile.timeouts.message();
+    loop {
+        let pushes = w.ctx.gateways.pushes_to(&udid).await;
+        if pushes.iter().any(|m| m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over"))) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let all = w.ctx.gateways.push_messages().await;
+            fail!(
+                "no push 'the waiting time is over' reached the push gateway for the old phone within {}; it received {} push message(s): {}",
+                crate::catalogue::human(w.ctx.profile.timeouts.message()),
+                all.len(),
+                all.iter().map(|m| m.body.to_string()).collect::<Vec<_>>().join("; ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn show_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.activate_app().await?;
+    phone.wait_for_text("Show QR code and copy MitID to the new app").await?;
+    phone.tap_text("Show QR code").await?;
+    Ok(())
+}
+
+async fn bluetooth_info_next(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("bluetooth_info").await?;
+    let title = phone.text_of("bluetooth_info_title").await?;
+    if title != m[0] {
+        fail!("{} shows '{title}', not '{}'", phone.role(), m[0]);
+    }
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn accept_permission(w: &mut CopyWorld, screen: &str) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen(screen).await?;
+    phone.tap("permission_allow").await?;
+    Ok(())
+}
+
+async fn accept_bluetooth(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    accept_permission(w, "permission_bluetooth").await?;
+    let phone = w.here().await?;
+    if phone.is_on("permission_location").await? {
+        fail!(
+            "{} also asks for access to location: this step is for phones that only ask for Bluetooth; use 'I accept that the MitID app uses Bluetooth and accesses my location'",
+            phone.role()
+        );
+    }
+    Ok(())
+}
+
+async fn accept_bluetooth_and_location(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    accept_permission(w, "permission_bluetooth").await?;
+    accept_permission(w, "permission_location").await
+}
+
+async fn see_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("qr_code").await?;
+    let valid = phone.text_of("qr_valid_for").await?;
+    if !valid.contains("valid for 3 minutes") {
+        fail!("the QR screen says '{valid}', not that the code is valid for 3 minutes");
+    }
+    let png = phone.screenshot().await?;
+    let payload = mitid_e2e::qr::decode(&png)?;
+    w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
+    Ok(())
+}
+
+// --- The new phone, 13-26 ------------------------------------------------------------------
+
+async fn get_started(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("activate_welcome").await?;
+    phone.wait_for_text("Activate your MitID").await?;
+    phone.tap_text("Get started").await?;
+    Ok(())
+}
+
+async fn choose_copy(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.tap_text("Copy from another MitID app").await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn mark_and_scan(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.tap_text("QR code is shown on the old app").await?;
+    phone.tap_text("Scan QR code").await?;
+    Ok(())
+}
+
+async fn scan_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    w.current = Role::New;
+    // The camera asks for its permission the first time, if the OS wants it.
+    let new = w.phone(Role::New).await?;
+    if new.is_on("permission_camera").await? {
+        new.tap("permission_allow").await?;
+    }
+    new.wait_for_screen("qr_scanner").await?;
+    // Read the QR code as the camera would see it: from the old phone's screen.
+    let old = w.phone(Role::Old).await?;
+    let png = old.screenshot().await?;
+    let payload = mitid_e2e::qr::decode(&png)?;
+    w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
+    match w.ctx.profile.camera.mode {
+        CameraMode::Inject => {
+            use base64::Engine as _;
+            let image = base64::engine::general_purpose::STANDARD.encode(&png);
+            w.phone(Role::New).await?.mobile("mobile: injectCameraImage", json!({ "image": image })).await?;
+        }
+        // The rig's camera sees the old phone's screen by itself.
+        CameraMode::Rig => {}
+    }
+    Ok(())
+}
+
+async fn enter_user_id(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let user_id = w.identity()?.user_id.clone();
+    w.sms_seen = w.ctx.gateways.sms_messages().await.len();
+    let phone = w.here().await?;
+    phone.wait_for_screen("user_id").await?;
+    phone.type_secret("user_id_input", &user_id).await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn enter_temporary_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let to = w.identity()?.phone_number.clone();
+    let pin = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    let phone = w.here().await?;
+    phone.wait_for_screen("temporary_pin").await?;
+    phone.type_secret("temporary_pin_input", &pin).await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn choose_pin_next(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("choose_pin").await?;
+    phone.wait_for_text("Choose your personal PIN code").await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn create_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let pin = w.identity()?.pin.clone();
+    let phone = w.here().await?;
+    phone.wait_for_screen("create_pin").await?;
+    phone.type_secret("new_pin_input", &pin).await?;
+    phone.tap("new_pin_next").await?;
+    phone.wait_for_screen("repeat_pin").await?;
+    phone.type_secret("repeat_pin_input", &pin).await?;
+    phone.tap("repeat_pin_next").await?;
+    Ok(())
+}
+
+async fn choose_biometric(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("biometric_choice").await?;
+    if m[0] == "yes" {
+        phone.tap("biometric_yes").await?;
+        give_biometric(w).await?;
+    } else {
+        phone.tap("biometric_no").await?;
+    }
+    Ok(())
+}
+
+async fn accept_notifications(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("notifications").await?;
+    phone.tap("notifications_accept").await?;
+    // Android 13+ and iOS ask with a system dialog; older Android does not.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if phone.is_on("permission_notifications").await? {
+        phone.tap("permission_allow").await?;
+    }
+    Ok(())
+}
+
+async fn activated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("activated").await?;
+    phone.wait_for_text("This app is now activated and ready to use").await?;
+    phone.tap_text("OK").await?;
+    phone.wait_for_screen("home").await?;
+    Ok(())
+}
+
+async fn old_still_active(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+    w.current = Role::Old;
+    let old = w.here().await?;
+    if old.is_on("copy_done").await? {
+        old.tap("copy_done_ok").await?;
+    }
+    old.wait_for_screen("home").await?;
+    old.wait_for_text("Your MitID app is active").await?;
+    Ok(())
+}
+
+// --- General ------------------------------------------------------------------------------
+
+async fn see_text(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    w.here().await?.wait_for_text(&m[0]).await?;
+    Ok(())
+}
+
+async fn not_see_text(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let phone = w.here().await?;
+    if phone.shows_text(&m[0]).await? {
+        fail!("{} shows '{}'; it should not; the screen shows: {}", phone.role(), m[0], phone.screen_summary().await);
+    }
+    Ok(())
+}
+
+async fn take_phone(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    w.current = role(&m[0]);
+    w.here().await?;
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Steps that set up a rule's circumstances through the test-control API or
+//! the phone's own commands: an outdated app, Bluetooth off, a phone out of
+//! range, faults. What a lab rig or test backend can also do.
+
+use serde_json::json;
+
+use crate::catalogue::catalogue;
+use crate::copy_flow::set_bluetooth;
+use crate::world::{CopyWorld, Role, StepResult};
+
+catalogue! {
+    Given "Bluetooth is turned off on my (old|new) phone"
+        e.g. "Given Bluetooth is turned off on my new phone"
+        docs [] Step => bluetooth_off;
+    Given "the command \"([a-zA-Z]+)\" hangs on my (old|new) phone"
+        e.g. "Given the command \"click\" hangs on my old phone"
+        docs [] Step => command_hangs;
+}
+
+fn role(word: &str) -> Role {
+    if word == "new" { Role::New } else { Role::Old }
+}
+
+async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    set_bluetooth(w, role(&m[0]), false).await
+}
+
+async fn command_hangs(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let udid = w.phone(role(&m[1])).await?.udid().to_owned();
+    w.ctx.control.add_fault(json!({ "fault": "hang", "udid": udid, "command": m[0] })).await?;
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! What a person watching the run sees: a line per scenario, the failures
+//! with their step, file and line, and the totals.
+
+use std::path::Path;
+
+use super::{RunReport, ScenarioReport, Status};
+
+pub fn scenario_line(feature: &Path, s: &ScenarioReport) {
+    let mark = match (s.status(), s.flaky()) {
+        (_, true) => "FLAKY",
+        (Status::Passed, _) => "ok",
+        (Status::Failed, _) => "FAILED",
+        _ => "skipped",
+    };
+    println!("{mark:>7}  {} ({}:{}) {:.2}s", s.name, feature.display(), s.line, s.duration.as_secs_f64());
+    if let Some(step) = s.failure() {
+        println!("         step: {} {} (line {})", step.keyword, step.text, step.line);
+        if let Some(e) = &step.error {
+            for line in e.lines() {
+                println!("         {line}");
+            }
+        }
+    }
+}
+
+/// The closing lines. The last one is the plain "N passed, N failed" line CI
+/// tools read.
+pub fn summary(report: &RunReport) -> String {
+    let mut out = String::new();
+    for e in &report.parse_errors {
+        out.push_str(&format!("feature error: {e}\n"));
+    }
+    let flaky: Vec<_> = report.scenarios().filter(|(_, s)| s.flaky()).collect();
+    for (f, s) in &flaky {
+        out.push_str(&format!(
+            "flaky: '{}' ({}:{}) passed only on attempt {}\n",
+            s.name,
+            f.path.display(),
+            s.line,
+            s.attempts
+        ));
+    }
+    let steps: usize = report.scenarios().map(|(_, s)| s.steps.len()).sum();
+    out.push_str(&format!(
+        "{} scenarios ({} flaky), {} steps in {:.2}s\n",
+        report.scenarios().count(),
+        flaky.len(),
+        steps,
+        report.duration.as_secs_f64()
+    ));
+    out.push_str(&format!("scenarios: {} passed, {} failed\n", report.count(Status::Passed), report.count(Status::Failed)));
+    out
+}

@@ -1,0 +1,84 @@
+//! How much of the documentation a run proved: each documented step and
+//! "Before you begin" item → the scenarios whose passing steps prove it.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use super::{RunReport, Status};
+use crate::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
+
+pub struct Coverage {
+    /// Doc → (scenario, passed) for every scenario with a step proving it.
+    pub proofs: BTreeMap<Doc, Vec<(String, bool)>>,
+}
+
+impl Coverage {
+    pub fn of(report: &RunReport, catalogue: &[StepDef]) -> Coverage {
+        let compiled: Vec<(Regex, &[Doc])> =
+            catalogue.iter().filter_map(|d| Regex::new(d.phrase).ok().map(|r| (r, d.docs))).collect();
+        let mut proofs: BTreeMap<Doc, Vec<(String, bool)>> = BTreeMap::new();
+        for n in 1..=DOCUMENTED_STEPS {
+            proofs.insert(Doc::Step(n), Vec::new());
+        }
+        for n in 1..=PRECONDITIONS {
+            proofs.insert(Doc::Before(n), Vec::new());
+        }
+        for (f, s) in report.scenarios() {
+            let name = format!("{} ({}:{})", s.name, f.path.display(), s.line);
+            let mut docs: BTreeMap<Doc, bool> = BTreeMap::new();
+            for step in &s.steps {
+                for (re, ds) in &compiled {
+                    if re.is_match(&step.text) {
+                        for d in *ds {
+                            let ok = docs.entry(*d).or_insert(true);
+                            *ok &= step.status == Status::Passed;
+                        }
+                    }
+                }
+            }
+            for (d, ok) in docs {
+                proofs.entry(d).or_default().push((name.clone(), ok));
+            }
+        }
+        Coverage { proofs }
+    }
+
+    fn covered(&self, pick: impl Fn(&Doc) -> bool) -> usize {
+        self.proofs.iter().filter(|(d, p)| pick(d) && p.iter().any(|(_, ok)| *ok)).count()
+    }
+
+    /// "documented steps covered: 26/26, preconditions: 3/3"
+    pub fn line(&self) -> String {
+        format!(
+            "documented steps covered: {}/{}, preconditions: {}/{}",
+            self.covered(|d| matches!(d, Doc::Step(_))),
+            DOCUMENTED_STEPS,
+            self.covered(|d| matches!(d, Doc::Before(_))),
+            PRECONDITIONS
+        )
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# Coverage of the documentation\n\n");
+        out.push_str(&self.line());
+        out.push_str("\n\n| documented | scenarios | result |\n|---|---|---|\n");
+        for (d, proofs) in &self.proofs {
+            let label = match d {
+                Doc::Step(n) => format!("step {n}"),
+                Doc::Before(n) => format!("before you begin {n}"),
+            };
+            let result = if proofs.iter().any(|(_, ok)| *ok) {
+                "proved"
+            } else if proofs.is_empty() {
+                "not covered"
+            } else {
+                "failed"
+            };
+            let names: Vec<String> =
+                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+            out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
+        }
+        out
+    }
+}

@@ -1,0 +1,210 @@
+//! A cucumber writer that records the run into a [`RunReport`] and prints a
+//! line per scenario as it finishes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
+use cucumber::{cli, parser, Event, Writer};
+
+use super::{clean, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+use crate::world::CopyWorld;
+
+/// Records events; the report is shared so the runner reads it after the run.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub report: Arc<Mutex<RunReport>>,
+    started: HashMap<(usize, usize), SystemTime>,
+    step_started: HashMap<(usize, usize, usize), SystemTime>,
+    quiet: bool,
+}
+
+impl Recorder {
+    pub fn new(quiet: bool) -> Recorder {
+        Recorder { quiet, ..Default::default() }
+    }
+
+    fn feature_index(&mut self, f: &cucumber::gherkin::Feature) -> usize {
+        let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        // Paths relative to where the run started read better and match
+        // what QA typed.
+        let path = f.path.clone().unwrap_or_default();
+        let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok().map(Into::into)).unwrap_or(path);
+        if let Some(i) = report.features.iter().position(|x| x.path == path && x.name == f.name) {
+            return i;
+        }
+        report.features.push(FeatureReport {
+            name: clean(&f.name),
+            description: clean(f.description.as_deref().unwrap_or("").trim()),
+            path,
+            line: f.position.line,
+            tags: f.tags.clone(),
+            scenarios: Vec::new(),
+        });
+        report.features.len() - 1
+    }
+
+    fn scenario(&mut self, fi: usize, sc: &cucumber::gherkin::Scenario, rule_tags: &[String], ev: Scenario<CopyWorld>, at: SystemTime) {
+        let key = (fi, sc.position.line * 10_000 + sc.position.col);
+        let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        let feature = &mut report.features[fi];
+        let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == clean(&sc.name)) {
+            Some(i) => i,
+            None => {
+                let mut tags: Vec<String> = feature.tags.clone();
+                tags.extend(rule_tags.iter().cloned());
+                tags.extend(sc.tags.iter().cloned());
+                feature.scenarios.push(ScenarioReport {
+                    name: clean(&sc.name),
+                    keyword: sc.keyword.clone(),
+                    line: sc.position.line,
+                    tags,
+                    steps: Vec::new(),
+                    attempts: 0,
+                    duration: Duration::ZERO,
+                });
+                feature.scenarios.len() - 1
+            }
+        };
+        let scenario = &mut feature.scenarios[si];
+        match ev {
+            Scenario::Started => {
+                // A retry starts over: the last attempt is the one reported.
+                scenario.attempts += 1;
+                scenario.steps.clear();
+                self.started.insert(key, at);
+            }
+            Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
+                let background = !sc.steps.iter().any(|s| s.position == step.position);
+                let skey = (key.0, key.1, step.position.line);
+                let status_error = match ev {
+                    event::Step::Started => {
+                        self.step_started.insert(skey, at);
+                        return;
+                    }
+                    event::Step::Passed(..) => (Status::Passed, None, Vec::new()),
+                    event::Step::Skipped => {
+                        let place = format!("{}:{}", feature.path.display(), step.position.line);
+                        report.undefined.push((format!("{} {}", step.keyword.trim(), step.value), place));
+                        (Status::Undefined, Some("no step definition matches this step".into()), Vec::new())
+                    }
+                    event::Step::Failed(_, _, world, err) => {
+                        let attachments = world
+                            .map(|w| {
+                                w.attachments
+                                    .iter()
+                                    .map(|a| Attachment { name: a.name.clone(), mime: a.mime.into(), data: a.data.clone() })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (Status::Failed, Some(clean(&describe(&err))), attachments)
+                    }
+                };
+                let feature = &mut report.features[fi];
+                let scenario = &mut feature.scenarios[si];
+                let started = self.step_started.remove(&skey).unwrap_or(at);
+                scenario.steps.push(StepReport {
+                    keyword: step.keyword.trim().to_owned(),
+                    text: clean(&step.value),
+                    line: step.position.line,
+                    background,
+                    status: status_error.0,
+                    duration: at.duration_since(started).unwrap_or_default(),
+                    error: status_error.1,
+                    attachments: status_error.2,
+                });
+            }
+            Scenario::Hook(_, event::Hook::Failed(_, info)) => {
+                scenario.steps.push(StepReport {
+                    keyword: "Hook".into(),
+                    text: "before the scenario".into(),
+                    line: sc.position.line,
+                    background: true,
+                    status: Status::Failed,
+                    duration: Duration::ZERO,
+                    error: Some(clean(&panic_text(&info))),
+                    attachments: Vec::new(),
+                });
+            }
+            Scenario::Finished => {
+                // Steps after a failure were never run: list them as skipped.
+                let all: Vec<&cucumber::gherkin::Step> = sc.steps.iter().collect();
+                let ran_scenario_steps = scenario.steps.iter().filter(|s| !s.background).count();
+                if ran_scenario_steps < all.len() && scenario.steps.iter().any(|s| s.status != Status::Passed) {
+                    for step in &all[ran_scenario_steps..] {
+                        scenario.steps.push(StepReport {
+                            keyword: step.keyword.trim().to_owned(),
+                            text: clean(&step.value),
+                            line: step.position.line,
+                            background: false,
+                            status: Status::Skipped,
+                            duration: Duration::ZERO,
+                            error: None,
+                            attachments: Vec::new(),
+                        });
+                    }
+                }
+                if let Some(start) = self.started.get(&key) {
+                    scenario.duration = at.duration_since(*start).unwrap_or_default();
+                }
+                if !self.quiet {
+                    super::console::scenario_line(&feature.path, scenario);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The message of a failed step: our steps fail with a redacted String.
+fn describe(err: &StepError) -> String {
+    match err {
+        StepError::Panic(info) => panic_text(info),
+        other => other.to_string(),
+    }
+}
+
+fn panic_text(info: &event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "the step panicked".into()
+    }
+}
+
+impl Writer<CopyWorld> for Recorder {
+    type Cli = cli::Empty;
+
+    async fn handle_event(&mut self, event: parser::Result<Event<Cucumber<CopyWorld>>>, _: &cli::Empty) {
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                let message = match &e {
+                    parser::Error::Parsing(err) => clean(&err.to_string()),
+                    parser::Error::ExampleExpansion(err) => clean(&err.to_string()),
+                };
+                self.report.lock().unwrap_or_else(|p| p.into_inner()).parse_errors.push(message);
+                return;
+            }
+        };
+        let (value, meta) = event.split();
+        let at = meta.at;
+        match value {
+            Cucumber::Feature(f, Feature::Scenario(sc, retryable)) => {
+                let fi = self.feature_index(&f);
+                self.scenario(fi, &sc, &[], retryable.event, at);
+            }
+            Cucumber::Feature(f, Feature::Rule(rule, Rule::Scenario(sc, retryable))) => {
+                let fi = self.feature_index(&f);
+                self.scenario(fi, &sc, &rule.tags, retryable.event, at);
+            }
+            Cucumber::Feature(f, Feature::Started) => {
+                self.feature_index(&f);
+            }
+            _ => {}
+        }
+    }
+}

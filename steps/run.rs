@@ -1,0 +1,263 @@
+//! One run of the suite: read the profile, start what it needs (the
+//! embedded farm, the gateways), run the features through cucumber, write
+//! the reports, and say how it went.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+
+use mitid_e2e::clock::Clock;
+use mitid_e2e::control::ControlApi;
+use mitid_e2e::gateways::Gateways;
+use mitid_e2e::locators::Locators;
+use mitid_e2e::profile::{ClockMode, PhoneProfile, Platform, Profile};
+
+use crate::report::{self, coverage::Coverage, recorder::Recorder};
+use crate::world::{set_context, CopyWorld, RunContext};
+
+/// What `mitid-e2e run` was asked.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub features: PathBuf,
+    pub tags: Option<String>,
+    pub concurrency: usize,
+    pub retry: usize,
+    pub profile: PathBuf,
+    pub report_dir: PathBuf,
+    pub defects: Vec<String>,
+    /// `(i, n)`: run the i-th of n disjoint shards (1-based).
+    pub shard: Option<(usize, usize)>,
+    pub quiet: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            features: "features".into(),
+            tags: None,
+            concurrency: 1,
+            retry: 0,
+            profile: "devices/virtual.toml".into(),
+            report_dir: "reports".into(),
+            defects: Vec::new(),
+            shard: None,
+            quiet: false,
+        }
+    }
+}
+
+/// A configuration or usage error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct ConfigError(pub anyhow::Error);
+
+/// Runs the suite. `Ok(0)` all passed, `Ok(1)` a scenario failed; a
+/// [`ConfigError`] means exit code 2.
+pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
+    let started = Instant::now();
+    let prepared = prepare(opts).await.map_err(ConfigError)?;
+    let Prepared { ctx, farm, tags } = prepared;
+    set_context(Some(ctx.clone()));
+
+    let recorder = Recorder::new(opts.quiet);
+    let report_handle = recorder.report.clone();
+    let collection = crate::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
+    let shard = opts.shard;
+    let cucumber = cucumber::Cucumber::new()
+        .steps(collection)
+        .with_writer(cucumber::writer::Normalize::new(recorder))
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .retries(opts.retry)
+        .before(|feature, rule, scenario, world: &mut CopyWorld| {
+            let mut tags = feature.tags.clone();
+            tags.extend(rule.map(|r| r.tags.clone()).unwrap_or_default());
+            tags.extend(scenario.tags.iter().cloned());
+            world.tags = tags;
+            Box::pin(async {})
+        })
+        .after(|_, _, _, _, world: Option<&mut CopyWorld>| {
+            Box::pin(async move {
+                if let Some(world) = world {
+                    world.close_sessions().await;
+                    world.release();
+                }
+            })
+        });
+    let features = opts.features.clone();
+    cucumber
+        .filter_run(features, move |feature, rule, scenario| {
+            let all_tags = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+            let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags));
+            let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
+            tagged && in_shard
+        })
+        .await;
+    set_context(None);
+    drop(farm);
+
+    let mut report = report_handle.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    report.run_id = run_id();
+    report.duration = started.elapsed();
+    let catalogue = crate::catalogue::all();
+    let coverage = Coverage::of(&report, &catalogue);
+    let dir = report::write_all(&report, &opts.report_dir, &coverage)
+        .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
+        .map_err(ConfigError)?;
+
+    for (step, place) in &report.undefined {
+        println!("\nundefined step at {place}: {step}\n{}", snippet(step));
+    }
+    println!();
+    println!("{}", coverage.line());
+    println!("reports: {}", dir.display());
+    print!("{}", report::console::summary(&report));
+    if !report.parse_errors.is_empty() {
+        return Err(ConfigError(anyhow::anyhow!("{} feature file(s) could not be read", report.parse_errors.len())));
+    }
+    if report.scenarios().count() == 0 {
+        return Err(ConfigError(anyhow::anyhow!(
+            "no scenario matched: check the features path '{}' and --tags",
+            opts.features.display()
+        )));
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+struct Prepared {
+    ctx: Arc<RunContext>,
+    /// Kept alive for the run; stops when dropped.
+    farm: Option<mitid_sim::RunningFarm>,
+    tags: Option<TagOperation>,
+}
+
+async fn prepare(opts: &RunOptions) -> Result<Prepared> {
+    if !opts.features.exists() {
+        bail!("features path '{}' does not exist", opts.features.display());
+    }
+    let tags = match &opts.tags {
+        None => None,
+        Some(expr) => Some(
+            expr.parse::<TagOperation>()
+                .map_err(|e| anyhow::anyhow!("--tags '{expr}' is not a tag expression (e.g. \"@android and not @slow\"): {e}"))?,
+        ),
+    };
+    if let Some((i, n)) = opts.shard {
+        if n == 0 || i == 0 || i > n {
+            bail!("--shard {i}/{n}: expected i/n with 1 <= i <= n");
+        }
+    }
+    let mut profile = Profile::load(&opts.profile)?;
+    let fixtures = RunContext::fixtures_dir();
+    let identity = mitid_e2e::identities::load(&fixtures.join("identities.toml"), &profile.identity)
+        .with_context(|| format!("{}: identity", profile.path.display()))?;
+    let mut locators = BTreeMap::new();
+    for p in [Platform::Android, Platform::Ios] {
+        locators.insert(p, Arc::new(Locators::load(&fixtures.join("locators"), p)?));
+    }
+
+    let (farm, appium_url, control_url) = if profile.appium.is_embedded() {
+        let mut config = crate::farm_profile::from_profile(&profile)?;
+        config.defects.extend(crate::farm_profile::defects(&opts.defects)?);
+        profile.phones = config
+            .phones
+            .iter()
+            .map(|p| PhoneProfile {
+                udid: p.udid.clone(),
+                platform: match p.platform {
+                    mitid_sim::Platform::Android => Platform::Android,
+                    mitid_sim::Platform::Ios => Platform::Ios,
+                },
+                os_version: p.os_version.clone(),
+                rig: p.rig.clone(),
+                model: Some(p.model.clone()),
+                capabilities: Default::default(),
+            })
+            .collect();
+        let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;
+        let url = farm.url();
+        (Some(farm), url.clone(), url)
+    } else {
+        if !opts.defects.is_empty() {
+            bail!("--defect needs the embedded virtual farm (appium.url = \"embedded\"); {} is not", profile.path.display());
+        }
+        preflight(&profile.appium.url, profile.timeouts.connect()).await?;
+        (None, profile.appium.url.clone(), profile.control.url.clone())
+    };
+    let control = ControlApi::new(&control_url);
+    let gateways = Gateways::start(&profile.gateways).await?;
+    control
+        .set_gateways(&gateways.sms_url(), &gateways.push_url())
+        .await
+        .context("cannot tell the backend where the gateways are")?;
+    let clock = match profile.clock.mode {
+        ClockMode::Virtual => Clock::Virtual(control.clone()),
+        ClockMode::Real => Clock::Real,
+    };
+    let ctx = Arc::new(RunContext::new(profile, appium_url, control, clock, gateways, locators, identity));
+    Ok(Prepared { ctx, farm, tags })
+}
+
+/// Fails fast, naming the URL, when the Appium server does not answer.
+pub async fn preflight(url: &str, within: Duration) -> Result<serde_json::Value> {
+    let status = format!("{}/status", url.trim_end_matches('/'));
+    let http = reqwest::Client::builder().no_proxy().timeout(within).build()?;
+    let resp = http
+        .get(&status)
+        .send()
+        .await
+        .with_context(|| format!("the Appium server at {url} cannot be reached (GET {status}, waited up to {within:?})"))?;
+    let body: serde_json::Value = resp
+        .json()
+        .await
+        .with_context(|| format!("{status} did not answer with W3C JSON: is {url} an Appium server?"))?;
+    Ok(body)
+}
+
+/// Which shard (1-based) a scenario belongs to: a hash of its place, so the
+/// split is the same on every machine and disjoint.
+pub fn shard_of(path: Option<&Path>, line: usize, n: usize) -> usize {
+    let key = format!("{}:{line}", path.map(|p| p.display().to_string()).unwrap_or_default());
+    // FNV-1a: stable across Rust versions, unlike DefaultHasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % n as u64) as usize + 1
+}
+
+fn run_id() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("run-{}-{:03}", now.as_secs(), now.subsec_millis())
+}
+
+/// A catalogue entry to paste for a step nobody has defined yet.
+pub fn snippet(step: &str) -> String {
+    let (keyword, text) = step.split_once(' ').unwrap_or(("When", step));
+    let keyword = match keyword {
+        "Given" | "When" | "Then" => keyword,
+        _ => "When",
+    };
+    let name: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("_");
+    let phrase = regex::escape(text).replace('"', "\\\"");
+    format!(
+        "Add it to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} \"{phrase}\"\n        e.g. \"{}\"\n        docs [] Step => {name};\n\nasync fn {name}(w: &mut CopyWorld, _: Vec<String>) -> StepResult {{\n    let phone = w.here().await?;\n    todo!(\"look at the phone\")\n}}",
+        step.replace('"', "\\\"")
+    )
+}

@@ -157,6 +157,18 @@ impl Recorder {
     }
 }
 
+/// An error and its causes: gherkin's parse error says the file, its cause
+/// the line and column.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
+}
+
 /// The message of a failed step: our steps fail with a redacted String.
 fn describe(err: &StepError) -> String {
     match err {
@@ -183,8 +195,8 @@ impl Writer<CopyWorld> for Recorder {
             Ok(e) => e,
             Err(e) => {
                 let message = match &e {
-                    parser::Error::Parsing(err) => clean(&err.to_string()),
-                    parser::Error::ExampleExpansion(err) => clean(&err.to_string()),
+                    parser::Error::Parsing(err) => clean(&with_causes(err.as_ref())),
+                    parser::Error::ExampleExpansion(err) => clean(&with_causes(err.as_ref())),
                 };
                 self.report.lock().unwrap_or_else(|p| p.into_inner()).parse_errors.push(message);
                 return;

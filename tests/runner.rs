@@ -1,0 +1,255 @@
+//! The runner as users meet it: the `mitid-e2e` binary, its exit codes, its
+//! messages, its reports, and that no secret reaches any of them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A scratch folder for one test's features, profiles and reports.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("mitid-e2e-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn reports(&self) -> PathBuf {
+        self.0.join("reports")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out: Output = Command::new(BIN).args(args).current_dir(ROOT).output().expect("the binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn virtual_profile() -> String {
+    std::fs::read_to_string(Path::new(ROOT).join("devices/virtual.toml")).unwrap()
+}
+
+const BACKGROUND: &str = "
+Feature: scratch
+  Background:
+    Given my old phone and the MitID app on it are updated
+    And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps
+    And Bluetooth is enabled on both phones
+";
+
+/// Everything a run wrote where a person or a tool reads it.
+fn everything_written(console: &str, reports: &Path) -> String {
+    let mut all = console.to_owned();
+    let latest = reports.join("latest");
+    for f in ["junit.xml", "cucumber.json", "coverage.md"] {
+        all.push_str(&std::fs::read_to_string(latest.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")));
+    }
+    all
+}
+
+/// The fixture identity's secrets, and the shape of a temporary PIN in an SMS.
+fn assert_no_secrets(text: &str) {
+    for secret in ["anna-copy-4711", "246810", "4520471100"] {
+        assert!(!text.contains(secret), "'{secret}' appears in clear:\n{}", excerpt(text, secret));
+    }
+    let sms = "temporary PIN code for MitID is ";
+    for (i, _) in text.match_indices(sms) {
+        let after = &text[i + sms.len()..];
+        assert!(after.starts_with("[TEMPORARY PIN]"), "a temporary PIN appears in clear: {}", &after[..after.len().min(20)]);
+    }
+}
+
+fn excerpt(text: &str, needle: &str) -> String {
+    let i = text.find(needle).unwrap_or(0);
+    text[i.saturating_sub(200)..(i + 200).min(text.len())].to_owned()
+}
+
+#[test]
+fn the_suite_passes_on_the_virtual_farm_and_covers_the_documentation() {
+    let scratch = Scratch::new("green");
+    let reports = scratch.reports();
+    let (code, out) = run(&["run", "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("documented steps covered: 26/26, preconditions: 3/3"), "{out}");
+    assert!(out.contains("0 failed"), "{out}");
+    let junit = std::fs::read_to_string(reports.join("latest/junit.xml")).unwrap();
+    assert!(junit.contains("<testsuites") && junit.contains("failures=\"0\""), "{junit}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap()).unwrap();
+    assert_eq!(json[0]["elements"].as_array().unwrap().len(), 2);
+    assert_no_secrets(&everything_written(&out, &reports));
+}
+
+#[test]
+fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
+    let scratch = Scratch::new("red");
+    let reports = scratch.reports();
+    // The defective build deactivates the old app: only the last step fails,
+    // after every secret has been typed and the SMS has arrived.
+    let (code, out) = run(&["run", "--defect", "old_app_deactivated", "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED"), "{out}");
+    assert!(out.contains("my MitID app on my old phone is still active"), "{out}");
+    let json = std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap();
+    assert!(json.contains("\"embeddings\""), "the failing step carries its evidence");
+    assert!(json.contains("gateway messages"), "the SMS and push messages are attached");
+    assert_no_secrets(&everything_written(&out, &reports));
+    // Attachments are base64 in the JSON: decode them and look inside too.
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut decoded = String::new();
+    for f in parsed.as_array().unwrap() {
+        for e in f["elements"].as_array().unwrap() {
+            for s in e["steps"].as_array().unwrap() {
+                for a in s["embeddings"].as_array().into_iter().flatten() {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(a["data"].as_str().unwrap()).unwrap();
+                    if a["mime_type"] != "image/png" {
+                        decoded.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+            }
+        }
+    }
+    assert!(decoded.contains("hierarchy") || decoded.contains("AppiumAUT"), "a page source is attached");
+    assert!(decoded.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is attached, redacted");
+    assert_no_secrets(&decoded);
+}
+
+#[test]
+fn an_undefined_step_fails_the_run_and_prints_a_snippet() {
+    let scratch = Scratch::new("undefined");
+    let feature = scratch.write(
+        "undefined.feature",
+        &format!("{BACKGROUND}\n  Scenario: something new\n    When I wave my new phone at the old one\n"),
+    );
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("undefined step at"), "{out}");
+    assert!(out.contains("I wave my new phone at the old one"), "{out}");
+    assert!(out.contains("async fn i_wave_my_new_phone_at"), "a snippet to paste: {out}");
+}
+
+#[test]
+fn a_malformed_feature_is_a_usage_error_with_file_and_line() {
+    let scratch = Scratch::new("malformed");
+    let feature = scratch.write("broken.feature", "Feature: broken\n  Scenario: one\n    Given x\n  Oops this is not gherkin\n");
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("broken.feature"), "{out}");
+    assert!(out.contains("at 4:"), "the line is named: {out}");
+}
+
+#[test]
+fn an_unknown_profile_field_is_named_with_its_file() {
+    let scratch = Scratch::new("profile");
+    let profile = scratch.write("p.toml", &virtual_profile().replace("[timeouts]", "[timeouts]\nstpe = 3"));
+    let (code, out) = run(&["run", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("p.toml") && out.contains("stpe"), "{out}");
+}
+
+#[test]
+fn an_unreachable_appium_server_fails_within_seconds_naming_the_url() {
+    let scratch = Scratch::new("unreachable");
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let profile = scratch.write(
+        "lab.toml",
+        &format!(
+            "appium = {{ url = \"http://127.0.0.1:{port}\" }}\ncontrol = {{ url = \"http://127.0.0.1:{port}\" }}\ncamera = {{ mode = \"rig\" }}\nclock = {{ mode = \"real\" }}\n[[phones]]\nudid = \"R58M\"\nplatform = \"android\"\nos_version = \"14\"\nrig = \"bench\"\n"
+        ),
+    );
+    let started = Instant::now();
+    let (code, out) = run(&["run", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("http://127.0.0.1:{port}")), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30), "it failed fast");
+}
+
+#[test]
+fn a_missing_fixture_identity_is_a_usage_error() {
+    let scratch = Scratch::new("identity");
+    let profile = scratch.write("p.toml", &virtual_profile().replace("identity = \"anna\"", "identity = \"bob\""));
+    let (code, out) = run(&["run", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no identity named 'bob'") && out.contains("anna"), "{out}");
+}
+
+#[test]
+fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
+    let scratch = Scratch::new("hang");
+    let profile = scratch.write("p.toml", &virtual_profile().replace("step = 20", "step = 2"));
+    let feature = scratch.write(
+        "hang.feature",
+        &format!(
+            "{BACKGROUND}\n  Scenario: the phone stops answering\n    Given the command \"click\" hangs on my old phone\n    When I open the MitID app on my old phone and open the menu at the top of the screen\n"
+        ),
+    );
+    let started = Instant::now();
+    let (code, out) = run(&[
+        "run",
+        feature.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--report-dir",
+        scratch.reports().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("did not finish within its deadline of 2 s"), "{out}");
+    assert!(out.contains("open the menu at the top of the screen"), "names the step: {out}");
+    assert!(started.elapsed() < Duration::from_secs(60), "the run ended");
+}
+
+#[test]
+fn bad_tags_and_shards_are_usage_errors() {
+    let (code, out) = run(&["run", "--tags", "@a and and"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--tags"), "{out}");
+    let (code, out) = run(&["run", "--shard", "3/2"]);
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = run(&["run", "no/such/features"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no/such/features"), "{out}");
+}
+
+#[test]
+fn the_step_catalogue_lists_every_phrase_with_an_example() {
+    let (code, out) = run(&["steps"]);
+    assert_eq!(code, 0, "{out}");
+    for phrase in ["I enter my PIN code", "I scan the QR code by holding my new phone up to the QR code on my old app"] {
+        assert!(out.contains(phrase), "{out}");
+    }
+    assert!(out.contains("proves @doc-19"), "{out}");
+    let features = std::fs::read_to_string(Path::new(ROOT).join("features/copy_your_mitid_app.feature")).unwrap();
+    assert!(features.contains("I enter my PIN code"));
+}
+
+#[test]
+fn the_framework_does_not_depend_on_the_farm() {
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "--offline", "-e", "normal,build", "-p", "mitid-e2e-framework", "--prefix", "none"])
+        .current_dir(ROOT)
+        .output()
+        .expect("cargo tree runs");
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(tree.contains("mitid-e2e-framework"), "{tree}");
+    assert!(!tree.contains("mitid-sim"), "the framework reaches the farm only over HTTP:\n{tree}");
+}

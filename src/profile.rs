@@ -415,3 +415,22 @@ mod tests {
         assert!(e.contains("appium.url") && e.contains("localhost:4723"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod shipped_profiles {
+    use super::*;
+
+    #[test]
+    fn every_profile_in_devices_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../devices");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2, "virtual and lab example profiles");
+    }
+}

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::backend::Gateways;
 use crate::config::{Defect, FaultRule};
-use crate::farm::Provision;
+use crate::farm::{FarmState, Provision};
 use crate::server::Shared;
 
 pub fn routes() -> Router<Arc<Shared>> {
@@ -50,11 +50,10 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, P
     serde_json::from_slice(bytes).map_err(|e| Problem(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
 }
 
-fn not_found(udid: &str, shared: &Shared) -> Problem {
-    Problem(
-        StatusCode::NOT_FOUND,
-        format!("no phone with udid '{udid}' (phones: {})", shared.lock().udids().join(", ")),
-    )
+/// Takes the state the caller already holds: locking again from under a
+/// held guard would deadlock the whole farm.
+fn not_found(udid: &str, state: &FarmState) -> Problem {
+    Problem(StatusCode::NOT_FOUND, format!("no phone with udid '{udid}' (phones: {})", state.udids().join(", ")))
 }
 
 async fn phones(State(shared): State<Arc<Shared>>) -> Answer {
@@ -74,7 +73,7 @@ async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, 
     let change: PhoneChange = body(&bytes, "PUT /sim/phones/{udid} takes {app_version?, os_version?, bluetooth?, rig?}")?;
     {
         let mut state = shared.lock();
-        let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &shared))?;
+        let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &state))?;
         let phone = &mut state.phones[i];
         if let Some(v) = change.os_version {
             let probe = crate::config::PhoneSpec { os_version: v.clone(), ..phone.spec.clone() };
@@ -99,7 +98,7 @@ async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, 
 
 async fn reset_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>) -> Answer {
     let mut state = shared.lock();
-    let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &shared))?;
+    let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &state))?;
     state.phones[i].reset();
     for identity in state.backend.identities.values_mut() {
         identity.apps.retain(|a| a.as_deref() != Some(udid.as_str()));
@@ -191,8 +190,9 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
         "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent, \"udid\"?, \"command\"?, \"times\"?}",
     )?;
     if let Some(udid) = &rule.udid {
-        if shared.lock().phone(udid).is_none() {
-            return Err(not_found(udid, &shared));
+        let state = shared.lock();
+        if state.phone(udid).is_none() {
+            return Err(not_found(udid, &state));
         }
     }
     shared.lock().add_fault(rule);

@@ -32,6 +32,7 @@ constructors! {
     stale_element => "stale element reference",
     session_not_created => "session not created",
     unknown_command => "unknown command",
+    unknown_method => "unknown method",
     unknown_error => "unknown error",
     unsupported_operation => "unsupported operation",
     timeout => "timeout",
@@ -45,6 +46,7 @@ impl W3cError {
             "invalid session id" | "no such element" | "stale element reference" | "unknown command" => {
                 StatusCode::NOT_FOUND
             }
+            "unknown method" => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::config::FarmConfig;
 use crate::farm::FarmState;
 
+/// The largest request body the farm takes (camera images are the large ones).
+const MAX_BODY: usize = 20 * 1024 * 1024;
 /// How long the backend waits for a gateway to take a message.
 const GATEWAY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -84,6 +86,9 @@ impl RunningFarm {
         let http = reqwest::Client::builder().no_proxy().build().map_err(|e| StartError::Config(e.to_string()))?;
         let shared = Arc::new(Shared { state: Mutex::new(FarmState::new(config)), http });
         let app = crate::webdriver::routes()
+            .layer(axum::middleware::from_fn(w3c_rejections))
+            // A camera image from a real phone's screenshot can be several MB.
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
@@ -146,6 +151,38 @@ fn validate(config: &FarmConfig) -> Result<(), StartError> {
 
 async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> crate::error::W3cError {
     crate::error::W3cError::unknown_command(format!("{method} {} is not a command of this farm", uri.path()))
+}
+
+/// Axum answers some bad requests itself, in plain text, before a handler
+/// runs: a method a route does not take, a path segment that is not UTF-8, a
+/// body over the size limit. A WebDriver client expects a W3C error.
+async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let error = match status {
+        // axum adds the Allow header with the methods the route takes
+        // outside this layer.
+        axum::http::StatusCode::METHOD_NOT_ALLOWED => crate::error::W3cError::unknown_method(format!(
+            "{path} is a command of this farm, but not with {method} (the Allow header lists the methods it takes)"
+        )),
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => crate::error::W3cError::invalid_argument(format!(
+            "the body of {method} {path} is too large for this farm: {text}"
+        )),
+        s if s.is_client_error() => crate::error::W3cError::invalid_argument(format!("{method} {path}: {text}")),
+        _ => crate::error::W3cError::unknown_error(format!("{method} {path}: {text}")),
+    };
+    error.into_response()
 }
 
 /// The virtual clock as a phone's status bar shows it: the farm starts at

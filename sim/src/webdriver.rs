@@ -139,6 +139,11 @@ async fn new_session(State(shared): State<Arc<Shared>>, body: axum::body::Bytes)
 /// `desiredCapabilities` as a lone alwaysMatch.
 fn merged_capabilities(body: &Value) -> Result<Vec<serde_json::Map<String, Value>>, W3cError> {
     let caps = body.get("capabilities");
+    if caps.is_some_and(|c| !c.is_object()) {
+        return Err(W3cError::invalid_argument(
+            "'capabilities' must be a JSON object ({\"capabilities\": {\"alwaysMatch\": {...}, \"firstMatch\": [...]}})",
+        ));
+    }
     let always = match caps.and_then(|c| c.get("alwaysMatch")).or_else(|| body.get("desiredCapabilities")) {
         None | Some(Value::Null) => serde_json::Map::new(),
         Some(Value::Object(m)) => m.clone(),
@@ -170,6 +175,12 @@ fn merged_capabilities(body: &Value) -> Result<Vec<serde_json::Map<String, Value
         for key in merged.keys() {
             if let Some(problem) = capability_problem(key) {
                 return Err(W3cError::invalid_argument(problem));
+            }
+        }
+        // W3C §7.2 "validate capabilities": these are strings or nothing.
+        for key in ["platformName", "browserName", "browserVersion"] {
+            if let Some(v) = merged.get(key).filter(|v| !v.is_string() && !v.is_null()) {
+                return Err(W3cError::invalid_argument(format!("capability '{key}' must be a string, got {v}")));
             }
         }
         out.push(merged);

@@ -235,3 +235,87 @@ impl Phone {
 pub fn short() -> Duration {
     Duration::from_millis(300)
 }
+
+// --- raw W3C over HTTP: for what a WebDriver client would never send -------
+
+/// Raw HTTP to the farm: what `TestFarm::raw` answers.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Asserts a W3C error (WebDriver §6.6): this HTTP status, this `error`
+    /// code, a `message` holding each of `words` (case-insensitive) and a
+    /// `stacktrace` string. Returns the message.
+    pub fn expect_error(&self, status: u16, code: &str, words: &[&str]) -> String {
+        let value = &self.body["value"];
+        assert_eq!(self.status.as_u16(), status, "HTTP status for '{code}': {}", self.body);
+        assert_eq!(value["error"], code, "error code: {}", self.body);
+        assert!(value["stacktrace"].is_string(), "a W3C error carries a stacktrace string: {}", self.body);
+        let message =
+            value["message"].as_str().unwrap_or_else(|| panic!("a W3C error carries a message: {}", self.body));
+        for word in words {
+            assert!(
+                message.to_lowercase().contains(&word.to_lowercase()),
+                "the message should mention '{word}': {message}"
+            );
+        }
+        message.to_owned()
+    }
+
+    /// Asserts a W3C success and returns its `value`.
+    pub fn expect_ok(&self) -> &Value {
+        assert!(self.status.is_success(), "expected success, got {}: {}", self.status, self.body);
+        assert!(self.body.get("value").is_some(), "a W3C answer has a 'value': {}", self.body);
+        &self.body["value"]
+    }
+}
+
+impl TestFarm {
+    /// Sends `body` as is (it need not be JSON) and parses the answer, which
+    /// must be JSON whatever went wrong.
+    pub async fn raw(&self, verb: &str, path: &str, body: Option<&str>) -> Answer {
+        let url = format!("{}{path}", self.farm.url());
+        let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("an HTTP method");
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json; charset=utf-8").body(body.to_owned());
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{verb} {path}: the farm did not answer: {e}"));
+        let status = response.status();
+        let text = response.text().await.unwrap_or_else(|e| panic!("{verb} {path}: unreadable answer: {e}"));
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{verb} {path} answered {status} with a body that is not JSON ({e}): {text:?}"));
+        Answer { status, body }
+    }
+
+    /// A JSON body, serialised.
+    pub async fn raw_json(&self, verb: &str, path: &str, body: Value) -> Answer {
+        self.raw(verb, path, Some(&body.to_string())).await
+    }
+
+    /// A session on `udid` over raw HTTP; returns its id.
+    pub async fn raw_session(&self, udid: &str) -> String {
+        let answer = self
+            .raw_json("POST", "/session", json!({ "capabilities": { "alwaysMatch": { "appium:udid": udid } } }))
+            .await;
+        answer.expect_ok()["sessionId"].as_str().expect("a session id").to_owned()
+    }
+
+    /// A raw "find element" that must succeed; returns the element id.
+    pub async fn raw_find(&self, sid: &str, using: &str, value: &str) -> String {
+        let answer =
+            self.raw_json("POST", &format!("/session/{sid}/element"), json!({ "using": using, "value": value })).await;
+        answer.expect_ok()["element-6066-11e4-a52e-4f735466cecf"].as_str().expect("an element reference").to_owned()
+    }
+
+    /// `GET /status` answers a W3C status: the farm is still serving.
+    pub async fn assert_serving(&self) {
+        let answer = self.raw("GET", "/status", None).await;
+        let value = answer.expect_ok();
+        assert!(value["ready"].is_boolean(), "GET /status: {}", answer.body);
+        assert!(value["message"].as_str().is_some_and(|m| m.contains("virtual farm")), "GET /status: {}", answer.body);
+    }
+}

@@ -1,0 +1,340 @@
+//! The framework's phone driver (`mitid_e2e::phone::Phone`) against a real
+//! Appium 3 server with the `@appium/fake-driver`, so that our client is not
+//! tuned to our own virtual farm: session, finds by every locator strategy
+//! the framework uses, click, type and read text, page source, screenshot,
+//! a `mobile:`-style execute, errors, and an explicit close.
+//!
+//! Needs Node.js and the project-local Appium from `scripts/appium-env.sh`:
+//!
+//!   bash scripts/appium-env.sh && cargo test --test appium_fake_driver
+//!
+//! The test starts Appium itself on 127.0.0.1 and a free port, and always
+//! stops it by its PID (a guard's Drop), also when the test fails. Without
+//! the installation the test fails, saying what to run.
+//!
+//! The fake driver ships no app, so the test writes the XML "app" it loads
+//! (`appium:app`), and the locator file that names its elements.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mitid_e2e::locators::Locators;
+use mitid_e2e::phone::{Phone, PhoneError, SessionRequest};
+use mitid_e2e::profile::Platform;
+use serde_json::{json, Value};
+
+/// How long Appium may take to answer `GET /status`.
+const STARTUP: Duration = Duration::from_secs(60);
+/// The whole conversation with the server, so that a hung command fails.
+const BUDGET: Duration = Duration::from_secs(180);
+/// How long a find waits for an element that is not there.
+const FIND: Duration = Duration::from_secs(2);
+
+/// The fake app: the fake driver answers finds with XPath over this XML,
+/// matches `id` and `accessibility id` against the `id` attribute and
+/// `class name` against the tag. Only `MockInputField` takes typed text.
+const APP_XML: &str = r#"<app width="1080" height="1920">
+  <MockScreen id="home">
+    <MockLabel id="title" text="Copy MitID to a new phone"/>
+    <MockButton id="next_button" text="Next"/>
+    <MockButton id="cancel_button" text="Cancel"/>
+    <MockButton id="start_button" text="Start" enabled="false"/>
+    <MockInputField id="pin_input"/>
+  </MockScreen>
+</app>
+"#;
+
+/// The locator fixture for the fake app, in the framework's format.
+const LOCATORS: &str = r#"# Written by tests/appium_fake_driver.rs for the fake driver's app.
+text = "xpath=//*[@text={text}]"
+
+[screens]
+home = "xpath=//MockScreen[@id='home']"
+elsewhere = "accessibility id=elsewhere"
+
+[elements]
+title = "class name=MockLabel"
+next_button = "accessibility id=next_button"
+start_button = "xpath=//MockButton[@id='start_button']"
+pin_input = "id=pin_input"
+missing = "accessibility id=not_on_this_screen"
+"#;
+
+/// Appium, started by this test; dropping it kills the process by its PID.
+struct Appium {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Appium {
+    /// Starts `<dir>/node_modules/.bin/appium` with `dir` as its home.
+    fn start(dir: &Path, work: &Path) -> Appium {
+        let bin = dir.join("node_modules/.bin/appium");
+        let port = free_port();
+        let log = work.join("appium.log");
+        let out = File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone the log file handle");
+        let child = Command::new(&bin)
+            .args(["--address", "127.0.0.1", "--port", &port.to_string()])
+            // GET /appium/sessions, to see from outside which sessions are open.
+            .args(["--allow-insecure", "*:session_discovery"])
+            .arg("--log-no-colors")
+            // Appium 3 finds its drivers in the node_modules of its home: the
+            // fake driver is listed in <dir>/package.json, nothing else is
+            // installed. The working directory would be found too; say both.
+            .env("APPIUM_HOME", dir)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} (is node on PATH?): {e}", bin.display()));
+        Appium { child, url: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    /// Waits until `GET /status` says ready, failing after STARTUP or when
+    /// the process exits first.
+    async fn wait_ready(&mut self, http: &reqwest::Client) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the appium process") {
+                panic!("appium exited with {status} before it was ready; its log:\n{}", self.log_tail());
+            }
+            let ready = match http.get(format!("{}/status", self.url)).timeout(Duration::from_secs(2)).send().await {
+                Ok(r) if r.status().is_success() => {
+                    r.json::<Value>().await.map(|v| v["value"]["ready"] == json!(true)).unwrap_or(false)
+                }
+                _ => false,
+            };
+            if ready {
+                eprintln!("appium ready at {} after {:.1?}", self.url, started.elapsed());
+                return;
+            }
+            if started.elapsed() > STARTUP {
+                panic!("appium did not answer GET {}/status within {STARTUP:?}; its log:\n{}", self.url, self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+impl Drop for Appium {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- the last lines of the appium log ({}) ---\n{}", self.log.display(), self.log_tail());
+        }
+        // Child::kill signals exactly this PID (SIGKILL); wait reaps it.
+        let pid = self.child.id();
+        match self.child.try_wait() {
+            Ok(Some(_)) => {}
+            _ => {
+                if let Err(e) = self.child.kill() {
+                    eprintln!("could not kill appium (pid {pid}): {e}");
+                }
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
+    l.local_addr().expect("local address").port()
+}
+
+/// The Appium folder made by scripts/appium-env.sh; fails (not skips) when
+/// it is missing.
+fn appium_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var_os("MITID_APPIUM_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".tools/appium"));
+    for needed in ["node_modules/.bin/appium", "node_modules/@appium/fake-driver/package.json"] {
+        if !dir.join(needed).exists() {
+            panic!(
+                "Appium is not installed: {} is missing.\nRun `bash scripts/appium-env.sh` first (it installs appium 3 and \
+                 @appium/fake-driver into {}), then run this test again.",
+                dir.join(needed).display(),
+                dir.display()
+            );
+        }
+    }
+    dir
+}
+
+/// A fresh folder for this run's app, locators and log.
+fn work_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("appium_fake_driver-{}-{stamp}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+fn capabilities(app: &Path, automation_name: &str) -> serde_json::Map<String, Value> {
+    let caps = json!({
+        "platformName": "Fake",
+        "appium:automationName": automation_name,
+        "appium:app": app.to_str().expect("a UTF-8 path"),
+    });
+    caps.as_object().unwrap().clone()
+}
+
+fn request<'a>(
+    url: &'a str,
+    caps: serde_json::Map<String, Value>,
+    locators: &Arc<Locators>,
+) -> SessionRequest<'a> {
+    SessionRequest {
+        url,
+        role: "the fake phone",
+        udid: "fake-1",
+        platform: Platform::Android,
+        app_id: "io.appium.fake",
+        capabilities: caps,
+        locators: locators.clone(),
+        connect_timeout: Duration::from_secs(30),
+        find_timeout: FIND,
+    }
+}
+
+/// The sessions the server has open, seen from outside the framework.
+async fn open_sessions(http: &reqwest::Client, url: &str) -> Vec<String> {
+    let v: Value = http.get(format!("{url}/appium/sessions")).send().await.unwrap().json().await.unwrap();
+    v["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("GET /appium/sessions answered {v}"))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// How often the fake driver saw `id` clicked, asked over plain WebDriver.
+async fn clicks(http: &reqwest::Client, url: &str, session: &str, id: &str) -> String {
+    let found: Value = http
+        .post(format!("{url}/session/{session}/element"))
+        .json(&json!({ "using": "accessibility id", "value": id }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let element = found["value"]["element-6066-11e4-a52e-4f735466cecf"]
+        .as_str()
+        .unwrap_or_else(|| panic!("finding '{id}' answered {found}"));
+    let v: Value = http
+        .get(format!("{url}/session/{session}/element/{element}/attribute/clicks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["value"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_driver_works_against_appium_3_with_the_fake_driver() {
+    let dir = appium_dir();
+    let work = work_dir();
+    let app = work.join("app.xml");
+    std::fs::write(&app, APP_XML).unwrap();
+    std::fs::write(work.join("android.toml"), LOCATORS).unwrap();
+    let locators = Arc::new(Locators::load(&work, Platform::Android).expect("the test's locator file loads"));
+
+    let http = reqwest::Client::new();
+    let mut appium = Appium::start(&dir, &work);
+    let started = Instant::now();
+    appium.wait_ready(&http).await;
+    let url = appium.url.clone();
+
+    tokio::time::timeout(BUDGET, async {
+        // A capability set no driver matches is refused by the server, and
+        // the framework reports it as such (not as an unreachable server).
+        let refused = Phone::connect(request(&url, capabilities(&app, "NoSuchAutomation"), &locators)).await.unwrap_err();
+        assert!(matches!(refused, PhoneError::SessionNotCreated { .. }), "{refused:?}");
+        assert!(refused.to_string().contains("NoSuchAutomation"), "{refused}");
+        assert!(open_sessions(&http, &url).await.is_empty());
+
+        // Session.
+        let mut phone = Phone::connect(request(&url, capabilities(&app, "Fake"), &locators))
+            .await
+            .unwrap_or_else(|e| panic!("no session: {e}"));
+        let sessions = open_sessions(&http, &url).await;
+        assert_eq!(sessions.len(), 1, "{sessions:?}");
+        let session = sessions[0].clone();
+
+        // Find: xpath (a screen), accessibility id, id, class name; present and absent.
+        phone.wait_for_screen("home").await.unwrap();
+        assert!(phone.is_on("home").await.unwrap());
+        assert!(!phone.is_on("elsewhere").await.unwrap());
+        assert!(phone.has("next_button").await.unwrap());
+        assert!(phone.has("pin_input").await.unwrap());
+        assert!(phone.has("title").await.unwrap());
+        assert!(!phone.has("missing").await.unwrap());
+        assert!(phone.shows_text("Next").await.unwrap());
+        assert!(!phone.shows_text("Not shown").await.unwrap());
+        phone.wait_for_text("Copy MitID to a new phone").await.unwrap();
+        assert!(phone.is_enabled("next_button").await.unwrap());
+        assert!(!phone.is_enabled("start_button").await.unwrap());
+
+        // Click: by logical name and by shown text; the server saw each once.
+        assert_eq!(clicks(&http, &url, &session, "next_button").await, "");
+        phone.tap("next_button").await.unwrap();
+        assert_eq!(clicks(&http, &url, &session, "next_button").await, "1");
+        phone.tap_text("Cancel").await.unwrap();
+        assert_eq!(clicks(&http, &url, &session, "cancel_button").await, "1");
+        assert_eq!(clicks(&http, &url, &session, "next_button").await, "1");
+
+        // Text: type into a field and read it back.
+        phone.type_text("pin_input", "112233").await.unwrap();
+        assert_eq!(phone.text_of("pin_input").await.unwrap(), "112233");
+
+        // A missing element fails after the find timeout, showing the screen.
+        let t = Instant::now();
+        let missing = phone.tap("missing").await.unwrap_err();
+        assert!(matches!(missing, PhoneError::NotFound { .. }), "{missing:?}");
+        assert!(t.elapsed() >= FIND && t.elapsed() < FIND + Duration::from_secs(10), "{:?}", t.elapsed());
+        assert!(missing.to_string().contains("'Next'"), "{missing}");
+
+        // Source.
+        let source = phone.source().await.unwrap();
+        assert!(source.contains("<MockButton id=\"next_button\""), "{source}");
+        assert!(phone.screen_summary().await.contains("'Copy MitID to a new phone'"));
+
+        // Screenshot: a PNG.
+        let png = phone.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG: {:?}", &png[..png.len().min(16)]);
+        assert!(png.len() > 100, "{} bytes", png.len());
+
+        // An execute-method command, as `mobile:` ones are sent.
+        assert_eq!(phone.mobile("fake: addition", json!({ "num1": 2, "num2": 3 })).await.unwrap(), json!(5));
+
+        // Explicit close: the server has no session left and the old id is dead.
+        phone.close().await.unwrap();
+        assert!(phone.is_closed());
+        phone.close().await.expect("closing twice is fine");
+        assert_eq!(open_sessions(&http, &url).await, Vec::<String>::new());
+        let old = http.get(format!("{url}/session/{session}/source")).send().await.unwrap();
+        assert_eq!(old.status(), 404);
+        let body: Value = old.json().await.unwrap();
+        assert_eq!(body["value"]["error"], "invalid session id", "{body}");
+        let after = phone.source().await.unwrap_err();
+        assert!(after.to_string().contains("already closed"), "{after}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the test did not finish within {BUDGET:?}"));
+
+    eprintln!("done in {:.1?}, appium start-up included", started.elapsed());
+    drop(appium);
+    let _ = std::fs::remove_dir_all(&work);
+}

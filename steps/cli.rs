@@ -49,3 +49,95 @@ pub fn steps() -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// `mitid-e2e doctor`: checks a profile's parts one by one and says what is
+/// wrong. Exit 0 when all is well, 2 otherwise.
+pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
+    let mut problems = 0;
+    let mut check = |name: &str, outcome: Result<String>| match outcome {
+        Ok(detail) => println!("  ok     {name}: {detail}"),
+        Err(e) => {
+            problems += 1;
+            println!("  FAIL   {name}: {}", mitid_e2e::secret::redact(&format!("{e:#}")));
+        }
+    };
+    println!("doctor: {}", profile_path.display());
+    let profile = match Profile::load(profile_path) {
+        Ok(p) => {
+            let phones = if p.appium.is_embedded() { "phones from [farm]".to_owned() } else { format!("{} phone(s) listed", p.phones.len()) };
+            check("profile", Ok(phones));
+            p
+        }
+        Err(e) => {
+            check("profile", Err(e.into()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let fixtures = crate::world::RunContext::fixtures_dir();
+    check(
+        "identity",
+        mitid_e2e::identities::load(&fixtures.join("identities.toml"), &profile.identity)
+            .map(|i| format!("'{}' from {}", i.name, fixtures.join("identities.toml").display()))
+            .map_err(Into::into),
+    );
+    for platform in [mitid_e2e::profile::Platform::Android, mitid_e2e::profile::Platform::Ios] {
+        check(
+            &format!("locators ({})", platform.name()),
+            mitid_e2e::locators::Locators::load(&fixtures.join("locators"), platform)
+                .map(|l| format!("{} screens", l.screen_names().count()))
+                .map_err(Into::into),
+        );
+    }
+    let mut farm = None;
+    let (appium, control) = if profile.appium.is_embedded() {
+        let started = async {
+            let config = farm_profile::from_profile(&profile)?;
+            let phones = config.phones.len();
+            let f = mitid_sim::RunningFarm::start(config, 0).await?;
+            anyhow::Ok((f, phones))
+        }
+        .await;
+        match started {
+            Ok((f, phones)) => {
+                check("embedded farm", Ok(format!("starts, {phones} phones, at {}", f.url())));
+                let url = f.url();
+                farm = Some(f);
+                (url.clone(), url)
+            }
+            Err(e) => {
+                check("embedded farm", Err(e));
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else {
+        (profile.appium.url.clone(), profile.control.url.clone())
+    };
+    check(
+        "Appium server",
+        crate::run::preflight(&appium, profile.timeouts.connect()).await.map(|status| {
+            let ready = status["value"]["ready"].as_bool().map_or("ready: unknown".into(), |r| format!("ready: {r}"));
+            let message = status["value"]["message"].as_str().unwrap_or("").to_owned();
+            format!("{appium} answers /status ({ready}) {message}")
+        }),
+    );
+    check(
+        "test-control API",
+        mitid_e2e::control::ControlApi::new(&control).status().await.map(|_| format!("{control} answers")).map_err(Into::into),
+    );
+    check(
+        "gateways",
+        mitid_e2e::gateways::Gateways::start(&profile.gateways)
+            .await
+            .map(|g| format!("SMS {} and push {} can listen", g.sms_url(), g.push_url()))
+            .map_err(Into::into),
+    );
+    println!("  -      Bluetooth adapter: the profile names none (the host probe is not configured)");
+    drop(farm);
+    if problems == 0 {
+        println!("doctor: all checks passed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("doctor: {problems} problem(s)");
+        Ok(ExitCode::from(2))
+    }
+}

@@ -12,6 +12,9 @@ catalogue! {
     Given "Bluetooth is turned off on my (old|new) phone"
         e.g. "Given Bluetooth is turned off on my new phone"
         docs [] Step => bluetooth_off;
+    Given "screenshots of secure screens come back black on my (old|new) phone"
+        e.g. "Given screenshots of secure screens come back black on my old phone"
+        docs [] Step => secure_screens_black;
     Given "the command \"([a-zA-Z]+)\" hangs on my (old|new) phone"
         e.g. "Given the command \"click\" hangs on my old phone"
         docs [] Step => command_hangs;
@@ -23,6 +26,13 @@ fn role(word: &str) -> Role {
 
 async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     set_bluetooth(w, role(&m[0]), false).await
+}
+
+/// Imitates Android's FLAG_SECURE on the farm.
+async fn secure_screens_black(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let udid = w.phone(role(&m[0])).await?.udid().to_owned();
+    w.ctx.control.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
+    Ok(())
 }
 
 async fn command_hangs(w: &mut CopyWorld, m: Vec<String>) -> StepResult {

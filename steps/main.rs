@@ -36,6 +36,12 @@ enum Command {
     },
     /// List every step phrase, with an example, for writing features.
     Steps,
+    /// Check a device profile: Appium reachable, test-control API, gateways,
+    /// identity and locators.
+    Doctor {
+        #[arg(long, default_value = "devices/virtual.toml")]
+        profile: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
             Command::Sim { port, profile, defects } => mitid_steps::cli::sim(port, &profile, &defects).await,
             Command::Steps => Ok(mitid_steps::cli::steps()),
+            Command::Doctor { profile } => mitid_steps::cli::doctor(&profile).await,
             Command::Run(a) => {
                 let opts = RunOptions {
                     features: a.features,

@@ -253,3 +253,53 @@ fn the_framework_does_not_depend_on_the_farm() {
     assert!(tree.contains("mitid-e2e-framework"), "{tree}");
     assert!(!tree.contains("mitid-sim"), "the framework reaches the farm only over HTTP:\n{tree}");
 }
+
+#[test]
+fn doctor_checks_a_profile_part_by_part() {
+    let (code, out) = run(&["doctor"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok     Appium server") && out.contains("all checks passed"), "{out}");
+    let scratch = Scratch::new("doctor");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let lab = std::fs::read_to_string(Path::new(ROOT).join("devices/lab.example.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:4723", &format!("http://127.0.0.1:{port}"))
+        .replace("connect = 60", "connect = 3");
+    let profile = scratch.write("lab.toml", &lab);
+    let (code, out) = run(&["doctor", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("FAIL   Appium server") && out.contains(&format!("127.0.0.1:{port}")), "{out}");
+}
+
+#[test]
+fn a_black_qr_screenshot_names_flag_secure_and_the_options() {
+    let scratch = Scratch::new("secure");
+    let feature = scratch.write(
+        "secure.feature",
+        &format!(
+            "{BACKGROUND}
+  Scenario: the QR screen is protected
+    Given screenshots of secure screens come back black on my old phone
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+    And I press \"Activate\"
+    And I press \"Copy your MitID to a new app\"
+    And I read the information and press \"Next\"
+    And I enter my PIN code
+    And I check \"Yes, I want to copy\" and press \"Start copying\"
+    And I press \"OK\" and close the MitID app while waiting
+    And 1 hour passes
+    And I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'
+    And I enter my PIN code
+    And I read the information on the screen 'Bluetooth access is required' and press \"Next\"
+    And I accept that the MitID app uses Bluetooth
+    Then I see a QR code that is valid for 3 minutes
+"
+        ),
+    );
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FLAG_SECURE"), "{out}");
+    assert!(out.contains("camera rig") && out.contains("test build"), "the options are named: {out}");
+    let json = std::fs::read_to_string(scratch.reports().join("latest/cucumber.json")).unwrap();
+    assert!(json.contains("page source"), "the page source stands in for the black screenshot");
+}

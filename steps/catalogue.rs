@@ -46,6 +46,8 @@ pub struct StepDef {
     /// A regex matched against the whole step text.
     pub phrase: &'static str,
     pub example: &'static str,
+    /// The same step in Danish, for features in `# language: da`.
+    pub danish: Option<&'static str>,
     pub docs: &'static [Doc],
     pub deadline: Deadline,
     pub cucumber: CucumberFn,
@@ -54,7 +56,7 @@ pub struct StepDef {
 /// Builds the catalogue: each entry gets its own cucumber step function
 /// (cucumber wants plain fn pointers) that runs the body under its deadline.
 macro_rules! catalogue {
-    ($( $kw:ident $phrase:literal e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:path; )*) => {
+    ($( $kw:ident $phrase:literal $(da $danish:literal)? e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:path; )*) => {
         pub fn catalogue() -> Vec<$crate::catalogue::StepDef> {
             #[allow(unused_imports)]
             use $crate::catalogue::Doc::*;
@@ -70,6 +72,7 @@ macro_rules! catalogue {
                     keyword: $crate::catalogue::Keyword::$kw,
                     phrase: concat!("^", $phrase, "$"),
                     example: $example,
+                    danish: None $(.or(Some(concat!("^", $danish, "$"))))?,
                     docs: &[$($doc),*],
                     deadline: $crate::catalogue::Deadline::$deadline,
                     cucumber: cucumber_step,
@@ -131,8 +134,10 @@ pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, regex::Erro
     for def in all() {
         // Every phrase answers to every keyword: whether QA write Given,
         // When or Then is a matter of style, not of which steps exist.
-        let re = regex::Regex::new(def.phrase)?;
-        c = c.given(None, re.clone(), def.cucumber).when(None, re.clone(), def.cucumber).then(None, re, def.cucumber);
+        for phrase in std::iter::once(def.phrase).chain(def.danish) {
+            let re = regex::Regex::new(phrase)?;
+            c = c.given(None, re.clone(), def.cucumber).when(None, re.clone(), def.cucumber).then(None, re, def.cucumber);
+        }
     }
     Ok(c)
 }

@@ -123,6 +123,27 @@ impl Defect {
         Defect::ALL.into_iter().find(|d| d.name() == name)
     }
 
+    /// The feature tag of the rule this defect breaks: the scenarios so
+    /// tagged, and only they, must fail against this defective build.
+    pub fn rule_tag(self) -> &'static str {
+        match self {
+            Defect::WaitSkipped => "rule-waiting-period",
+            Defect::PushSentEarly => "rule-waiting-notification",
+            Defect::QrNeverExpires => "rule-qr-validity",
+            Defect::NoProximityCheck => "rule-bluetooth-proximity",
+            Defect::AnyTemporaryPinAccepted => "rule-temporary-pin",
+            Defect::NoTemporaryPinLockout => "rule-temporary-pin-lockout",
+            Defect::WrongUserIdAccepted => "rule-user-id",
+            Defect::FourthAppAllowed => "rule-three-apps",
+            Defect::OutdatedAppCanCopy => "rule-updated-app",
+            Defect::NoLocationPromptOnOldAndroid => "rule-location-on-old-android",
+            Defect::BluetoothOffIgnored => "rule-bluetooth-on",
+            Defect::PermissionDenialIgnored => "rule-bluetooth-permission",
+            Defect::PinMismatchAccepted => "rule-pin-repeat",
+            Defect::OldAppDeactivated => "rule-old-app-stays-active",
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Defect::WaitSkipped => "the 1-hour waiting period is skipped",

@@ -30,7 +30,13 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String]) -> Result<ExitCo
 /// `mitid-e2e steps`: every phrase QA can write, with an example.
 pub fn steps() -> ExitCode {
     println!("Steps you can write in features/*.feature (Given, When, Then and And all match any phrase).");
-    println!("Quoted \"...\" is a button's text; '...' is a screen's or message's text.\n");
+    println!("Quoted \"...\" is a button's text; '...' is a screen's or message's text.");
+    println!();
+    println!("To write in Danish, start the file with `# language: da` and use the Danish keywords");
+    println!("(Egenskab, Baggrund, Scenarie, Abstrakt Scenario, Eksempler; Givet, Når, Så, Og, Men)");
+    println!("with the `dansk` phrase under each step, e.g. `Og jeg trykker på \"Activate\"`.");
+    println!("After `Så` the verb comes first (`Så ser jeg ...`); where it matters both orders are accepted.");
+    println!("Button and screen texts stay in quotes as the app shows them. See features/da/.\n");
     for def in crate::catalogue::all() {
         let docs: Vec<String> = def
             .docs
@@ -43,6 +49,9 @@ pub fn steps() -> ExitCode {
         let phrase = def.phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
         println!("{:?}  {phrase}", def.keyword);
         println!("    e.g.   {}", def.example);
+        if let Some(danish) = def.danish {
+            println!("    dansk  {}", danish.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\""));
+        }
         if !docs.is_empty() {
             println!("    proves {}", docs.join(" "));
         }
@@ -140,4 +149,31 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
         println!("doctor: {problems} problem(s)");
         Ok(ExitCode::from(2))
     }
+}
+
+/// `mitid-e2e defects`: the defective builds the farm can start, and the
+/// rule tag whose scenarios must catch each.
+pub fn defects() -> ExitCode {
+    println!("Defective builds of the virtual farm (cargo run -- run --defect NAME):\n");
+    for d in mitid_sim::Defect::ALL {
+        println!("  {:<36} caught by @{:<30} {}", d.name(), d.rule_tag(), d.description());
+    }
+    ExitCode::SUCCESS
+}
+
+/// `mitid-e2e report merge`: shards' reports joined into `out`. Exit 1 when
+/// the merged run has a failed scenario, as the unsharded run would.
+pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCode> {
+    use crate::report::{self, coverage::Coverage, merge};
+    if shards.is_empty() {
+        anyhow::bail!("name the shards' run folders (e.g. shard1/latest shard2/latest)");
+    }
+    let reports = shards.iter().map(|s| merge::read(s)).collect::<Result<Vec<_>, _>>()?;
+    let merged = merge::merge(reports)?;
+    let coverage = Coverage::of(&merged, &crate::catalogue::all());
+    report::write_files(&merged, out, &coverage).with_context(|| format!("cannot write into {}", out.display()))?;
+    println!("merged {} shard(s) into {}", shards.len(), out.display());
+    println!("{}", coverage.line());
+    print!("{}", report::console::summary(&merged));
+    Ok(if merged.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -15,117 +15,168 @@ use mitid_e2e::secret::{Secret, SecretKind};
 
 catalogue! {
     Given "my old phone and the MitID app on it are updated"
+        da "min gamle telefon og MitID appen på den er opdateret"
         e.g. "Given my old phone and the MitID app on it are updated"
         docs [Before(1)] Step => old_phone_updated;
     Given "the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
+        da "MitID appen er downloadet på min nye telefon, og jeg har færre end tre aktive MitID apps"
         e.g. "And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
         docs [Before(2)] Step => new_phone_installed;
     Given "Bluetooth is enabled on both phones"
+        da "Bluetooth er slået til på begge telefoner"
         e.g. "And Bluetooth is enabled on both phones"
         docs [Before(3)] Step => bluetooth_on_both;
 
     When "I open the MitID app on my (old|new) phone"
+        da "jeg åbner MitID appen på min (gamle|nye) telefon"
         e.g. "When I open the MitID app on my new phone"
         docs [Step(13)] Step => open_app_on;
     When "I open the MitID app on my old phone and open the menu at the top of the screen"
+        da "jeg åbner MitID appen på min gamle telefon og åbner menuen øverst på skærmen"
         e.g. "When I open the MitID app on my old phone and open the menu at the top of the screen"
         docs [Step(1)] Step => open_menu;
     When "I press \"([^\"]+)\""
+        da "jeg trykker på \"([^\"]+)\""
         e.g. "And I press \"Activate\""
         docs [Step(2), Step(3)] Step => press;
     When "I read the information and press \"Next\""
+        da "jeg læser informationen og trykker på \"Next\""
         e.g. "And I read the information and press \"Next\""
         docs [Step(4)] Step => read_and_next;
     When "I enter my PIN code"
+        da "jeg indtaster min PIN-kode"
         e.g. "And I enter my PIN code"
         docs [Step(5), Step(9)] Step => enter_pin;
     When "I use biometric instead of my PIN code"
+        da "jeg bruger biometri i stedet for min PIN-kode"
         e.g. "And I use biometric instead of my PIN code"
         docs [Step(5)] Step => use_biometric;
     When "I check \"Yes, I want to copy\" and press \"Start copying\""
+        da "jeg sætter flueben i \"Yes, I want to copy\" og trykker på \"Start copying\""
         e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
         docs [Step(6)] Step => confirm_copy;
     Then "the waiting period has started"
+        da "(?:ventetiden er startet|er ventetiden startet)"
         e.g. "Then the waiting period has started"
         docs [Step(7)] Step => waiting_started;
     When "I press \"OK\" and close the MitID app while waiting"
+        da "jeg trykker på \"OK\" og lukker MitID appen, mens jeg venter"
         e.g. "When I press \"OK\" and close the MitID app while waiting"
         docs [Step(7)] Step => ok_and_close;
     When "(\\d+) (hours?|minutes?|seconds?) pass(?:es)?"
+        da "der går (\\d+) (timer?|minut(?:ter)?|sekund(?:er)?)"
         e.g. "And 1 hour passes"
         docs [] Waiting => time_passes;
     Then "I receive a notification from the app that the waiting time is over"
+        da "(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut"
         e.g. "Then I receive a notification from the app that the waiting time is over"
         docs [Step(7)] Step => notified;
     When "I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
+        da "jeg åbner MitID appen og trykker på \"Show QR code\" på skærmen 'Show QR code and copy MitID to the new app'"
         e.g. "When I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
         docs [Step(8)] Step => show_qr;
     When "I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press \"Next\""
+        da "jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på \"Next\""
         e.g. "And I read the information on the screen 'Bluetooth access is required' and press \"Next\""
         docs [Step(10)] Step => bluetooth_info_next;
     When "I press \"Next\" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'"
+        da "jeg trykker på \"Next\" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'"
         e.g. "And I press \"Next\" on the screen 'Bluetooth access is required'"
         docs [Step(17)] Step => bluetooth_info_next;
     When "I accept that the MitID app uses Bluetooth"
+        da "jeg accepterer, at MitID appen bruger Bluetooth"
         e.g. "And I accept that the MitID app uses Bluetooth"
         docs [Step(11), Step(18)] Step => accept_bluetooth;
     When "I accept that the MitID app uses Bluetooth and accesses my location"
+        da "jeg accepterer, at MitID appen bruger Bluetooth og får adgang til min placering"
         e.g. "And I accept that the MitID app uses Bluetooth and accesses my location"
         docs [Step(11), Step(18)] Step => accept_bluetooth_and_location;
     Then "I see a QR code that is valid for 3 minutes"
+        da "(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter"
         e.g. "Then I see a QR code that is valid for 3 minutes"
         docs [Step(12)] Step => see_qr;
 
     When "I press \"Get started\" on the screen 'Activate your MitID'"
+        da "jeg trykker på \"Get started\" på skærmen 'Activate your MitID'"
         e.g. "And I press \"Get started\" on the screen 'Activate your MitID'"
         docs [Step(14)] Step => get_started;
     When "I choose \"Copy from another MitID app\" and press \"Next\""
+        da "jeg vælger \"Copy from another MitID app\" og trykker på \"Next\""
         e.g. "And I choose \"Copy from another MitID app\" and press \"Next\""
         docs [Step(15)] Step => choose_copy;
     When "I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
+        da "jeg markerer \"QR code is shown on the old app\" og trykker på \"Scan QR code\""
         e.g. "And I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
         docs [Step(16)] Step => mark_and_scan;
     When "I scan the QR code by holding my new phone up to the QR code on my old app"
+        da "jeg scanner QR-koden ved at holde min nye telefon op foran QR-koden på min gamle app"
         e.g. "And I scan the QR code by holding my new phone up to the QR code on my old app"
         docs [Step(19)] Step => scan_qr;
     When "I enter my user ID to confirm my identity and press \"Next\""
+        da "jeg indtaster mit bruger-ID for at bekræfte min identitet og trykker på \"Next\""
         e.g. "And I enter my user ID to confirm my identity and press \"Next\""
         docs [Step(20)] Step => enter_user_id;
     When "I enter the temporary PIN code that I receive via SMS"
+        da "jeg indtaster den midlertidige PIN-kode, som jeg modtager på SMS"
         e.g. "And I enter the temporary PIN code that I receive via SMS"
         docs [Step(21)] Step => enter_temporary_pin;
     When "I press \"Next\" on the screen 'Choose your personal PIN code'"
+        da "jeg trykker på \"Next\" på skærmen 'Choose your personal PIN code'"
         e.g. "And I press \"Next\" on the screen 'Choose your personal PIN code'"
         docs [Step(22)] Step => choose_pin_next;
     When "I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
+        da "jeg opretter min personlige PIN-kode, trykker på \"Next\", gentager den og trykker på \"Next\""
         e.g. "And I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
         docs [Step(23)] Step => create_pin;
     When "I choose (yes|no) to approving with biometric"
+        da "jeg vælger (ja|nej) til at godkende med biometri"
         e.g. "And I choose yes to approving with biometric"
         docs [Step(24)] Step => choose_biometric;
     When "I accept notifications from the MitID app"
+        da "jeg accepterer notifikationer fra MitID appen"
         e.g. "And I accept notifications from the MitID app"
         docs [Step(25)] Step => accept_notifications;
     Then "I see 'This app is now activated and ready to use' and press \"OK\""
+        da "(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på \"OK\""
         e.g. "Then I see 'This app is now activated and ready to use' and press \"OK\""
         docs [Step(26)] Step => activated;
     Then "my MitID app on my old phone is still active"
+        da "(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv"
         e.g. "And my MitID app on my old phone is still active"
         docs [] Step => old_still_active;
 
     Then "I see '([^']+)'"
+        da "(?:jeg ser|ser jeg) '([^']+)'"
         e.g. "Then I see 'The QR code has expired'"
         docs [] Step => see_text;
     Then "I do not see '([^']+)'"
+        da "(?:jeg ser|ser jeg) ikke '([^']+)'"
         e.g. "Then I do not see 'Show QR code'"
         docs [] Step => not_see_text;
     When "I take my (old|new) phone"
+        da "jeg tager min (gamle|nye) telefon"
         e.g. "When I take my old phone"
         docs [] Step => take_phone;
 }
 
-fn role(word: &str) -> Role {
-    if word == "new" { Role::New } else { Role::Old }
+fn role(which: &str) -> Role {
+    if word(which) == "new" { Role::New } else { Role::Old }
+}
+
+/// A captured word the body interprets, in English whether the step was
+/// written in English or Danish: "gamle" → "old", "ja" → "yes", "timer" →
+/// "hour". Other words come back as they are.
+pub fn word(s: &str) -> &str {
+    match s {
+        "gamle" => "old",
+        "nye" => "new",
+        "ja" => "yes",
+        "nej" => "no",
+        "time" | "timer" => "hour",
+        "minut" | "minutter" => "minute",
+        "sekund" | "sekunder" => "second",
+        other => other,
+    }
 }
 
 // --- Before you begin ------------------------------------------------------------------
@@ -252,7 +303,7 @@ async fn ok_and_close(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 
 async fn time_passes(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let n: u64 = m[0].parse().map_err(|_| crate::world::StepFailure(format!("'{}' is not a whole number", m[0])))?;
-    let unit = match m[1].trim_end_matches('s') {
+    let unit = match word(&m[1]).trim_end_matches('s') {
         "hour" => 3600,
         "minute" => 60,
         _ => 1,
@@ -430,7 +481,7 @@ async fn create_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 async fn choose_biometric(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_choice").await?;
-    if m[0] == "yes" {
+    if word(&m[0]) == "yes" {
         phone.tap("biometric_yes").await?;
         give_biometric(w).await?;
     } else {

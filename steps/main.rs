@@ -36,11 +36,28 @@ enum Command {
     },
     /// List every step phrase, with an example, for writing features.
     Steps,
+    /// List the defective builds the virtual farm can start (--defect).
+    Defects,
+    /// Work with run reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Check a device profile: Appium reachable, test-control API, gateways,
     /// identity and locators.
     Doctor {
         #[arg(long, default_value = "devices/virtual.toml")]
         profile: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Join the reports of shards (--shard i/n) into one, as an unsharded run writes it.
+    Merge {
+        /// Where the merged junit.xml, cucumber.json and coverage.md go.
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' run folders (each holding cucumber.json).
+        shards: Vec<PathBuf>,
     },
 }
 
@@ -118,6 +135,8 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
             Command::Sim { port, profile, defects } => mitid_steps::cli::sim(port, &profile, &defects).await,
             Command::Steps => Ok(mitid_steps::cli::steps()),
+            Command::Defects => Ok(mitid_steps::cli::defects()),
+            Command::Report(ReportCommand::Merge { out, shards }) => mitid_steps::cli::merge_reports(&out, &shards),
             Command::Doctor { profile } => mitid_steps::cli::doctor(&profile).await,
             Command::Run(a) => {
                 let opts = RunOptions {

@@ -303,3 +303,59 @@ fn a_black_qr_screenshot_names_flag_secure_and_the_options() {
     let json = std::fs::read_to_string(scratch.reports().join("latest/cucumber.json")).unwrap();
     assert!(json.contains("page source"), "the page source stands in for the black screenshot");
 }
+
+/// (file, line, name, status, [(step, status)]) of every scenario in a run.
+fn scenarios_of(cucumber_json: &Path) -> Vec<(String, u64, String, String, Vec<(String, String)>)> {
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cucumber_json).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for f in json.as_array().unwrap() {
+        for e in f["elements"].as_array().unwrap() {
+            let steps = e["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["name"].as_str().unwrap().to_owned(), s["result"]["status"].as_str().unwrap().to_owned()))
+                .collect();
+            out.push((
+                f["uri"].as_str().unwrap().to_owned(),
+                e["line"].as_u64().unwrap(),
+                e["name"].as_str().unwrap().to_owned(),
+                e["status"].as_str().unwrap().to_owned(),
+                steps,
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
+    let scratch = Scratch::new("shards");
+    let whole = scratch.0.join("whole");
+    let (code, out) = run(&["run", "--report-dir", whole.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let expected = scenarios_of(&whole.join("latest/cucumber.json"));
+    let n = 3;
+    let mut shards = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 1..=n {
+        let dir = scratch.0.join(format!("shard{i}"));
+        let (code, out) = run(&["run", "--shard", &format!("{i}/{n}"), "--report-dir", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}");
+        for s in scenarios_of(&dir.join("latest/cucumber.json")) {
+            assert!(seen.insert((s.0.clone(), s.1)), "{s:?} ran in two shards");
+        }
+        shards.push(dir.join("latest"));
+    }
+    assert_eq!(seen.len(), expected.len(), "the shards together ran every scenario");
+    let merged = scratch.0.join("merged");
+    let mut args = vec!["report", "merge", "--out", merged.to_str().unwrap()];
+    let shard_args: Vec<String> = shards.iter().map(|p| p.to_str().unwrap().to_owned()).collect();
+    args.extend(shard_args.iter().map(String::as_str));
+    let (code, out) = run(&args);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(scenarios_of(&merged.join("cucumber.json")), expected, "merged shards equal the unsharded run");
+    let junit = std::fs::read_to_string(merged.join("junit.xml")).unwrap();
+    assert!(junit.contains(&format!("tests=\"{}\"", expected.len())), "{junit}");
+}

@@ -11,12 +11,18 @@ use crate::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
 pub struct Coverage {
     /// Doc → (scenario, passed) for every scenario with a step proving it.
     pub proofs: BTreeMap<Doc, Vec<(String, bool)>>,
+    /// Rule tag (`rule-…`) → (scenario, passed) for every scenario gating it.
+    pub rules: BTreeMap<String, Vec<(String, bool)>>,
 }
 
 impl Coverage {
     pub fn of(report: &RunReport, catalogue: &[StepDef]) -> Coverage {
-        let compiled: Vec<(Regex, &[Doc])> =
-            catalogue.iter().filter_map(|d| Regex::new(d.phrase).ok().map(|r| (r, d.docs))).collect();
+        // A step written in Danish proves the same as its English twin.
+        let compiled: Vec<(Regex, &[Doc])> = catalogue
+            .iter()
+            .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d.docs)))
+            .filter_map(|(p, docs)| Regex::new(p).ok().map(|r| (r, docs)))
+            .collect();
         let mut proofs: BTreeMap<Doc, Vec<(String, bool)>> = BTreeMap::new();
         for n in 1..=DOCUMENTED_STEPS {
             proofs.insert(Doc::Step(n), Vec::new());
@@ -24,8 +30,12 @@ impl Coverage {
         for n in 1..=PRECONDITIONS {
             proofs.insert(Doc::Before(n), Vec::new());
         }
+        let mut rules: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
         for (f, s) in report.scenarios() {
             let name = format!("{} ({}:{})", s.name, f.path.display(), s.line);
+            for tag in s.tags.iter().filter(|t| t.starts_with("rule-")) {
+                rules.entry(tag.clone()).or_default().push((name.clone(), s.status() == Status::Passed));
+            }
             let mut docs: BTreeMap<Doc, bool> = BTreeMap::new();
             for step in &s.steps {
                 for (re, ds) in &compiled {
@@ -41,21 +51,23 @@ impl Coverage {
                 proofs.entry(d).or_default().push((name.clone(), ok));
             }
         }
-        Coverage { proofs }
+        Coverage { proofs, rules }
     }
 
     fn covered(&self, pick: impl Fn(&Doc) -> bool) -> usize {
         self.proofs.iter().filter(|(d, p)| pick(d) && p.iter().any(|(_, ok)| *ok)).count()
     }
 
-    /// "documented steps covered: 26/26, preconditions: 3/3"
+    /// "documented steps covered: 26/26, preconditions: 3/3, rules gated: 14/14"
     pub fn line(&self) -> String {
+        let held = self.rules.values().filter(|p| !p.is_empty() && p.iter().all(|(_, ok)| *ok)).count();
         format!(
-            "documented steps covered: {}/{}, preconditions: {}/{}",
+            "documented steps covered: {}/{}, preconditions: {}/{}, rules held: {held}/{}",
             self.covered(|d| matches!(d, Doc::Step(_))),
             DOCUMENTED_STEPS,
             self.covered(|d| matches!(d, Doc::Before(_))),
-            PRECONDITIONS
+            PRECONDITIONS,
+            self.rules.len()
         )
     }
 
@@ -78,6 +90,13 @@ impl Coverage {
             let names: Vec<String> =
                 proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
             out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
+        }
+        out.push_str("\n| rule | scenarios | result |\n|---|---|---|\n");
+        for (rule, proofs) in &self.rules {
+            let result = if proofs.iter().all(|(_, ok)| *ok) { "held" } else { "BROKEN" };
+            let names: Vec<String> =
+                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+            out.push_str(&format!("| @{rule} | {} | {result} |\n", names.join("<br>")));
         }
         out
     }

@@ -8,6 +8,7 @@ pub mod console;
 pub mod coverage;
 pub mod cucumber_json;
 pub mod junit;
+pub mod merge;
 pub mod recorder;
 
 use std::path::{Path, PathBuf};
@@ -128,14 +129,30 @@ pub fn clean(s: &str) -> String {
     mitid_e2e::secret::redact(s)
 }
 
+impl RunReport {
+    /// Features by file, scenarios by line: the same order however the run
+    /// was scheduled or split.
+    pub fn sort(&mut self) {
+        self.features.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in &mut self.features {
+            f.scenarios.sort_by_key(|s| s.line);
+        }
+    }
+}
+
+/// Writes the report files into `run_dir`.
+pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<()> {
+    std::fs::create_dir_all(run_dir)?;
+    std::fs::write(run_dir.join("junit.xml"), junit::render(report))?;
+    std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
+    std::fs::write(run_dir.join("coverage.md"), coverage.markdown())
+}
+
 /// Writes every report file into `dir/<run id>/` and points `dir/latest` at
 /// it. Returns the run's folder.
 pub fn write_all(report: &RunReport, dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<PathBuf> {
     let run_dir = dir.join(&report.run_id);
-    std::fs::create_dir_all(&run_dir)?;
-    std::fs::write(run_dir.join("junit.xml"), junit::render(report))?;
-    std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
-    std::fs::write(run_dir.join("coverage.md"), coverage.markdown())?;
+    write_files(report, &run_dir, coverage)?;
     let latest = dir.join("latest");
     let _ = std::fs::remove_file(&latest);
     #[cfg(unix)]

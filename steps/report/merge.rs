@@ -1,0 +1,125 @@
+//! `mitid-e2e report merge`: shards' reports joined into one, as if the run
+//! had not been split. The Cucumber JSON of each shard holds everything
+//! (steps, results, attachments), so the merged JUnit and JSON are rendered
+//! anew from it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::{Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a Cucumber JSON report of mitid-e2e: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("scenario {what} is in more than one shard: were the shards run with the same --shard N?")]
+    Overlap { what: String },
+}
+
+/// Reads a run folder (or its `cucumber.json`) back into a report.
+pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
+    let path = if dir.is_dir() { dir.join("cucumber.json") } else { dir.to_path_buf() };
+    let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Read { path: path.clone(), source })?;
+    let invalid = |reason: &str| MergeError::Invalid { path: path.clone(), reason: reason.into() };
+    let json: Value = serde_json::from_str(&text).map_err(|e| invalid(&e.to_string()))?;
+    let mut report = RunReport::default();
+    for f in json.as_array().ok_or_else(|| invalid("not an array of features"))? {
+        let mut feature = FeatureReport {
+            name: str_of(f, "name"),
+            description: str_of(f, "description"),
+            path: PathBuf::from(str_of(f, "uri")),
+            line: f["line"].as_u64().unwrap_or(0) as usize,
+            tags: tags_of(f),
+            scenarios: Vec::new(),
+        };
+        for e in f["elements"].as_array().ok_or_else(|| invalid("a feature without elements"))? {
+            let steps: Vec<StepReport> = e["steps"].as_array().into_iter().flatten().map(step_of).collect();
+            let duration = steps.iter().map(|s| s.duration).sum();
+            feature.scenarios.push(ScenarioReport {
+                name: str_of(e, "name"),
+                keyword: str_of(e, "keyword"),
+                line: e["line"].as_u64().unwrap_or(0) as usize,
+                tags: tags_of(e).into_iter().filter(|t| t != "flaky").collect(),
+                steps,
+                attempts: e["attempts"].as_u64().unwrap_or(1) as usize,
+                duration,
+            });
+        }
+        report.features.push(feature);
+    }
+    Ok(report)
+}
+
+fn str_of(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_owned()
+}
+
+fn tags_of(v: &Value) -> Vec<String> {
+    v["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(|n| n.trim_start_matches('@').to_owned()))
+        .collect()
+}
+
+fn step_of(s: &Value) -> StepReport {
+    let status = match s["result"]["status"].as_str() {
+        Some("passed") => Status::Passed,
+        Some("failed") => Status::Failed,
+        Some("undefined") => Status::Undefined,
+        _ => Status::Skipped,
+    };
+    let attachments = s["embeddings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Attachment {
+            name: str_of(a, "name"),
+            mime: str_of(a, "mime_type"),
+            data: base64::engine::general_purpose::STANDARD.decode(str_of(a, "data")).unwrap_or_default(),
+        })
+        .collect();
+    StepReport {
+        keyword: str_of(s, "keyword").trim().to_owned(),
+        text: str_of(s, "name"),
+        line: s["line"].as_u64().unwrap_or(0) as usize,
+        background: false,
+        status,
+        duration: Duration::from_nanos(s["result"]["duration"].as_u64().unwrap_or(0)),
+        error: s["result"]["error_message"].as_str().map(str::to_owned),
+        attachments,
+    }
+}
+
+/// Joins shards: features by file, scenarios in file order. A scenario in
+/// two shards is an error, not a silent duplicate.
+pub fn merge(shards: Vec<RunReport>) -> Result<RunReport, MergeError> {
+    let mut merged = RunReport { run_id: String::new(), ..Default::default() };
+    for shard in shards {
+        merged.duration = merged.duration.max(shard.duration);
+        for f in shard.features {
+            let into = match merged.features.iter_mut().find(|x| x.path == f.path) {
+                Some(existing) => existing,
+                None => {
+                    merged.features.push(FeatureReport { scenarios: Vec::new(), ..f.clone() });
+                    merged.features.last_mut().expect("just pushed")
+                }
+            };
+            for s in f.scenarios {
+                if into.scenarios.iter().any(|x| x.line == s.line && x.name == s.name) {
+                    return Err(MergeError::Overlap { what: format!("'{}' ({}:{})", s.name, f.path.display(), s.line) });
+                }
+                into.scenarios.push(s);
+            }
+            into.scenarios.sort_by_key(|s| s.line);
+        }
+    }
+    merged.features.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(merged)
+}

@@ -137,6 +137,20 @@ async fn qr_shown(farm: &TestFarm, old_udid: &str, new_udid: &str) -> (Phone, Ph
     (old, new)
 }
 
+/// Steps 19-20: the new phone scans the old phone's QR code and enters the
+/// user ID; returns the temporary PIN the SMS brought.
+async fn scanned_and_identified(farm: &TestFarm, old: &Phone, new: &Phone) -> String {
+    new.scan_from(old).await.unwrap();
+    new.type_into("user_id_input", USER_ID).await;
+    new.tap_text("Next").await;
+    farm.temporary_pin().await
+}
+
+/// A temporary PIN that is surely not the right one.
+fn wrong_pin(right: &str) -> &'static str {
+    if right == "99999999" { "11111111" } else { "99999999" }
+}
+
 /// Runs `check` on a fresh farm without defects and with `defect`: it must
 /// hold on the first and not on the second.
 macro_rules! refusal {
@@ -232,13 +246,8 @@ refusal!(wrong_user_id_is_refused, "wrong_user_id_accepted", |farm| {
 
 refusal!(wrong_temporary_pin_is_refused, "any_temporary_pin_accepted", |farm| {
     let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
-    new.scan_from(&old).await.unwrap();
-    new.type_into("user_id_input", USER_ID).await;
-    new.tap_text("Next").await;
-    let right = farm.temporary_pin().await;
-    let wrong: String = right.chars().rev().collect::<String>().replace(&right, "00000000");
-    let wrong = if wrong == right { "11111111".to_owned() } else { wrong };
-    new.type_into("temporary_pin_input", &wrong).await;
+    let right = scanned_and_identified(farm, &old, &new).await;
+    new.type_into("temporary_pin_input", wrong_pin(&right)).await;
     new.tap_text("Next").await;
     let refused = new.screen().await == "temporary_pin";
     old.close().await;
@@ -248,13 +257,9 @@ refusal!(wrong_temporary_pin_is_refused, "any_temporary_pin_accepted", |farm| {
 
 refusal!(temporary_pin_locks_out_after_three_attempts, "no_temporary_pin_lockout", |farm| {
     let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
-    new.scan_from(&old).await.unwrap();
-    new.type_into("user_id_input", USER_ID).await;
-    new.tap_text("Next").await;
-    let right = farm.temporary_pin().await;
-    let wrong = if right == "99999999" { "11111111" } else { "99999999" };
+    let right = scanned_and_identified(farm, &old, &new).await;
     for _ in 0..3 {
-        new.type_into("temporary_pin_input", wrong).await;
+        new.type_into("temporary_pin_input", wrong_pin(&right)).await;
         new.tap_text("Next").await;
     }
     let blocked = new.screen().await == "copy_blocked";
@@ -265,10 +270,7 @@ refusal!(temporary_pin_locks_out_after_three_attempts, "no_temporary_pin_lockout
 
 refusal!(pin_and_different_repeat_are_refused, "pin_mismatch_accepted", |farm| {
     let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
-    new.scan_from(&old).await.unwrap();
-    new.type_into("user_id_input", USER_ID).await;
-    new.tap_text("Next").await;
-    let pin = farm.temporary_pin().await;
+    let pin = scanned_and_identified(farm, &old, &new).await;
     new.type_into("temporary_pin_input", &pin).await;
     new.tap_text("Next").await;
     new.tap_text("Next").await;
@@ -351,10 +353,7 @@ refusal!(denied_bluetooth_permission_blocks, "permission_denial_ignored", |farm|
 
 refusal!(old_app_is_still_active_after_the_copy, "old_app_deactivated", |farm| {
     let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
-    new.scan_from(&old).await.unwrap();
-    new.type_into("user_id_input", USER_ID).await;
-    new.tap_text("Next").await;
-    let pin = farm.temporary_pin().await;
+    let pin = scanned_and_identified(farm, &old, &new).await;
     new.type_into("temporary_pin_input", &pin).await;
     new.tap_text("Next").await;
     new.tap_text("Next").await;

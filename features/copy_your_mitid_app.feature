@@ -11,6 +11,9 @@ Feature: Copy your MitID app to another phone/tablet
     And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps
     And Bluetooth is enabled on both phones
 
+  # Also a release gate: a build that skips the 1-hour wait, or deactivates
+  # the old app when the copy completes, turns this red (features/rules/).
+  @rule-waiting-period @rule-old-app-stays-active
   @before-1 @before-2 @before-3
   @doc-1 @doc-2 @doc-3 @doc-4 @doc-5 @doc-6 @doc-7 @doc-8 @doc-9 @doc-10 @doc-11 @doc-12 @doc-13
   @doc-14 @doc-15 @doc-16 @doc-17 @doc-18 @doc-19 @doc-20 @doc-21 @doc-22 @doc-23 @doc-24 @doc-25 @doc-26

@@ -36,6 +36,9 @@ pub enum Deadline {
     Step,
     /// Steps that let the 1-hour wait pass (long on a real clock).
     Waiting,
+    /// Steps that walk many documented steps at once: the step deadline
+    /// for each of the 26, plus the wait.
+    Walk,
 }
 
 pub type StepFn = for<'a> fn(&'a mut CopyWorld, Vec<String>) -> LocalBoxFuture<'a, StepResult>;
@@ -86,12 +89,15 @@ pub(crate) use catalogue;
 /// Runs one step: captures in, the body under its deadline, and on failure
 /// the evidence gathered and the step failed with a redacted message.
 pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, body: StepFn) {
+    let timeouts = &world.ctx.profile.timeouts;
+    let wait = match world.ctx.clock {
+        mitid_e2e::clock::Clock::Real => timeouts.waiting_step(),
+        mitid_e2e::clock::Clock::Virtual(_) => timeouts.step(),
+    };
     let limit = match deadline {
-        Deadline::Step => world.ctx.profile.timeouts.step(),
-        Deadline::Waiting => match world.ctx.clock {
-            mitid_e2e::clock::Clock::Real => world.ctx.profile.timeouts.waiting_step(),
-            mitid_e2e::clock::Clock::Virtual(_) => world.ctx.profile.timeouts.step(),
-        },
+        Deadline::Step => timeouts.step(),
+        Deadline::Waiting => wait,
+        Deadline::Walk => timeouts.step() * u32::from(DOCUMENTED_STEPS) + wait,
     };
     let text = cx.step.value.clone();
     let captures: Vec<String> = cx.matches.into_iter().skip(1).map(|(_, v)| v).collect();
@@ -125,6 +131,7 @@ pub fn human(d: Duration) -> String {
 pub fn all() -> Vec<StepDef> {
     let mut all = crate::copy_flow::catalogue();
     all.extend(crate::farm_control::catalogue());
+    all.extend(crate::rules::catalogue());
     all
 }
 

@@ -316,8 +316,10 @@ async fn notified(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
     let deadline = tokio::time::Instant::now() + w.ctx.profile.timeouts.message();
     loop {
-        let pushes = w.ctx.gateways.pushes_to(&udid).await;
-        if pushes.iter().any(|m| m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over"))) {
+        // Only what arrived since this scenario began: the gateways serve the whole run.
+        let pushes = w.ctx.gateways.push_messages().await;
+        let mine = pushes.iter().skip(w.pushes_seen).filter(|m| m.body["device"] == udid.as_str());
+        if mine.into_iter().any(|m| m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over"))) {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

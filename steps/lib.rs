@@ -10,5 +10,6 @@ pub mod farm_control;
 pub mod farm_profile;
 pub mod logging;
 pub mod report;
+pub mod rules;
 pub mod run;
 pub mod world;

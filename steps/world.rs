@@ -141,6 +141,11 @@ pub struct CopyWorld {
     pub sms_seen: usize,
     /// The payload decoded from the old phone's QR code.
     pub qr_payload: Option<Secret>,
+    /// Push messages that had arrived before this scenario began: the
+    /// gateways serve the whole run, so a push check counts only later ones.
+    pub pushes_seen: usize,
+    /// A picture (PNG) of the old phone's QR code, taken to be scanned later.
+    pub qr_picture: Option<Vec<u8>>,
     pub attachments: Vec<Attachment>,
     pub tags: Vec<String>,
 }
@@ -159,6 +164,7 @@ impl std::fmt::Debug for CopyWorld {
 impl CopyWorld {
     async fn create() -> anyhow::Result<CopyWorld> {
         let ctx = context().ok_or_else(|| anyhow::anyhow!("no run context: the World was made outside a run"))?;
+        let pushes_seen = ctx.gateways.push_messages().await.len();
         Ok(CopyWorld {
             ctx,
             lease: None,
@@ -167,6 +173,8 @@ impl CopyWorld {
             identity: None,
             sms_seen: 0,
             qr_payload: None,
+            pushes_seen,
+            qr_picture: None,
             attachments: Vec::new(),
             tags: Vec::new(),
         })

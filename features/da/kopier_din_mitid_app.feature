@@ -13,6 +13,9 @@ Egenskab: Kopiér din MitID app til en anden telefon/tablet
     Og MitID appen er downloadet på min nye telefon, og jeg har færre end tre aktive MitID apps
     Og Bluetooth er slået til på begge telefoner
 
+  # Også en spærre for udgivelsen: en udgave, der springer ventetiden på 1 time
+  # over eller deaktiverer den gamle app, når kopien er færdig, gør dette rødt.
+  @rule-waiting-period @rule-old-app-stays-active
   @before-1 @before-2 @before-3
   @doc-1 @doc-2 @doc-3 @doc-4 @doc-5 @doc-6 @doc-7 @doc-8 @doc-9 @doc-10 @doc-11 @doc-12 @doc-13
   @doc-14 @doc-15 @doc-16 @doc-17 @doc-18 @doc-19 @doc-20 @doc-21 @doc-22 @doc-23 @doc-24 @doc-25 @doc-26

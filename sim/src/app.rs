@@ -399,7 +399,7 @@ impl Phone {
                 match cx.backend.check_user_id(&udid, &entered, cx.now, &defects) {
                     Ok(()) => self.go(Step::TemporaryPin),
                     Err(0) => self.go(Step::Blocked),
-                    Err(left) => self.say(format!("The user ID is not correct. You have {left} attempts left.")),
+                    Err(left) => self.say(format!("The user ID is not correct. {}", attempts_left(left))),
                 }
             }
             (Step::TemporaryPin, "temporary_pin_next") => {
@@ -407,7 +407,7 @@ impl Phone {
                 match cx.backend.check_temporary_pin(&udid, &entered, cx.now, &defects) {
                     Ok(()) => self.go(Step::ChoosePin),
                     Err(0) => self.go(Step::Blocked),
-                    Err(left) => self.say(format!("The temporary PIN code is not correct. You have {left} attempts left.")),
+                    Err(left) => self.say(format!("The temporary PIN code is not correct. {}", attempts_left(left))),
                 }
             }
             (Step::Blocked, "blocked_ok") => self.go(Step::Welcome),
@@ -833,6 +833,10 @@ fn launcher() -> Screen {
     root.children.push(Node::new(Role::Text, "launcher_title", "Home screen"));
     root.children.push(Node::new(Role::Button, "launcher_mitid", "MitID"));
     Screen { name: "launcher".into(), secure: false, root }
+}
+
+fn attempts_left(n: u32) -> String {
+    if n == 1 { "You have 1 attempt left.".into() } else { format!("You have {n} attempts left.") }
 }
 
 /// `m:ss` under an hour, `h:mm:ss` from an hour.

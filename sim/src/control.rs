@@ -104,6 +104,9 @@ async fn reset_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>
         identity.apps.retain(|a| a.as_deref() != Some(udid.as_str()));
     }
     state.backend.enrolments.remove(&udid);
+    // A copy an earlier test left open on this phone would otherwise come
+    // back when its hour is up.
+    state.backend.copy_requests.retain(|_, r| r.old_udid != udid || r.completed);
     Ok(Json(json!({ "reset": udid })))
 }
 

@@ -1,0 +1,43 @@
+# Step 12: "The QR code is valid for 3 minutes." Release gates for the QR
+# code's validity (@rule-qr-validity).
+@rules
+Feature: The QR code is valid for 3 minutes
+  You'll now see a QR code that you need to scan with your new phone or
+  tablet. The QR code is valid for 3 minutes.
+
+  Background: Before you begin
+    Given my old phone and the MitID app on it are updated
+    And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps
+    And Bluetooth is enabled on both phones
+
+  # The edge inside the 3 minutes: no build with a rule broken turns this
+  # red, so it gates no rule; it keeps a too eager expiry out.
+  @doc-12 @doc-19
+  Scenario: A QR code scanned 2 minutes and 59 seconds after it appeared is accepted
+    Given I have followed steps 1 to 18
+    When 2 minutes and 59 seconds pass
+    And I scan the QR code by holding my new phone up to the QR code on my old app
+    Then I see 'Enter your user ID'
+
+  # After 3 minutes my old phone no longer shows the code; a picture of it,
+  # taken while it was shown, stands for a code that is scanned too late.
+  @rule-qr-validity @doc-12 @doc-19
+  Scenario: A picture of the QR code scanned 3 minutes and 1 second after the code appeared is refused
+    Given I have followed steps 1 to 12
+    And I take a picture of the QR code on my old app
+    And I have followed steps 13 to 18
+    When 3 minutes and 1 second pass
+    And I scan the picture of the QR code with my new phone
+    Then I am told 'The QR code has expired'
+    And I do not see 'Enter your user ID'
+
+  @rule-qr-validity @doc-12 @doc-19
+  Scenario: When the QR code has expired, my old phone shows a new one, and my new phone accepts it
+    Given I have followed steps 1 to 18
+    When 3 minutes and 1 second pass
+    And I take my old phone
+    Then I see 'The QR code has expired'
+    When I press "Show new QR code"
+    Then I see a QR code that is valid for 3 minutes
+    When I scan the QR code by holding my new phone up to the QR code on my old app
+    Then I see 'Enter your user ID'

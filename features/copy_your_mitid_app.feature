@@ -52,7 +52,7 @@ Feature: Copy your MitID app to another phone/tablet
     # After: "Your MitID app on your old phone/tablet is still active."
     And my MitID app on my old phone is still active
 
-    @android
+    @android-14
     Examples: Android phones
       | biometric |
       | yes       |

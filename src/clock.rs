@@ -7,18 +7,21 @@ use std::time::Duration;
 use crate::control::{ControlApi, ControlError};
 
 /// Lets time pass.
-#[derive(Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// The backend's clock is moved: an hour passes in milliseconds.
-    Virtual(ControlApi),
+    Virtual,
     /// Really wait, printing progress to stderr each minute.
     Real,
 }
 
 impl Clock {
-    pub async fn pass(&self, by: Duration) -> Result<(), ControlError> {
+    /// Lets `by` pass for a scenario's phones. A virtual farm keeps a clock
+    /// per phone, so scenarios on other phones are not disturbed; a backend
+    /// with one clock for everything ignores `udids`.
+    pub async fn pass(&self, by: Duration, control: &ControlApi, udids: &[String]) -> Result<(), ControlError> {
         match self {
-            Clock::Virtual(api) => api.advance_clock(by).await,
+            Clock::Virtual => control.advance_clock(by, udids).await,
             Clock::Real => {
                 let step = Duration::from_secs(60);
                 let mut left = by;

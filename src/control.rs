@@ -17,7 +17,7 @@ pub enum ControlError {
 }
 
 /// A client of the test-control API.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ControlApi {
     base: String,
     http: reqwest::Client,
@@ -33,6 +33,10 @@ pub struct Provisioning<'a> {
 }
 
 impl ControlApi {
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
     pub fn new(base: &str) -> ControlApi {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -91,8 +95,12 @@ impl ControlApi {
             .map(|_| ())
     }
 
-    pub async fn advance_clock(&self, by: Duration) -> Result<(), ControlError> {
-        let body = json!({ "seconds": by.as_secs_f64() });
+    /// Moves the clock of these phones (all of them when `udids` is empty).
+    pub async fn advance_clock(&self, by: Duration, udids: &[String]) -> Result<(), ControlError> {
+        let mut body = json!({ "seconds": by.as_secs_f64() });
+        if !udids.is_empty() {
+            body["udids"] = json!(udids);
+        }
         self.call(reqwest::Method::POST, "/sim/clock/advance", Some(body), "advancing the clock").await.map(|_| ())
     }
 

@@ -132,6 +132,7 @@ mod tests {
             os_version: os.into(),
             rig: rig.into(),
             model: None,
+            control: None,
             capabilities: Default::default(),
         }
     }

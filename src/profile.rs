@@ -222,6 +222,10 @@ pub struct PhoneProfile {
     pub rig: String,
     #[serde(default)]
     pub model: Option<String>,
+    /// The test-control API of this phone's lab, when a farm has several
+    /// (each behind its own Grid node); `control.url` otherwise.
+    #[serde(default)]
+    pub control: Option<String>,
     /// Extra capabilities for this phone, merged over the platform's.
     #[serde(default)]
     pub capabilities: BTreeMap<String, toml::Value>,

@@ -92,7 +92,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     let timeouts = &world.ctx.profile.timeouts;
     let wait = match world.ctx.clock {
         mitid_e2e::clock::Clock::Real => timeouts.waiting_step(),
-        mitid_e2e::clock::Clock::Virtual(_) => timeouts.step(),
+        mitid_e2e::clock::Clock::Virtual => timeouts.step(),
     };
     let limit = match deadline {
         Deadline::Step => timeouts.step(),

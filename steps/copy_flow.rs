@@ -217,7 +217,7 @@ pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
         }
         Platform::Ios => {
             let udid = phone.udid().to_owned();
-            w.ctx.control.set_phone(&udid, json!({ "bluetooth": on })).await?;
+            w.control()?.set_phone(&udid, json!({ "bluetooth": on })).await?;
         }
     }
     Ok(())
@@ -308,7 +308,7 @@ async fn time_passes(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
         "minute" => 60,
         _ => 1,
     };
-    w.ctx.clock.pass(Duration::from_secs(n * unit)).await?;
+    w.pass_time(Duration::from_secs(n * unit)).await?;
     Ok(())
 }
 

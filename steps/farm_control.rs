@@ -31,12 +31,12 @@ async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
 /// Imitates Android's FLAG_SECURE on the farm.
 async fn secure_screens_black(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let udid = w.phone(role(&m[0])).await?.udid().to_owned();
-    w.ctx.control.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
+    w.control()?.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
     Ok(())
 }
 
 async fn command_hangs(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let udid = w.phone(role(&m[1])).await?.udid().to_owned();
-    w.ctx.control.add_fault(json!({ "fault": "hang", "udid": udid, "command": m[0] })).await?;
+    w.control()?.add_fault(json!({ "fault": "hang", "udid": udid, "command": m[0] })).await?;
     Ok(())
 }

@@ -238,7 +238,7 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
 
 async fn old_app_outdated(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
-    w.ctx.control.set_phone(&udid, json!({ "app_version": m[0] })).await?;
+    w.control()?.set_phone(&udid, json!({ "app_version": m[0] })).await?;
     Ok(())
 }
 
@@ -255,14 +255,14 @@ async fn more_apps_elsewhere(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
 
 async fn out_of_range(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     let udid = w.phone(Role::New).await?.udid().to_owned();
-    w.ctx.control.set_phone(&udid, json!({ "rig": "elsewhere" })).await?;
+    w.control()?.set_phone(&udid, json!({ "rig": "elsewhere" })).await?;
     Ok(())
 }
 
 async fn back_in_range(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     let rig = w.phone_profile(Role::Old)?.rig;
     let udid = w.phone(Role::New).await?.udid().to_owned();
-    w.ctx.control.set_phone(&udid, json!({ "rig": rig })).await?;
+    w.control()?.set_phone(&udid, json!({ "rig": rig })).await?;
     Ok(())
 }
 
@@ -271,7 +271,7 @@ async fn back_in_range(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 async fn minutes_and_seconds_pass(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let number = |s: &str| s.parse::<u64>().map_err(|_| StepFailure(format!("'{s}' is not a whole number")));
     let seconds = number(&m[0])? * 60 + number(&m[1])?;
-    w.ctx.clock.pass(Duration::from_secs(seconds)).await?;
+    w.pass_time(Duration::from_secs(seconds)).await?;
     Ok(())
 }
 

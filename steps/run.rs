@@ -183,6 +183,7 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
                 os_version: p.os_version.clone(),
                 rig: p.rig.clone(),
                 model: Some(p.model.clone()),
+                control: None,
                 capabilities: Default::default(),
             })
             .collect();
@@ -198,12 +199,19 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     };
     let control = ControlApi::new(&control_url);
     let gateways = Gateways::start(&profile.gateways).await?;
-    control
-        .set_gateways(&gateways.sms_url(), &gateways.push_url())
-        .await
-        .context("cannot tell the backend where the gateways are")?;
+    // Every lab's backend must know where the gateways are.
+    let mut backends: Vec<String> = profile.phones.iter().filter_map(|p| p.control.clone()).collect();
+    backends.push(control_url.clone());
+    backends.sort();
+    backends.dedup();
+    for url in backends {
+        ControlApi::new(&url)
+            .set_gateways(&gateways.sms_url(), &gateways.push_url())
+            .await
+            .with_context(|| format!("cannot tell the backend at {url} where the gateways are"))?;
+    }
     let clock = match profile.clock.mode {
-        ClockMode::Virtual => Clock::Virtual(control.clone()),
+        ClockMode::Virtual => Clock::Virtual,
         ClockMode::Real => Clock::Real,
     };
     let ctx = Arc::new(RunContext::new(profile, appium_url, control, clock, gateways, locators, identity));

@@ -210,7 +210,7 @@ impl CopyWorld {
         let need = self.need();
         let lease = self.ctx.pool.lease(&need, self.ctx.lease_deadline).await?;
         for p in lease.phones() {
-            self.ctx.control.reset_phone(&p.udid).await?;
+            self.control_of(p).reset_phone(&p.udid).await?;
         }
         self.lease = Some(lease);
         let seq = self.ctx.scenario_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -227,6 +227,25 @@ impl CopyWorld {
             phone_number: Secret::new(SecretKind::Token, format!("{}{seq:03}", base.phone_number.expose())),
             pin: base.pin.clone(),
         });
+        Ok(())
+    }
+
+    fn control_of(&self, phone: &PhoneProfile) -> ControlApi {
+        match &phone.control {
+            Some(url) => ControlApi::new(url),
+            None => self.ctx.control.clone(),
+        }
+    }
+
+    /// The test-control API of the lab this scenario's phones are in.
+    pub fn control(&self) -> Result<ControlApi, StepFailure> {
+        Ok(self.control_of(&self.phone_profile(Role::Old)?))
+    }
+
+    /// Lets time pass for this scenario's phones.
+    pub async fn pass_time(&self, by: Duration) -> StepResult {
+        let udids: Vec<String> = self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
+        self.ctx.clock.pass(by, &self.control()?, &udids).await?;
         Ok(())
     }
 
@@ -285,8 +304,7 @@ impl CopyWorld {
         self.lease().await?;
         let old = self.phone_profile(Role::Old)?.udid;
         let id = self.identity()?.clone();
-        self.ctx
-            .control
+        self.control()?
             .provision(Provisioning {
                 user_id: &id.user_id,
                 phone_number: &id.phone_number,

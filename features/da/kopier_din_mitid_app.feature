@@ -54,7 +54,7 @@ Egenskab: Kopiér din MitID app til en anden telefon/tablet
     # Bagefter: "Din MitID app på din gamle telefon/tablet er stadig aktiv."
     Og min MitID app på min gamle telefon er stadig aktiv
 
-    @android
+    @android-14
     Eksempler: Android-telefoner
       | biometri |
       | ja       |

@@ -55,7 +55,7 @@ Feature: Before you begin: what happens when I have not made sure
     And I press "Try again"
     Then I am asked to allow the MitID app to use Bluetooth
 
-    @android
+    @android-14
     Examples: Android phones
       | phone | platform | steps done |
       | old   | Android  | 9          |

@@ -34,7 +34,7 @@ Feature: Bluetooth makes sure that I am the one scanning the QR code
     When I press "Try again"
     Then I am asked to allow the MitID app to use Bluetooth
 
-    @android
+    @android-14
     Examples: Android phones
       | phone | platform | steps done |
       | old   | Android  | 9          |

@@ -121,7 +121,11 @@ pub struct Beacon {
 /// What the app may consult while acting.
 pub struct AppContext<'a> {
     pub backend: &'a mut Backend,
+    /// This phone's clock.
     pub now: Duration,
+    /// Every phone's clock, for checks on another phone's timeline (a QR
+    /// code expires by its old phone's clock).
+    pub clocks: &'a std::collections::HashMap<String, Duration>,
     pub defects: &'a BTreeSet<Defect>,
     /// Beacons on the air right now (already filtered for Bluetooth on).
     pub beacons: &'a [Beacon],
@@ -137,6 +141,9 @@ pub struct Phone {
     pub os_version: String,
     /// The MitID app is in the foreground.
     pub running: bool,
+    /// Virtual time on this phone. Each phone has its own, so scenarios on
+    /// different phones can let hours pass side by side.
+    pub clock: Duration,
     pub step: Step,
     /// Bumped at every change of screen: element references from an older
     /// screen are stale.
@@ -160,6 +167,7 @@ impl Phone {
             rig: spec.rig.clone(),
             os_version: spec.os_version.clone(),
             running: false,
+            clock: Duration::ZERO,
             step: Step::Welcome,
             instance: 1,
             inputs: HashMap::new(),
@@ -183,8 +191,10 @@ impl Phone {
 
     /// Back to a freshly installed app, as set up by the profile.
     pub fn reset(&mut self) {
-        let instance = self.instance;
+        let (instance, clock) = (self.instance, self.clock);
         *self = Phone::new(self.spec.clone());
+        // Time on a phone never runs backwards, reset or not.
+        self.clock = clock;
         self.instance = instance + 1;
     }
 
@@ -349,10 +359,13 @@ impl Phone {
         let rig = self.rig.clone();
         let bluetooth_on = self.bluetooth_on;
         let beacons = cx.beacons;
+        let clocks = cx.clocks;
+        let now = cx.now;
+        let now_of = |u: &str| clocks.get(u).copied().unwrap_or(now);
         let heard = |s: &crate::backend::QrSession| {
             bluetooth_on && beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig)
         };
-        match cx.backend.accept_scan(&payload, &udid, cx.now, heard, &cx.defects.iter().copied().collect::<Vec<_>>()) {
+        match cx.backend.accept_scan(&payload, &udid, now_of, heard, &cx.defects.iter().copied().collect::<Vec<_>>()) {
             Ok(()) => self.go(Step::UserId),
             Err(refusal) => self.say(match refusal {
                 ScanRefusal::NotMitId => "This is not a MitID QR code. Scan the QR code shown in the MitID app on your old phone/tablet.",

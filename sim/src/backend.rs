@@ -151,17 +151,18 @@ impl Backend {
         self.copy_requests.retain(|_, r| r.old_udid != udid || r.completed);
         self.copy_requests.insert(request.id, request);
         if defects.contains(&Defect::PushSentEarly) {
-            self.send_due_pushes(Duration::MAX);
+            self.send_due_pushes(&|_| Duration::MAX);
         }
         Some(self.next_id)
     }
 
-    /// Push "the waiting time is over" for every request whose hour is up.
-    pub fn send_due_pushes(&mut self, now: Duration) {
+    /// Push "the waiting time is over" for every request whose hour is up
+    /// by its old phone's clock.
+    pub fn send_due_pushes(&mut self, now_of: &dyn Fn(&str) -> Duration) {
         let mut due: Vec<(u64, String)> = self
             .copy_requests
             .values()
-            .filter(|r| !r.push_sent && !r.completed && Duration::from_secs(r.ready_at_secs) <= now)
+            .filter(|r| !r.push_sent && !r.completed && Duration::from_secs(r.ready_at_secs) <= now_of(&r.old_udid))
             .map(|r| (r.id, r.old_udid.clone()))
             .collect();
         due.sort();
@@ -200,7 +201,7 @@ impl Backend {
         &mut self,
         payload: &str,
         new_udid: &str,
-        now: Duration,
+        now_of: impl Fn(&str) -> Duration,
         beacon_seen: impl Fn(&QrSession) -> bool,
         defects: &[Defect],
     ) -> Result<(), ScanRefusal> {
@@ -211,7 +212,8 @@ impl Backend {
             return Err(ScanRefusal::NotMitId);
         };
         let session = self.qr_sessions.get(id).filter(|s| s.nonce == nonce).ok_or(ScanRefusal::NotMitId)?;
-        if now > session.expires_at && !defects.contains(&Defect::QrNeverExpires) {
+        // The code expires by the clock of the phone that shows it.
+        if now_of(&session.old_udid) > session.expires_at && !defects.contains(&Defect::QrNeverExpires) {
             return Err(ScanRefusal::Expired);
         }
         if session.used_by.is_some() {

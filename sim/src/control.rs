@@ -122,22 +122,31 @@ async fn provision(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
 }
 
 async fn clock(State(shared): State<Arc<Shared>>) -> Answer {
-    let now = shared.lock().now;
-    Ok(Json(json!({ "now_seconds": now.as_secs_f64(), "wall_clock": crate::server::wall_clock_text(now) })))
+    let clocks = shared.lock().clocks();
+    let latest = clocks.values().copied().max().unwrap_or_default();
+    let phones: serde_json::Map<String, Value> =
+        clocks.into_iter().map(|(udid, t)| (udid, json!(t.as_secs_f64()))).collect();
+    Ok(Json(json!({ "now_seconds": latest.as_secs_f64(), "wall_clock": crate::server::wall_clock_text(latest), "phones": phones })))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {
     seconds: f64,
+    /// Only these phones' clocks; all phones when absent.
+    #[serde(default)]
+    udids: Option<Vec<String>>,
 }
 
 async fn advance(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
-    let a: Advance = body(&bytes, "POST /sim/clock/advance takes {\"seconds\": N}")?;
+    let a: Advance = body(&bytes, "POST /sim/clock/advance takes {\"seconds\": N, \"udids\"?: [udid]}")?;
     if !a.seconds.is_finite() || a.seconds < 0.0 || a.seconds > 366.0 * 24.0 * 3600.0 {
         return Err(Problem(StatusCode::BAD_REQUEST, format!("seconds must be between 0 and a year, got {}", a.seconds)));
     }
-    shared.lock().advance(Duration::from_secs_f64(a.seconds));
+    shared
+        .lock()
+        .advance(Duration::from_secs_f64(a.seconds), a.udids.as_deref())
+        .map_err(|e| Problem(StatusCode::NOT_FOUND, e))?;
     // Messages that fell due (the push at the end of the hour) reach their
     // gateway before this answers.
     shared.deliver_outbox().await;
@@ -232,7 +241,7 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
     let mut requests: Vec<_> = state.backend.copy_requests.values().cloned().collect();
     requests.sort_by_key(|r| r.id);
     Ok(Json(json!({
-        "now_seconds": state.now.as_secs_f64(),
+        "clocks": state.clocks().into_iter().map(|(u, t)| (u, t.as_secs_f64())).collect::<std::collections::BTreeMap<_, _>>(),
         "identities": state.backend.identities.len(),
         "copy_requests": requests,
         "beacons": beacons,

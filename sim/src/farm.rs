@@ -35,8 +35,6 @@ pub struct FarmState {
     pub config: FarmConfig,
     pub phones: Vec<Phone>,
     pub backend: Backend,
-    /// Virtual time since the farm started.
-    pub now: Duration,
     pub defects: BTreeSet<Defect>,
     faults: Vec<ActiveFault>,
     pub latency: Duration,
@@ -57,7 +55,6 @@ impl FarmState {
         let mut state = FarmState {
             phones: Vec::new(),
             backend: Backend::default(),
-            now: Duration::ZERO,
             defects: BTreeSet::new(),
             faults: Vec::new(),
             latency: Duration::ZERO,
@@ -75,7 +72,6 @@ impl FarmState {
         self.phones = self.config.phones.iter().cloned().map(Phone::new).collect();
         self.backend = Backend::default();
         self.backend.gateways = gateways;
-        self.now = Duration::ZERO;
         self.defects = self.config.defects.iter().copied().collect();
         self.faults = Vec::new();
         for rule in self.config.faults.clone() {
@@ -170,7 +166,7 @@ impl FarmState {
             .iter()
             .filter(|p| !beacon_faulty(&p.spec.udid))
             .filter_map(|p| {
-                p.advertised_token(&self.backend, self.now, &self.defects).map(|token| Beacon {
+                p.advertised_token(&self.backend, p.clock, &self.defects).map(|token| Beacon {
                     udid: p.spec.udid.clone(),
                     rig: p.rig.clone(),
                     token,
@@ -181,16 +177,34 @@ impl FarmState {
 
     /// Brings every phone up to date with the clock and each other.
     pub fn refresh(&mut self) {
-        self.backend.send_due_pushes(self.now);
+        let clocks = self.clocks();
+        let now_of = |u: &str| clocks.get(u).copied().unwrap_or_default();
+        self.backend.send_due_pushes(&now_of);
         for phone in &mut self.phones {
-            phone.refresh(&self.backend, self.now, &self.defects);
+            phone.refresh(&self.backend, phone.clock, &self.defects);
         }
-        self.backend.send_due_pushes(self.now);
+        self.backend.send_due_pushes(&now_of);
     }
 
-    pub fn advance(&mut self, by: Duration) {
-        self.now += by;
+    /// Every phone's virtual time.
+    pub fn clocks(&self) -> HashMap<String, Duration> {
+        self.phones.iter().map(|p| (p.spec.udid.clone(), p.clock)).collect()
+    }
+
+    /// Lets time pass on the given phones, or on all of them.
+    pub fn advance(&mut self, by: Duration, udids: Option<&[String]>) -> Result<(), String> {
+        if let Some(udids) = udids {
+            if let Some(unknown) = udids.iter().find(|u| self.phone(u).is_none()) {
+                return Err(format!("no phone with udid '{unknown}' (phones: {})", self.udids().join(", ")));
+            }
+        }
+        for phone in &mut self.phones {
+            if udids.is_none_or(|u| u.contains(&phone.spec.udid)) {
+                phone.clock += by;
+            }
+        }
         self.refresh();
+        Ok(())
     }
 
     /// Messages for the gateways, to send once the lock is released.
@@ -204,8 +218,11 @@ impl FarmState {
     pub fn with_app<T>(&mut self, udid: &str, f: impl FnOnce(&mut Phone, &mut AppContext) -> T) -> Option<T> {
         self.refresh();
         let beacons = self.beacons();
+        let clocks = self.clocks();
         let index = self.phone_index(udid)?;
-        let mut cx = AppContext { backend: &mut self.backend, now: self.now, defects: &self.defects, beacons: &beacons };
+        let now = self.phones[index].clock;
+        let mut cx =
+            AppContext { backend: &mut self.backend, now, clocks: &clocks, defects: &self.defects, beacons: &beacons };
         let out = f(&mut self.phones[index], &mut cx);
         self.refresh();
         Some(out)
@@ -214,7 +231,7 @@ impl FarmState {
     pub fn screen(&mut self, udid: &str) -> Option<Screen> {
         self.refresh();
         let phone = self.phone(udid)?;
-        Some(phone.screen(&self.backend, self.now))
+        Some(phone.screen(&self.backend, phone.clock))
     }
 
     // --- provisioning (test-control API) --------------------------------
@@ -302,7 +319,7 @@ impl FarmState {
                 app_version: p.app_version.clone(),
                 bluetooth: p.bluetooth_on,
                 app_running: p.running,
-                screen: p.screen(&self.backend, self.now).name,
+                screen: p.screen(&self.backend, p.clock).name,
                 busy: busy.contains(p.spec.udid.as_str()),
             })
             .collect()

@@ -417,7 +417,7 @@ fn screenshot_png(state: &mut FarmState, udid: &str) -> Result<Vec<u8>, W3cError
         return Ok(screenshot::black());
     }
     let phone = state.phone(udid).ok_or_else(|| W3cError::unknown_error(format!("phone '{udid}' is gone")))?;
-    let clock = crate::server::wall_clock_text(state.now);
+    let clock = crate::server::wall_clock_text(phone.clock);
     Ok(screenshot::render(
         &screen,
         &screenshot::StatusBar { platform: phone.platform(), clock: &clock, bluetooth_on: phone.bluetooth_on },

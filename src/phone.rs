@@ -16,6 +16,8 @@ use crate::secret::{redact, Secret};
 
 /// How often a wait looks at the phone again.
 const POLL: Duration = Duration::from_millis(100);
+/// How long closing a session may take before it is ended another way.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 /// What went wrong with a phone. Messages name the phone by its role and
 /// are redacted: a server error that echoes a typed PIN is scrubbed.
@@ -36,6 +38,10 @@ pub enum PhoneError {
 /// A phone in a scenario: "the old phone", "the new phone".
 pub struct Phone {
     role: String,
+    /// The server and session, to end the session over a fresh connection
+    /// when the client's own is stuck behind a command that hangs.
+    server: String,
+    session_id: Option<String>,
     udid: String,
     platform: Platform,
     app_id: String,
@@ -95,8 +101,11 @@ impl Phone {
             Ok(Ok(client)) => client,
         };
         tracing::debug!(role = req.role, udid = req.udid, "session opened");
+        let session_id = client.session_id().await.ok().flatten();
         Ok(Phone {
             role: req.role.into(),
+            server: req.url.trim_end_matches('/').into(),
+            session_id,
             udid: req.udid.into(),
             platform: req.platform,
             app_id: req.app_id.into(),
@@ -264,16 +273,31 @@ impl Phone {
     pub async fn close(&mut self) -> Result<(), PhoneError> {
         let Some(client) = self.client.take() else { return Ok(()) };
         let inner: fantoccini::Client = (*client).clone();
-        let result = match tokio::time::timeout(Duration::from_secs(10), inner.close()).await {
+        // fantoccini runs one command at a time: behind a hung command, its
+        // close never gets its turn. Then the session is ended directly.
+        let result = match tokio::time::timeout(CLOSE_WAIT, inner.close()).await {
             Ok(Ok(())) => Ok(()),
             // The session may already be gone (the farm killed it): nothing to close.
             Ok(Err(CmdError::Standard(e))) if e.error() == "invalid session id" => Ok(()),
             Ok(Err(e)) => Err(self.command_error("closing the session", e)),
-            Err(_) => Err(self.command_error("closing the session", "no answer within 10 s")),
+            Err(_) => self.delete_session_directly().await,
         };
         // The client's Drop would send DELETE again; that is harmless.
         drop(client);
         result
+    }
+
+    async fn delete_session_directly(&self) -> Result<(), PhoneError> {
+        let Some(id) = &self.session_id else {
+            return Err(self.command_error("closing the session", "it hangs, and its id is unknown"));
+        };
+        let url = format!("{}/session/{id}", self.server);
+        let http = reqwest::Client::builder().no_proxy().timeout(CLOSE_WAIT).build().unwrap_or_default();
+        match http.delete(&url).send().await {
+            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND => Ok(()),
+            Ok(r) => Err(self.command_error("closing the session", format!("DELETE {url} answered {}", r.status()))),
+            Err(e) => Err(self.command_error("closing the session", format!("DELETE {url}: {e}"))),
+        }
     }
 
     pub fn is_closed(&self) -> bool {

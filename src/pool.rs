@@ -31,8 +31,8 @@ impl std::fmt::Display for Need {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PoolError {
-    #[error("no rig in the device profile has {need}: the scenario can never run here")]
-    Impossible { need: String },
+    #[error("no rig in the device profile has {need}: the scenario can never run here{quarantine}")]
+    Impossible { need: String, quarantine: String },
     #[error("waited {waited:?} for {need} to be free; the phones stayed busy")]
     Timeout { need: String, waited: Duration },
 }
@@ -40,8 +40,18 @@ pub enum PoolError {
 /// The phones of a run.
 pub struct DevicePool {
     phones: Vec<PhoneProfile>,
-    busy: Mutex<BTreeSet<usize>>,
+    state: Mutex<PoolState>,
     freed: Notify,
+}
+
+#[derive(Default)]
+struct PoolState {
+    busy: BTreeSet<usize>,
+    /// Phones taken out of the run, with why.
+    quarantined: Vec<(usize, String)>,
+    /// The rig to try first next time: leases rotate over the rigs, so a
+    /// farm's labs all get work.
+    next_rig: usize,
 }
 
 /// Phones leased to one scenario; they go back to the pool on drop.
@@ -58,29 +68,49 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        let mut busy = self.pool.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
         for i in &self.indices {
-            busy.remove(i);
+            state.busy.remove(i);
         }
-        drop(busy);
+        drop(state);
         self.pool.freed.notify_waiters();
     }
 }
 
 impl DevicePool {
     pub fn new(phones: Vec<PhoneProfile>) -> Arc<DevicePool> {
-        Arc::new(DevicePool { phones, busy: Mutex::new(BTreeSet::new()), freed: Notify::new() })
+        Arc::new(DevicePool { phones, state: Mutex::new(PoolState::default()), freed: Notify::new() })
     }
 
     pub fn phones(&self) -> &[PhoneProfile] {
         &self.phones
     }
 
-    /// Phones that fit the need, from `available` ones, first phone first.
-    fn pick(&self, need: &Need, available: impl Fn(usize) -> bool) -> Option<Vec<usize>> {
+    /// Takes a phone out of the run: no scenario leases it again.
+    pub fn quarantine(&self, udid: &str, reason: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = self.phones.iter().position(|p| p.udid == udid) {
+            if !state.quarantined.iter().any(|(q, _)| *q == i) {
+                tracing::warn!(udid, reason, "phone quarantined");
+                state.quarantined.push((i, reason.to_owned()));
+            }
+        }
+    }
+
+    /// The quarantined phones' udids and reasons.
+    pub fn quarantined(&self) -> Vec<(String, String)> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.quarantined.iter().map(|(i, r)| (self.phones[*i].udid.clone(), r.clone())).collect()
+    }
+
+    /// Phones that fit the need, from `available` ones, first phone first,
+    /// trying rigs from `first_rig` on. Returns the phones and their rig's place.
+    fn pick(&self, need: &Need, first_rig: usize, available: impl Fn(usize) -> bool) -> Option<(Vec<usize>, usize)> {
         let fits = |i: usize| need.platform.is_none_or(|p| self.phones[i].platform == p) && available(i);
-        let rigs: BTreeSet<&str> = self.phones.iter().map(|p| p.rig.as_str()).collect();
-        for rig in rigs {
+        let rigs: Vec<&str> = self.phones.iter().map(|p| p.rig.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+        let order = (0..rigs.len()).map(|k| (first_rig + k) % rigs.len().max(1));
+        for place in order {
+            let rig = rigs[place];
             let on_rig: Vec<usize> = (0..self.phones.len()).filter(|&i| self.phones[i].rig == rig && fits(i)).collect();
             let first = on_rig
                 .iter()
@@ -90,7 +120,7 @@ impl DevicePool {
                 let mut chosen = vec![first];
                 chosen.extend(on_rig.iter().copied().filter(|&i| i != first).take(need.count.saturating_sub(1)));
                 if chosen.len() == need.count {
-                    return Some(chosen);
+                    return Some((chosen, place));
                 }
             }
         }
@@ -99,16 +129,29 @@ impl DevicePool {
 
     /// Leases phones, waiting up to `deadline` for busy ones.
     pub async fn lease(self: &Arc<Self>, need: &Need, deadline: Duration) -> Result<Lease, PoolError> {
-        if self.pick(need, |_| true).is_none() {
-            return Err(PoolError::Impossible { need: need.to_string() });
+        let healthy = |state: &PoolState, i: usize| !state.quarantined.iter().any(|(q, _)| *q == i);
+        {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if self.pick(need, 0, |i| healthy(&state, i)).is_none() {
+                let quarantine = if state.quarantined.is_empty() {
+                    String::new()
+                } else {
+                    let list: Vec<String> =
+                        state.quarantined.iter().map(|(i, r)| format!("{} ({r})", self.phones[*i].udid)).collect();
+                    format!(" (quarantined: {})", list.join("; "))
+                };
+                return Err(PoolError::Impossible { need: need.to_string(), quarantine });
+            }
         }
         let attempt = async {
             loop {
                 let freed = self.freed.notified();
                 {
-                    let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(chosen) = self.pick(need, |i| !busy.contains(&i)) {
-                        busy.extend(chosen.iter().copied());
+                    let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                    let picked = self.pick(need, state.next_rig, |i| !state.busy.contains(&i) && healthy(&state, i));
+                    if let Some((chosen, place)) = picked {
+                        state.busy.extend(chosen.iter().copied());
+                        state.next_rig = place + 1;
                         return Lease { pool: self.clone(), indices: chosen };
                     }
                 }
@@ -178,7 +221,26 @@ mod tests {
     async fn an_impossible_need_fails_at_once() {
         let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3 };
         let err = pool().lease(&need, Duration::from_secs(60)).await.err().unwrap();
-        assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into() });
+        assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into(), quarantine: String::new() });
+    }
+
+    #[tokio::test]
+    async fn leases_rotate_over_the_rigs() {
+        let pool = pool();
+        let any = Need { platform: None, first_os: None, count: 2 };
+        let first = pool.lease(&any, Duration::from_millis(50)).await.unwrap().phones()[0].rig.clone();
+        let second = pool.lease(&any, Duration::from_millis(50)).await.unwrap().phones()[0].rig.clone();
+        assert_ne!(first, second, "the next lease starts at the next rig");
+    }
+
+    #[tokio::test]
+    async fn a_quarantined_phone_is_never_leased_again() {
+        let pool = pool();
+        pool.quarantine("a2", "its session died and it failed the health check");
+        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
+        let err = pool.lease(&need, Duration::from_millis(50)).await.err().unwrap();
+        assert!(err.to_string().contains("quarantined: a2 (its session died"), "{err}");
+        assert_eq!(pool.quarantined(), [("a2".to_owned(), "its session died and it failed the health check".to_owned())]);
     }
 
     #[tokio::test]

@@ -277,6 +277,11 @@ pub enum ProfileError {
     Invalid { path: PathBuf, message: String },
 }
 
+/// First `appium:systemPort` (UiAutomator2) and `appium:wdaLocalPort`
+/// (XCUITest) handed out; each phone gets base + its place in the profile.
+pub const SYSTEM_PORT_BASE: u64 = 8200;
+pub const WDA_LOCAL_PORT_BASE: u64 = 8100;
+
 /// Environment variables that override a profile, for CI secrets and URLs.
 pub const ENV_APPIUM_URL: &str = "MITID_APPIUM_URL";
 pub const ENV_CONTROL_URL: &str = "MITID_CONTROL_URL";
@@ -349,6 +354,15 @@ impl Profile {
         caps.insert("appium:automationName".into(), phone.platform.automation_name().into());
         caps.insert("appium:udid".into(), phone.udid.clone().into());
         caps.insert("appium:platformVersion".into(), phone.os_version.clone().into());
+        // Parallel sessions on one Appium server collide on the driver's
+        // local ports unless each phone has its own.
+        if let Some(index) = self.phones.iter().position(|p| p.udid == phone.udid) {
+            let index = index as u64;
+            match phone.platform {
+                Platform::Android => caps.insert("appium:systemPort".into(), (SYSTEM_PORT_BASE + index).into()),
+                Platform::Ios => caps.insert("appium:wdaLocalPort".into(), (WDA_LOCAL_PORT_BASE + index).into()),
+            };
+        }
         let extra = self.capabilities.get(&phone.platform).into_iter().flatten().chain(phone.capabilities.iter());
         for (k, v) in extra {
             caps.insert(k.clone(), toml_to_json(v));
@@ -394,6 +408,7 @@ mod tests {
         let caps = p.capabilities(&p.phones[0]);
         assert_eq!(caps["appium:automationName"], "UiAutomator2");
         assert_eq!(caps["appium:udid"], "R58M");
+        assert_eq!(caps["appium:systemPort"], SYSTEM_PORT_BASE);
     }
 
     #[test]

@@ -15,6 +15,9 @@ catalogue! {
     Given "screenshots of secure screens come back black on my (old|new) phone"
         e.g. "Given screenshots of secure screens come back black on my old phone"
         docs [] Step => secure_screens_black;
+    Given "my (old|new) phone stops working"
+        e.g. "Given my new phone stops working"
+        docs [] Step => phone_stops_working;
     Given "the command \"([a-zA-Z]+)\" hangs on my (old|new) phone"
         e.g. "Given the command \"click\" hangs on my old phone"
         docs [] Step => command_hangs;
@@ -32,6 +35,14 @@ async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
 async fn secure_screens_black(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let udid = w.phone(role(&m[0])).await?.udid().to_owned();
     w.control()?.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
+    Ok(())
+}
+
+/// Every session on the phone dies at its next command, as when a real
+/// phone drops off its USB hub.
+async fn phone_stops_working(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+    let udid = w.phone(role(&m[0])).await?.udid().to_owned();
+    w.control()?.add_fault(json!({ "fault": "session_dies", "udid": udid })).await?;
     Ok(())
 }
 

@@ -82,10 +82,14 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             world.tags = tags;
             Box::pin(async {})
         })
-        .after(|_, _, _, _, world: Option<&mut CopyWorld>| {
+        .after(|_, _, _, finished, world: Option<&mut CopyWorld>| {
+            let failed = !matches!(finished, cucumber::event::ScenarioFinished::StepPassed);
             Box::pin(async move {
                 if let Some(world) = world {
                     world.close_sessions().await;
+                    if failed {
+                        world.health_check().await;
+                    }
                     world.release();
                 }
             })
@@ -99,6 +103,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             tagged && in_shard
         })
         .await;
+    let quarantined = ctx.pool.quarantined();
     set_context(None);
     drop(farm);
 
@@ -106,6 +111,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.run_id = run_id();
     report.duration = started.elapsed();
     report.sort();
+    report.quarantined = quarantined;
     let catalogue = crate::catalogue::all();
     let coverage = Coverage::of(&report, &catalogue);
     let dir = report::write_all(&report, &opts.report_dir, &coverage)

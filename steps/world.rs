@@ -16,6 +16,10 @@ use mitid_e2e::pool::{DevicePool, Lease, Need};
 use mitid_e2e::profile::{Platform, PhoneProfile, Profile};
 use mitid_e2e::secret::{Secret, SecretKind};
 
+/// How long gathering a phone's screenshot or page source for a failure
+/// may take: a phone that hangs gives no evidence, and must not hold up the run.
+const EVIDENCE_WAIT: Duration = Duration::from_secs(2);
+
 /// What a failed step is: a message for the report (already redacted by
 /// construction of the values it formats; scrubbed again on the way out).
 #[derive(Debug)]
@@ -325,7 +329,7 @@ impl CopyWorld {
                 continue;
             }
             let name = role.name().trim_start_matches("the ").replace(' ', "-");
-            if let Ok(Ok(png)) = tokio::time::timeout(Duration::from_secs(5), phone.screenshot()).await {
+            if let Ok(Ok(png)) = tokio::time::timeout(EVIDENCE_WAIT, phone.screenshot()).await {
                 let black = mitid_e2e::qr::decode(&png) == Err(mitid_e2e::qr::QrError::Black);
                 found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png", data: png });
                 if black {
@@ -336,7 +340,7 @@ impl CopyWorld {
                     });
                 }
             }
-            if let Ok(Ok(source)) = tokio::time::timeout(Duration::from_secs(5), phone.source()).await {
+            if let Ok(Ok(source)) = tokio::time::timeout(EVIDENCE_WAIT, phone.source()).await {
                 let source = mitid_e2e::secret::redact(&source);
                 found.push(Attachment { name: format!("{name} page source"), mime: "application/xml", data: source.into_bytes() });
             }
@@ -374,6 +378,41 @@ impl CopyWorld {
             if let Err(e) = phone.close().await {
                 tracing::warn!("{e}");
             }
+        }
+    }
+
+    /// After a failed scenario: can each of its phones still start a session
+    /// and show a screen? One that cannot is quarantined for the rest of the
+    /// run, with the reason in the report.
+    pub async fn health_check(&mut self) {
+        let Some(lease) = &self.lease else { return };
+        let phones: Vec<PhoneProfile> = lease.phones().into_iter().cloned().collect();
+        for profile in phones {
+            let Some(locators) = self.ctx.locators.get(&profile.platform).cloned() else { continue };
+            let check = async {
+                let mut phone = Phone::connect(SessionRequest {
+                    url: &self.ctx.appium_url,
+                    role: "health check",
+                    udid: &profile.udid,
+                    platform: profile.platform,
+                    app_id: self.ctx.profile.app.id(profile.platform),
+                    capabilities: self.ctx.profile.capabilities(&profile),
+                    locators,
+                    connect_timeout: self.ctx.profile.timeouts.connect(),
+                    find_timeout: self.ctx.profile.timeouts.find(),
+                })
+                .await?;
+                let shown = phone.source().await.map(|_| ());
+                let closed = phone.close().await;
+                shown.and(closed)
+            };
+            let deadline = self.ctx.profile.timeouts.connect() * 2;
+            let reason = match tokio::time::timeout(deadline, check).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => format!("failed its health check after a failed scenario: {e}"),
+                Err(_) => format!("did not answer its health check within {deadline:?}"),
+            };
+            self.ctx.pool.quarantine(&profile.udid, &mitid_e2e::secret::redact(&reason));
         }
     }
 

@@ -359,3 +359,66 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     let junit = std::fs::read_to_string(merged.join("junit.xml")).unwrap();
     assert!(junit.contains(&format!("tests=\"{}\"", expected.len())), "{junit}");
 }
+
+#[test]
+fn a_timed_out_scenario_frees_its_phones_and_closes_its_sessions() {
+    let scratch = Scratch::new("timeout-release");
+    let profile = scratch.write("p.toml", &virtual_profile().replace("step = 20", "step = 2"));
+    // Only one Android 14 pair exists: the second scenario gets the same
+    // phones, and the farm refuses a session on a phone that still has one.
+    let feature = scratch.write(
+        "release.feature",
+        &format!(
+            "{BACKGROUND}
+  @android-14
+  Scenario: first, the phone hangs
+    Given the command \"click\" hangs on my new phone
+    When I open the MitID app on my new phone
+    And I press \"Get started\" on the screen 'Activate your MitID'
+
+  @android-14
+  Scenario: then the same phones are free again
+    When I open the MitID app on my new phone
+    Then I see 'Activate your MitID'
+"
+        ),
+    );
+    let (code, out) = run(&[
+        "run",
+        feature.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--report-dir",
+        scratch.reports().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  first, the phone hangs"), "{out}");
+    assert!(out.contains("ok  then the same phones are free again"), "{out}");
+    assert!(!out.contains("quarantined"), "a hang in one command is not a broken phone: {out}");
+}
+
+#[test]
+fn a_phone_that_fails_its_health_check_is_quarantined_with_the_reason() {
+    let scratch = Scratch::new("quarantine");
+    let feature = scratch.write(
+        "quarantine.feature",
+        &format!(
+            "{BACKGROUND}
+  @android-14
+  Scenario: the new phone stops working
+    Given my new phone stops working
+    When I open the MitID app on my new phone
+
+  @android-14
+  Scenario: the next scenario cannot have that phone
+    When I open the MitID app on my new phone
+"
+        ),
+    );
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("quarantined: phone android-14-a2"), "{out}");
+    assert!(out.contains("can never run here (quarantined: android-14-a2"), "the next scenario says why: {out}");
+    let junit = std::fs::read_to_string(scratch.reports().join("latest/junit.xml")).unwrap();
+    assert!(junit.contains("device pool") && junit.contains("android-14-a2: failed its health check"), "{junit}");
+}

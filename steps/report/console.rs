@@ -30,6 +30,9 @@ pub fn summary(report: &RunReport) -> String {
     for e in &report.parse_errors {
         out.push_str(&format!("feature error: {e}\n"));
     }
+    for (udid, why) in &report.quarantined {
+        out.push_str(&format!("quarantined: phone {udid} {why}\n"));
+    }
     let flaky: Vec<_> = report.scenarios().filter(|(_, s)| s.flaky()).collect();
     for (f, s) in &flaky {
         out.push_str(&format!(

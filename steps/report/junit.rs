@@ -75,6 +75,14 @@ pub fn render(report: &RunReport) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    if !report.quarantined.is_empty() {
+        let list: Vec<String> = report.quarantined.iter().map(|(u, why)| format!("{u}: {why}")).collect();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"device pool\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <system-out>quarantined phones:\n{}</system-out>\n  </testsuite>",
+            esc(&list.join("\n"))
+        );
+    }
     out.push_str("</testsuites>\n");
     out
 }

@@ -108,6 +108,8 @@ pub struct RunReport {
     pub parse_errors: Vec<String>,
     /// Steps no definition matched, with where they are.
     pub undefined: Vec<(String, String)>,
+    /// Phones taken out of the run (udid, why).
+    pub quarantined: Vec<(String, String)>,
 }
 
 impl RunReport {

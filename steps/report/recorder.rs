@@ -78,7 +78,7 @@ impl Recorder {
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
                 let background = !sc.steps.iter().any(|s| s.position == step.position);
                 let skey = (key.0, key.1, step.position.line);
-                let status_error = match ev {
+                let (status, error, attachments) = match ev {
                     event::Step::Started => {
                         self.step_started.insert(skey, at);
                         return;
@@ -109,10 +109,10 @@ impl Recorder {
                     text: clean(&step.value),
                     line: step.position.line,
                     background,
-                    status: status_error.0,
+                    status,
                     duration: at.duration_since(started).unwrap_or_default(),
-                    error: status_error.1,
-                    attachments: status_error.2,
+                    error,
+                    attachments,
                 });
             }
             Scenario::Hook(_, event::Hook::Failed(_, info)) => {

@@ -4,10 +4,12 @@
 //!
 //! It reaches phones only as real hardware is reached: W3C WebDriver/Appium
 //! over HTTP ([`phone`]), the SMS and push gateways over HTTP
-//! ([`gateways`]), and the test-control API ([`control`]). Which target runs
+//! ([`gateways`]), the test-control API ([`control`]), and Bluetooth through
+//! BlueZ on the host's own adapter ([`bluetooth`]). Which target runs
 //! is a device profile's business ([`profile`]); locators are data
 //! ([`locators`]); secrets are redacted by construction ([`secret`]).
 
+pub mod bluetooth;
 pub mod clock;
 pub mod control;
 pub mod gateways;

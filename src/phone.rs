@@ -25,8 +25,8 @@ const CLOSE_WAIT: Duration = Duration::from_secs(3);
 pub enum PhoneError {
     #[error("cannot reach the Appium server at {url} within {waited:?}: {reason}")]
     Unreachable { url: String, waited: Duration, reason: String },
-    #[error("the Appium server at {url} did not create a session for {role} ({udid}): {reason}")]
-    SessionNotCreated { url: String, role: String, udid: String, reason: String },
+    #[error("the Appium server at {url} did not create a session for {role} ({udid}) with capabilities {capabilities}: {reason}")]
+    SessionNotCreated { url: String, role: String, udid: String, capabilities: String, reason: String },
     #[error("{role}: {what} did not appear within {waited:?}; the screen shows: {shown}")]
     NotFound { role: String, what: String, waited: Duration, shown: String },
     #[error("{role}: {what} failed: {reason}")]
@@ -74,6 +74,8 @@ impl Phone {
     /// the server cannot be reached.
     pub async fn connect(req: SessionRequest<'_>) -> Result<Phone, PhoneError> {
         let mut caps = EmptyCapabilities::new();
+        // Said in the error when no server can serve them (a Grid hub does not).
+        let asked = serde_json::Value::Object(req.capabilities.clone()).to_string();
         for (k, v) in req.capabilities {
             caps.insert(k, v);
         }
@@ -95,7 +97,13 @@ impl Phone {
                 return Err(if unreachable {
                     PhoneError::Unreachable { url: req.url.into(), waited: started.elapsed(), reason }
                 } else {
-                    PhoneError::SessionNotCreated { url: req.url.into(), role: req.role.into(), udid: req.udid.into(), reason }
+                    PhoneError::SessionNotCreated {
+                        url: req.url.into(),
+                        role: req.role.into(),
+                        udid: req.udid.into(),
+                        capabilities: redact(&asked),
+                        reason,
+                    }
                 });
             }
             Ok(Ok(client)) => client,

@@ -177,6 +177,7 @@ mod tests {
             model: None,
             control: None,
             capabilities: Default::default(),
+            bluetooth_address: None,
         }
     }
 

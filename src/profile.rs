@@ -229,6 +229,36 @@ pub struct PhoneProfile {
     /// Extra capabilities for this phone, merged over the platform's.
     #[serde(default)]
     pub capabilities: BTreeMap<String, toml::Value>,
+    /// The Bluetooth address the phone's beacon comes from, when it is fixed
+    /// (the virtual farm's BlueZ adapters; the runner fills it in). Real
+    /// phones advertise from random private addresses: leave it out, and
+    /// the host probe matches the beacon by its service UUID alone.
+    #[serde(default)]
+    pub bluetooth_address: Option<String>,
+}
+
+/// The host probe: a Bluetooth adapter on the test host that listens for
+/// the old phone's beacon (`[bluetooth]`, optional).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BluetoothSettings {
+    /// The host adapter, by name ("hci2") or address ("00:1A:7D:DA:71:13").
+    pub adapter: String,
+    /// How often the adapter hears a beacon that is on the air, in seconds
+    /// (BlueZoo's --scan-interval; a real adapter: well under a second). A
+    /// beacon counts as gone after two of these pass without it.
+    #[serde(default = "default_scan_interval")]
+    pub scan_interval_seconds: f64,
+}
+
+fn default_scan_interval() -> f64 {
+    1.0
+}
+
+impl BluetoothSettings {
+    pub fn scan_interval(&self) -> Duration {
+        secs(self.scan_interval_seconds)
+    }
 }
 
 /// A whole device profile.
@@ -244,6 +274,13 @@ pub struct Profile {
     /// The fixture identity the run copies (`fixtures/identities.toml`).
     #[serde(default = "default_identity")]
     pub identity: String,
+    /// Each scenario provisions its own identity (the fixture's, made
+    /// unique), for test backends that create identities on demand, such as
+    /// virtual labs behind a Grid: scenarios side by side on one backend then
+    /// do not share one. The embedded farm always does; a real backend's
+    /// identities are fixed, so the default is off.
+    #[serde(default)]
+    pub identity_per_scenario: bool,
     #[serde(default)]
     pub gateways: GatewaySettings,
     #[serde(default)]
@@ -256,6 +293,9 @@ pub struct Profile {
     /// The phones; for the embedded farm the runner fills these in from `[farm]`.
     #[serde(default)]
     pub phones: Vec<PhoneProfile>,
+    /// The host Bluetooth probe; absent: Bluetooth steps fail, saying so.
+    #[serde(default)]
+    pub bluetooth: Option<BluetoothSettings>,
     /// The virtual farm's own section, read only by the runner.
     #[serde(default)]
     pub farm: Option<toml::Value>,
@@ -336,6 +376,15 @@ impl Profile {
         ] {
             if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
                 return Err(format!("{field}: {v} is not a number of seconds between 0 and a day"));
+            }
+        }
+        if let Some(bt) = &self.bluetooth {
+            if bt.adapter.trim().is_empty() {
+                return Err("bluetooth.adapter: name the host adapter (\"hci0\") or give its address".into());
+            }
+            let v = bt.scan_interval_seconds;
+            if !(v.is_finite() && v > 0.0 && v <= 60.0) {
+                return Err(format!("bluetooth.scan_interval_seconds: {v} is not a number of seconds between 0 and 60"));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -425,6 +474,21 @@ mod tests {
         let text = MINIMAL.replace("clock = { mode = \"real\" }", "");
         let e = Profile::parse(&text, "p.toml".as_ref()).unwrap_err().to_string();
         assert!(e.contains("clock"), "{e}");
+    }
+
+    #[test]
+    fn a_bluetooth_section_is_optional_and_strict() {
+        let p = Profile::parse(MINIMAL, "p.toml".as_ref()).unwrap();
+        assert!(p.bluetooth.is_none());
+        let text = format!("{MINIMAL}\n[bluetooth]\nadapter = \"hci2\"\n");
+        let p = Profile::parse(&text, "p.toml".as_ref()).unwrap();
+        let bt = p.bluetooth.unwrap();
+        assert_eq!(bt.adapter, "hci2");
+        assert_eq!(bt.scan_interval(), Duration::from_secs(1));
+        let e = Profile::parse(&(text.clone() + "colour = 1\n"), "p.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+        let e = Profile::parse(&text.replace("\"hci2\"", "\" \""), "p.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.contains("bluetooth.adapter"), "{e}");
     }
 
     #[test]

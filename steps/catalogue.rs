@@ -132,6 +132,7 @@ pub fn all() -> Vec<StepDef> {
     let mut all = crate::copy_flow::catalogue();
     all.extend(crate::farm_control::catalogue());
     all.extend(crate::rules::catalogue());
+    all.extend(crate::bluetooth::catalogue());
     all
 }
 

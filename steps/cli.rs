@@ -140,7 +140,16 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
             .map(|g| format!("SMS {} and push {} can listen", g.sms_url(), g.push_url()))
             .map_err(Into::into),
     );
-    println!("  -      Bluetooth adapter: the profile names none (the host probe is not configured)");
+    match &profile.bluetooth {
+        None => println!("  -      Bluetooth adapter: the profile names none (no [bluetooth] section: the host probe is not configured)"),
+        Some(bt) => check(
+            "Bluetooth adapter",
+            mitid_e2e::bluetooth::HostProbe::open(&bt.adapter, profile.timeouts.connect())
+                .await
+                .map(|p| format!("{} is powered on and scanning ({})", p.label(), mitid_e2e::bluetooth::bus_description()))
+                .map_err(Into::into),
+        ),
+    }
     drop(farm);
     if problems == 0 {
         println!("doctor: all checks passed");

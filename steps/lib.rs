@@ -3,6 +3,7 @@
 //! framework and the virtual farm: it starts the farm, the framework never
 //! does.
 
+pub mod bluetooth;
 pub mod catalogue;
 pub mod cli;
 pub mod copy_flow;

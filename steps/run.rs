@@ -21,6 +21,9 @@ use mitid_e2e::profile::{ClockMode, PhoneProfile, Platform, Profile};
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
 use crate::world::{set_context, CopyWorld, RunContext};
 
+/// The tag of scenarios that need the host Bluetooth probe.
+pub const BLUETOOTH_TAG: &str = "bluetooth";
+
 /// What `mitid-e2e run` was asked.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -80,6 +83,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             tags.extend(rule.map(|r| r.tags.clone()).unwrap_or_default());
             tags.extend(scenario.tags.iter().cloned());
             world.tags = tags;
+            world.scenario = (feature.path.clone(), scenario.position.line, scenario.position.col);
             Box::pin(async {})
         })
         .after(|_, _, _, finished, world: Option<&mut CopyWorld>| {
@@ -95,14 +99,26 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             })
         });
     let features = opts.features.clone();
+    // `@bluetooth` scenarios need the host probe: without a [bluetooth]
+    // section they are left out (and the console says so), not failed.
+    let has_bluetooth = ctx.profile.bluetooth.is_some();
+    let left_out = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let left_out_in = left_out.clone();
     cucumber
         .filter_run(features, move |feature, rule, scenario| {
-            let all_tags = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
-            let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags));
+            let all_tags = || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+            let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
             let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
+            let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
+            if tagged && in_shard && needs_probe && !has_bluetooth {
+                let place = format!("{}:{}", feature.path.as_deref().unwrap_or(Path::new("?")).display(), scenario.position.line);
+                left_out_in.lock().unwrap_or_else(|p| p.into_inner()).insert(place);
+                return false;
+            }
             tagged && in_shard
         })
         .await;
+    let left_out = left_out.lock().unwrap_or_else(|p| p.into_inner()).len();
     let quarantined = ctx.pool.quarantined();
     set_context(None);
     drop(farm);
@@ -118,6 +134,12 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
         .map_err(ConfigError)?;
 
+    if left_out > 0 {
+        println!(
+            "\n{left_out} @{BLUETOOTH_TAG} scenario(s) not run: {} has no [bluetooth] section (the host adapter; see README, Bluetooth)",
+            opts.profile.display()
+        );
+    }
     for (step, place) in &report.undefined {
         println!("\nundefined step at {place}: {step}\n{}", snippet(step));
     }
@@ -135,8 +157,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     }
     if report.scenarios().count() == 0 {
         return Err(ConfigError(anyhow::anyhow!(
-            "no scenario matched: check the features path '{}' and --tags",
-            opts.features.display()
+            "no scenario matched: check the features path '{}' and --tags{}",
+            opts.features.display(),
+            if left_out > 0 { format!(" ({left_out} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section)") } else { String::new() }
         )));
     }
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -191,9 +214,14 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
                 model: Some(p.model.clone()),
                 control: None,
                 capabilities: Default::default(),
+                bluetooth_address: None,
             })
             .collect();
         let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;
+        // The BlueZ radio knows each phone's adapter address, as a rig would.
+        for p in &mut profile.phones {
+            p.bluetooth_address = farm.bluetooth_addresses().get(&p.udid).cloned();
+        }
         let url = farm.url();
         (Some(farm), url.clone(), url)
     } else {

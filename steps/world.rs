@@ -53,6 +53,28 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+/// Where a scenario is: its feature file (as cucumber names it), line and
+/// column; the key under which a passing step's attachments wait for the report.
+pub type ScenarioKey = (Option<PathBuf>, usize, usize);
+
+/// Attachments made by a step that then passed: cucumber hands its writer
+/// the World only for a failed step, so a passing step's evidence (the
+/// Bluetooth trace) waits here until the report records that step.
+static PASSING_ATTACHMENTS: std::sync::Mutex<Vec<(ScenarioKey, Attachment)>> = std::sync::Mutex::new(Vec::new());
+
+/// Attaches `a` to the step now running in the scenario at `key`, should it pass.
+pub fn attach_to_passing_step(key: &ScenarioKey, a: Attachment) {
+    PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), a));
+}
+
+/// The attachments waiting for the scenario at `key`'s step that just passed.
+pub fn take_passing_attachments(key: &ScenarioKey) -> Vec<Attachment> {
+    let mut all = PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner());
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all).into_iter().partition(|(k, _)| k == key);
+    *all = rest;
+    mine.into_iter().map(|(_, a)| a).collect()
+}
+
 /// Everything a run shares.
 pub struct RunContext {
     pub profile: Profile,
@@ -150,8 +172,13 @@ pub struct CopyWorld {
     pub pushes_seen: usize,
     /// A picture (PNG) of the old phone's QR code, taken to be scanned later.
     pub qr_picture: Option<Vec<u8>>,
+    /// The old phone's beacon as the host adapter last heard it (its token
+    /// is a secret).
+    pub beacon: Option<mitid_e2e::bluetooth::Sighting>,
     pub attachments: Vec<Attachment>,
     pub tags: Vec<String>,
+    /// Where this scenario is (set before it starts).
+    pub scenario: ScenarioKey,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -179,8 +206,10 @@ impl CopyWorld {
             qr_payload: None,
             pushes_seen,
             qr_picture: None,
+            beacon: None,
             attachments: Vec::new(),
             tags: Vec::new(),
+            scenario: (None, 0, 0),
         })
     }
 
@@ -220,8 +249,9 @@ impl CopyWorld {
         let seq = self.ctx.scenario_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = &self.ctx.identity;
         // A lab backend's identities are real and fixed; only a farm we
-        // provision can hand each scenario its own.
-        if !self.ctx.profile.control.is_embedded() {
+        // provision (embedded, or a profile that says so) can hand each
+        // scenario its own.
+        if !self.ctx.profile.control.is_embedded() && !self.ctx.profile.identity_per_scenario {
             self.identity = Some(base.clone());
             return Ok(());
         }

@@ -25,6 +25,11 @@ pub struct PhoneSpec {
     /// A fingerprint (Android) or Face ID (iOS) is enrolled.
     #[serde(default = "yes")]
     pub biometrics: bool,
+    /// The BlueZ adapter (`"hci0"`) this phone advertises its beacon on
+    /// when the farm's radio is `"bluez"`; required for every phone then,
+    /// ignored by the in-memory radio.
+    #[serde(default)]
+    pub bluetooth_adapter: Option<String>,
 }
 
 fn default_model() -> String {
@@ -202,11 +207,29 @@ pub struct FaultRule {
     pub times: Option<u32>,
 }
 
+/// How the farm's phones put their Bluetooth beacons on the air.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RadioMode {
+    /// Beacons live only in the farm's memory (the default; needs nothing).
+    #[default]
+    Memory,
+    /// Besides that, each advertising phone registers a real LE
+    /// advertisement through BlueZ's `LEAdvertisingManager1` on its own
+    /// adapter, on the system bus `DBUS_SYSTEM_BUS_ADDRESS` names (BlueZoo in
+    /// CI), so a host adapter can scan for it. The new phone's proximity
+    /// check still uses the farm's rigs (the range model).
+    Bluez,
+}
+
 /// Everything a farm starts with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FarmConfig {
     pub phones: Vec<PhoneSpec>,
+    /// `"memory"` (default) or `"bluez"`.
+    #[serde(default)]
+    pub radio: RadioMode,
     #[serde(default)]
     pub defects: Vec<Defect>,
     #[serde(default)]
@@ -228,8 +251,10 @@ impl Default for FarmConfig {
             app_version: default_app_version(),
             bluetooth: true,
             biometrics: true,
+            bluetooth_adapter: None,
         };
         FarmConfig {
+            radio: RadioMode::Memory,
             phones: vec![
                 phone("android-14-a1", Platform::Android, "14", "Pixel 8", "rig-a"),
                 phone("android-14-a2", Platform::Android, "14", "Pixel 7", "rig-a"),

@@ -15,6 +15,7 @@
 
 mod app;
 mod backend;
+mod bluez;
 mod config;
 mod control;
 mod error;
@@ -27,7 +28,7 @@ mod ui;
 mod webdriver;
 mod xpath;
 
-pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec};
+pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec, RadioMode};
 pub use server::{RunningFarm, StartError};
 pub use ui::Platform;
 

@@ -59,6 +59,9 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the farm profile is not usable: {0}")]
     Config(String),
+    /// `radio = "bluez"` and D-Bus, BlueZ or an adapter is not there.
+    #[error("the farm's BlueZ radio cannot start: {0}")]
+    Bluez(String),
 }
 
 /// A farm serving on loopback until [`RunningFarm::stop`] or drop.
@@ -74,12 +77,24 @@ pub struct RunningFarm {
     addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
+    /// The BlueZ radio's advertiser (`radio = "bluez"`).
+    radio: Option<tokio::task::JoinHandle<()>>,
+    /// udid → the Bluetooth address of its adapter (BlueZ radio only).
+    bluetooth_addresses: std::collections::BTreeMap<String, String>,
 }
 
 impl RunningFarm {
     /// Binds 127.0.0.1:`port` (0 picks a free port) and serves the farm.
     pub async fn start(config: FarmConfig, port: u16) -> Result<RunningFarm, StartError> {
         validate(&config)?;
+        let adapters: std::collections::BTreeMap<String, String> = match config.radio {
+            crate::config::RadioMode::Memory => Default::default(),
+            crate::config::RadioMode::Bluez => config
+                .phones
+                .iter()
+                .filter_map(|p| Some((p.udid.clone(), p.bluetooth_adapter.clone()?)))
+                .collect(),
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
@@ -92,13 +107,19 @@ impl RunningFarm {
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
+        let (radio, bluetooth_addresses) = if adapters.is_empty() {
+            (None, Default::default())
+        } else {
+            let (task, addresses) = crate::bluez::start(shared.clone(), adapters).await?;
+            (Some(task), addresses)
+        };
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("the farm's server stopped: {e}");
             }
         });
         tracing::info!(%addr, "virtual farm listening");
-        Ok(RunningFarm { addr, shared, task })
+        Ok(RunningFarm { addr, shared, task, radio, bluetooth_addresses })
     }
 
     /// `http://127.0.0.1:PORT`: the Appium server URL, with the test-control
@@ -115,21 +136,57 @@ impl RunningFarm {
         self.shared.lock().udids()
     }
 
-    /// Stops serving at once; hung commands and open connections are dropped.
-    pub fn stop(self) {
-        self.task.abort();
+    /// With `radio = "bluez"`: each phone's udid → the Bluetooth address of
+    /// the adapter it advertises on (as a lab rig knows its phones'
+    /// addresses). Empty for the in-memory radio.
+    pub fn bluetooth_addresses(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.bluetooth_addresses
     }
+
+    /// Stops serving at once; hung commands and open connections are
+    /// dropped, and the BlueZ radio's connection with them.
+    pub fn stop(self) {}
 }
 
 impl Drop for RunningFarm {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(radio) = &self.radio {
+            radio.abort();
+        }
     }
 }
 
 fn validate(config: &FarmConfig) -> Result<(), StartError> {
     if config.phones.is_empty() {
         return Err(StartError::Config("phones: a farm needs at least one phone".into()));
+    }
+    if config.radio == crate::config::RadioMode::Bluez {
+        let missing: Vec<&str> =
+            config.phones.iter().filter(|p| p.bluetooth_adapter.is_none()).map(|p| p.udid.as_str()).collect();
+        if !missing.is_empty() {
+            return Err(StartError::Config(format!(
+                "radio = \"bluez\" needs bluetooth_adapter = \"hciN\" on every phone; missing on: {}",
+                missing.join(", ")
+            )));
+        }
+        let mut used = std::collections::BTreeMap::new();
+        for p in &config.phones {
+            let a = p.bluetooth_adapter.as_deref().unwrap_or_default();
+            if a.is_empty() || a.contains('/') || a.chars().any(char::is_whitespace) {
+                return Err(StartError::Config(format!(
+                    "phones.bluetooth_adapter: '{a}' of phone '{}' is not an adapter name like \"hci0\"",
+                    p.udid
+                )));
+            }
+            // BlueZ advertises one advert per adapter reliably (BlueZoo: only one).
+            if let Some(other) = used.insert(a, p.udid.as_str()) {
+                return Err(StartError::Config(format!(
+                    "phones.bluetooth_adapter: '{a}' is given to both '{other}' and '{}'; each phone needs its own adapter",
+                    p.udid
+                )));
+            }
+        }
     }
     let mut seen = std::collections::BTreeSet::new();
     for p in &config.phones {
@@ -190,4 +247,37 @@ async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware:
 pub fn wall_clock_text(now: Duration) -> String {
     let minutes = 9 * 60 + now.as_secs() / 60;
     format!("{:02}:{:02}", minutes / 60 % 24, minutes % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RadioMode;
+
+    #[test]
+    fn the_bluez_radio_needs_an_adapter_for_every_phone_and_one_each() {
+        let mut config = FarmConfig { radio: RadioMode::Bluez, ..FarmConfig::default() };
+        let e = validate(&config).unwrap_err().to_string();
+        assert!(e.contains("bluetooth_adapter") && e.contains("android-14-a1") && e.contains("android-13-c2"), "{e}");
+        for (i, p) in config.phones.iter_mut().enumerate() {
+            p.bluetooth_adapter = Some(format!("hci{i}"));
+        }
+        validate(&config).unwrap();
+        config.phones[1].bluetooth_adapter = Some("hci0".into());
+        let e = validate(&config).unwrap_err().to_string();
+        assert!(e.contains("'hci0' is given to both 'android-14-a1' and 'android-14-a2'"), "{e}");
+        // The in-memory radio needs none.
+        validate(&FarmConfig::default()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_bluez_farm_without_a_bus_says_which_bus() {
+        let mut config = FarmConfig { radio: RadioMode::Bluez, ..FarmConfig::default() };
+        for (i, p) in config.phones.iter_mut().enumerate() {
+            p.bluetooth_adapter = Some(format!("hci{i}"));
+        }
+        std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/mitid-e2e/bus");
+        let e = RunningFarm::start(config, 0).await.err().expect("no bus, no farm").to_string();
+        assert!(e.contains("DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/mitid-e2e/bus"), "{e}");
+    }
 }

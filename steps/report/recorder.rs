@@ -45,7 +45,16 @@ impl Recorder {
         report.features.len() - 1
     }
 
-    fn scenario(&mut self, fi: usize, sc: &cucumber::gherkin::Scenario, rule_tags: &[String], ev: Scenario<CopyWorld>, at: SystemTime) {
+    #[allow(clippy::too_many_arguments)]
+    fn scenario(
+        &mut self,
+        fi: usize,
+        feature_path: Option<&std::path::Path>,
+        sc: &cucumber::gherkin::Scenario,
+        rule_tags: &[String],
+        ev: Scenario<CopyWorld>,
+        at: SystemTime,
+    ) {
         let key = (fi, sc.position.line * 10_000 + sc.position.col);
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
         let feature = &mut report.features[fi];
@@ -83,7 +92,14 @@ impl Recorder {
                         self.step_started.insert(skey, at);
                         return;
                     }
-                    event::Step::Passed(..) => (Status::Passed, None, Vec::new()),
+                    event::Step::Passed(..) => {
+                        let key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
+                        let attachments = crate::world::take_passing_attachments(&key)
+                            .into_iter()
+                            .map(|a| Attachment { name: a.name, mime: a.mime.into(), data: a.data })
+                            .collect();
+                        (Status::Passed, None, attachments)
+                    }
                     event::Step::Skipped => {
                         let place = format!("{}:{}", feature.path.display(), step.position.line);
                         report.undefined.push((format!("{} {}", step.keyword.trim(), step.value), place));
@@ -207,11 +223,11 @@ impl Writer<CopyWorld> for Recorder {
         match value {
             Cucumber::Feature(f, Feature::Scenario(sc, retryable)) => {
                 let fi = self.feature_index(&f);
-                self.scenario(fi, &sc, &[], retryable.event, at);
+                self.scenario(fi, f.path.as_deref(), &sc, &[], retryable.event, at);
             }
             Cucumber::Feature(f, Feature::Rule(rule, Rule::Scenario(sc, retryable))) => {
                 let fi = self.feature_index(&f);
-                self.scenario(fi, &sc, &rule.tags, retryable.event, at);
+                self.scenario(fi, f.path.as_deref(), &sc, &rule.tags, retryable.event, at);
             }
             Cucumber::Feature(f, Feature::Started) => {
                 self.feature_index(&f);

@@ -14,6 +14,16 @@ use crate::locators::{Locator, LocatorError, Locators};
 use crate::profile::Platform;
 use crate::secret::{redact, Secret};
 
+type Connector = hyper_tls::HttpsConnector<hyper::client::HttpConnector>;
+
+/// One connector for every session of the process: making one loads the
+/// system's CA certificates, ~50 ms of CPU, which at many sessions at once
+/// stalled every scenario (they share one thread).
+fn shared_connector() -> Connector {
+    static SHARED: std::sync::OnceLock<Connector> = std::sync::OnceLock::new();
+    SHARED.get_or_init(Connector::new).clone()
+}
+
 /// How often a wait looks at the phone again.
 const POLL: Duration = Duration::from_millis(100);
 /// How long closing a session may take before it is ended another way.
@@ -79,7 +89,7 @@ impl Phone {
         for (k, v) in req.capabilities {
             caps.insert(k, v);
         }
-        let builder = ClientBuilder::native(caps);
+        let builder = ClientBuilder::new(fantoccini::ClientBuilder::new(shared_connector()), caps);
         let started = Instant::now();
         let client = match tokio::time::timeout(req.connect_timeout, builder.connect(req.url)).await {
             Err(_) => {

@@ -119,6 +119,27 @@ impl RunContext {
         }
     }
 
+    /// Opens a session on a phone of the profile, in a role ("the old phone").
+    pub async fn open_session(&self, phone: &PhoneProfile, role: &str) -> Result<Phone, StepFailure> {
+        let locators = self
+            .locators
+            .get(&phone.platform)
+            .cloned()
+            .ok_or_else(|| StepFailure(format!("no locators for {}", phone.platform.name())))?;
+        Ok(Phone::connect(SessionRequest {
+            url: &self.appium_url,
+            role,
+            udid: &phone.udid,
+            platform: phone.platform,
+            app_id: self.profile.app.id(phone.platform),
+            capabilities: self.profile.capabilities(phone),
+            locators,
+            connect_timeout: self.profile.timeouts.connect(),
+            find_timeout: self.profile.timeouts.find(),
+        })
+        .await?)
+    }
+
     pub fn fixtures_dir() -> PathBuf {
         PathBuf::from("fixtures")
     }
@@ -301,24 +322,7 @@ impl CopyWorld {
         if !self.phones.contains_key(&role) {
             self.lease().await?;
             let profile = self.phone_profile(role)?;
-            let locators = self
-                .ctx
-                .locators
-                .get(&profile.platform)
-                .cloned()
-                .ok_or_else(|| StepFailure(format!("no locators for {}", profile.platform.name())))?;
-            let phone = Phone::connect(SessionRequest {
-                url: &self.ctx.appium_url,
-                role: role.name(),
-                udid: &profile.udid,
-                platform: profile.platform,
-                app_id: self.ctx.profile.app.id(profile.platform),
-                capabilities: self.ctx.profile.capabilities(&profile),
-                locators,
-                connect_timeout: self.ctx.profile.timeouts.connect(),
-                find_timeout: self.ctx.profile.timeouts.find(),
-            })
-            .await?;
+            let phone = self.ctx.open_session(&profile, role.name()).await?;
             self.phones.insert(role, phone);
         }
         Ok(&self.phones[&role])
@@ -418,23 +422,11 @@ impl CopyWorld {
         let Some(lease) = &self.lease else { return };
         let phones: Vec<PhoneProfile> = lease.phones().into_iter().cloned().collect();
         for profile in phones {
-            let Some(locators) = self.ctx.locators.get(&profile.platform).cloned() else { continue };
             let check = async {
-                let mut phone = Phone::connect(SessionRequest {
-                    url: &self.ctx.appium_url,
-                    role: "health check",
-                    udid: &profile.udid,
-                    platform: profile.platform,
-                    app_id: self.ctx.profile.app.id(profile.platform),
-                    capabilities: self.ctx.profile.capabilities(&profile),
-                    locators,
-                    connect_timeout: self.ctx.profile.timeouts.connect(),
-                    find_timeout: self.ctx.profile.timeouts.find(),
-                })
-                .await?;
+                let mut phone = self.ctx.open_session(&profile, "health check").await?;
                 let shown = phone.source().await.map(|_| ());
                 let closed = phone.close().await;
-                shown.and(closed)
+                shown.and(closed).map_err(StepFailure::from)
             };
             let deadline = self.ctx.profile.timeouts.connect() * 2;
             let reason = match tokio::time::timeout(deadline, check).await {

@@ -4,9 +4,9 @@
 //! the framework uses, click, type and read text, page source, screenshot,
 //! a `mobile:`-style execute, errors, and an explicit close.
 //!
-//! Needs Node.js and the project-local Appium from `scripts/appium-env.sh`:
+//! Needs Node.js and the project-local Appium from `tests/env/appium-env.sh`:
 //!
-//!   bash scripts/appium-env.sh && cargo test --test appium_fake_driver
+//!   bash tests/env/appium-env.sh && cargo test --test appium_fake_driver
 //!
 //! The test starts Appium itself on 127.0.0.1 and a free port, and always
 //! stops it by its PID (a guard's Drop), also when the test fails. Without
@@ -153,7 +153,7 @@ fn free_port() -> u16 {
     l.local_addr().expect("local address").port()
 }
 
-/// The Appium folder made by scripts/appium-env.sh; fails (not skips) when
+/// The Appium folder made by tests/env/appium-env.sh; fails (not skips) when
 /// it is missing.
 fn appium_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -161,7 +161,7 @@ fn appium_dir() -> PathBuf {
     for needed in ["node_modules/.bin/appium", "node_modules/@appium/fake-driver/package.json"] {
         if !dir.join(needed).exists() {
             panic!(
-                "Appium is not installed: {} is missing.\nRun `bash scripts/appium-env.sh` first (it installs appium 3 and \
+                "Appium is not installed: {} is missing.\nRun `bash tests/env/appium-env.sh` first (it installs appium 3 and \
                  @appium/fake-driver into {}), then run this test again.",
                 dir.join(needed).display(),
                 dir.display()

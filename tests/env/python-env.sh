@@ -3,7 +3,7 @@
 # Appium-Python-Client proof that the virtual farm is a real
 # Appium-compatible server): a venv at .tools/venv with pinned packages.
 #
-#   bash scripts/python-env.sh && .tools/venv/bin/pytest -q tests/python
+#   bash tests/env/python-env.sh && .tools/venv/bin/pytest -q tests/python
 #
 # Idempotent: a venv that already holds exactly these pins is left alone.
 # Environment:
@@ -15,7 +15,7 @@
 # installs it with apt-get, otherwise it says what to install.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${MITID_PY_VENV:-$ROOT/.tools/venv}
 PYTHON=${PYTHON:-python3}
 

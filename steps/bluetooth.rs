@@ -25,12 +25,15 @@ const LISTEN_AT_LEAST: Duration = Duration::from_secs(5);
 
 catalogue! {
     Then "the host sees my old phone's MitID beacon"
+        da "(?:værten ser|ser værten) min gamle telefons MitID-beacon"
         e.g. "And the host sees my old phone's MitID beacon"
         docs [] Step => host_sees_beacon;
     Then "the beacon is gone after the QR code expires"
+        da "beaconen er væk, når QR-koden er udløbet"
         e.g. "Then the beacon is gone after the QR code expires"
         docs [] Step => beacon_gone;
     Then "the beacon is gone after the copy completes"
+        da "beaconen er væk, når kopieringen er færdig"
         e.g. "Then the beacon is gone after the copy completes"
         docs [] Step => beacon_gone;
 }

@@ -15,6 +15,7 @@ Feature: The host hears my old phone's Bluetooth beacon while the QR code is sho
     And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps
     And Bluetooth is enabled on both phones
 
+  @before-1 @before-2 @before-3 @doc-10 @doc-11 @doc-12 @doc-17 @doc-18 @doc-19
   Scenario Outline: The beacon is on the air while I copy my MitID app, and gone when the copy completes
     # On the old phone, steps 1-12
     When I open the MitID app on my old phone and open the menu at the top of the screen
@@ -61,6 +62,7 @@ Feature: The host hears my old phone's Bluetooth beacon while the QR code is sho
       | biometric |
       | no        |
 
+  @doc-12
   Scenario: The beacon is gone when the QR code expires
     Given I have followed steps 1 to 12
     And the host sees my old phone's MitID beacon

@@ -129,6 +129,19 @@ pub struct AppContext<'a> {
     pub defects: &'a BTreeSet<Defect>,
     /// Beacons on the air right now (already filtered for Bluetooth on).
     pub beacons: &'a [Beacon],
+    /// `radio = "bluez"`: what this phone's own adapter hears; None for the
+    /// in-memory radio, whose range model is `beacons` and the rigs.
+    pub over_air: Option<&'a OverAir>,
+}
+
+/// What a phone's own Bluetooth adapter hears on the BlueZ radio.
+#[derive(Debug, Clone, Default)]
+pub struct OverAir {
+    /// MitID beacon tokens (lowercase hex) the adapter heard lately.
+    pub heard: std::collections::HashSet<String>,
+    /// udid → rig. One BlueZ(oo) has no range model (every adapter hears
+    /// every other), so the rigs still stand in for range on top of it.
+    pub rigs: HashMap<String, String>,
 }
 
 /// One virtual phone: the device and the MitID app on it.
@@ -362,8 +375,18 @@ impl Phone {
         let clocks = cx.clocks;
         let now = cx.now;
         let now_of = |u: &str| clocks.get(u).copied().unwrap_or(now);
+        let over_air = cx.over_air;
         let heard = |s: &crate::backend::QrSession| {
-            bluetooth_on && beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig)
+            bluetooth_on
+                && match over_air {
+                    // BlueZ: the token as this phone's own adapter heard it,
+                    // from a phone within range (the same rig).
+                    Some(air) => {
+                        air.heard.contains(&s.beacon_token.to_ascii_lowercase())
+                            && air.rigs.get(&s.old_udid) == Some(&rig)
+                    }
+                    None => beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig),
+                }
         };
         match cx.backend.accept_scan(&payload, &udid, now_of, heard, &cx.defects.iter().copied().collect::<Vec<_>>()) {
             Ok(()) => self.go(Step::UserId),

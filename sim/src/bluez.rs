@@ -11,10 +11,23 @@
 //! manufacturer data, which BlueZoo cannot carry), the 16-byte token bound to
 //! the QR session. `Discoverable = true`, or BlueZoo does not show it.
 //!
-//! The new phone's proximity check still uses the farm's range model (rigs):
-//! reading the beacon from the new phone's own adapter is a later step.
+//! The radio also listens: discovery runs on every phone's adapter
+//! (`StartDiscovery` once), and every [`RECONCILE_EVERY`] the task reads
+//! BlueZ's objects and publishes, per phone, the MitID tokens its own adapter
+//! heard lately into [`FarmState::heard_by`](crate::farm::FarmState). The new
+//! phone's proximity check decides from that (plus the rigs, which stand in
+//! for range: one BlueZoo has no range model).
+//!
+//! "Lately": BlueZ (and BlueZoo, which never drops them) keeps device
+//! objects after their advertiser went away, so a device object alone says
+//! nothing about now. After reading a MitID device the task removes it
+//! (`Adapter1.RemoveDevice`); only a device discovered again, on the next
+//! scan (BlueZoo: every `--scan-interval`, 1 s), shows up again. A token
+//! counts as heard for [`HEARD_FOR`] after its last sighting: longer than a
+//! scan interval, so a beacon on the air does not flicker between scans.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +47,8 @@ const CONNECT_LIMIT: Duration = Duration::from_secs(3);
 /// How long one BlueZ call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 const ENV_BUS: &str = "DBUS_SYSTEM_BUS_ADDRESS";
+/// How long a token counts as heard after its device was last (re)discovered.
+pub const HEARD_FOR: Duration = Duration::from_secs(2);
 
 struct Advert {
     token: Vec<u8>,
@@ -111,7 +126,7 @@ pub(crate) async fn start(
             true
         }),
     );
-    let radio = Radio { conn, cr, iface, adapters, registered: HashMap::new(), serial: 0 };
+    let radio = Radio { conn, cr, iface, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new() };
     let task = tokio::spawn(async move {
         // The connection's I/O ends with this task: aborting it drops the
         // connection, and BlueZ forgets the adverts of a vanished client.
@@ -195,10 +210,19 @@ struct Radio {
     /// udid → what is registered now.
     registered: HashMap<String, Registered>,
     serial: u64,
+    /// udid → token → when the phone's adapter last discovered it.
+    sightings: HashMap<String, HashMap<String, Instant>>,
 }
 
 impl Radio {
     async fn run(mut self, shared: Arc<Shared>) {
+        for (udid, adapter) in &self.adapters {
+            let p = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, self.conn.clone());
+            let called: Result<(), _> = p.method_call("org.bluez.Adapter1", "StartDiscovery", ()).await;
+            if let Err(e) = called {
+                tracing::warn!("BlueZ radio: phone '{udid}': StartDiscovery on {adapter} failed: {e}");
+            }
+        }
         let mut tick = tokio::time::interval(RECONCILE_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -206,7 +230,45 @@ impl Radio {
             let want: HashMap<String, String> =
                 shared.lock().beacons().into_iter().map(|b| (b.udid, b.token)).collect();
             self.reconcile(&want).await;
+            let heard = self.listen().await;
+            shared.lock().heard_by = heard;
         }
+    }
+
+    /// Reads what each phone's adapter discovered, forgets those MitID
+    /// devices so that only a fresh discovery brings them back, and returns
+    /// udid → tokens heard within [`HEARD_FOR`].
+    async fn listen(&mut self) -> HashMap<String, HashSet<String>> {
+        use dbus::nonblock::stdintf::org_freedesktop_dbus::ObjectManager;
+        let p = Proxy::new("org.bluez", "/", CALL_TIMEOUT, self.conn.clone());
+        match p.get_managed_objects().await {
+            Ok(objects) => {
+                let now = Instant::now();
+                for (udid, adapter) in &self.adapters {
+                    let prefix = format!("/org/bluez/{adapter}/dev_");
+                    for (path, ifaces) in &objects {
+                        if !path.starts_with(&prefix) || path[prefix.len()..].contains('/') {
+                            continue;
+                        }
+                        let Some(token) = ifaces.get("org.bluez.Device1").and_then(mitid_token) else { continue };
+                        self.sightings.entry(udid.clone()).or_default().insert(token, now);
+                        let a = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, self.conn.clone());
+                        let removed: Result<(), _> = a.method_call("org.bluez.Adapter1", "RemoveDevice", (path.clone(),)).await;
+                        if let Err(e) = removed {
+                            tracing::debug!("BlueZ radio: RemoveDevice {path} failed: {e}");
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("BlueZ radio: cannot read BlueZ's objects: {e}"),
+        }
+        let now = Instant::now();
+        let mut heard = HashMap::new();
+        for (udid, seen) in &mut self.sightings {
+            seen.retain(|_, at| now.duration_since(*at) < HEARD_FOR);
+            heard.insert(udid.clone(), seen.keys().cloned().collect());
+        }
+        heard
     }
 
     /// Unregisters adverts whose beacon went or changed, registers new ones.
@@ -272,6 +334,34 @@ impl Radio {
     }
 }
 
+/// The MitID token (lowercase hex) in a Device1's ServiceData, if any.
+fn mitid_token(props: &PropMap) -> Option<String> {
+    let data = props.get("ServiceData")?;
+    // a{sv}: keys and values alternate.
+    let mut it = data.0.as_iter()?;
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(rules::BEACON_SERVICE_UUID)) {
+            let mut bytes = Vec::new();
+            collect_bytes(v, &mut bytes);
+            return (!bytes.is_empty()).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect());
+        }
+    }
+    None
+}
+
+/// The bytes of an `ay`, through any variants around it.
+fn collect_bytes(arg: &dyn dbus::arg::RefArg, out: &mut Vec<u8>) {
+    if arg.arg_type() == dbus::arg::ArgType::Byte {
+        if let Some(b) = arg.as_u64() {
+            out.push(b as u8);
+        }
+    } else if let Some(it) = arg.as_iter() {
+        for a in it {
+            collect_bytes(a, out);
+        }
+    }
+}
+
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
@@ -281,10 +371,28 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     #[test]
     fn tokens_decode_from_hex() {
         assert_eq!(super::decode_hex("00ff10"), Some(vec![0, 255, 16]));
         assert_eq!(super::decode_hex("0"), None);
         assert_eq!(super::decode_hex("zz"), None);
+    }
+
+    #[test]
+    fn the_mitid_token_is_read_from_service_data() {
+        use dbus::arg::{PropMap, RefArg, Variant};
+        let data = |uuid: &str| {
+            let mut sd: HashMap<String, Variant<Box<dyn RefArg>>> = HashMap::new();
+            sd.insert(uuid.to_owned(), Variant(Box::new(vec![0xabu8, 0x01])));
+            let mut props = PropMap::new();
+            props.insert("ServiceData".into(), Variant(Box::new(sd)));
+            props
+        };
+        let upper = crate::rules::BEACON_SERVICE_UUID.to_ascii_uppercase();
+        assert_eq!(super::mitid_token(&data(&upper)), Some("ab01".to_owned()));
+        assert_eq!(super::mitid_token(&data("0000180f-0000-1000-8000-00805f9b34fb")), None);
+        assert_eq!(super::mitid_token(&PropMap::new()), None);
     }
 }

@@ -217,8 +217,9 @@ pub enum RadioMode {
     /// Besides that, each advertising phone registers a real LE
     /// advertisement through BlueZ's `LEAdvertisingManager1` on its own
     /// adapter, on the system bus `DBUS_SYSTEM_BUS_ADDRESS` names (BlueZoo in
-    /// CI), so a host adapter can scan for it. The new phone's proximity
-    /// check still uses the farm's rigs (the range model).
+    /// CI), so a host adapter can scan for it; and every phone's adapter
+    /// scans: the new phone's proximity check needs the token heard by its
+    /// own adapter (and, as one BlueZoo has no range model, the same rig).
     Bluez,
 }
 

@@ -4,14 +4,14 @@
 //! Nothing here awaits while the lock is held; HTTP calls to the gateways
 //! are queued in the backend's outbox and sent by the caller afterwards.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::app::{AppContext, Beacon, Phone};
 use crate::backend::{Backend, Identity, Outgoing};
-use crate::config::{Defect, FarmConfig, FaultKind, FaultRule};
+use crate::config::{Defect, FarmConfig, FaultKind, FaultRule, RadioMode};
 use crate::rules;
 use crate::ui::Screen;
 
@@ -39,6 +39,10 @@ pub struct FarmState {
     faults: Vec<ActiveFault>,
     pub latency: Duration,
     pub sessions: HashMap<String, Session>,
+    /// `radio = "bluez"`: udid → the MitID beacon tokens (lowercase hex) the
+    /// phone's own adapter heard lately, as the BlueZ radio task last read
+    /// them (crate::bluez). Unused by the in-memory radio.
+    pub heard_by: HashMap<String, HashSet<String>>,
 }
 
 /// What the fault switches say about one WebDriver command.
@@ -59,6 +63,7 @@ impl FarmState {
             faults: Vec::new(),
             latency: Duration::ZERO,
             sessions: HashMap::new(),
+            heard_by: HashMap::new(),
             config,
         };
         state.reset();
@@ -221,11 +226,43 @@ impl FarmState {
         let clocks = self.clocks();
         let index = self.phone_index(udid)?;
         let now = self.phones[index].clock;
-        let mut cx =
-            AppContext { backend: &mut self.backend, now, clocks: &clocks, defects: &self.defects, beacons: &beacons };
+        let over_air = (self.config.radio == RadioMode::Bluez).then(|| crate::app::OverAir {
+            heard: self.heard_by.get(udid).cloned().unwrap_or_default(),
+            rigs: self.phones.iter().map(|p| (p.spec.udid.clone(), p.rig.clone())).collect(),
+        });
+        let mut cx = AppContext {
+            backend: &mut self.backend,
+            now,
+            clocks: &clocks,
+            defects: &self.defects,
+            beacons: &beacons,
+            over_air: over_air.as_ref(),
+        };
         let out = f(&mut self.phones[index], &mut cx);
         self.refresh();
         Some(out)
+    }
+
+    /// `radio = "bluez"`: whether a scan of `payload` by this phone should
+    /// wait for its own adapter to hear the beacon: the phone is on the
+    /// scanner with Bluetooth on, the payload is a QR session whose beacon
+    /// is on the air, and the adapter has not heard that token yet. BlueZ
+    /// discovery reports a beacon up to one scan interval after it goes on
+    /// the air; the caller polls this outside the lock, for a bounded time.
+    pub fn awaits_radio(&self, udid: &str, payload: &str) -> bool {
+        if self.config.radio != RadioMode::Bluez {
+            return false;
+        }
+        let Some(phone) = self.phone(udid) else { return false };
+        if !phone.running || !phone.bluetooth_on || phone.step != crate::app::Step::Scanner {
+            return false;
+        }
+        let mut parts = payload.trim().split(':');
+        let (Some("MITID-COPY"), Some("1"), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return false };
+        let Some(session) = self.backend.qr_sessions.get(id) else { return false };
+        let token = session.beacon_token.to_ascii_lowercase();
+        let on_air = self.beacons().iter().any(|b| b.token.eq_ignore_ascii_case(&token));
+        on_air && !self.heard_by.get(udid).is_some_and(|h| h.contains(&token))
     }
 
     pub fn screen(&mut self, udid: &str) -> Option<Screen> {

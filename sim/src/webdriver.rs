@@ -769,7 +769,32 @@ async fn execute(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
     } else {
         None
     };
+    if let Some(payload) = &camera_payload {
+        await_radio(&shared, &sid, payload).await;
+    }
     command(&shared, &sid, "executeScript", |state, s| run_mobile(state, &s.udid, &script, &args, camera_payload)).await
+}
+
+/// How long a scan waits for the new phone's own adapter to hear the beacon
+/// (`radio = "bluez"`): BlueZ discovery reports it within one scan interval.
+const RADIO_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `radio = "bluez"`: gives the BlueZ radio a bounded chance to hear the
+/// scanned QR code's beacon on the new phone's adapter before the scan is
+/// decided; polls outside the lock. A no-op for the in-memory radio.
+async fn await_radio(shared: &Arc<Shared>, sid: &str, payload: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let waiting = {
+            let state = shared.lock();
+            let Some(udid) = state.sessions.get(sid).map(|s| s.udid.clone()) else { return };
+            state.awaits_radio(&udid, payload)
+        };
+        if !waiting || start.elapsed() >= RADIO_WAIT {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, camera: Option<String>) -> W3cResult {

@@ -126,7 +126,7 @@ pub(crate) async fn start(
             true
         }),
     );
-    let radio = Radio { conn, cr, iface, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new() };
+    let radio = Radio { conn, cr, iface, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new(), problems: Vec::new() };
     let task = tokio::spawn(async move {
         // The connection's I/O ends with this task: aborting it drops the
         // connection, and BlueZ forgets the adverts of a vanished client.
@@ -212,15 +212,17 @@ struct Radio {
     serial: u64,
     /// udid → token → when the phone's adapter last discovered it.
     sightings: HashMap<String, HashMap<String, Instant>>,
+    /// Problems of this tick, for `GET /sim/state` as well as the log.
+    problems: Vec<String>,
 }
 
 impl Radio {
     async fn run(mut self, shared: Arc<Shared>) {
-        for (udid, adapter) in &self.adapters {
+        for (udid, adapter) in self.adapters.clone() {
             let p = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, self.conn.clone());
             let called: Result<(), _> = p.method_call("org.bluez.Adapter1", "StartDiscovery", ()).await;
             if let Err(e) = called {
-                tracing::warn!("BlueZ radio: phone '{udid}': StartDiscovery on {adapter} failed: {e}");
+                self.problems.push(format!("phone '{udid}': StartDiscovery on {adapter} failed: {e}"));
             }
         }
         let mut tick = tokio::time::interval(RECONCILE_EVERY);
@@ -231,7 +233,13 @@ impl Radio {
                 shared.lock().beacons().into_iter().map(|b| (b.udid, b.token)).collect();
             self.reconcile(&want).await;
             let heard = self.listen().await;
-            shared.lock().heard_by = heard;
+            let problems = std::mem::take(&mut self.problems);
+            let mut state = shared.lock();
+            state.heard_by = heard;
+            for p in problems {
+                tracing::warn!("BlueZ radio: {p}");
+                state.note_radio_problem(p);
+            }
         }
     }
 
@@ -260,7 +268,7 @@ impl Radio {
                     }
                 }
             }
-            Err(e) => tracing::warn!("BlueZ radio: cannot read BlueZ's objects: {e}"),
+            Err(e) => self.problems.push(format!("cannot read BlueZ's objects: {e}")),
         }
         let now = Instant::now();
         let mut heard = HashMap::new();
@@ -282,7 +290,7 @@ impl Radio {
         for udid in stale {
             if let Some(r) = self.registered.remove(&udid) {
                 if let Err(e) = self.unregister(&r).await {
-                    tracing::warn!("BlueZ radio: phone '{udid}': {e}");
+                    self.problems.push(format!("phone '{udid}': {e}"));
                 }
             }
         }
@@ -292,7 +300,7 @@ impl Radio {
             }
             let Some(adapter) = self.adapters.get(udid).cloned() else { continue };
             let Some(bytes) = decode_hex(token) else {
-                tracing::warn!("BlueZ radio: phone '{udid}': the beacon token is not hex");
+                self.problems.push(format!("phone '{udid}': the beacon token is not hex"));
                 continue;
             };
             self.serial += 1;
@@ -303,7 +311,7 @@ impl Radio {
                     tracing::debug!(udid, adapter = %r.adapter, "beacon advertised over BlueZ");
                     self.registered.insert(udid.clone(), r);
                 }
-                Err(e) => tracing::warn!("BlueZ radio: phone '{udid}': {e}"),
+                Err(e) => self.problems.push(format!("phone '{udid}': {e}")),
             }
         }
     }

@@ -246,6 +246,7 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
         "copy_requests": requests,
         "beacons": beacons,
         "undelivered": state.backend.undelivered,
+        "radio_problems": state.radio_problems,
         "sessions": state.sessions.values().map(|s| json!({"id": s.id, "udid": s.udid})).collect::<Vec<_>>(),
     })))
 }

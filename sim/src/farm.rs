@@ -43,6 +43,9 @@ pub struct FarmState {
     /// phone's own adapter heard lately, as the BlueZ radio task last read
     /// them (crate::bluez). Unused by the in-memory radio.
     pub heard_by: HashMap<String, HashSet<String>>,
+    /// The BlueZ radio's latest problems (an advert it could not register,
+    /// discovery that would not start), newest last, for diagnostics.
+    pub radio_problems: std::collections::VecDeque<String>,
 }
 
 /// What the fault switches say about one WebDriver command.
@@ -64,6 +67,7 @@ impl FarmState {
             latency: Duration::ZERO,
             sessions: HashMap::new(),
             heard_by: HashMap::new(),
+            radio_problems: Default::default(),
             config,
         };
         state.reset();
@@ -189,6 +193,18 @@ impl FarmState {
             phone.refresh(&self.backend, phone.clock, &self.defects);
         }
         self.backend.send_due_pushes(&now_of);
+    }
+
+    /// Keeps the last few radio problems; a radio failing every tick must
+    /// not grow the farm without bound.
+    pub fn note_radio_problem(&mut self, problem: String) {
+        const KEPT: usize = 20;
+        if self.radio_problems.back() != Some(&problem) {
+            self.radio_problems.push_back(problem);
+        }
+        while self.radio_problems.len() > KEPT {
+            self.radio_problems.pop_front();
+        }
     }
 
     /// Every phone's virtual time.
@@ -360,5 +376,23 @@ impl FarmState {
                 busy: busy.contains(p.spec.udid.as_str()),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radio_problems_are_kept_bounded_and_not_repeated() {
+        let mut farm = FarmState::new(FarmConfig::default());
+        farm.note_radio_problem("adapter hci9 is gone".into());
+        farm.note_radio_problem("adapter hci9 is gone".into());
+        assert_eq!(farm.radio_problems.len(), 1, "the same problem every tick is noted once");
+        for i in 0..50 {
+            farm.note_radio_problem(format!("problem {i}"));
+        }
+        assert_eq!(farm.radio_problems.len(), 20);
+        assert_eq!(farm.radio_problems.back().map(String::as_str), Some("problem 49"));
     }
 }

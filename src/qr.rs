@@ -33,6 +33,20 @@ pub fn decode(png: &[u8]) -> Result<String, QrError> {
         .ok_or(QrError::NoQrCode)
 }
 
+/// [`decode`] on a blocking thread: it takes milliseconds of CPU, and the
+/// runner's scenarios share one thread. Gives the image back for reuse.
+pub async fn decode_off_thread(png: Vec<u8>) -> (Vec<u8>, Result<String, QrError>) {
+    match tokio::task::spawn_blocking(move || {
+        let decoded = decode(&png);
+        (png, decoded)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(e) => (Vec::new(), Err(QrError::NotPng(format!("the decoder stopped: {e}")))),
+    }
+}
+
 fn greyscale(png: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);

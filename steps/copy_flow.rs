@@ -386,7 +386,8 @@ async fn see_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
         fail!("the QR screen says '{valid}', not that the code is valid for 3 minutes");
     }
     let png = phone.screenshot().await?;
-    let payload = mitid_e2e::qr::decode(&png)?;
+    let (_, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let payload = decoded?;
     w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     Ok(())
 }
@@ -426,7 +427,8 @@ async fn scan_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     // Read the QR code as the camera would see it: from the old phone's screen.
     let old = w.phone(Role::Old).await?;
     let png = old.screenshot().await?;
-    let payload = mitid_e2e::qr::decode(&png)?;
+    let (png, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let payload = decoded?;
     w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     match w.ctx.profile.camera.mode {
         CameraMode::Inject => {

@@ -316,7 +316,8 @@ async fn take_picture(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     old.wait_for_screen("qr_code").await?;
     let png = old.screenshot().await?;
     // A picture without a readable QR code would prove nothing later.
-    let payload = mitid_e2e::qr::decode(&png)?;
+    let (png, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let payload = decoded?;
     // What it opens is a secret: reports never show it.
     Secret::new(SecretKind::Token, payload);
     w.qr_picture = Some(png);

@@ -498,7 +498,7 @@ impl Phone {
             (Step::Pin(purpose), "pin_next") => {
                 let pin = self.inputs.get("pin_input").cloned().unwrap_or_default();
                 if cx.backend.check_pin(&udid, &pin) {
-                    self.after_pin(purpose, cx);
+                    self.after_pin(purpose);
                 } else {
                     self.say("The PIN code is not correct. Try again.");
                 }
@@ -558,12 +558,11 @@ impl Phone {
         }
     }
 
-    fn after_pin(&mut self, purpose: PinPurpose, cx: &mut AppContext) {
+    fn after_pin(&mut self, purpose: PinPurpose) {
         match purpose {
             PinPurpose::StartCopy => self.go(Step::ConfirmCopy),
             PinPurpose::ShowQr => self.go(Step::BluetoothInfo(Side::Old)),
         }
-        let _ = cx;
     }
 
     fn checkable_ids(&self) -> &'static [&'static str] {
@@ -598,7 +597,7 @@ impl Phone {
 
     /// A biometric given to the prompt (`mobile: fingerprint` /
     /// `mobile: sendBiometricMatch`). Returns false when no prompt is open.
-    pub fn biometric(&mut self, matched: bool, cx: &mut AppContext) -> bool {
+    pub fn biometric(&mut self, matched: bool) -> bool {
         let Step::Biometric(purpose) = self.step.clone() else { return false };
         if !self.running {
             return false;
@@ -608,7 +607,7 @@ impl Phone {
             return true;
         }
         match purpose {
-            Some(purpose) => self.after_pin(purpose, cx),
+            Some(purpose) => self.after_pin(purpose),
             None => self.go(Step::Notifications),
         }
         true

@@ -26,10 +26,11 @@ fn run_with(defect: Defect) -> Outcome {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // The farm answers at once: a failing check need not wait 5 s to be sure.
-    let profile = std::fs::read_to_string(PathBuf::from(ROOT).join("devices/virtual.toml"))
-        .unwrap()
-        .replace("find = 5", "find = 1")
-        .replace("message = 5", "message = 1");
+    let profile = std::fs::read_to_string(PathBuf::from(ROOT).join("devices/virtual.toml")).unwrap();
+    for setting in ["find = 5", "message = 5"] {
+        assert!(profile.contains(setting), "devices/virtual.toml no longer has '{setting}': update this test");
+    }
+    let profile = profile.replace("find = 5", "find = 1").replace("message = 5", "message = 1");
     let profile_path = dir.join("virtual-fast.toml");
     std::fs::write(&profile_path, profile).unwrap();
     let out = Command::new(BIN)

@@ -46,6 +46,19 @@ fn virtual_profile() -> String {
     std::fs::read_to_string(Path::new(ROOT).join("devices/virtual.toml")).unwrap()
 }
 
+/// `text` with `from` replaced, failing loudly when `from` is not there: an
+/// edit that silently does nothing would make its test prove nothing.
+fn edited(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the profile no longer has '{from}': update the test");
+    text.replace(from, to)
+}
+
+/// Runs the suite with the default profile edited: `from` replaced by `to`.
+fn run_with_profile_edit(scratch: &Scratch, from: &str, to: &str) -> (i32, String) {
+    let profile = scratch.write("p.toml", &edited(&virtual_profile(), from, to));
+    run(&["run", "--profile", profile.to_str().unwrap()])
+}
+
 const BACKGROUND: &str = "
 Feature: scratch
   Background:
@@ -159,8 +172,7 @@ fn a_malformed_feature_is_a_usage_error_with_file_and_line() {
 #[test]
 fn an_unknown_profile_field_is_named_with_its_file() {
     let scratch = Scratch::new("profile");
-    let profile = scratch.write("p.toml", &virtual_profile().replace("[timeouts]", "[timeouts]\nstpe = 3"));
-    let (code, out) = run(&["run", "--profile", profile.to_str().unwrap()]);
+    let (code, out) = run_with_profile_edit(&scratch, "[timeouts]", "[timeouts]\nstpe = 3");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("p.toml") && out.contains("stpe"), "{out}");
 }
@@ -186,8 +198,7 @@ fn an_unreachable_appium_server_fails_within_seconds_naming_the_url() {
 #[test]
 fn a_missing_fixture_identity_is_a_usage_error() {
     let scratch = Scratch::new("identity");
-    let profile = scratch.write("p.toml", &virtual_profile().replace("identity = \"anna\"", "identity = \"bob\""));
-    let (code, out) = run(&["run", "--profile", profile.to_str().unwrap()]);
+    let (code, out) = run_with_profile_edit(&scratch, "identity = \"anna\"", "identity = \"bob\"");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no identity named 'bob'") && out.contains("anna"), "{out}");
 }
@@ -195,7 +206,7 @@ fn a_missing_fixture_identity_is_a_usage_error() {
 #[test]
 fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
     let scratch = Scratch::new("hang");
-    let profile = scratch.write("p.toml", &virtual_profile().replace("step = 20", "step = 2"));
+    let profile = scratch.write("p.toml", &edited(&virtual_profile(), "step = 20", "step = 2"));
     let feature = scratch.write(
         "hang.feature",
         &format!(
@@ -261,10 +272,9 @@ fn doctor_checks_a_profile_part_by_part() {
     assert!(out.contains("ok     Appium server") && out.contains("all checks passed"), "{out}");
     let scratch = Scratch::new("doctor");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let lab = std::fs::read_to_string(Path::new(ROOT).join("devices/lab.example.toml"))
-        .unwrap()
-        .replace("http://127.0.0.1:4723", &format!("http://127.0.0.1:{port}"))
-        .replace("connect = 60", "connect = 3");
+    let lab = std::fs::read_to_string(Path::new(ROOT).join("devices/lab.example.toml")).unwrap();
+    let lab = edited(&lab, "http://127.0.0.1:4723", &format!("http://127.0.0.1:{port}"));
+    let lab = edited(&lab, "connect = 60", "connect = 3");
     let profile = scratch.write("lab.toml", &lab);
     let (code, out) = run(&["doctor", "--profile", profile.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
@@ -363,7 +373,7 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
 #[test]
 fn a_timed_out_scenario_frees_its_phones_and_closes_its_sessions() {
     let scratch = Scratch::new("timeout-release");
-    let profile = scratch.write("p.toml", &virtual_profile().replace("step = 20", "step = 2"));
+    let profile = scratch.write("p.toml", &edited(&virtual_profile(), "step = 20", "step = 2"));
     // Only one Android 14 pair exists: the second scenario gets the same
     // phones, and the farm refuses a session on a phone that still has one.
     let feature = scratch.write(

@@ -137,12 +137,16 @@ pub struct AppContext<'a> {
 /// What a phone's own Bluetooth adapter hears on the BlueZ radio.
 #[derive(Debug, Clone, Default)]
 pub struct OverAir {
-    /// MitID beacon tokens (lowercase hex) the adapter heard lately.
+    /// MitID beacon tokens (lowercase hex) the adapter heard lately, on the
+    /// air the phone is on now. Range is that air: the BlueZ radio has no
+    /// other model of it.
     pub heard: std::collections::HashSet<String>,
-    /// udid → rig. One BlueZ(oo) has no range model (every adapter hears
-    /// every other), so the rigs still stand in for range on top of it.
-    pub rigs: HashMap<String, String>,
 }
+
+/// How long a scan on the BlueZ radio listens for its QR code's beacon
+/// before it decides without it. BlueZ discovery reports an advert within
+/// one scan interval (BlueZoo: 1 s), as a real app listens for a moment.
+pub const LISTEN_FOR_BEACON: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One virtual phone: the device and the MitID app on it.
 pub struct Phone {
@@ -170,6 +174,9 @@ pub struct Phone {
     message: Option<String>,
     /// The first PIN entry of step 23, until it is repeated.
     pending_pin: Option<String>,
+    /// BlueZ radio: since when the scanner has been listening for the
+    /// beacon of the QR code in the camera (see [`Phone::scan_pending`]).
+    listening_since: Option<std::time::Instant>,
 }
 
 impl Phone {
@@ -189,6 +196,7 @@ impl Phone {
             camera: None,
             message: None,
             pending_pin: None,
+            listening_since: None,
             spec,
         }
     }
@@ -365,9 +373,26 @@ impl Phone {
         self.scan(cx);
     }
 
-    /// Step 19: the app reads whatever the camera sees.
+    /// Step 19: the app reads whatever the camera sees. On the BlueZ radio,
+    /// a QR code whose beacon is on the air but not yet heard by this
+    /// phone's adapter keeps the scanner listening, for at most
+    /// [`LISTEN_FOR_BEACON`]: the radio task decides it again each time it
+    /// has read the adapters ([`Phone::scan_again`]). However the code got
+    /// into the camera, injected on the scanner or there before it opened.
     fn scan(&mut self, cx: &mut AppContext) {
         let Some(payload) = self.camera.take() else { return };
+        if let Some(air) = cx.over_air {
+            let token = cx.backend.qr_session_of(&payload).map(|s| s.beacon_token.to_ascii_lowercase());
+            let unheard = token.is_some_and(|t| {
+                cx.beacons.iter().any(|b| b.token.eq_ignore_ascii_case(&t)) && !air.heard.contains(&t)
+            });
+            let since = *self.listening_since.get_or_insert_with(std::time::Instant::now);
+            if self.bluetooth_on && unheard && since.elapsed() < LISTEN_FOR_BEACON {
+                self.camera = Some(payload);
+                return;
+            }
+        }
+        self.listening_since = None;
         let udid = self.spec.udid.clone();
         let rig = self.rig.clone();
         let bluetooth_on = self.bluetooth_on;
@@ -379,12 +404,8 @@ impl Phone {
         let heard = |s: &crate::backend::QrSession| {
             bluetooth_on
                 && match over_air {
-                    // BlueZ: the token as this phone's own adapter heard it,
-                    // from a phone within range (the same rig).
-                    Some(air) => {
-                        air.heard.contains(&s.beacon_token.to_ascii_lowercase())
-                            && air.rigs.get(&s.old_udid) == Some(&rig)
-                    }
+                    // BlueZ: the token as this phone's own adapter heard it.
+                    Some(air) => air.heard.contains(&s.beacon_token.to_ascii_lowercase()),
                     None => beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig),
                 }
         };
@@ -399,9 +420,25 @@ impl Phone {
         }
     }
 
+    /// BlueZ radio: the scanner is listening for the beacon of the QR code
+    /// in the camera; the scan is not decided yet.
+    pub fn scan_pending(&self) -> bool {
+        self.listening_since.is_some() && self.camera.is_some()
+    }
+
+    /// Decides a pending scan again, with what the adapter hears now.
+    pub fn scan_again(&mut self, cx: &mut AppContext) {
+        if self.running && self.step == Step::Scanner && self.scan_pending() {
+            self.scan(cx);
+        } else {
+            self.listening_since = None;
+        }
+    }
+
     /// The camera now sees an image holding this QR payload.
     pub fn inject_camera(&mut self, payload: String, cx: &mut AppContext) {
         self.camera = Some(payload);
+        self.listening_since = None;
         if self.running && self.step == Step::Scanner {
             self.scan(cx);
         }

@@ -197,6 +197,17 @@ impl Backend {
 
     /// Step 19: what the new phone's scan amounts to. `beacon_seen` says
     /// whether the new phone heard the session's beacon token.
+    /// The QR session a scanned payload (`MITID-COPY:1:<id>:<nonce>`) names.
+    pub fn qr_session_of(&self, payload: &str) -> Option<&QrSession> {
+        let mut parts = payload.trim().split(':');
+        let (Some("MITID-COPY"), Some("1"), Some(id), Some(nonce), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        self.qr_sessions.get(id).filter(|s| s.nonce == nonce)
+    }
+
     pub fn accept_scan(
         &mut self,
         payload: &str,
@@ -205,13 +216,7 @@ impl Backend {
         beacon_seen: impl Fn(&QrSession) -> bool,
         defects: &[Defect],
     ) -> Result<(), ScanRefusal> {
-        let mut parts = payload.trim().split(':');
-        let (Some("MITID-COPY"), Some("1"), Some(id), Some(nonce), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ScanRefusal::NotMitId);
-        };
-        let session = self.qr_sessions.get(id).filter(|s| s.nonce == nonce).ok_or(ScanRefusal::NotMitId)?;
+        let session = self.qr_session_of(payload).ok_or(ScanRefusal::NotMitId)?;
         // The code expires by the clock of the phone that shows it.
         if now_of(&session.old_udid) > session.expires_at && !defects.contains(&Defect::QrNeverExpires) {
             return Err(ScanRefusal::Expired);

@@ -1,22 +1,30 @@
 //! The farm's BlueZ radio (`radio = "bluez"` in `[farm]`): while a phone's
 //! beacon is on the air ([`FarmState::beacons`]), the phone registers a real
 //! LE advertisement through BlueZ's `org.bluez.LEAdvertisingManager1` on its
-//! own adapter (`bluetooth_adapter = "hciN"`), on the system bus that
-//! `DBUS_SYSTEM_BUS_ADDRESS` names (BlueZoo in CI, or a real BlueZ). A host
-//! adapter on the same BlueZ can then scan for it, as a lab's host adapter
-//! hears a real phone.
+//! own adapter (`bluetooth_adapter = "hciN"`). A host adapter on the same
+//! BlueZ can then scan for it, as a lab's host adapter hears a real phone.
+//!
+//! Range: one BlueZ (and BlueZoo) has no range model, every adapter on it
+//! hears every other. So range is which BlueZ a phone is on, its *air*: the
+//! system bus (`DBUS_SYSTEM_BUS_ADDRESS`, where the host probe listens too),
+//! or the bus `[farm.air]` names for its rig ([`FarmConfig::air`]). The
+//! radio connects to every air and knows each phone's adapter on each; a
+//! phone moved to another rig advertises and listens on that rig's air
+//! from the next tick on, and what it heard before counts no more at once
+//! ([`FarmState::heard`](crate::farm::FarmState::heard)).
 //!
 //! The advertisement carries the beacon contract of DESIGN.md: the 128-bit
 //! service UUID [`rules::BEACON_SERVICE_UUID`] and, as *service data* (never
 //! manufacturer data, which BlueZoo cannot carry), the 16-byte token bound to
 //! the QR session. `Discoverable = true`, or BlueZoo does not show it.
 //!
-//! The radio also listens: discovery runs on every phone's adapter
-//! (`StartDiscovery` once), and every [`RECONCILE_EVERY`] the task reads
+//! The radio also listens: discovery runs on every phone's adapter on every
+//! air (`StartDiscovery` once), and every [`RECONCILE_EVERY`] the task reads
 //! BlueZ's objects and publishes, per phone, the MitID tokens its own adapter
-//! heard lately into [`FarmState::heard_by`](crate::farm::FarmState). The new
-//! phone's proximity check decides from that (plus the rigs, which stand in
-//! for range: one BlueZoo has no range model).
+//! heard lately on the air it is on into
+//! [`FarmState::heard_by`](crate::farm::FarmState). The new phone's proximity
+//! check decides from that alone; a scan whose beacon is on the air but not
+//! heard yet waits for it ([`FarmState::retry_pending_scans`]).
 //!
 //! "Lately": BlueZ (and BlueZoo, which never drops them) keeps device
 //! objects after their advertiser went away, so a device object alone says
@@ -26,10 +34,9 @@
 //! counts as heard for [`HEARD_FOR`] after its last sighting: longer than a
 //! scan interval, so a beacon on the air does not flicker between scans.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dbus::arg::{PropMap, Variant};
 use dbus::channel::MatchingReceiver;
@@ -37,12 +44,14 @@ use dbus::message::MatchRule;
 use dbus::nonblock::{Proxy, SyncConnection};
 use dbus_crossroads::{Crossroads, IfaceBuilder, IfaceToken};
 
+use crate::config::FarmConfig;
+use crate::farm::Heard;
 use crate::rules;
 use crate::server::{Shared, StartError};
 
 /// How often the registered adverts are brought in line with the beacons.
 pub const RECONCILE_EVERY: Duration = Duration::from_millis(100);
-/// How long connecting to the bus and the first checks may take.
+/// How long connecting to a bus and the first checks may take.
 const CONNECT_LIMIT: Duration = Duration::from_secs(3);
 /// How long one BlueZ call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,57 +65,109 @@ struct Advert {
 
 /// One phone's advert as registered with BlueZ.
 struct Registered {
+    /// Index into [`Radio::airs`].
+    air: usize,
     adapter: String,
     path: String,
     token: String,
 }
 
-/// The bus address this radio uses, for messages.
-fn bus_name() -> String {
-    match std::env::var(ENV_BUS) {
-        Ok(a) => format!("{ENV_BUS}={a}"),
-        Err(_) => format!("the default system bus ({ENV_BUS} is not set)"),
+/// Aborts a task when dropped: the D-Bus connection's I/O ends with its air.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
-/// Connects to the system bus and checks BlueZ and every phone's adapter;
-/// the advertiser task runs until aborted. `adapters`: udid → adapter name.
-/// Returns the task and each phone's adapter address.
+/// One BlueZ the phones can be on, with the farm's connection to it.
+struct Air {
+    /// Its D-Bus address; `None`: the system bus.
+    bus: Option<String>,
+    conn: Arc<SyncConnection>,
+    cr: Arc<Mutex<Crossroads>>,
+    iface: IfaceToken<Advert>,
+    _io: AbortOnDrop,
+}
+
+/// A bus, for messages.
+fn bus_name(bus: Option<&str>) -> String {
+    match (bus, std::env::var(ENV_BUS)) {
+        (Some(a), _) => format!("D-Bus {a}"),
+        (None, Ok(a)) => format!("the D-Bus system bus, {ENV_BUS}={a}"),
+        (None, Err(_)) => format!("the default D-Bus system bus ({ENV_BUS} is not set)"),
+    }
+}
+
+/// Connects to every air the farm's rigs are on and checks BlueZ and every
+/// phone's adapter on each; the radio task runs until aborted. Returns the
+/// task and each phone's adapter address on the air of its own rig.
 pub(crate) async fn start(
     shared: Arc<Shared>,
-    adapters: BTreeMap<String, String>,
+    config: &FarmConfig,
 ) -> Result<(tokio::task::JoinHandle<()>, BTreeMap<String, String>), StartError> {
-    let bluez_err = |m: String| StartError::Bluez(m);
+    let adapters: BTreeMap<String, String> =
+        config.phones.iter().filter_map(|p| Some((p.udid.clone(), p.bluetooth_adapter.clone()?))).collect();
+    // The phones' own rigs first, so the system bus (if one is on it) is
+    // checked before the extra airs.
+    let buses: BTreeSet<Option<String>> = config
+        .phones
+        .iter()
+        .map(|p| config.air_of(&p.rig).map(str::to_owned))
+        .chain(config.air.values().cloned().map(Some))
+        .collect();
+    let mut airs = Vec::new();
+    let mut addresses_on: Vec<BTreeMap<String, String>> = Vec::new();
+    for bus in buses {
+        let (air, addresses) = connect(bus, &adapters).await.map_err(StartError::Bluez)?;
+        airs.push(air);
+        addresses_on.push(addresses);
+    }
+    let index = |bus: Option<&str>| airs.iter().position(|a| a.bus.as_deref() == bus);
+    let addresses: BTreeMap<String, String> = config
+        .phones
+        .iter()
+        .filter_map(|p| {
+            let on = index(config.air_of(&p.rig))?;
+            Some((p.udid.clone(), addresses_on[on].get(&p.udid)?.clone()))
+        })
+        .collect();
+    let radio = Radio { airs, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new(), problems: Vec::new() };
+    let task = tokio::spawn(radio.run(shared));
+    Ok((task, addresses))
+}
+
+/// Connects to one bus, checks BlueZ and every phone's adapter on it, and
+/// serves the adverts' objects there. Returns the air and udid → address.
+async fn connect(bus: Option<String>, adapters: &BTreeMap<String, String>) -> Result<(Air, BTreeMap<String, String>), String> {
+    let name = bus_name(bus.as_deref());
     // libdbus connects and authenticates blocking, with no timeout against
     // a bus that accepts but never answers: do it on a thread of its own.
     let (tx, rx) = std::sync::mpsc::channel();
+    let address = bus.clone();
     std::thread::spawn(move || {
-        let r = dbus::channel::Channel::get_private(dbus::channel::BusType::System);
+        use dbus::channel::{BusType, Channel};
+        let r = match address {
+            None => Channel::get_private(BusType::System),
+            Some(a) => Channel::open_private(&a).and_then(|mut c| c.register().map(|()| c)),
+        };
         let _ = tx.send(r);
     });
     let channel = tokio::task::spawn_blocking(move || rx.recv_timeout(CONNECT_LIMIT))
         .await
-        .map_err(|e| bluez_err(e.to_string()))?
-        .map_err(|_| bluez_err(format!("the D-Bus system bus ({}) did not answer within {CONNECT_LIMIT:?}", bus_name())))?
-        .map_err(|e| bluez_err(format!("cannot reach the D-Bus system bus ({}): {e}", bus_name())))?;
-    let (resource, conn) = dbus_tokio::connection::from_channel::<SyncConnection>(channel)
-        .map_err(|e| bluez_err(format!("cannot use the D-Bus system bus ({}): {e}", bus_name())))?;
-    let io = tokio::spawn(async move {
+        .map_err(|e| e.to_string())?
+        .map_err(|_| format!("{name} did not answer within {CONNECT_LIMIT:?}"))?
+        .map_err(|e| format!("cannot reach {name}: {e}"))?;
+    let (resource, conn) =
+        dbus_tokio::connection::from_channel::<SyncConnection>(channel).map_err(|e| format!("cannot use {name}: {e}"))?;
+    let io = AbortOnDrop(tokio::spawn(async move {
         let e = resource.await;
         tracing::warn!("the BlueZ radio lost its D-Bus connection: {e}");
-    });
-
-    let checked = tokio::time::timeout(CONNECT_LIMIT, check(&conn, &adapters)).await;
-    let addresses = match checked {
-        Ok(Ok(a)) => a,
-        Ok(Err(m)) => {
-            io.abort();
-            return Err(bluez_err(m));
-        }
-        Err(_) => {
-            io.abort();
-            return Err(bluez_err(format!("BlueZ on {} did not answer within {CONNECT_LIMIT:?}", bus_name())));
-        }
+    }));
+    let addresses = match tokio::time::timeout(CONNECT_LIMIT, check(&conn, &name, adapters)).await {
+        Ok(checked) => checked?,
+        Err(_) => return Err(format!("BlueZ on {name} did not answer within {CONNECT_LIMIT:?}")),
     };
 
     let mut cr = Crossroads::new();
@@ -126,29 +187,16 @@ pub(crate) async fn start(
             true
         }),
     );
-    let radio = Radio { conn, cr, iface, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new(), problems: Vec::new() };
-    let task = tokio::spawn(async move {
-        // The connection's I/O ends with this task: aborting it drops the
-        // connection, and BlueZ forgets the adverts of a vanished client.
-        struct AbortOnDrop(tokio::task::JoinHandle<()>);
-        impl Drop for AbortOnDrop {
-            fn drop(&mut self) {
-                self.0.abort();
-            }
-        }
-        let _io = AbortOnDrop(io);
-        radio.run(shared).await;
-    });
-    Ok((task, addresses))
+    Ok((Air { bus, conn, cr, iface, _io: io }, addresses))
 }
 
 /// org.bluez has an owner and every named adapter exists; their addresses.
-async fn check(conn: &Arc<SyncConnection>, adapters: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+async fn check(conn: &Arc<SyncConnection>, name: &str, adapters: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
     use dbus::nonblock::stdintf::org_freedesktop_dbus::Properties;
     let bus = Proxy::new("org.freedesktop.DBus", "/org/freedesktop/DBus", CALL_TIMEOUT, conn.clone());
     let owner: Result<(String,), _> = bus.method_call("org.freedesktop.DBus", "GetNameOwner", ("org.bluez",)).await;
     if let Err(e) = owner {
-        return Err(format!("BlueZ (org.bluez) is not running on the D-Bus system bus ({}): {e}", bus_name()));
+        return Err(format!("BlueZ (org.bluez) is not running on {name}: {e}"));
     }
     let mut addresses = BTreeMap::new();
     for (udid, adapter) in adapters {
@@ -159,7 +207,7 @@ async fn check(conn: &Arc<SyncConnection>, adapters: &BTreeMap<String, String>) 
             }
             Err(e) => {
                 return Err(format!(
-                    "phone '{udid}': BlueZ has no adapter '{adapter}' ({}); adapters present: {}",
+                    "phone '{udid}': BlueZ on {name} has no adapter '{adapter}' ({}); adapters present: {}",
                     e.message().unwrap_or("unknown"),
                     present_adapters(conn).await
                 ))
@@ -202,89 +250,128 @@ fn register_iface(cr: &mut Crossroads) -> IfaceToken<Advert> {
 }
 
 struct Radio {
-    conn: Arc<SyncConnection>,
-    cr: Arc<Mutex<Crossroads>>,
-    iface: IfaceToken<Advert>,
-    /// udid → adapter.
+    airs: Vec<Air>,
+    /// udid → adapter (the same name on every air).
     adapters: BTreeMap<String, String>,
     /// udid → what is registered now.
     registered: HashMap<String, Registered>,
     serial: u64,
-    /// udid → token → when the phone's adapter last discovered it.
-    sightings: HashMap<String, HashMap<String, Instant>>,
+    /// udid → the air it listened on, and token → when its adapter there
+    /// last discovered it.
+    sightings: HashMap<String, (usize, HashMap<String, Instant>)>,
     /// Problems of this tick, for `GET /sim/state` as well as the log.
     problems: Vec<String>,
 }
 
 impl Radio {
     async fn run(mut self, shared: Arc<Shared>) {
-        for (udid, adapter) in self.adapters.clone() {
-            let p = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, self.conn.clone());
-            let called: Result<(), _> = p.method_call("org.bluez.Adapter1", "StartDiscovery", ()).await;
-            if let Err(e) = called {
-                self.problems.push(format!("phone '{udid}': StartDiscovery on {adapter} failed: {e}"));
+        for air in &self.airs {
+            for (udid, adapter) in &self.adapters {
+                let p = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, air.conn.clone());
+                let called: Result<(), _> = p.method_call("org.bluez.Adapter1", "StartDiscovery", ()).await;
+                if let Err(e) = called {
+                    let on = bus_name(air.bus.as_deref());
+                    self.problems.push(format!("phone '{udid}': StartDiscovery on {adapter} ({on}) failed: {e}"));
+                }
             }
         }
         let mut tick = tokio::time::interval(RECONCILE_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let want: HashMap<String, String> =
-                shared.lock().beacons().into_iter().map(|b| (b.udid, b.token)).collect();
-            self.reconcile(&want).await;
-            let heard = self.listen().await;
+            let (want, at) = {
+                let state = shared.lock();
+                let want: HashMap<String, String> = state.beacons().into_iter().map(|b| (b.udid, b.token)).collect();
+                let at: HashMap<String, usize> = state
+                    .phones
+                    .iter()
+                    .filter_map(|p| Some((p.spec.udid.clone(), self.air_index(state.config.air_of(&p.rig))?)))
+                    .collect();
+                (want, at)
+            };
+            self.reconcile(&want, &at).await;
+            let heard = self.listen(&at).await;
             let problems = std::mem::take(&mut self.problems);
-            let mut state = shared.lock();
-            state.heard_by = heard;
-            for p in problems {
-                tracing::warn!("BlueZ radio: {p}");
-                state.note_radio_problem(p);
+            {
+                let mut state = shared.lock();
+                state.heard_by = heard;
+                for p in problems {
+                    tracing::warn!("BlueZ radio: {p}");
+                    state.note_radio_problem(p);
+                }
+                state.retry_pending_scans();
             }
+            // A scan decided just now may have queued messages.
+            shared.deliver_outbox().await;
         }
     }
 
-    /// Reads what each phone's adapter discovered, forgets those MitID
-    /// devices so that only a fresh discovery brings them back, and returns
-    /// udid → tokens heard within [`HEARD_FOR`].
-    async fn listen(&mut self) -> HashMap<String, HashSet<String>> {
+    fn air_index(&self, bus: Option<&str>) -> Option<usize> {
+        self.airs.iter().position(|a| a.bus.as_deref() == bus)
+    }
+
+    /// Reads what each phone's adapter discovered on every air, forgets
+    /// those MitID devices so that only a fresh discovery brings them back,
+    /// and returns, per phone, the tokens heard within [`HEARD_FOR`] on the
+    /// air it is on (`at`: udid → air).
+    async fn listen(&mut self, at: &HashMap<String, usize>) -> HashMap<String, Heard> {
         use dbus::nonblock::stdintf::org_freedesktop_dbus::ObjectManager;
-        let p = Proxy::new("org.bluez", "/", CALL_TIMEOUT, self.conn.clone());
-        match p.get_managed_objects().await {
-            Ok(objects) => {
-                let now = Instant::now();
-                for (udid, adapter) in &self.adapters {
-                    let prefix = format!("/org/bluez/{adapter}/dev_");
-                    for (path, ifaces) in &objects {
-                        if !path.starts_with(&prefix) || path[prefix.len()..].contains('/') {
-                            continue;
+        for (i, air) in self.airs.iter().enumerate() {
+            let p = Proxy::new("org.bluez", "/", CALL_TIMEOUT, air.conn.clone());
+            let objects = match p.get_managed_objects().await {
+                Ok(objects) => objects,
+                Err(e) => {
+                    self.problems.push(format!("cannot read BlueZ's objects on {}: {e}", bus_name(air.bus.as_deref())));
+                    continue;
+                }
+            };
+            let now = Instant::now();
+            for (udid, adapter) in &self.adapters {
+                let prefix = format!("/org/bluez/{adapter}/dev_");
+                for (path, ifaces) in &objects {
+                    if !path.starts_with(&prefix) || path[prefix.len()..].contains('/') {
+                        continue;
+                    }
+                    let Some(token) = ifaces.get("org.bluez.Device1").and_then(mitid_token) else { continue };
+                    // Heard where the phone is; elsewhere only forgotten.
+                    if at.get(udid) == Some(&i) {
+                        let (on, seen) = self.sightings.entry(udid.clone()).or_insert_with(|| (i, HashMap::new()));
+                        if *on != i {
+                            *on = i;
+                            seen.clear();
                         }
-                        let Some(token) = ifaces.get("org.bluez.Device1").and_then(mitid_token) else { continue };
-                        self.sightings.entry(udid.clone()).or_default().insert(token, now);
-                        let a = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, self.conn.clone());
-                        let removed: Result<(), _> = a.method_call("org.bluez.Adapter1", "RemoveDevice", (path.clone(),)).await;
-                        if let Err(e) = removed {
-                            tracing::debug!("BlueZ radio: RemoveDevice {path} failed: {e}");
-                        }
+                        seen.insert(token, now);
+                    }
+                    let a = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, air.conn.clone());
+                    let removed: Result<(), _> = a.method_call("org.bluez.Adapter1", "RemoveDevice", (path.clone(),)).await;
+                    if let Err(e) = removed {
+                        tracing::debug!("BlueZ radio: RemoveDevice {path} failed: {e}");
                     }
                 }
             }
-            Err(e) => self.problems.push(format!("cannot read BlueZ's objects: {e}")),
         }
         let now = Instant::now();
         let mut heard = HashMap::new();
-        for (udid, seen) in &mut self.sightings {
-            seen.retain(|_, at| now.duration_since(*at) < HEARD_FOR);
-            heard.insert(udid.clone(), seen.keys().cloned().collect());
+        for (udid, &i) in at {
+            let mut tokens = HashSet::new();
+            if let Some((on, seen)) = self.sightings.get_mut(udid) {
+                seen.retain(|_, t| now.duration_since(*t) < HEARD_FOR);
+                if *on == i {
+                    tokens = seen.keys().cloned().collect();
+                }
+            }
+            heard.insert(udid.clone(), Heard { air: self.airs[i].bus.clone(), tokens });
         }
         heard
     }
 
-    /// Unregisters adverts whose beacon went or changed, registers new ones.
-    async fn reconcile(&mut self, want: &HashMap<String, String>) {
+    /// Unregisters adverts whose beacon went, changed or moved to another
+    /// air; registers the new ones on the air their phone is on.
+    async fn reconcile(&mut self, want: &HashMap<String, String>, at: &HashMap<String, usize>) {
         let stale: Vec<String> = self
             .registered
             .iter()
-            .filter(|(udid, r)| want.get(*udid) != Some(&r.token))
+            .filter(|(udid, r)| want.get(*udid) != Some(&r.token) || at.get(*udid) != Some(&r.air))
             .map(|(udid, _)| udid.clone())
             .collect();
         for udid in stale {
@@ -298,14 +385,14 @@ impl Radio {
             if self.registered.contains_key(udid) {
                 continue;
             }
-            let Some(adapter) = self.adapters.get(udid).cloned() else { continue };
+            let (Some(adapter), Some(&air)) = (self.adapters.get(udid).cloned(), at.get(udid)) else { continue };
             let Some(bytes) = decode_hex(token) else {
                 self.problems.push(format!("phone '{udid}': the beacon token is not hex"));
                 continue;
             };
             self.serial += 1;
             let path = format!("/dk/mitid/sim/advert{}", self.serial);
-            let r = Registered { adapter, path, token: token.clone() };
+            let r = Registered { air, adapter, path, token: token.clone() };
             match self.register(&r, bytes).await {
                 Ok(()) => {
                     tracing::debug!(udid, adapter = %r.adapter, "beacon advertised over BlueZ");
@@ -317,29 +404,31 @@ impl Radio {
     }
 
     async fn register(&self, r: &Registered, token: Vec<u8>) -> Result<(), String> {
-        self.cr.lock().unwrap_or_else(|p| p.into_inner()).insert(r.path.clone(), &[self.iface], Advert { token });
-        let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, self.conn.clone());
+        let air = &self.airs[r.air];
+        air.cr.lock().unwrap_or_else(|p| p.into_inner()).insert(r.path.clone(), &[air.iface], Advert { token });
+        let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, air.conn.clone());
         let called: Result<(), _> = p
             .method_call("org.bluez.LEAdvertisingManager1", "RegisterAdvertisement", (dbus::Path::from(r.path.clone()), PropMap::new()))
             .await;
         called.map_err(|e| {
-            self.forget(&r.path);
-            format!("RegisterAdvertisement on {} failed: {e}", r.adapter)
+            forget(air, &r.path);
+            format!("RegisterAdvertisement on {} ({}) failed: {e}", r.adapter, bus_name(air.bus.as_deref()))
         })
     }
 
     async fn unregister(&self, r: &Registered) -> Result<(), String> {
-        let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, self.conn.clone());
+        let air = &self.airs[r.air];
+        let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, air.conn.clone());
         let called: Result<(), _> = p
             .method_call("org.bluez.LEAdvertisingManager1", "UnregisterAdvertisement", (dbus::Path::from(r.path.clone()),))
             .await;
-        self.forget(&r.path);
-        called.map_err(|e| format!("UnregisterAdvertisement on {} failed: {e}", r.adapter))
+        forget(air, &r.path);
+        called.map_err(|e| format!("UnregisterAdvertisement on {} ({}) failed: {e}", r.adapter, bus_name(air.bus.as_deref())))
     }
+}
 
-    fn forget(&self, path: &str) {
-        let _ = self.cr.lock().unwrap_or_else(|p| p.into_inner()).remove::<Advert>(&dbus::Path::from(path.to_owned()));
-    }
+fn forget(air: &Air, path: &str) {
+    let _ = air.cr.lock().unwrap_or_else(|p| p.into_inner()).remove::<Advert>(&dbus::Path::from(path.to_owned()));
 }
 
 /// The MitID token (lowercase hex) in a Device1's ServiceData, if any.

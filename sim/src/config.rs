@@ -16,7 +16,9 @@ pub struct PhoneSpec {
     pub os_version: String,
     #[serde(default = "default_model")]
     pub model: String,
-    /// Phones on the same rig are within Bluetooth range of each other.
+    /// Phones on the same rig are within Bluetooth range of each other
+    /// (with `radio = "bluez"`: phones whose rigs are on the same air, see
+    /// [`FarmConfig::air`]).
     pub rig: String,
     #[serde(default = "default_app_version")]
     pub app_version: String,
@@ -219,7 +221,8 @@ pub enum RadioMode {
     /// adapter, on the system bus `DBUS_SYSTEM_BUS_ADDRESS` names (BlueZoo in
     /// CI), so a host adapter can scan for it; and every phone's adapter
     /// scans: the new phone's proximity check needs the token heard by its
-    /// own adapter (and, as one BlueZoo has no range model, the same rig).
+    /// own adapter. Range is then which BlueZ a phone's rig is on
+    /// ([`FarmConfig::air`]), not the rig's name.
     Bluez,
 }
 
@@ -231,6 +234,16 @@ pub struct FarmConfig {
     /// `"memory"` (default) or `"bluez"`.
     #[serde(default)]
     pub radio: RadioMode,
+    /// `radio = "bluez"`: rig → the D-Bus address of the BlueZ that rig's
+    /// phones are on (its *air*). One BlueZ has no range model: every
+    /// adapter on it hears every other. So phones are within range exactly
+    /// when their rigs share an air, and a phone moved to a rig with an air
+    /// of its own (`PUT /sim/phones/{udid} {"rig": ..}`) really hears, and
+    /// is heard, no more. Rigs not named here are on the system bus
+    /// (`DBUS_SYSTEM_BUS_ADDRESS`), with the host probe. A value `"${NAME}"`
+    /// is read from the environment variable NAME when the farm starts.
+    #[serde(default)]
+    pub air: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub defects: Vec<Defect>,
     #[serde(default)]
@@ -256,6 +269,7 @@ impl Default for FarmConfig {
         };
         FarmConfig {
             radio: RadioMode::Memory,
+            air: Default::default(),
             phones: vec![
                 phone("android-14-a1", Platform::Android, "14", "Pixel 8", "rig-a"),
                 phone("android-14-a2", Platform::Android, "14", "Pixel 7", "rig-a"),
@@ -268,6 +282,19 @@ impl Default for FarmConfig {
             faults: Vec::new(),
             latency_ms: 0,
         }
+    }
+}
+
+impl FarmConfig {
+    /// The air a rig is on: its D-Bus address, or `None` for the system bus.
+    pub fn air_of(&self, rig: &str) -> Option<&str> {
+        self.air.get(rig).map(String::as_str)
+    }
+
+    /// The rigs a phone may be moved to: the phones' own, and those with an
+    /// air (on the BlueZ radio a phone needs an air to be somewhere).
+    pub fn known_rigs(&self) -> std::collections::BTreeSet<&str> {
+        self.phones.iter().map(|p| p.rig.as_str()).chain(self.air.keys().map(String::as_str)).collect()
     }
 }
 

@@ -74,6 +74,20 @@ async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, 
     {
         let mut state = shared.lock();
         let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &state))?;
+        if let Some(rig) = &change.rig {
+            // On the BlueZ radio a rig is somewhere only if it has an air.
+            let known = state.config.known_rigs();
+            if state.config.radio == crate::config::RadioMode::Bluez && !known.contains(rig.as_str()) {
+                let known: Vec<&str> = known.into_iter().collect();
+                return Err(Problem(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "rig '{rig}' is nowhere on the BlueZ radio: a phone can move to the farm's rigs or to a rig with an air of its own ([farm.air]); rigs: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
         let phone = &mut state.phones[i];
         if let Some(v) = change.os_version {
             let probe = crate::config::PhoneSpec { os_version: v.clone(), ..phone.spec.clone() };

@@ -39,13 +39,22 @@ pub struct FarmState {
     faults: Vec<ActiveFault>,
     pub latency: Duration,
     pub sessions: HashMap<String, Session>,
-    /// `radio = "bluez"`: udid → the MitID beacon tokens (lowercase hex) the
-    /// phone's own adapter heard lately, as the BlueZ radio task last read
-    /// them (crate::bluez). Unused by the in-memory radio.
-    pub heard_by: HashMap<String, HashSet<String>>,
+    /// `radio = "bluez"`: udid → what the phone's own adapter heard lately,
+    /// as the BlueZ radio task last read it (crate::bluez). Unused by the
+    /// in-memory radio.
+    pub heard_by: HashMap<String, Heard>,
     /// The BlueZ radio's latest problems (an advert it could not register,
     /// discovery that would not start), newest last, for diagnostics.
     pub radio_problems: std::collections::VecDeque<String>,
+}
+
+/// What one phone's adapter heard, and on which air ([`FarmConfig::air`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heard {
+    /// The D-Bus address of the BlueZ it listened on; `None`: the system bus.
+    pub air: Option<String>,
+    /// MitID beacon tokens (lowercase hex).
+    pub tokens: HashSet<String>,
 }
 
 /// What the fault switches say about one WebDriver command.
@@ -242,10 +251,7 @@ impl FarmState {
         let clocks = self.clocks();
         let index = self.phone_index(udid)?;
         let now = self.phones[index].clock;
-        let over_air = (self.config.radio == RadioMode::Bluez).then(|| crate::app::OverAir {
-            heard: self.heard_by.get(udid).cloned().unwrap_or_default(),
-            rigs: self.phones.iter().map(|p| (p.spec.udid.clone(), p.rig.clone())).collect(),
-        });
+        let over_air = (self.config.radio == RadioMode::Bluez).then(|| crate::app::OverAir { heard: self.heard(udid) });
         let mut cx = AppContext {
             backend: &mut self.backend,
             now,
@@ -259,26 +265,31 @@ impl FarmState {
         Some(out)
     }
 
-    /// `radio = "bluez"`: whether a scan of `payload` by this phone should
-    /// wait for its own adapter to hear the beacon: the phone is on the
-    /// scanner with Bluetooth on, the payload is a QR session whose beacon
-    /// is on the air, and the adapter has not heard that token yet. BlueZ
-    /// discovery reports a beacon up to one scan interval after it goes on
-    /// the air; the caller polls this outside the lock, for a bounded time.
-    pub fn awaits_radio(&self, udid: &str, payload: &str) -> bool {
-        if self.config.radio != RadioMode::Bluez {
-            return false;
+    /// `radio = "bluez"`: the MitID tokens this phone's adapter heard on
+    /// the air its rig is on now. What it heard before a move counts no more,
+    /// even before the radio task has caught up with the move.
+    pub fn heard(&self, udid: &str) -> HashSet<String> {
+        let Some(phone) = self.phone(udid) else { return HashSet::new() };
+        match self.heard_by.get(udid) {
+            Some(h) if h.air.as_deref() == self.config.air_of(&phone.rig) => h.tokens.clone(),
+            _ => HashSet::new(),
         }
-        let Some(phone) = self.phone(udid) else { return false };
-        if !phone.running || !phone.bluetooth_on || phone.step != crate::app::Step::Scanner {
-            return false;
+    }
+
+    /// Whether this phone's app is still listening for the beacon of a QR
+    /// code it scanned (`radio = "bluez"`, see `Phone::scan_pending`).
+    pub fn scan_pending(&self, udid: &str) -> bool {
+        self.phone(udid).is_some_and(|p| p.scan_pending())
+    }
+
+    /// Decides the scans still listening for their beacon: the BlueZ radio
+    /// calls this each time it has read what the adapters heard.
+    pub fn retry_pending_scans(&mut self) {
+        let pending: Vec<String> =
+            self.phones.iter().filter(|p| p.scan_pending()).map(|p| p.spec.udid.clone()).collect();
+        for udid in pending {
+            self.with_app(&udid, |phone, cx| phone.scan_again(cx));
         }
-        let mut parts = payload.trim().split(':');
-        let (Some("MITID-COPY"), Some("1"), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return false };
-        let Some(session) = self.backend.qr_sessions.get(id) else { return false };
-        let token = session.beacon_token.to_ascii_lowercase();
-        let on_air = self.beacons().iter().any(|b| b.token.eq_ignore_ascii_case(&token));
-        on_air && !self.heard_by.get(udid).is_some_and(|h| h.contains(&token))
     }
 
     pub fn screen(&mut self, udid: &str) -> Option<Screen> {

@@ -85,16 +85,11 @@ pub struct RunningFarm {
 
 impl RunningFarm {
     /// Binds 127.0.0.1:`port` (0 picks a free port) and serves the farm.
-    pub async fn start(config: FarmConfig, port: u16) -> Result<RunningFarm, StartError> {
+    pub async fn start(mut config: FarmConfig, port: u16) -> Result<RunningFarm, StartError> {
+        resolve_air(&mut config)?;
         validate(&config)?;
-        let adapters: std::collections::BTreeMap<String, String> = match config.radio {
-            crate::config::RadioMode::Memory => Default::default(),
-            crate::config::RadioMode::Bluez => config
-                .phones
-                .iter()
-                .filter_map(|p| Some((p.udid.clone(), p.bluetooth_adapter.clone()?)))
-                .collect(),
-        };
+        let bluez = config.radio == crate::config::RadioMode::Bluez;
+        let radio_config = config.clone();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
@@ -107,11 +102,11 @@ impl RunningFarm {
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
-        let (radio, bluetooth_addresses) = if adapters.is_empty() {
-            (None, Default::default())
-        } else {
-            let (task, addresses) = crate::bluez::start(shared.clone(), adapters).await?;
+        let (radio, bluetooth_addresses) = if bluez {
+            let (task, addresses) = crate::bluez::start(shared.clone(), &radio_config).await?;
             (Some(task), addresses)
+        } else {
+            (None, Default::default())
         };
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -157,9 +152,31 @@ impl Drop for RunningFarm {
     }
 }
 
+/// Reads `air` values written `"${NAME}"` from the environment.
+fn resolve_air(config: &mut FarmConfig) -> Result<(), StartError> {
+    for (rig, bus) in &mut config.air {
+        if let Some(name) = bus.strip_prefix("${").and_then(|b| b.strip_suffix('}')) {
+            *bus = std::env::var(name).map_err(|_| {
+                StartError::Config(format!(
+                    "air.{rig}: the environment variable {name} is not set; it should hold the D-Bus address of the BlueZ rig '{rig}' is on (like unix:path=/run/rig/system_bus_socket)"
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 fn validate(config: &FarmConfig) -> Result<(), StartError> {
     if config.phones.is_empty() {
         return Err(StartError::Config("phones: a farm needs at least one phone".into()));
+    }
+    if !config.air.is_empty() && config.radio != crate::config::RadioMode::Bluez {
+        return Err(StartError::Config("air: rigs have an air of their own only on the BlueZ radio (radio = \"bluez\")".into()));
+    }
+    for (rig, bus) in &config.air {
+        if bus.trim().is_empty() || !bus.contains(':') {
+            return Err(StartError::Config(format!("air.{rig}: '{bus}' is not a D-Bus address like unix:path=/run/rig/system_bus_socket")));
+        }
     }
     if config.radio == crate::config::RadioMode::Bluez {
         let missing: Vec<&str> =
@@ -268,6 +285,30 @@ mod tests {
         assert!(e.contains("'hci0' is given to both 'android-14-a1' and 'android-14-a2'"), "{e}");
         // The in-memory radio needs none.
         validate(&FarmConfig::default()).unwrap();
+    }
+
+    #[test]
+    fn an_air_needs_the_bluez_radio_an_address_and_its_variable() {
+        let mut config = FarmConfig::default();
+        config.air.insert("elsewhere".into(), "unix:path=/tmp/bus".into());
+        let e = validate(&config).unwrap_err().to_string();
+        assert!(e.contains("air: rigs have an air of their own only on the BlueZ radio"), "{e}");
+        config.radio = RadioMode::Bluez;
+        for (i, p) in config.phones.iter_mut().enumerate() {
+            p.bluetooth_adapter = Some(format!("hci{i}"));
+        }
+        validate(&config).unwrap();
+        config.air.insert("elsewhere".into(), "nowhere".into());
+        let e = validate(&config).unwrap_err().to_string();
+        assert!(e.contains("air.elsewhere: 'nowhere' is not a D-Bus address"), "{e}");
+        config.air.insert("elsewhere".into(), "${MITID_TEST_AIR_NEVER_SET}".into());
+        let e = resolve_air(&mut config).unwrap_err().to_string();
+        assert!(e.contains("air.elsewhere: the environment variable MITID_TEST_AIR_NEVER_SET is not set"), "{e}");
+        std::env::set_var("MITID_TEST_AIR_SET", "unix:path=/tmp/air");
+        config.air.insert("elsewhere".into(), "${MITID_TEST_AIR_SET}".into());
+        resolve_air(&mut config).unwrap();
+        assert_eq!(config.air_of("elsewhere"), Some("unix:path=/tmp/air"));
+        assert_eq!(config.air_of("rig-a"), None, "rigs not named are on the system bus");
     }
 
     #[tokio::test]

@@ -769,28 +769,29 @@ async fn execute(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
     } else {
         None
     };
-    if let Some(payload) = &camera_payload {
-        await_radio(&shared, &sid, payload).await;
+    let injected = camera_payload.is_some();
+    let answer = command(&shared, &sid, "executeScript", |state, s| run_mobile(state, &s.udid, &script, &args, camera_payload)).await;
+    if injected {
+        await_scan_decided(&shared, &sid).await;
     }
-    command(&shared, &sid, "executeScript", |state, s| run_mobile(state, &s.udid, &script, &args, camera_payload)).await
+    answer
 }
 
-/// How long a scan waits for the new phone's own adapter to hear the beacon
-/// (`radio = "bluez"`): BlueZ discovery reports it within one scan interval.
-const RADIO_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// `radio = "bluez"`: gives the BlueZ radio a bounded chance to hear the
-/// scanned QR code's beacon on the new phone's adapter before the scan is
-/// decided; polls outside the lock. A no-op for the in-memory radio.
-async fn await_radio(shared: &Arc<Shared>, sid: &str, payload: &str) {
+/// `radio = "bluez"`: an injected QR code may leave the scanner listening
+/// for its beacon (`Phone::scan_pending`) until the BlueZ radio has heard
+/// it or given up. The injection answers once that is decided, so a client
+/// that reads the screen next sees the outcome, as it would on the
+/// in-memory radio. Polls outside the lock; bounded by the listening time.
+async fn await_scan_decided(shared: &Arc<Shared>, sid: &str) {
+    let limit = crate::app::LISTEN_FOR_BEACON + crate::bluez::RECONCILE_EVERY * 5;
     let start = std::time::Instant::now();
     loop {
-        let waiting = {
+        let pending = {
             let state = shared.lock();
             let Some(udid) = state.sessions.get(sid).map(|s| s.udid.clone()) else { return };
-            state.awaits_radio(&udid, payload)
+            state.scan_pending(&udid)
         };
-        if !waiting || start.elapsed() >= RADIO_WAIT {
+        if !pending || start.elapsed() >= limit {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -125,18 +125,6 @@ async fn old_android_asks_for_location_too() {
     old.close().await;
 }
 
-/// Sets up old and new phones with the QR code shown; returns them.
-async fn qr_shown(farm: &TestFarm, old_udid: &str, new_udid: &str) -> (Phone, Phone) {
-    farm.provision(old_udid, 0).await;
-    let old = farm.phone(old_udid).await;
-    let new = farm.phone(new_udid).await;
-    old.start_copy().await;
-    farm.advance(3600).await;
-    old.show_qr().await;
-    new.open_scanner().await;
-    (old, new)
-}
-
 /// Steps 19-20: the new phone scans the old phone's QR code and enters the
 /// user ID; returns the temporary PIN the SMS brought.
 async fn scanned_and_identified(farm: &TestFarm, old: &Phone, new: &Phone) -> String {
@@ -192,7 +180,7 @@ refusal!(push_is_not_sent_before_the_hour, "push_sent_early", |farm| {
 });
 
 refusal!(expired_qr_is_refused, "qr_never_expires", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let png = old.screenshot().await;
     farm.advance(181).await;
     let image = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png);
@@ -206,7 +194,7 @@ refusal!(expired_qr_is_refused, "qr_never_expires", |farm| {
 refusal!(qr_at_2_59_is_accepted_and_old_phone_can_show_a_new_one, "qr_never_expires", |farm| {
     // The good build expires the old phone's QR at 3:00 and offers a new
     // one; the defective one keeps showing the same code.
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     farm.advance(179).await;
     let still_shown = old.screen().await == "qr_code";
     farm.advance(2).await;
@@ -222,7 +210,7 @@ refusal!(qr_at_2_59_is_accepted_and_old_phone_can_show_a_new_one, "qr_never_expi
 });
 
 refusal!(new_phone_out_of_range_is_refused, "no_proximity_check", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     farm.control("PUT", "/sim/phones/android-14-a2", json!({ "rig": "another-room" })).await;
     new.scan_from(&old).await.unwrap();
     let refused = new.screen().await == "qr_scanner"
@@ -233,7 +221,7 @@ refusal!(new_phone_out_of_range_is_refused, "no_proximity_check", |farm| {
 });
 
 refusal!(wrong_user_id_is_refused, "wrong_user_id_accepted", |farm| {
-    let (old, new) = qr_shown(farm, "ios-17-b1", "ios-17-b2").await;
+    let (old, new) = farm.qr_shown("ios-17-b1", "ios-17-b2").await;
     new.scan_from(&old).await.unwrap();
     new.type_into("user_id_input", "someone-else").await;
     new.tap_text("Next").await;
@@ -245,7 +233,7 @@ refusal!(wrong_user_id_is_refused, "wrong_user_id_accepted", |farm| {
 });
 
 refusal!(wrong_temporary_pin_is_refused, "any_temporary_pin_accepted", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let right = scanned_and_identified(farm, &old, &new).await;
     new.type_into("temporary_pin_input", wrong_pin(&right)).await;
     new.tap_text("Next").await;
@@ -256,7 +244,7 @@ refusal!(wrong_temporary_pin_is_refused, "any_temporary_pin_accepted", |farm| {
 });
 
 refusal!(temporary_pin_locks_out_after_three_attempts, "no_temporary_pin_lockout", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let right = scanned_and_identified(farm, &old, &new).await;
     for _ in 0..3 {
         new.type_into("temporary_pin_input", wrong_pin(&right)).await;
@@ -269,7 +257,7 @@ refusal!(temporary_pin_locks_out_after_three_attempts, "no_temporary_pin_lockout
 });
 
 refusal!(pin_and_different_repeat_are_refused, "pin_mismatch_accepted", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let pin = scanned_and_identified(farm, &old, &new).await;
     new.type_into("temporary_pin_input", &pin).await;
     new.tap_text("Next").await;
@@ -352,7 +340,7 @@ refusal!(denied_bluetooth_permission_blocks, "permission_denial_ignored", |farm|
 });
 
 refusal!(old_app_is_still_active_after_the_copy, "old_app_deactivated", |farm| {
-    let (old, new) = qr_shown(farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let pin = scanned_and_identified(farm, &old, &new).await;
     new.type_into("temporary_pin_input", &pin).await;
     new.tap_text("Next").await;
@@ -407,7 +395,7 @@ async fn gateway_faults_leave_the_messages_unsent() {
 #[tokio::test]
 async fn beacon_is_on_the_air_only_while_the_qr_is_shown() {
     let farm = TestFarm::start().await;
-    let (old, new) = qr_shown(&farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let state = farm.control("GET", "/sim/state", json!({})).await;
     assert_eq!(state["beacons"].as_array().unwrap().len(), 1, "{state}");
     assert_eq!(state["beacons"][0]["service_uuid"], mitid_sim::rules::BEACON_SERVICE_UUID);
@@ -422,7 +410,7 @@ async fn beacon_is_on_the_air_only_while_the_qr_is_shown() {
 async fn beacon_fault_makes_the_proximity_check_fail() {
     let farm = TestFarm::start().await;
     farm.control("POST", "/sim/faults", json!({ "fault": "beacon_not_sent" })).await;
-    let (old, new) = qr_shown(&farm, "android-14-a1", "android-14-a2").await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     new.scan_from(&old).await.unwrap();
     assert_eq!(new.screen().await, "qr_scanner");
     old.close().await;

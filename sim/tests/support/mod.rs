@@ -91,6 +91,20 @@ impl TestFarm {
         Phone { client, udid: udid.to_owned() }
     }
 
+    /// Steps 1-18: the identity is provisioned with its app on the old
+    /// phone, the old phone shows its QR code after the hour, and the new
+    /// phone has its scanner open.
+    pub async fn qr_shown(&self, old_udid: &str, new_udid: &str) -> (Phone, Phone) {
+        self.provision(old_udid, 0).await;
+        let old = self.phone(old_udid).await;
+        let new = self.phone(new_udid).await;
+        old.start_copy().await;
+        self.advance(3600).await;
+        old.show_qr().await;
+        new.open_scanner().await;
+        (old, new)
+    }
+
     /// The bodies POSTed to a gateway so far.
     pub async fn received(server: &MockServer) -> Vec<Value> {
         server

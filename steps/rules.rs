@@ -253,9 +253,15 @@ async fn more_apps_elsewhere(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     Ok(())
 }
 
+/// The rig "out of Bluetooth range" carries the new phone to: a rig with
+/// no phones of the profile. The in-memory farm needs nothing more; on the
+/// BlueZ radio it needs an air of its own (`[farm.air] elsewhere`), and a
+/// lab's control API needs somewhere to put the phone under that name.
+const OUT_OF_RANGE_RIG: &str = "elsewhere";
+
 async fn out_of_range(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     let udid = w.phone(Role::New).await?.udid().to_owned();
-    w.control()?.set_phone(&udid, json!({ "rig": "elsewhere" })).await?;
+    w.control()?.set_phone(&udid, json!({ "rig": OUT_OF_RANGE_RIG })).await?;
     Ok(())
 }
 

@@ -2,9 +2,12 @@
 //! `dbus-daemon` (its config and socket in a temp folder) and BlueZoo (a
 //! BlueZ emulator, `.tools/bluez-venv`, made by `bash tests/env/bluez-env.sh`)
 //! with seven adapters: hci0..hci5 for the farm's six phones, hci6 for the
-//! host probe. `mitid-e2e run --profile devices/virtual-bluez.toml` runs
-//! with `DBUS_SYSTEM_BUS_ADDRESS` pointing at the private bus: the farm
-//! registers its beacons through BlueZ and btleplug hears them.
+//! host probe; and a second bus and BlueZoo for the rig `elsewhere`, out of
+//! range of the first. `mitid-e2e run --profile devices/virtual-bluez.toml`
+//! runs with `DBUS_SYSTEM_BUS_ADDRESS` pointing at the first bus and
+//! `MITID_AIR_ELSEWHERE` at the second: the farm registers its beacons
+//! through BlueZ, btleplug hears them, and a phone moved out of range
+//! hears nothing, as its adapter is on the other BlueZ.
 //!
 //! Also: the host adapter removed mid-run (BlueZoo's
 //! `org.bluezoo.Manager1.RemoveAdapter`, done the moment the probe starts
@@ -15,106 +18,48 @@
 //! fails. D-Bus calls from the test go through `dbus-send` (Debian's
 //! dbus-bin, which comes with dbus-daemon).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/bluezoo.rs"]
+mod bluezoo;
+use bluezoo::{wait_until, Bluezoo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const HOST_ADAPTER: u8 = 6;
+/// What devices/virtual-bluez.toml reads the air of the rig `elsewhere`
+/// (where "out of Bluetooth range" moves a phone) from.
+const ENV_AIR_ELSEWHERE: &str = "MITID_AIR_ELSEWHERE";
 
-/// A private system bus with BlueZoo on it, stopped (both, by PID) on drop:
-/// BlueZoo outlives its bus otherwise.
-struct Bluezoo {
-    dir: PathBuf,
-    address: String,
-    dbus: Child,
-    zoo: Option<Child>,
+/// The lab as devices/virtual-bluez.toml expects it: one BlueZoo for the
+/// room with the rigs and the host adapter (hci0..hci5 the phones, hci6 the
+/// host), and one for `elsewhere`, out of their range (hci0..hci5 again: a
+/// phone carried there keeps its adapter).
+struct Lab {
+    room: Bluezoo,
+    elsewhere: Bluezoo,
 }
 
-impl Bluezoo {
-    fn start(name: &str) -> Bluezoo {
-        let bluezoo = Path::new(ROOT).join(".tools/bluez-venv/bin/bluezoo");
-        assert!(
-            bluezoo.exists(),
-            "{} is missing: run `bash tests/env/bluez-env.sh` first (tests/run does)",
-            bluezoo.display()
-        );
-        let dir = std::env::temp_dir().join(format!("mitid-e2e-bt-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("system_bus_socket");
-        let config = dir.join("dbus-system.conf");
-        std::fs::write(&config, bus_config(&socket)).unwrap();
-        let dbus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .arg("--nofork")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("dbus.log")).unwrap())
-            .spawn()
-            .expect("dbus-daemon runs (Debian: apt-get install dbus-daemon)");
-        let address = format!("unix:path={}", socket.display());
-        let mut me = Bluezoo { dir, address, dbus, zoo: None };
-        wait_until("the private dbus-daemon's socket", Duration::from_secs(5), || socket.exists());
-        let mut zoo = Command::new(&bluezoo);
-        zoo.args(["--auto-enable", "--scan-interval", "1"]);
-        for i in 0..=HOST_ADAPTER {
-            zoo.args(["-a", &format!("00:00:00:00:00:{:02X}", i + 1)]);
-        }
-        let log = std::fs::File::create(me.dir.join("bluezoo.log")).unwrap();
-        me.zoo = Some(
-            zoo.env("DBUS_SYSTEM_BUS_ADDRESS", &me.address)
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("bluezoo runs"),
-        );
-        let host = format!("/org/bluez/hci{HOST_ADAPTER}");
-        wait_until("BlueZoo's adapters", Duration::from_secs(15), || me.get(&host, "Powered").is_some_and(|v| v.contains("true")));
-        me
+impl Lab {
+    fn start(name: &str) -> Lab {
+        let root = Path::new(ROOT);
+        Lab { room: Bluezoo::start(root, name, HOST_ADAPTER + 1), elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), 6) }
     }
 
-    /// `dbus-send` on the private bus; its output, or None when it failed.
-    fn send(&self, args: &[&str]) -> Option<String> {
-        let out: Output = Command::new("dbus-send")
-            .arg(format!("--bus={}", self.address))
-            .args(["--print-reply", "--reply-timeout=2000", "--dest=org.bluez"])
-            .args(args)
-            .output()
-            .expect("dbus-send runs (Debian: dbus-bin)");
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn get(&self, path: &str, property: &str) -> Option<String> {
-        self.send(&[
-            path,
-            "org.freedesktop.DBus.Properties.Get",
-            "string:org.bluez.Adapter1",
-            &format!("string:{property}"),
-        ])
-    }
-
-    fn power_off(&self, adapter: u8) {
-        self.send(&[
-            &format!("/org/bluez/hci{adapter}"),
-            "org.freedesktop.DBus.Properties.Set",
-            "string:org.bluez.Adapter1",
-            "string:Powered",
-            "variant:boolean:false",
-        ])
-        .expect("Powered=false");
-    }
-
-    fn remove_adapter(&self, adapter: u8) {
-        self.send(&["/org/bluezoo", "org.bluezoo.Manager1.RemoveAdapter", &format!("byte:{adapter}")]).expect("RemoveAdapter");
-    }
-
-    /// `mitid-e2e run ...` on this bus.
+    /// `mitid-e2e run ...` in this lab.
     fn run(&self, args: &[&str]) -> Child {
+        self.run_with_elsewhere(args, &self.elsewhere.address)
+    }
+
+    /// `mitid-e2e run ...` with the rig `elsewhere` on the given bus.
+    fn run_with_elsewhere(&self, args: &[&str], elsewhere: &str) -> Child {
         Command::new(BIN)
             .args(args)
             .current_dir(ROOT)
-            .env("DBUS_SYSTEM_BUS_ADDRESS", &self.address)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &self.room.address)
+            .env(ENV_AIR_ELSEWHERE, elsewhere)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -122,19 +67,7 @@ impl Bluezoo {
     }
 
     fn reports(&self) -> String {
-        self.dir.join("reports").display().to_string()
-    }
-}
-
-impl Drop for Bluezoo {
-    fn drop(&mut self) {
-        if let Some(zoo) = &mut self.zoo {
-            let _ = zoo.kill();
-            let _ = zoo.wait();
-        }
-        let _ = self.dbus.kill();
-        let _ = self.dbus.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.room.dir.join("reports").display().to_string()
     }
 }
 
@@ -171,40 +104,6 @@ fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn bus_config(socket: &Path) -> String {
-    format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-  </policy>
-</busconfig>
-"#,
-        socket.display()
-    )
-}
-
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "{what} not ready within {limit:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// A feature that only listens: the beacon is on the air (the QR code is
 /// shown), and "gone" keeps listening for it, so the probe is scanning
 /// for seconds: time for the test to pull the adapter.
@@ -222,17 +121,17 @@ Feature: the host probe listens
     Then the beacon is gone after the QR code expires
 ";
 
-fn scratch_feature(zoo: &Bluezoo) -> String {
-    let path = zoo.dir.join("listening.feature");
+fn scratch_feature(lab: &Lab) -> String {
+    let path = lab.room.dir.join("listening.feature");
     std::fs::write(&path, LISTENING).unwrap();
     path.display().to_string()
 }
 
 #[test]
 fn the_bluetooth_features_pass_over_bluezoo_with_btleplug_hearing_the_beacons() {
-    let zoo = Bluezoo::start("green");
-    let reports = zoo.reports();
-    let run = Running(Some(zoo.run(&[
+    let lab = Lab::start("green");
+    let reports = lab.reports();
+    let run = Running(Some(lab.run(&[
         "run",
         "--profile",
         "devices/virtual-bluez.toml",
@@ -275,17 +174,17 @@ fn the_bluetooth_features_pass_over_bluezoo_with_btleplug_hearing_the_beacons() 
 
 #[test]
 fn the_host_adapter_pulled_mid_run_fails_the_scenario_saying_so_not_a_hang() {
-    let zoo = Bluezoo::start("unplugged");
-    let feature = scratch_feature(&zoo);
-    let reports = zoo.reports();
-    let run = Running(Some(zoo.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
+    let lab = Lab::start("unplugged");
+    let feature = scratch_feature(&lab);
+    let reports = lab.reports();
+    let run = Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
     // The moment the probe starts scanning on the host adapter, pull it.
     let host = format!("/org/bluez/hci{HOST_ADAPTER}");
     wait_until("the probe scanning on the host adapter", Duration::from_secs(60), || {
-        zoo.get(&host, "Discovering").is_some_and(|v| v.contains("true"))
+        lab.room.get(&host, "Discovering").is_some_and(|v| v.contains("true"))
     });
     let pulled = Instant::now();
-    zoo.remove_adapter(HOST_ADAPTER);
+    lab.room.remove_adapter(HOST_ADAPTER);
     let (code, out) = run.finish(Duration::from_secs(60));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is gone (removed or unplugged)"), "{out}");
@@ -296,11 +195,11 @@ fn the_host_adapter_pulled_mid_run_fails_the_scenario_saying_so_not_a_hang() {
 
 #[test]
 fn a_powered_off_host_adapter_is_named() {
-    let zoo = Bluezoo::start("off");
-    zoo.power_off(HOST_ADAPTER);
-    let feature = scratch_feature(&zoo);
-    let reports = zoo.reports();
-    let run = Running(Some(zoo.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
+    let lab = Lab::start("off");
+    lab.room.power_off(HOST_ADAPTER);
+    let feature = scratch_feature(&lab);
+    let reports = lab.reports();
+    let run = Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
     let (code, out) = run.finish(Duration::from_secs(60));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("hci6 (00:00:00:00:00:07) is powered off"), "{out}");
@@ -314,6 +213,7 @@ fn an_unreachable_bus_is_named_and_the_run_stops_at_once() {
         .args(["run", "--profile", "devices/virtual-bluez.toml", "features/bluetooth"])
         .current_dir(ROOT)
         .env("DBUS_SYSTEM_BUS_ADDRESS", format!("unix:path={}/none", dir.display()))
+        .env(ENV_AIR_ELSEWHERE, format!("unix:path={}/elsewhere", dir.display()))
         .output()
         .unwrap();
     let out_text = text(&out);
@@ -322,14 +222,45 @@ fn an_unreachable_bus_is_named_and_the_run_stops_at_once() {
     assert!(started.elapsed() < Duration::from_secs(10), "{out_text}");
 }
 
+#[test]
+fn an_air_whose_variable_is_not_set_is_named() {
+    let out = Command::new(BIN)
+        .args(["run", "--profile", "devices/virtual-bluez.toml", "features/bluetooth"])
+        .current_dir(ROOT)
+        .env_remove(ENV_AIR_ELSEWHERE)
+        .output()
+        .unwrap();
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{out_text}");
+    assert!(out_text.contains("air.elsewhere: the environment variable MITID_AIR_ELSEWHERE is not set"), "{out_text}");
+}
+
+/// Out of range is the air, not the rig's name: the proximity gate passes
+/// with `elsewhere` on a BlueZ of its own, and fails (the new phone still
+/// hears the beacon, and the scan is accepted) when `elsewhere` is on the
+/// same BlueZ as the rigs, though the phone is moved to that rig all the same.
+#[test]
+fn out_of_range_on_bluez_is_an_adapter_that_cannot_hear_the_beacon() {
+    let lab = Lab::start("range");
+    let reports = lab.reports();
+    let args = ["run", "--profile", "devices/virtual-bluez.toml", "features/rules/bluetooth.feature", "--tags", "@rule-bluetooth-proximity", "--report-dir", &reports];
+    let (code, apart) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
+    assert_eq!(code, 0, "{apart}");
+    assert!(apart.contains("scenarios: 1 passed, 0 failed"), "{apart}");
+    let (code, together) = Running(Some(lab.run_with_elsewhere(&args, &lab.room.address))).finish(Duration::from_secs(120));
+    assert_eq!(code, 1, "{together}");
+    assert!(together.contains("scenarios: 0 passed, 1 failed"), "{together}");
+    assert!(together.contains("must be close to your old phone/tablet"), "the failure is the missing refusal:\n{together}");
+}
+
 /// The in-memory radio and the BlueZ radio give the same results: the whole
 /// suite on the BlueZ profile passes as it does on the default one, plus
 /// the @bluetooth scenarios the default one leaves out.
 #[test]
 fn the_whole_suite_passes_on_the_bluez_radio_as_on_the_memory_radio() {
-    let zoo = Bluezoo::start("suite");
-    let reports = zoo.reports();
-    let run = Running(Some(zoo.run(&["run", "--profile", "devices/virtual-bluez.toml", "--report-dir", &reports])));
+    let lab = Lab::start("suite");
+    let reports = lab.reports();
+    let run = Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", "--report-dir", &reports])));
     let (code, bluez) = run.finish(Duration::from_secs(300));
     assert_eq!(code, 0, "{bluez}");
     let out = Command::new(BIN).args(["run", "--report-dir", &reports]).current_dir(ROOT).output().unwrap();

@@ -101,14 +101,21 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     let (appium, control) = if profile.appium.is_embedded() {
         let started = async {
             let config = farm_profile::from_profile(&profile)?;
-            let phones = config.phones.len();
+            let about = match config.radio {
+                mitid_sim::RadioMode::Memory => format!("{} phones, in-memory radio", config.phones.len()),
+                mitid_sim::RadioMode::Bluez => {
+                    let airs: Vec<String> = config.air.iter().map(|(rig, bus)| format!("{rig} on {bus}")).collect();
+                    let airs = if airs.is_empty() { "all rigs on the system bus".to_owned() } else { format!("{}, other rigs on the system bus", airs.join(", ")) };
+                    format!("{} phones, BlueZ radio ({airs})", config.phones.len())
+                }
+            };
             let f = mitid_sim::RunningFarm::start(config, 0).await?;
-            anyhow::Ok((f, phones))
+            anyhow::Ok((f, about))
         }
         .await;
         match started {
-            Ok((f, phones)) => {
-                check("embedded farm", Ok(format!("starts, {phones} phones, at {}", f.url())));
+            Ok((f, about)) => {
+                check("embedded farm", Ok(format!("starts, {about}, at {}", f.url())));
                 let url = f.url();
                 farm = Some(f);
                 (url.clone(), url)

@@ -277,3 +277,15 @@ fn the_whole_suite_passes_on_the_bluez_radio_as_on_the_memory_radio() {
         .expect("the default run names the @bluetooth scenarios it leaves out");
     assert_eq!(passed(&bluez), passed(&memory) + left_out, "BlueZ:\n{bluez}\nmemory:\n{memory}");
 }
+
+/// `doctor` on the BlueZ profile starts the farm on both airs and opens the
+/// host adapter.
+#[test]
+fn doctor_names_the_radio_its_airs_and_the_host_adapter() {
+    let lab = Lab::start("doctor");
+    let out = lab.run(&["doctor", "--profile", "devices/virtual-bluez.toml"]).wait_with_output().unwrap();
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{out_text}");
+    assert!(out_text.contains("BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"), "{out_text}");
+    assert!(out_text.contains("hci6 (00:00:00:00:00:07)"), "{out_text}");
+}

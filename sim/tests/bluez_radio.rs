@@ -71,12 +71,7 @@ async fn a_code_in_the_camera_before_the_scanner_opens_waits_for_the_beacon() {
     let new = farm.phone("ios-17-b2").await;
     old.start_copy().await;
     farm.advance(3600).await;
-    new.tap_text("Get started").await;
-    new.tap_text("Copy from another MitID app").await;
-    new.tap_text("Next").await;
-    new.tap_text("QR code is shown on the old app").await;
-    new.tap_text("Scan QR code").await;
-    new.expect_screen("bluetooth_info").await;
+    new.to_bluetooth_notice().await;
     old.show_qr().await;
     // Into the camera while the Bluetooth notice is still shown.
     new.scan_from(&old).await.unwrap();

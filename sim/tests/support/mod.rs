@@ -226,13 +226,19 @@ impl Phone {
         }
     }
 
-    /// Steps 13-18 on the new phone: up to the scanner.
-    pub async fn open_scanner(&self) {
+    /// Steps 13-17 on the new phone: up to the notice that Bluetooth is needed.
+    pub async fn to_bluetooth_notice(&self) {
         self.tap_text("Get started").await;
         self.tap_text("Copy from another MitID app").await;
         self.tap_text("Next").await;
         self.tap_text("QR code is shown on the old app").await;
         self.tap_text("Scan QR code").await;
+        self.expect_screen("bluetooth_info").await;
+    }
+
+    /// Steps 13-18 on the new phone: up to the scanner.
+    pub async fn open_scanner(&self) {
+        self.to_bluetooth_notice().await;
         self.tap("bluetooth_info_next").await;
         self.accept_permissions().await;
         self.expect_screen("qr_scanner").await;

@@ -781,17 +781,23 @@ async fn execute(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
 /// for its beacon (`Phone::scan_pending`) until the BlueZ radio has heard
 /// it or given up. The injection answers once that is decided, so a client
 /// that reads the screen next sees the outcome, as it would on the
-/// in-memory radio. Polls outside the lock; bounded by the listening time.
+/// in-memory radio. Polls outside the lock; bounded by the listening time,
+/// after which the scan is decided here (a radio task that stopped must
+/// not leave the scanner listening for ever).
 async fn await_scan_decided(shared: &Arc<Shared>, sid: &str) {
     let limit = crate::app::LISTEN_FOR_BEACON + crate::bluez::RECONCILE_EVERY * 5;
     let start = std::time::Instant::now();
     loop {
         let pending = {
-            let state = shared.lock();
+            let mut state = shared.lock();
             let Some(udid) = state.sessions.get(sid).map(|s| s.udid.clone()) else { return };
+            if state.scan_pending(&udid) && start.elapsed() >= limit {
+                state.retry_pending_scans();
+            }
             state.scan_pending(&udid)
         };
         if !pending || start.elapsed() >= limit {
+            shared.deliver_outbox().await;
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -109,13 +109,14 @@ pub(crate) async fn start(
 ) -> Result<(tokio::task::JoinHandle<()>, BTreeMap<String, String>), StartError> {
     let adapters: BTreeMap<String, String> =
         config.phones.iter().filter_map(|p| Some((p.udid.clone(), p.bluetooth_adapter.clone()?))).collect();
-    // The phones' own rigs first, so the system bus (if one is on it) is
-    // checked before the extra airs.
+    // Every air a rig is on; `None`, the system bus, sorts (and is checked)
+    // first.
     let buses: BTreeSet<Option<String>> = config
         .phones
         .iter()
-        .map(|p| config.air_of(&p.rig).map(str::to_owned))
-        .chain(config.air.values().cloned().map(Some))
+        .map(|p| p.rig.as_str())
+        .chain(config.air.keys().map(String::as_str))
+        .map(|rig| config.air_of(rig).map(str::to_owned))
         .collect();
     let mut airs = Vec::new();
     let mut addresses_on: Vec<BTreeMap<String, String>> = Vec::new();

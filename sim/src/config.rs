@@ -244,6 +244,12 @@ pub struct FarmConfig {
     /// is read from the environment variable NAME when the farm starts.
     #[serde(default)]
     pub air: std::collections::BTreeMap<String, String>,
+    /// The system bus's address (`DBUS_SYSTEM_BUS_ADDRESS`) as the farm
+    /// started with it: an air at that address is the system bus's air, not
+    /// a second one (two connections to one BlueZ would each forget the
+    /// devices the other has yet to read).
+    #[serde(skip)]
+    pub system_bus: Option<String>,
     #[serde(default)]
     pub defects: Vec<Defect>,
     #[serde(default)]
@@ -270,6 +276,7 @@ impl Default for FarmConfig {
         FarmConfig {
             radio: RadioMode::Memory,
             air: Default::default(),
+            system_bus: None,
             phones: vec![
                 phone("android-14-a1", Platform::Android, "14", "Pixel 8", "rig-a"),
                 phone("android-14-a2", Platform::Android, "14", "Pixel 7", "rig-a"),
@@ -288,7 +295,7 @@ impl Default for FarmConfig {
 impl FarmConfig {
     /// The air a rig is on: its D-Bus address, or `None` for the system bus.
     pub fn air_of(&self, rig: &str) -> Option<&str> {
-        self.air.get(rig).map(String::as_str)
+        self.air.get(rig).map(String::as_str).filter(|a| Some(*a) != self.system_bus.as_deref())
     }
 
     /// The rigs a phone may be moved to: the phones' own, and those with an

@@ -154,6 +154,7 @@ impl Drop for RunningFarm {
 
 /// Reads `air` values written `"${NAME}"` from the environment.
 fn resolve_air(config: &mut FarmConfig) -> Result<(), StartError> {
+    config.system_bus = std::env::var("DBUS_SYSTEM_BUS_ADDRESS").ok();
     for (rig, bus) in &mut config.air {
         if let Some(name) = bus.strip_prefix("${").and_then(|b| b.strip_suffix('}')) {
             *bus = std::env::var(name).map_err(|_| {
@@ -309,6 +310,9 @@ mod tests {
         resolve_air(&mut config).unwrap();
         assert_eq!(config.air_of("elsewhere"), Some("unix:path=/tmp/air"));
         assert_eq!(config.air_of("rig-a"), None, "rigs not named are on the system bus");
+        // An air at the system bus's own address is the system bus's air.
+        config.system_bus = Some("unix:path=/tmp/air".into());
+        assert_eq!(config.air_of("elsewhere"), None);
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! The test-control API: what a lab rig or test backend offers a test (the
-//! virtual farm serves it under `/sim/`). Used for set-up and time, never to
-//! ask what happened: a `Then` looks at the phones and the gateways.
+//! virtual farm serves it under `/sim/`). Used for set-up and time, not to
+//! ask what happened: a `Then` looks at the phones, the gateways and the
+//! air. The one exception is [`ControlApi::beacon_bound_to_qr`]: which token
+//! is bound to which QR code is a fact only the backend holds.
 
 use std::time::Duration;
 
@@ -14,6 +16,8 @@ pub enum ControlError {
     Unreachable { url: String, reason: String },
     #[error("the test-control API refused {what} ({status}): {message}")]
     Refused { what: String, status: u16, message: String },
+    #[error("the test-control API at {url} answered {what} with {got}; expected {expected}")]
+    Unexpected { url: String, what: String, expected: String, got: String },
 }
 
 /// A client of the test-control API.
@@ -104,7 +108,74 @@ impl ControlApi {
         self.call(reqwest::Method::POST, "/sim/clock/advance", Some(body), "advancing the clock").await.map(|_| ())
     }
 
+    /// Whether `token`, a beacon heard over the air, is the one the backend
+    /// bound to the QR code whose payload is `qr_payload`. The one question a
+    /// `Then` asks this API: only the backend knows the binding (the token
+    /// cannot be derived from the QR code), as only it can check what a new
+    /// phone reports. The observation itself is the probe's, over the air.
+    pub async fn beacon_bound_to_qr(&self, qr_payload: &Secret, token: &Secret) -> Result<bool, ControlError> {
+        const WHAT: &str = "checking the beacon against the QR code";
+        let body = json!({ "qr_payload": qr_payload.expose(), "token": token.expose() });
+        let answer = self.call(reqwest::Method::POST, "/sim/beacons/verify", Some(body), WHAT).await?;
+        match (answer.get("qr_session").and_then(Value::as_str), answer.get("bound").and_then(Value::as_bool)) {
+            (Some("known"), Some(bound)) => Ok(bound),
+            (Some("unknown"), _) => Err(ControlError::Refused {
+                what: WHAT.into(),
+                status: 200,
+                message: "the backend knows no QR session for the QR code the old phone showed".into(),
+            }),
+            _ => Err(ControlError::Unexpected {
+                url: format!("{}/sim/beacons/verify", self.base),
+                what: WHAT.into(),
+                expected: r#"{"qr_session": "known"|"unknown", "bound": true|false}"#.into(),
+                got: crate::secret::redact(&answer.to_string()),
+            }),
+        }
+    }
+
     pub async fn add_fault(&self, fault: Value) -> Result<(), ControlError> {
         self.call(reqwest::Method::POST, "/sim/faults", Some(fault), "switching on a fault").await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SecretKind;
+    use wiremock::matchers::{body_json, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn answering(answer: Value) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/sim/beacons/verify"))
+            .and(body_json(json!({ "qr_payload": "MITID-COPY:1:a:b", "token": "00ff" })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .expect(1)
+            .mount(&server)
+            .await;
+        server
+    }
+
+    async fn ask(server: &MockServer) -> Result<bool, ControlError> {
+        let qr = Secret::new(SecretKind::Token, "MITID-COPY:1:a:b");
+        let token = Secret::new(SecretKind::Token, "00ff");
+        ControlApi::new(&server.uri()).beacon_bound_to_qr(&qr, &token).await
+    }
+
+    #[tokio::test]
+    async fn the_backend_says_whether_a_beacon_is_bound_to_the_qr_code() {
+        assert!(ask(&answering(json!({ "qr_session": "known", "bound": true })).await).await.unwrap());
+        assert!(!ask(&answering(json!({ "qr_session": "known", "bound": false })).await).await.unwrap());
+        let e = ask(&answering(json!({ "qr_session": "unknown", "bound": false })).await).await.unwrap_err().to_string();
+        assert!(e.contains("knows no QR session for the QR code the old phone showed"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_of_another_shape_names_the_url_and_what_was_expected() {
+        let server = answering(json!({ "ok": true })).await;
+        let e = ask(&server).await.unwrap_err().to_string();
+        assert!(e.contains(&format!("{}/sim/beacons/verify", server.uri())), "{e}");
+        assert!(e.contains(r#"expected {"qr_session": "known"|"unknown", "bound": true|false}"#), "{e}");
     }
 }

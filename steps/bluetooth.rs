@@ -4,11 +4,13 @@
 //! profile's `[bluetooth]` section (the host adapter).
 //!
 //! The beacon's token is bound to the QR session but, by design, cannot be
-//! derived from the QR payload; so the probe checks that a beacon with the
+//! derived from the QR payload. So the probe checks that a beacon with the
 //! MitID service UUID comes from the old phone (its adapter address, where
-//! the profile knows it) while the QR is shown, records a Bluetooth trace
-//! (time, address, token digest, RSSI), and the "gone" steps check that
-//! this very token is off the air.
+//! the profile knows it) while the QR is shown, asks the test backend
+//! whether the token it heard is the one bound to the QR code shown
+//! (`POST /sim/beacons/verify`: only the backend knows the binding), records
+//! a Bluetooth trace (time, address, token digest, RSSI), and the "gone"
+//! steps check that this very token is off the air.
 
 use std::time::Duration;
 
@@ -85,6 +87,14 @@ async fn host_sees_beacon(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
         None => "an address not checked: the profile gives the old phone no fixed Bluetooth address",
     };
     trace(w, format!("seen by host adapter {}: {} ({whose})", probe.label(), sighting.trace_line()));
+    let qr = w.qr_payload.as_ref().ok_or_else(|| StepFailure("the QR code shown is not known".into()))?;
+    if !w.control()?.beacon_bound_to_qr(qr, &sighting.token).await? {
+        fail!(
+            "the host heard a MitID beacon from {whose} (token digest {}), but the test backend says its token is not the one bound to the QR code shown: the beacon does not prove this QR session",
+            sighting.token_digest
+        );
+    }
+    trace(w, format!("token digest {}: bound to the QR code shown (checked by the test backend)", sighting.token_digest));
     w.beacon = Some(sighting);
     Ok(())
 }

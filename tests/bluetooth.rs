@@ -170,6 +170,29 @@ fn the_bluetooth_features_pass_over_bluezoo_with_btleplug_hearing_the_beacons() 
         assert!(phone && trace.contains("token digest fnv1a64:") && trace.contains("RSSI 0 dBm"), "{trace}");
     }
     assert_eq!(traces.iter().filter(|t| t.starts_with("gone:")).count(), 3, "{traces:#?}");
+    // Each token heard is the one the backend bound to the QR code shown.
+    let bound: Vec<&String> = traces.iter().filter(|t| t.ends_with("bound to the QR code shown (checked by the test backend)")).collect();
+    assert_eq!(bound.len(), 3, "{traces:#?}");
+}
+
+/// An old phone advertising a MitID beacon whose token is not the one bound
+/// to its QR code (the farm's `beacon_unbound` fault, switched on in the
+/// profile) fails "the host sees my old phone's MitID beacon": hearing a
+/// beacon is not enough, it must be this QR session's.
+#[test]
+fn a_beacon_not_bound_to_the_qr_code_fails_the_host_probe() {
+    let lab = Lab::start("unbound");
+    let profile = lab.room.dir.join("unbound.toml");
+    let text = std::fs::read_to_string(Path::new(ROOT).join("devices/virtual-bluez.toml")).unwrap();
+    let anchor = "radio = \"bluez\"\n";
+    assert!(text.contains(anchor), "devices/virtual-bluez.toml no longer has {anchor:?}");
+    std::fs::write(&profile, text.replace(anchor, &format!("{anchor}faults = [{{ fault = \"beacon_unbound\" }}]\n"))).unwrap();
+    let reports = lab.reports();
+    let profile = profile.display().to_string();
+    let args = ["run", "--profile", &profile, "features/bluetooth", "--tags", "@android-14", "--report-dir", &reports];
+    let (code, out) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the test backend says its token is not the one bound to the QR code shown"), "{out}");
 }
 
 #[test]

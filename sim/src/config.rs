@@ -190,6 +190,9 @@ pub enum FaultKind {
     PushNotSent,
     /// The old phone never advertises its Bluetooth beacon.
     BeaconNotSent,
+    /// The old phone advertises a MitID beacon, but not with the token the
+    /// backend bound to its QR code.
+    BeaconUnbound,
 }
 
 /// When a fault applies. Empty filters match everything.

@@ -29,6 +29,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/sim/gateways", get(gateways).put(set_gateways))
         .route("/sim/defects", get(defects).put(set_defects))
         .route("/sim/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/sim/beacons/verify", post(verify_beacon))
         .route("/sim/latency", put(set_latency))
         .route("/sim/state", get(diagnostics))
         .route("/sim/reset", post(reset))
@@ -108,6 +109,26 @@ async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, 
         state.refresh();
     }
     phones(State(shared)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BeaconCheck {
+    qr_payload: String,
+    token: String,
+}
+
+/// Whether a beacon token heard over the air is the one the backend bound to
+/// the QR code a payload names, as the backend checks what a new phone
+/// reports. Only the backend knows the binding (the token cannot be derived
+/// from the QR code); the answer echoes neither.
+async fn verify_beacon(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
+    let check: BeaconCheck = body(&bytes, "POST /sim/beacons/verify takes {qr_payload, token}")?;
+    let state = shared.lock();
+    Ok(Json(match state.backend.qr_session_of(&check.qr_payload) {
+        None => json!({ "qr_session": "unknown", "bound": false }),
+        Some(s) => json!({ "qr_session": "known", "bound": s.beacon_token.eq_ignore_ascii_case(check.token.trim()) }),
+    }))
 }
 
 async fn reset_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>) -> Answer {
@@ -213,7 +234,7 @@ async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
 async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
     let rule: FaultRule = body(
         &bytes,
-        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent, \"udid\"?, \"command\"?, \"times\"?}",
+        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound, \"udid\"?, \"command\"?, \"times\"?}",
     )?;
     if let Some(udid) = &rule.udid {
         let state = shared.lock();

@@ -173,22 +173,23 @@ impl FarmState {
 
     /// Beacons on the air now.
     pub fn beacons(&self) -> Vec<Beacon> {
-        let beacon_faulty = |udid: &str| {
+        let faulty = |kind: FaultKind, udid: &str| {
             self.faults.iter().any(|f| {
-                f.rule.fault == FaultKind::BeaconNotSent
-                    && f.remaining != Some(0)
-                    && f.rule.udid.as_deref().is_none_or(|u| u == udid)
+                f.rule.fault == kind && f.remaining != Some(0) && f.rule.udid.as_deref().is_none_or(|u| u == udid)
             })
         };
         self.phones
             .iter()
-            .filter(|p| !beacon_faulty(&p.spec.udid))
+            .filter(|p| !faulty(FaultKind::BeaconNotSent, &p.spec.udid))
             .filter_map(|p| {
-                p.advertised_token(&self.backend, p.clock, &self.defects).map(|token| Beacon {
-                    udid: p.spec.udid.clone(),
-                    rig: p.rig.clone(),
-                    token,
-                })
+                let token = p.advertised_token(&self.backend, p.clock, &self.defects)?;
+                // Every hex digit flipped: as long as the bound token, never equal.
+                let token = if faulty(FaultKind::BeaconUnbound, &p.spec.udid) {
+                    token.chars().map(|c| c.to_digit(16).map_or(c, |d| char::from_digit(15 - d, 16).unwrap_or(c))).collect()
+                } else {
+                    token
+                };
+                Some(Beacon { udid: p.spec.udid.clone(), rig: p.rig.clone(), token })
             })
             .collect()
     }

@@ -29,6 +29,8 @@ mod webdriver;
 mod xpath;
 
 pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec, RadioMode};
+/// The farm's virtual camera, as `mobile: injectCameraImage` reads a PNG.
+pub use screenshot::{decode_qr as decode_qr_png, CameraError};
 pub use server::{RunningFarm, StartError};
 pub use ui::Platform;
 

@@ -406,6 +406,35 @@ async fn beacon_is_on_the_air_only_while_the_qr_is_shown() {
     new.close().await;
 }
 
+/// The backend tells a beacon token bound to the QR code from any other,
+/// without echoing it; an old phone advertising an unbound token (the
+/// `beacon_unbound` fault) is caught by it, and its QR code is refused.
+#[tokio::test]
+async fn the_backend_verifies_a_beacon_token_against_its_qr_code() {
+    let farm = TestFarm::start().await;
+    let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
+    let payload = mitid_sim::decode_qr_png(&old.screenshot().await).expect("the QR code decodes");
+    let state = farm.control("GET", "/sim/state", json!(null)).await;
+    let prefix = state["beacons"][0]["token_prefix"].as_str().expect("a beacon on the air").to_owned();
+    // A token that shares the bound one's first digits is still not it. (The
+    // bound token itself is heard over BlueZ in tests/bluetooth.rs.)
+    let made_up = format!("{prefix}{}", "0".repeat(28));
+    let answer = farm.control("POST", "/sim/beacons/verify", json!({ "qr_payload": payload, "token": made_up })).await;
+    assert_eq!(answer, json!({ "qr_session": "known", "bound": false }));
+    let answer = farm.control("POST", "/sim/beacons/verify", json!({ "qr_payload": "MITID-COPY:1:nope:nope", "token": "00" })).await;
+    assert_eq!(answer, json!({ "qr_session": "unknown", "bound": false }));
+    let (status, _) = farm.control_raw("POST", "/sim/beacons/verify", json!({ "qr_payload": payload })).await;
+    assert_eq!(status, 400, "the token is required");
+
+    farm.control("POST", "/sim/faults", json!({ "fault": "beacon_unbound" })).await;
+    let state = farm.control("GET", "/sim/state", json!(null)).await;
+    assert_ne!(state["beacons"][0]["token_prefix"].as_str(), Some(prefix.as_str()), "the token on the air changed");
+    new.scan_from(&old).await.unwrap();
+    assert_eq!(new.screen().await, "qr_scanner", "an unbound beacon is no proof of proximity");
+    old.close().await;
+    new.close().await;
+}
+
 #[tokio::test]
 async fn beacon_fault_makes_the_proximity_check_fail() {
     let farm = TestFarm::start().await;

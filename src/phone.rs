@@ -323,7 +323,7 @@ impl Phone {
     }
 }
 
-/// "'Title' | 'Text' | [Button]" from a UiAutomator2 or XCUITest page source.
+/// "'Title' | 'Text' | \[Button\]" from a UiAutomator2 or XCUITest page source.
 pub fn summarize_source(source: &str) -> String {
     let mut parts = Vec::new();
     for attr in ["text=\"", "label=\""] {

@@ -1,5 +1,5 @@
 //! The farm's BlueZ radio (`radio = "bluez"` in `[farm]`): while a phone's
-//! beacon is on the air ([`FarmState::beacons`]), the phone registers a real
+//! beacon is on the air ([`FarmState::beacons`](crate::farm::FarmState::beacons)), the phone registers a real
 //! LE advertisement through BlueZ's `org.bluez.LEAdvertisingManager1` on its
 //! own adapter (`bluetooth_adapter = "hciN"`). A host adapter on the same
 //! BlueZ can then scan for it, as a lab's host adapter hears a real phone.
@@ -24,7 +24,7 @@
 //! heard lately on the air it is on into
 //! [`FarmState::heard_by`](crate::farm::FarmState). The new phone's proximity
 //! check decides from that alone; a scan whose beacon is on the air but not
-//! heard yet waits for it ([`FarmState::retry_pending_scans`]).
+//! heard yet waits for it ([`FarmState::retry_pending_scans`](crate::farm::FarmState::retry_pending_scans)).
 //!
 //! "Lately": BlueZ (and BlueZoo, which never drops them) keeps device
 //! objects after their advertiser went away, so a device object alone says

@@ -264,7 +264,9 @@ async fn set_latency(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes
 }
 
 /// For a person debugging a run: what the farm holds. No secrets: user IDs,
-/// PINs and temporary PINs are not shown, beacon tokens only by prefix.
+/// PINs and temporary PINs are not shown, beacon tokens only by prefix. On
+/// the BlueZ radio, `radio` says per phone which air it is on and which
+/// tokens its adapter hears there.
 async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
     let mut state = shared.lock();
     state.refresh();
@@ -275,6 +277,20 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
         .collect();
     let mut requests: Vec<_> = state.backend.copy_requests.values().cloned().collect();
     requests.sort_by_key(|r| r.id);
+    // BlueZ radio: where each phone is and what its adapter hears there.
+    let radio: Option<std::collections::BTreeMap<String, Value>> = (state.config.radio == crate::config::RadioMode::Bluez).then(|| {
+        state
+            .phones
+            .iter()
+            .map(|p| {
+                let udid = p.spec.udid.clone();
+                let mut heard: Vec<String> = state.heard(&udid).iter().map(|t| t[..4.min(t.len())].to_owned()).collect();
+                heard.sort();
+                let air = state.config.air_of(&p.rig).unwrap_or("the system bus").to_owned();
+                (udid, json!({ "rig": p.rig, "air": air, "heard_token_prefixes": heard, "scan_listening": p.scan_pending() }))
+            })
+            .collect()
+    });
     Ok(Json(json!({
         "clocks": state.clocks().into_iter().map(|(u, t)| (u, t.as_secs_f64())).collect::<std::collections::BTreeMap<_, _>>(),
         "identities": state.backend.identities.len(),
@@ -282,6 +298,7 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
         "beacons": beacons,
         "undelivered": state.backend.undelivered,
         "radio_problems": state.radio_problems,
+        "radio": radio,
         "sessions": state.sessions.values().map(|s| json!({"id": s.id, "udid": s.udid})).collect::<Vec<_>>(),
     })))
 }

@@ -41,12 +41,19 @@ async fn farm_in_two_places(name: &str) -> (TestFarm, Bluezoo, Bluezoo) {
 /// Back in the room, its adapter hears the beacon again and the scan passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_carried_to_another_air_hears_nothing_there_and_is_refused() {
-    let (farm, _room, _elsewhere) = farm_in_two_places("carried").await;
+    let (farm, _room, elsewhere) = farm_in_two_places("carried").await;
     let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     // Long enough for the new phone's adapter to discover the beacon (BlueZoo
     // scans every second).
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let state = farm.control("GET", "/sim/state", json!(null)).await;
+    let prefix = state["beacons"][0]["token_prefix"].clone();
+    assert_eq!(state["radio"]["android-14-a2"]["heard_token_prefixes"], json!([prefix]), "{state}");
     farm.control("PUT", "/sim/phones/android-14-a2", json!({ "rig": "elsewhere" })).await;
+    let state = farm.control("GET", "/sim/state", json!(null)).await;
+    let away = &state["radio"]["android-14-a2"];
+    assert_eq!((away["rig"].as_str(), away["heard_token_prefixes"].clone()), (Some("elsewhere"), json!([])), "{state}");
+    assert_eq!(away["air"].as_str(), Some(elsewhere.address.as_str()), "{state}");
     new.scan_from(&old).await.unwrap();
     assert_eq!(new.screen().await, "qr_scanner");
     assert!(new.text_of("screen_message").await.contains(REFUSED));

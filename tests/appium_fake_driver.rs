@@ -207,8 +207,13 @@ fn request<'a>(
 }
 
 /// The sessions the server has open, seen from outside the framework.
+/// A WebDriver call's JSON answer; the test fails if there is none.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("Appium answers").json().await.expect("Appium answers JSON")
+}
+
 async fn open_sessions(http: &reqwest::Client, url: &str) -> Vec<String> {
-    let v: Value = http.get(format!("{url}/appium/sessions")).send().await.unwrap().json().await.unwrap();
+    let v = answer(http.get(format!("{url}/appium/sessions"))).await;
     v["value"]
         .as_array()
         .unwrap_or_else(|| panic!("GET /appium/sessions answered {v}"))
@@ -219,26 +224,12 @@ async fn open_sessions(http: &reqwest::Client, url: &str) -> Vec<String> {
 
 /// How often the fake driver saw `id` clicked, asked over plain WebDriver.
 async fn clicks(http: &reqwest::Client, url: &str, session: &str, id: &str) -> String {
-    let found: Value = http
-        .post(format!("{url}/session/{session}/element"))
-        .json(&json!({ "using": "accessibility id", "value": id }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let find = json!({ "using": "accessibility id", "value": id });
+    let found = answer(http.post(format!("{url}/session/{session}/element")).json(&find)).await;
     let element = found["value"]["element-6066-11e4-a52e-4f735466cecf"]
         .as_str()
         .unwrap_or_else(|| panic!("finding '{id}' answered {found}"));
-    let v: Value = http
-        .get(format!("{url}/session/{session}/element/{element}/attribute/clicks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = answer(http.get(format!("{url}/session/{session}/element/{element}/attribute/clicks"))).await;
     v["value"].as_str().unwrap_or_default().to_string()
 }
 

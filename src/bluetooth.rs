@@ -130,13 +130,7 @@ fn utc(at: SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let t = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t / 3600,
-        t / 60 % 60,
-        t % 60,
-        d.subsec_millis()
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", t / 3600, t / 60 % 60, t % 60, d.subsec_millis())
 }
 
 /// A printable digest of a token: FNV-1a 64-bit, first 8 hex digits, labelled
@@ -228,7 +222,12 @@ impl HostProbe {
 
     /// Waits until a beacon with `service` that `filter` matches is heard
     /// afresh, at most `within`.
-    pub async fn wait_for_beacon(&mut self, service: Uuid, filter: &BeaconFilter, within: Duration) -> Result<Sighting, BluetoothError> {
+    pub async fn wait_for_beacon(
+        &mut self,
+        service: Uuid,
+        filter: &BeaconFilter,
+        within: Duration,
+    ) -> Result<Sighting, BluetoothError> {
         self.forget_cached(service, filter).await?;
         let mut others = BTreeSet::new();
         match self.listen(service, filter, within, &mut others).await? {
@@ -250,7 +249,13 @@ impl HostProbe {
     /// again for `window` (at least two scan intervals). A beacon heard in a
     /// window is forgotten and watched again until `deadline` passes (the
     /// phone may take a moment to stop).
-    pub async fn assert_gone(&mut self, service: Uuid, filter: &BeaconFilter, window: Duration, deadline: Duration) -> Result<(), BluetoothError> {
+    pub async fn assert_gone(
+        &mut self,
+        service: Uuid,
+        filter: &BeaconFilter,
+        window: Duration,
+        deadline: Duration,
+    ) -> Result<(), BluetoothError> {
         let window = window.max(self.scan_interval * 2);
         let end = tokio::time::Instant::now() + deadline.max(window);
         loop {
@@ -280,7 +285,9 @@ impl HostProbe {
         for p in peripherals {
             let Ok(Some(props)) = p.properties().await else { continue };
             let address = props.address.to_string();
-            if props.service_data.contains_key(&service) && filter.address.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&address)) {
+            if props.service_data.contains_key(&service)
+                && filter.address.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&address))
+            {
                 stale.push(props.address);
             }
         }
@@ -388,7 +395,10 @@ async fn bounded<T: Send + 'static>(
     });
     match tokio::time::timeout(limit, rx).await {
         Ok(Ok(r)) => Ok(r),
-        _ => Err(BluetoothError::DbusUnreachable { bus: bus_description(), detail: format!("no answer within {limit:?}") }),
+        _ => Err(BluetoothError::DbusUnreachable {
+            bus: bus_description(),
+            detail: format!("no answer within {limit:?}"),
+        }),
     }
 }
 

@@ -42,26 +42,33 @@ impl ControlApi {
     }
 
     pub fn new(base: &str) -> ControlApi {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
+        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(15)).build().unwrap_or_default();
         ControlApi { base: base.trim_end_matches('/').to_owned(), http }
     }
 
-    async fn call(&self, verb: reqwest::Method, path: &str, body: Option<Value>, what: &str) -> Result<Value, ControlError> {
+    async fn call(
+        &self,
+        verb: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        what: &str,
+    ) -> Result<Value, ControlError> {
         let url = format!("{}{path}", self.base);
         let mut req = self.http.request(verb, &url);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req.send().await.map_err(|e| ControlError::Unreachable { url: url.clone(), reason: e.to_string() })?;
+        let resp =
+            req.send().await.map_err(|e| ControlError::Unreachable { url: url.clone(), reason: e.to_string() })?;
         let status = resp.status();
         let value: Value = resp.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
             let message = value.get("error").and_then(Value::as_str).map_or_else(|| value.to_string(), str::to_owned);
-            return Err(ControlError::Refused { what: what.into(), status: status.as_u16(), message: crate::secret::redact(&message) });
+            return Err(ControlError::Refused {
+                what: what.into(),
+                status: status.as_u16(),
+                message: crate::secret::redact(&message),
+            });
         }
         Ok(value)
     }
@@ -87,9 +94,14 @@ impl ControlApi {
     }
 
     pub async fn reset_phone(&self, udid: &str) -> Result<(), ControlError> {
-        self.call(reqwest::Method::POST, &format!("/sim/phones/{udid}/reset"), Some(json!({})), &format!("resetting {udid}"))
-            .await
-            .map(|_| ())
+        self.call(
+            reqwest::Method::POST,
+            &format!("/sim/phones/{udid}/reset"),
+            Some(json!({})),
+            &format!("resetting {udid}"),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Changes a phone: `{"app_version"}`, `{"os_version"}`, `{"bluetooth"}`, `{"rig"}`.
@@ -167,7 +179,8 @@ mod tests {
     async fn the_backend_says_whether_a_beacon_is_bound_to_the_qr_code() {
         assert!(ask(&answering(json!({ "qr_session": "known", "bound": true })).await).await.unwrap());
         assert!(!ask(&answering(json!({ "qr_session": "known", "bound": false })).await).await.unwrap());
-        let e = ask(&answering(json!({ "qr_session": "unknown", "bound": false })).await).await.unwrap_err().to_string();
+        let e =
+            ask(&answering(json!({ "qr_session": "unknown", "bound": false })).await).await.unwrap_err().to_string();
         assert!(e.contains("knows no QR session for the QR code the old phone showed"), "{e}");
     }
 

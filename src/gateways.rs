@@ -20,7 +20,9 @@ pub enum GatewayError {
     Bind { which: &'static str, bind: String, source: std::io::Error },
     #[error("gateways.temporary_pin_pattern: {0}")]
     Pattern(String),
-    #[error("no SMS with a temporary PIN code reached the SMS gateway for {to} within {waited:?}; it received: {received}")]
+    #[error(
+        "no SMS with a temporary PIN code reached the SMS gateway for {to} within {waited:?}; it received: {received}"
+    )]
     NoSms { to: String, waited: Duration, received: String },
 }
 
@@ -48,7 +50,8 @@ pub struct Gateways {
 
 impl Gateways {
     pub async fn start(settings: &GatewaySettings) -> Result<Gateways, GatewayError> {
-        let pin_pattern = Regex::new(&settings.temporary_pin_pattern).map_err(|e| GatewayError::Pattern(e.to_string()))?;
+        let pin_pattern =
+            Regex::new(&settings.temporary_pin_pattern).map_err(|e| GatewayError::Pattern(e.to_string()))?;
         let sms = serve(&settings.bind, "SMS").await?;
         let push = serve(&settings.bind, "push").await?;
         Ok(Gateways { sms, push, pin_pattern, advertise_host: settings.advertise_host.clone() })
@@ -84,7 +87,12 @@ impl Gateways {
 
     /// The temporary PIN in the newest SMS to `to`, waiting up to `deadline`.
     /// On timeout the error lists, redacted, what did arrive.
-    pub async fn temporary_pin(&self, to: &Secret, already_seen: usize, deadline: Duration) -> Result<Secret, GatewayError> {
+    pub async fn temporary_pin(
+        &self,
+        to: &Secret,
+        already_seen: usize,
+        deadline: Duration,
+    ) -> Result<Secret, GatewayError> {
         let started = Instant::now();
         loop {
             let messages = self.sms_messages().await;
@@ -136,6 +144,9 @@ async fn received(server: &MockServer) -> Vec<Message> {
         .await
         .unwrap_or_default()
         .iter()
-        .map(|r| Message { body: serde_json::from_slice(&r.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into())) })
+        .map(|r| Message {
+            body: serde_json::from_slice(&r.body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into())),
+        })
         .collect()
 }

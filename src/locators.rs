@@ -79,12 +79,15 @@ impl Locators {
     /// ```
     pub fn load(dir: &Path, platform: Platform) -> Result<Locators, LocatorError> {
         let path = dir.join(format!("{}.toml", platform_file(platform)));
-        let text = std::fs::read_to_string(&path).map_err(|source| LocatorError::Read { path: path.clone(), source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| LocatorError::Read { path: path.clone(), source })?;
         let invalid = |message: String| LocatorError::Invalid { path: path.clone(), message };
         let file: LocatorFile = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         let parse = |section: &str, map: BTreeMap<String, String>| {
             map.into_iter()
-                .map(|(k, v)| Locator::parse(&v).map(|l| (k.clone(), l)).map_err(|e| invalid(format!("[{section}] {k}: {e}"))))
+                .map(|(k, v)| {
+                    Locator::parse(&v).map(|l| (k.clone(), l)).map_err(|e| invalid(format!("[{section}] {k}: {e}")))
+                })
                 .collect::<Result<BTreeMap<_, _>, _>>()
         };
         if !file.text.contains("{text}") {
@@ -100,18 +103,28 @@ impl Locators {
     }
 
     pub fn screen(&self, name: &str) -> Result<&Locator, LocatorError> {
-        self.screens.get(name).ok_or_else(|| LocatorError::Unknown { path: self.path.clone(), kind: "screen", name: name.into() })
+        self.screens.get(name).ok_or_else(|| LocatorError::Unknown {
+            path: self.path.clone(),
+            kind: "screen",
+            name: name.into(),
+        })
     }
 
     pub fn element(&self, name: &str) -> Result<&Locator, LocatorError> {
-        self.elements.get(name).ok_or_else(|| LocatorError::Unknown { path: self.path.clone(), kind: "element", name: name.into() })
+        self.elements.get(name).ok_or_else(|| LocatorError::Unknown {
+            path: self.path.clone(),
+            kind: "element",
+            name: name.into(),
+        })
     }
 
     /// An element showing exactly `text`.
     pub fn text(&self, text: &str) -> Locator {
         // The template was checked at load time, so this parse cannot fail.
-        Locator::parse(&self.text.replace("{text}", &xpath_literal(text)))
-            .unwrap_or_else(|_| Locator { strategy: "xpath".into(), value: format!("//*[@text={}]", xpath_literal(text)) })
+        Locator::parse(&self.text.replace("{text}", &xpath_literal(text))).unwrap_or_else(|_| Locator {
+            strategy: "xpath".into(),
+            value: format!("//*[@text={}]", xpath_literal(text)),
+        })
     }
 
     pub fn screen_names(&self) -> impl Iterator<Item = &str> {
@@ -159,7 +172,8 @@ mod tests {
     #[test]
     fn the_shipped_fixtures_load_for_both_platforms() {
         for p in [Platform::Android, Platform::Ios] {
-            let l = Locators::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/locators").as_path(), p).unwrap();
+            let l = Locators::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/locators").as_path(), p)
+                .unwrap();
             assert!(l.screen("qr_code").is_ok());
             let e = l.element("nope").unwrap_err().to_string();
             assert!(e.contains("no element named 'nope'"), "{e}");

@@ -101,8 +101,10 @@ impl Phone {
             }
             Ok(Err(e)) => {
                 let reason = redact(&e.to_string());
-                let unreachable = matches!(e, fantoccini::error::NewSessionError::Failed(_) | fantoccini::error::NewSessionError::Lost(_))
-                    || reason.contains("onnection refused")
+                let unreachable = matches!(
+                    e,
+                    fantoccini::error::NewSessionError::Failed(_) | fantoccini::error::NewSessionError::Lost(_)
+                ) || reason.contains("onnection refused")
                     || reason.contains("error trying to connect");
                 return Err(if unreachable {
                     PhoneError::Unreachable { url: req.url.into(), waited: started.elapsed(), reason }

@@ -241,7 +241,10 @@ mod tests {
         let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
         let err = pool.lease(&need, Duration::from_millis(50)).await.err().unwrap();
         assert!(err.to_string().contains("quarantined: a2 (its session died"), "{err}");
-        assert_eq!(pool.quarantined(), [("a2".to_owned(), "its session died and it failed the health check".to_owned())]);
+        assert_eq!(
+            pool.quarantined(),
+            [("a2".to_owned(), "its session died and it failed the health check".to_owned())]
+        );
     }
 
     #[tokio::test]

@@ -354,7 +354,8 @@ impl Profile {
 
     fn check(&self) -> Result<(), String> {
         for (field, endpoint) in [("appium.url", &self.appium), ("control.url", &self.control)] {
-            if !endpoint.is_embedded() && !(endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://")) {
+            if !endpoint.is_embedded() && !(endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://"))
+            {
                 return Err(format!("{field}: '{}' is neither \"embedded\" nor an http(s) URL", endpoint.url));
             }
         }
@@ -384,7 +385,9 @@ impl Profile {
             }
             let v = bt.scan_interval_seconds;
             if !(v.is_finite() && v > 0.0 && v <= 60.0) {
-                return Err(format!("bluetooth.scan_interval_seconds: {v} is not a number of seconds between 0 and 60"));
+                return Err(format!(
+                    "bluetooth.scan_interval_seconds: {v} is not a number of seconds between 0 and 60"
+                ));
             }
         }
         let mut seen = std::collections::BTreeSet::new();

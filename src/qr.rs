@@ -27,10 +27,7 @@ pub fn decode(png: &[u8]) -> Result<String, QrError> {
         return Err(QrError::Black);
     }
     let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| grey[y * width + x]);
-    img.detect_grids()
-        .into_iter()
-        .find_map(|g| g.decode().ok().map(|(_, content)| content))
-        .ok_or(QrError::NoQrCode)
+    img.detect_grids().into_iter().find_map(|g| g.decode().ok().map(|(_, content)| content)).ok_or(QrError::NoQrCode)
 }
 
 /// [`decode`] on a blocking thread: it takes milliseconds of CPU, and the
@@ -60,9 +57,21 @@ fn greyscale(png: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
         .chunks(channels)
         .map(|px| match px.len() {
             1 => px[0],
-            2 => if px[1] < 128 { 255 } else { px[0] },
+            2 => {
+                if px[1] < 128 {
+                    255
+                } else {
+                    px[0]
+                }
+            }
             3 => ((px[0] as u16 * 3 + px[1] as u16 * 6 + px[2] as u16) / 10) as u8,
-            _ => if px[3] < 128 { 255 } else { ((px[0] as u16 * 3 + px[1] as u16 * 6 + px[2] as u16) / 10) as u8 },
+            _ => {
+                if px[3] < 128 {
+                    255
+                } else {
+                    ((px[0] as u16 * 3 + px[1] as u16 * 6 + px[2] as u16) / 10) as u8
+                }
+            }
         })
         .collect();
     Ok((w, h, grey))

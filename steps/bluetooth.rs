@@ -51,7 +51,8 @@ fn settings(w: &CopyWorld) -> Result<BluetoothSettings, StepFailure> {
 
 async fn open(w: &CopyWorld) -> Result<(HostProbe, BluetoothSettings), StepFailure> {
     let bt = settings(w)?;
-    let probe = HostProbe::open(&bt.adapter, w.ctx.profile.timeouts.connect()).await?.with_scan_interval(bt.scan_interval());
+    let probe =
+        HostProbe::open(&bt.adapter, w.ctx.profile.timeouts.connect()).await?.with_scan_interval(bt.scan_interval());
     Ok((probe, bt))
 }
 
@@ -94,7 +95,10 @@ async fn host_sees_beacon(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
             sighting.token_digest
         );
     }
-    trace(w, format!("token digest {}: bound to the QR code shown (checked by the test backend)", sighting.token_digest));
+    trace(
+        w,
+        format!("token digest {}: bound to the QR code shown (checked by the test backend)", sighting.token_digest),
+    );
     w.beacon = Some(sighting);
     Ok(())
 }

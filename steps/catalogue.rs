@@ -144,7 +144,11 @@ pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, regex::Erro
         // When or Then is a matter of style, not of which steps exist.
         for phrase in std::iter::once(def.phrase).chain(def.danish) {
             let re = regex::Regex::new(phrase)?;
-            c = c.given(None, re.clone(), def.cucumber).when(None, re.clone(), def.cucumber).then(None, re, def.cucumber);
+            c = c.given(None, re.clone(), def.cucumber).when(None, re.clone(), def.cucumber).then(
+                None,
+                re,
+                def.cucumber,
+            );
         }
     }
     Ok(c)

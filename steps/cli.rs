@@ -73,7 +73,11 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     println!("doctor: {}", profile_path.display());
     let profile = match Profile::load(profile_path) {
         Ok(p) => {
-            let phones = if p.appium.is_embedded() { "phones from [farm]".to_owned() } else { format!("{} phone(s) listed", p.phones.len()) };
+            let phones = if p.appium.is_embedded() {
+                "phones from [farm]".to_owned()
+            } else {
+                format!("{} phone(s) listed", p.phones.len())
+            };
             check("profile", Ok(phones));
             p
         }
@@ -105,7 +109,11 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
                 mitid_sim::RadioMode::Memory => format!("{} phones, in-memory radio", config.phones.len()),
                 mitid_sim::RadioMode::Bluez => {
                     let airs: Vec<String> = config.air.iter().map(|(rig, bus)| format!("{rig} on {bus}")).collect();
-                    let airs = if airs.is_empty() { "all rigs on the system bus".to_owned() } else { format!("{}, other rigs on the system bus", airs.join(", ")) };
+                    let airs = if airs.is_empty() {
+                        "all rigs on the system bus".to_owned()
+                    } else {
+                        format!("{}, other rigs on the system bus", airs.join(", "))
+                    };
                     format!("{} phones, BlueZ radio ({airs})", config.phones.len())
                 }
             };
@@ -138,7 +146,11 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     );
     check(
         "test-control API",
-        mitid_e2e::control::ControlApi::new(&control).status().await.map(|_| format!("{control} answers")).map_err(Into::into),
+        mitid_e2e::control::ControlApi::new(&control)
+            .status()
+            .await
+            .map(|_| format!("{control} answers"))
+            .map_err(Into::into),
     );
     check(
         "gateways",

@@ -160,7 +160,11 @@ catalogue! {
 }
 
 fn role(which: &str) -> Role {
-    if word(which) == "new" { Role::New } else { Role::Old }
+    if word(which) == "new" {
+        Role::New
+    } else {
+        Role::Old
+    }
 }
 
 /// A captured word the body interprets, in English whether the step was

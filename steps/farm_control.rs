@@ -24,7 +24,11 @@ catalogue! {
 }
 
 fn role(word: &str) -> Role {
-    if word == "new" { Role::New } else { Role::Old }
+    if word == "new" {
+        Role::New
+    } else {
+        Role::Old
+    }
 }
 
 async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {

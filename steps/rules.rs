@@ -372,7 +372,8 @@ async fn wrong_user_id(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 async fn no_temporary_pin_sms(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     let to = w.identity()?.phone_number.expose().to_owned();
     tokio::time::sleep(NOTHING_ARRIVES_WITHIN).await;
-    let sent = w.ctx.gateways.sms_messages().await.iter().skip(w.sms_seen).filter(|m| m.body["to"] == to.as_str()).count();
+    let sent =
+        w.ctx.gateways.sms_messages().await.iter().skip(w.sms_seen).filter(|m| m.body["to"] == to.as_str()).count();
     if sent > 0 {
         fail!("{sent} SMS message(s) reached my phone number after the user ID was refused");
     }
@@ -380,7 +381,8 @@ async fn no_temporary_pin_sms(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 }
 
 async fn wrong_temporary_pins(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    let times: usize = if m[0] == "a" { 1 } else { m[0].parse().map_err(|_| StepFailure(format!("'{}' is not a number", m[0])))? };
+    let times: usize =
+        if m[0] == "a" { 1 } else { m[0].parse().map_err(|_| StepFailure(format!("'{}' is not a number", m[0])))? };
     let to = w.identity()?.phone_number.clone();
     let right = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
     let wrong = Secret::new(SecretKind::TemporaryPin, other_digits(right.expose()));

@@ -106,12 +106,17 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let left_out_in = left_out.clone();
     cucumber
         .filter_run(features, move |feature, rule, scenario| {
-            let all_tags = || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+            let all_tags =
+                || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
             let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
             let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
             let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
             if tagged && in_shard && needs_probe && !has_bluetooth {
-                let place = format!("{}:{}", feature.path.as_deref().unwrap_or(Path::new("?")).display(), scenario.position.line);
+                let place = format!(
+                    "{}:{}",
+                    feature.path.as_deref().unwrap_or(Path::new("?")).display(),
+                    scenario.position.line
+                );
                 left_out_in.lock().unwrap_or_else(|p| p.into_inner()).insert(place);
                 return false;
             }
@@ -159,7 +164,11 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         return Err(ConfigError(anyhow::anyhow!(
             "no scenario matched: check the features path '{}' and --tags{}",
             opts.features.display(),
-            if left_out > 0 { format!(" ({left_out} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section)") } else { String::new() }
+            if left_out > 0 {
+                format!(" ({left_out} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section)")
+            } else {
+                String::new()
+            }
         )));
     }
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -178,10 +187,9 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     }
     let tags = match &opts.tags {
         None => None,
-        Some(expr) => Some(
-            expr.parse::<TagOperation>()
-                .map_err(|e| anyhow::anyhow!("--tags '{expr}' is not a tag expression (e.g. \"@android and not @slow\"): {e}"))?,
-        ),
+        Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
+            anyhow::anyhow!("--tags '{expr}' is not a tag expression (e.g. \"@android and not @slow\"): {e}")
+        })?),
     };
     if let Some((i, n)) = opts.shard {
         if n == 0 || i == 0 || i > n {
@@ -226,7 +234,10 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
         (Some(farm), url.clone(), url)
     } else {
         if !opts.defects.is_empty() {
-            bail!("--defect needs the embedded virtual farm (appium.url = \"embedded\"); {} is not", profile.path.display());
+            bail!(
+                "--defect needs the embedded virtual farm (appium.url = \"embedded\"); {} is not",
+                profile.path.display()
+            );
         }
         preflight(&profile.appium.url, profile.timeouts.connect()).await?;
         (None, profile.appium.url.clone(), profile.control.url.clone())
@@ -256,11 +267,9 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
 pub async fn preflight(url: &str, within: Duration) -> Result<serde_json::Value> {
     let status = format!("{}/status", url.trim_end_matches('/'));
     let http = reqwest::Client::builder().no_proxy().timeout(within).build()?;
-    let resp = http
-        .get(&status)
-        .send()
-        .await
-        .with_context(|| format!("the Appium server at {url} cannot be reached (GET {status}, waited up to {within:?})"))?;
+    let resp = http.get(&status).send().await.with_context(|| {
+        format!("the Appium server at {url} cannot be reached (GET {status}, waited up to {within:?})")
+    })?;
     let body: serde_json::Value = resp
         .json()
         .await

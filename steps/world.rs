@@ -13,7 +13,7 @@ use mitid_e2e::identities::Identity;
 use mitid_e2e::locators::Locators;
 use mitid_e2e::phone::{Phone, SessionRequest};
 use mitid_e2e::pool::{DevicePool, Lease, Need};
-use mitid_e2e::profile::{Platform, PhoneProfile, Profile};
+use mitid_e2e::profile::{PhoneProfile, Platform, Profile};
 use mitid_e2e::secret::{Secret, SecretKind};
 
 /// How long gathering a phone's screenshot or page source for a failure
@@ -299,7 +299,8 @@ impl CopyWorld {
 
     /// Lets time pass for this scenario's phones.
     pub async fn pass_time(&self, by: Duration) -> StepResult {
-        let udids: Vec<String> = self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
+        let udids: Vec<String> =
+            self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
         self.ctx.clock.pass(by, &self.control()?, &udids).await?;
         Ok(())
     }
@@ -370,13 +371,19 @@ impl CopyWorld {
                     found.push(Attachment {
                         name: format!("{name} note"),
                         mime: "text/plain",
-                        data: b"The screenshot is black: the screen is protected by FLAG_SECURE. The page source follows.".to_vec(),
+                        data:
+                            b"The screenshot is black: the screen is protected by FLAG_SECURE. The page source follows."
+                                .to_vec(),
                     });
                 }
             }
             if let Ok(Ok(source)) = tokio::time::timeout(EVIDENCE_WAIT, phone.source()).await {
                 let source = mitid_e2e::secret::redact(&source);
-                found.push(Attachment { name: format!("{name} page source"), mime: "application/xml", data: source.into_bytes() });
+                found.push(Attachment {
+                    name: format!("{name} page source"),
+                    mime: "application/xml",
+                    data: source.into_bytes(),
+                });
             }
         }
         let sms = self.ctx.gateways.sms_messages().await;
@@ -388,7 +395,11 @@ impl CopyWorld {
                 .map(|m| format!("SMS {}", self.redact_sms(&m.body)))
                 .chain(push.iter().map(|m| format!("push {}", m.body)))
                 .collect();
-            found.push(Attachment { name: "gateway messages".into(), mime: "text/plain", data: text.join("\n").into_bytes() });
+            found.push(Attachment {
+                name: "gateway messages".into(),
+                mime: "text/plain",
+                data: text.join("\n").into_bytes(),
+            });
         }
         self.attachments.extend(found);
     }

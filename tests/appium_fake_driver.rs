@@ -116,7 +116,11 @@ impl Appium {
                 return;
             }
             if started.elapsed() > STARTUP {
-                panic!("appium did not answer GET {}/status within {STARTUP:?}; its log:\n{}", self.url, self.log_tail());
+                panic!(
+                    "appium did not answer GET {}/status within {STARTUP:?}; its log:\n{}",
+                    self.url,
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -188,11 +192,7 @@ fn capabilities(app: &Path, automation_name: &str) -> serde_json::Map<String, Va
     caps.as_object().unwrap().clone()
 }
 
-fn request<'a>(
-    url: &'a str,
-    caps: serde_json::Map<String, Value>,
-    locators: &Arc<Locators>,
-) -> SessionRequest<'a> {
+fn request<'a>(url: &'a str, caps: serde_json::Map<String, Value>, locators: &Arc<Locators>) -> SessionRequest<'a> {
     SessionRequest {
         url,
         role: "the fake phone",
@@ -251,7 +251,8 @@ async fn the_phone_driver_works_against_appium_3_with_the_fake_driver() {
     tokio::time::timeout(BUDGET, async {
         // A capability set no driver matches is refused by the server, and
         // the framework reports it as such (not as an unreachable server).
-        let refused = Phone::connect(request(&url, capabilities(&app, "NoSuchAutomation"), &locators)).await.unwrap_err();
+        let refused =
+            Phone::connect(request(&url, capabilities(&app, "NoSuchAutomation"), &locators)).await.unwrap_err();
         assert!(matches!(refused, PhoneError::SessionNotCreated { .. }), "{refused:?}");
         assert!(refused.to_string().contains("NoSuchAutomation"), "{refused}");
         assert!(open_sessions(&http, &url).await.is_empty());

@@ -45,7 +45,10 @@ struct Lab {
 impl Lab {
     fn start(name: &str) -> Lab {
         let root = Path::new(ROOT);
-        Lab { room: Bluezoo::start(root, name, HOST_ADAPTER + 1), elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), 6) }
+        Lab {
+            room: Bluezoo::start(root, name, HOST_ADAPTER + 1),
+            elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), 6),
+        }
     }
 
     /// `mitid-e2e run ...` in this lab.
@@ -153,7 +156,8 @@ fn the_bluetooth_features_pass_over_bluezoo_with_btleplug_hearing_the_beacons() 
                 for e in step["embeddings"].as_array().into_iter().flatten() {
                     if e["name"] == "Bluetooth trace" {
                         use base64::Engine as _;
-                        let data = base64::engine::general_purpose::STANDARD.decode(e["data"].as_str().unwrap()).unwrap();
+                        let data =
+                            base64::engine::general_purpose::STANDARD.decode(e["data"].as_str().unwrap()).unwrap();
                         traces.push(String::from_utf8(data).unwrap());
                     }
                 }
@@ -171,7 +175,8 @@ fn the_bluetooth_features_pass_over_bluezoo_with_btleplug_hearing_the_beacons() 
     }
     assert_eq!(traces.iter().filter(|t| t.starts_with("gone:")).count(), 3, "{traces:#?}");
     // Each token heard is the one the backend bound to the QR code shown.
-    let bound: Vec<&String> = traces.iter().filter(|t| t.ends_with("bound to the QR code shown (checked by the test backend)")).collect();
+    let bound: Vec<&String> =
+        traces.iter().filter(|t| t.ends_with("bound to the QR code shown (checked by the test backend)")).collect();
     assert_eq!(bound.len(), 3, "{traces:#?}");
 }
 
@@ -186,7 +191,8 @@ fn a_beacon_not_bound_to_the_qr_code_fails_the_host_probe() {
     let text = std::fs::read_to_string(Path::new(ROOT).join("devices/virtual-bluez.toml")).unwrap();
     let anchor = "radio = \"bluez\"\n";
     assert!(text.contains(anchor), "devices/virtual-bluez.toml no longer has {anchor:?}");
-    std::fs::write(&profile, text.replace(anchor, &format!("{anchor}faults = [{{ fault = \"beacon_unbound\" }}]\n"))).unwrap();
+    std::fs::write(&profile, text.replace(anchor, &format!("{anchor}faults = [{{ fault = \"beacon_unbound\" }}]\n")))
+        .unwrap();
     let reports = lab.reports();
     let profile = profile.display().to_string();
     let args = ["run", "--profile", &profile, "features/bluetooth", "--tags", "@android-14", "--report-dir", &reports];
@@ -200,7 +206,8 @@ fn the_host_adapter_pulled_mid_run_fails_the_scenario_saying_so_not_a_hang() {
     let lab = Lab::start("unplugged");
     let feature = scratch_feature(&lab);
     let reports = lab.reports();
-    let run = Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
+    let run =
+        Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
     // The moment the probe starts scanning on the host adapter, pull it.
     let host = format!("/org/bluez/hci{HOST_ADAPTER}");
     wait_until("the probe scanning on the host adapter", Duration::from_secs(60), || {
@@ -222,7 +229,8 @@ fn a_powered_off_host_adapter_is_named() {
     lab.room.power_off(HOST_ADAPTER);
     let feature = scratch_feature(&lab);
     let reports = lab.reports();
-    let run = Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
+    let run =
+        Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
     let (code, out) = run.finish(Duration::from_secs(60));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("hci6 (00:00:00:00:00:07) is powered off"), "{out}");
@@ -266,14 +274,27 @@ fn an_air_whose_variable_is_not_set_is_named() {
 fn out_of_range_on_bluez_is_an_adapter_that_cannot_hear_the_beacon() {
     let lab = Lab::start("range");
     let reports = lab.reports();
-    let args = ["run", "--profile", "devices/virtual-bluez.toml", "features/rules/bluetooth.feature", "--tags", "@rule-bluetooth-proximity", "--report-dir", &reports];
+    let args = [
+        "run",
+        "--profile",
+        "devices/virtual-bluez.toml",
+        "features/rules/bluetooth.feature",
+        "--tags",
+        "@rule-bluetooth-proximity",
+        "--report-dir",
+        &reports,
+    ];
     let (code, apart) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
     assert_eq!(code, 0, "{apart}");
     assert!(apart.contains("scenarios: 1 passed, 0 failed"), "{apart}");
-    let (code, together) = Running(Some(lab.run_with_elsewhere(&args, &lab.room.address))).finish(Duration::from_secs(120));
+    let (code, together) =
+        Running(Some(lab.run_with_elsewhere(&args, &lab.room.address))).finish(Duration::from_secs(120));
     assert_eq!(code, 1, "{together}");
     assert!(together.contains("scenarios: 0 passed, 1 failed"), "{together}");
-    assert!(together.contains("must be close to your old phone/tablet"), "the failure is the missing refusal:\n{together}");
+    assert!(
+        together.contains("must be close to your old phone/tablet"),
+        "the failure is the missing refusal:\n{together}"
+    );
 }
 
 /// The in-memory radio and the BlueZ radio give the same results: the whole
@@ -309,6 +330,9 @@ fn doctor_names_the_radio_its_airs_and_the_host_adapter() {
     let out = lab.run(&["doctor", "--profile", "devices/virtual-bluez.toml"]).wait_with_output().unwrap();
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(0), "{out_text}");
-    assert!(out_text.contains("BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"), "{out_text}");
+    assert!(
+        out_text.contains("BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"),
+        "{out_text}"
+    );
     assert!(out_text.contains("hci6 (00:00:00:00:00:07)"), "{out_text}");
 }

@@ -85,7 +85,11 @@ fn assert_no_secrets(text: &str) {
     let sms = "temporary PIN code for MitID is ";
     for (i, _) in text.match_indices(sms) {
         let after = &text[i + sms.len()..];
-        assert!(after.starts_with("[TEMPORARY PIN]"), "a temporary PIN appears in clear: {}", &after[..after.len().min(20)]);
+        assert!(
+            after.starts_with("[TEMPORARY PIN]"),
+            "a temporary PIN appears in clear: {}",
+            &after[..after.len().min(20)]
+        );
     }
 }
 
@@ -162,7 +166,8 @@ fn an_undefined_step_fails_the_run_and_prints_a_snippet() {
 #[test]
 fn a_malformed_feature_is_a_usage_error_with_file_and_line() {
     let scratch = Scratch::new("malformed");
-    let feature = scratch.write("broken.feature", "Feature: broken\n  Scenario: one\n    Given x\n  Oops this is not gherkin\n");
+    let feature =
+        scratch.write("broken.feature", "Feature: broken\n  Scenario: one\n    Given x\n  Oops this is not gherkin\n");
     let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("broken.feature"), "{out}");
@@ -244,7 +249,8 @@ fn bad_tags_and_shards_are_usage_errors() {
 fn the_step_catalogue_lists_every_phrase_with_an_example() {
     let (code, out) = run(&["steps"]);
     assert_eq!(code, 0, "{out}");
-    for phrase in ["I enter my PIN code", "I scan the QR code by holding my new phone up to the QR code on my old app"] {
+    for phrase in ["I enter my PIN code", "I scan the QR code by holding my new phone up to the QR code on my old app"]
+    {
         assert!(out.contains(phrase), "{out}");
     }
     assert!(out.contains("proves @doc-19"), "{out}");

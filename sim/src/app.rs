@@ -322,12 +322,14 @@ impl Phone {
     pub fn advertised_token(&self, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Option<String> {
         let Step::Qr(id) = &self.step else { return None };
         let session = backend.qr_sessions.get(id)?;
-        let live = session.used_by.is_none() && (now <= session.expires_at || defects.contains(&Defect::QrNeverExpires));
+        let live =
+            session.used_by.is_none() && (now <= session.expires_at || defects.contains(&Defect::QrNeverExpires));
         (self.running && self.bluetooth_on && live).then(|| session.beacon_token.clone())
     }
 
     fn needs_location(&self, defects: &BTreeSet<Defect>) -> bool {
-        self.api_level().is_some_and(rules::android_needs_location) && !defects.contains(&Defect::NoLocationPromptOnOldAndroid)
+        self.api_level().is_some_and(rules::android_needs_location)
+            && !defects.contains(&Defect::NoLocationPromptOnOldAndroid)
     }
 
     fn notification_dialog_exists(&self) -> bool {
@@ -540,7 +542,9 @@ impl Phone {
                     self.say("The PIN code is not correct. Try again.");
                 }
             }
-            (Step::Pin(purpose), "pin_use_biometric") if self.spec.biometrics => self.go(Step::Biometric(Some(purpose))),
+            (Step::Pin(purpose), "pin_use_biometric") if self.spec.biometrics => {
+                self.go(Step::Biometric(Some(purpose)))
+            }
             (Step::Biometric(Some(purpose)), "biometric_cancel") => self.go(Step::Pin(purpose)),
             (Step::Biometric(None), "biometric_cancel") => self.go(Step::BiometricChoice),
             (Step::ConfirmCopy, "copy_confirm_start") if self.checked.contains("copy_confirm_checkbox") => {
@@ -879,13 +883,21 @@ impl Phone {
                 "Allow",
                 "Don't allow",
             ),
-            (Permission::Location, true) => ("Allow MitID to access this device's location?", "While using the app", "Don't allow"),
-            (Permission::Camera, true) => ("Allow MitID to take pictures and record video?", "While using the app", "Don't allow"),
+            (Permission::Location, true) => {
+                ("Allow MitID to access this device's location?", "While using the app", "Don't allow")
+            }
+            (Permission::Camera, true) => {
+                ("Allow MitID to take pictures and record video?", "While using the app", "Don't allow")
+            }
             (Permission::Notifications, true) => ("Allow MitID to send you notifications?", "Allow", "Don't allow"),
             (Permission::Bluetooth, false) => ("\"MitID\" Would Like to Use Bluetooth", "OK", "Don't Allow"),
-            (Permission::Location, false) => ("Allow \"MitID\" to use your location?", "Allow While Using App", "Don't Allow"),
+            (Permission::Location, false) => {
+                ("Allow \"MitID\" to use your location?", "Allow While Using App", "Don't Allow")
+            }
             (Permission::Camera, false) => ("\"MitID\" Would Like to Access the Camera", "OK", "Don't Allow"),
-            (Permission::Notifications, false) => ("\"MitID\" Would Like to Send You Notifications", "Allow", "Don't Allow"),
+            (Permission::Notifications, false) => {
+                ("\"MitID\" Would Like to Send You Notifications", "Allow", "Don't Allow")
+            }
         };
         screen(permission.screen_name())
             .title("permission_message", title)
@@ -908,7 +920,11 @@ fn launcher() -> Screen {
 }
 
 fn attempts_left(n: u32) -> String {
-    if n == 1 { "You have 1 attempt left.".into() } else { format!("You have {n} attempts left.") }
+    if n == 1 {
+        "You have 1 attempt left.".into()
+    } else {
+        format!("You have {n} attempts left.")
+    }
 }
 
 /// `m:ss` under an hour, `h:mm:ss` from an hour.

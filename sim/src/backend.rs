@@ -227,11 +227,8 @@ impl Backend {
         if !defects.contains(&Defect::NoProximityCheck) && !beacon_seen(session) {
             return Err(ScanRefusal::NotInProximity);
         }
-        let user_id = self
-            .copy_requests
-            .get(&session.copy_request)
-            .map(|r| r.user_id.clone())
-            .ok_or(ScanRefusal::NotMitId)?;
+        let user_id =
+            self.copy_requests.get(&session.copy_request).map(|r| r.user_id.clone()).ok_or(ScanRefusal::NotMitId)?;
         let session_id = session.id.clone();
         if let Some(s) = self.qr_sessions.get_mut(&session_id) {
             s.used_by = Some(new_udid.to_owned());
@@ -250,7 +247,13 @@ impl Backend {
     }
 
     /// Step 20. `Ok` sends the temporary PIN by SMS; `Err(n)` has n attempts left.
-    pub fn check_user_id(&mut self, new_udid: &str, entered: &str, now: Duration, defects: &[Defect]) -> Result<(), u32> {
+    pub fn check_user_id(
+        &mut self,
+        new_udid: &str,
+        entered: &str,
+        now: Duration,
+        defects: &[Defect],
+    ) -> Result<(), u32> {
         let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
         if entered.trim() != e.user_id && !defects.contains(&Defect::WrongUserIdAccepted) {
             e.user_id_attempts_left = e.user_id_attempts_left.saturating_sub(1);
@@ -264,12 +267,23 @@ impl Backend {
             "to": phone_number,
             "text": format!("Your temporary PIN code for MitID is {pin}. It is valid for {minutes} minutes."),
         });
-        self.post(self.gateways.sms_url.clone(), self.sms_suppressed, body, format!("SMS to the phone number of {new_udid}'s identity"));
+        self.post(
+            self.gateways.sms_url.clone(),
+            self.sms_suppressed,
+            body,
+            format!("SMS to the phone number of {new_udid}'s identity"),
+        );
         Ok(())
     }
 
     /// Step 21. `Err(n)` has n attempts left; 0 means the copy is blocked.
-    pub fn check_temporary_pin(&mut self, new_udid: &str, entered: &str, now: Duration, defects: &[Defect]) -> Result<(), u32> {
+    pub fn check_temporary_pin(
+        &mut self,
+        new_udid: &str,
+        entered: &str,
+        now: Duration,
+        defects: &[Defect],
+    ) -> Result<(), u32> {
         let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
         let valid = e.temporary_pin.as_ref().is_some_and(|(pin, until)| pin == entered.trim() && now <= *until);
         if valid || defects.contains(&Defect::AnyTemporaryPinAccepted) {

@@ -134,14 +134,24 @@ pub(crate) async fn start(
             Some((p.udid.clone(), addresses_on[on].get(&p.udid)?.clone()))
         })
         .collect();
-    let radio = Radio { airs, adapters, registered: HashMap::new(), serial: 0, sightings: HashMap::new(), problems: Vec::new() };
+    let radio = Radio {
+        airs,
+        adapters,
+        registered: HashMap::new(),
+        serial: 0,
+        sightings: HashMap::new(),
+        problems: Vec::new(),
+    };
     let task = tokio::spawn(radio.run(shared));
     Ok((task, addresses))
 }
 
 /// Connects to one bus, checks BlueZ and every phone's adapter on it, and
 /// serves the adverts' objects there. Returns the air and udid → address.
-async fn connect(bus: Option<String>, adapters: &BTreeMap<String, String>) -> Result<(Air, BTreeMap<String, String>), String> {
+async fn connect(
+    bus: Option<String>,
+    adapters: &BTreeMap<String, String>,
+) -> Result<(Air, BTreeMap<String, String>), String> {
     let name = bus_name(bus.as_deref());
     // libdbus connects and authenticates blocking, with no timeout against
     // a bus that accepts but never answers: do it on a thread of its own.
@@ -160,8 +170,8 @@ async fn connect(bus: Option<String>, adapters: &BTreeMap<String, String>) -> Re
         .map_err(|e| e.to_string())?
         .map_err(|_| format!("{name} did not answer within {CONNECT_LIMIT:?}"))?
         .map_err(|e| format!("cannot reach {name}: {e}"))?;
-    let (resource, conn) =
-        dbus_tokio::connection::from_channel::<SyncConnection>(channel).map_err(|e| format!("cannot use {name}: {e}"))?;
+    let (resource, conn) = dbus_tokio::connection::from_channel::<SyncConnection>(channel)
+        .map_err(|e| format!("cannot use {name}: {e}"))?;
     let io = AbortOnDrop(tokio::spawn(async move {
         let e = resource.await;
         tracing::warn!("the BlueZ radio lost its D-Bus connection: {e}");
@@ -192,7 +202,11 @@ async fn connect(bus: Option<String>, adapters: &BTreeMap<String, String>) -> Re
 }
 
 /// org.bluez has an owner and every named adapter exists; their addresses.
-async fn check(conn: &Arc<SyncConnection>, name: &str, adapters: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+async fn check(
+    conn: &Arc<SyncConnection>,
+    name: &str,
+    adapters: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
     use dbus::nonblock::stdintf::org_freedesktop_dbus::Properties;
     let bus = Proxy::new("org.freedesktop.DBus", "/org/freedesktop/DBus", CALL_TIMEOUT, conn.clone());
     let owner: Result<(String,), _> = bus.method_call("org.freedesktop.DBus", "GetNameOwner", ("org.bluez",)).await;
@@ -229,7 +243,11 @@ async fn present_adapters(conn: &Arc<SyncConnection>) -> String {
                 .map(|(path, _)| path.rsplit('/').next().unwrap_or_default().to_owned())
                 .collect();
             names.sort();
-            if names.is_empty() { "none".into() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
         }
         Err(e) => format!("(cannot list them: {e})"),
     }
@@ -344,7 +362,8 @@ impl Radio {
                         seen.insert(token, now);
                     }
                     let a = Proxy::new("org.bluez", format!("/org/bluez/{adapter}"), CALL_TIMEOUT, air.conn.clone());
-                    let removed: Result<(), _> = a.method_call("org.bluez.Adapter1", "RemoveDevice", (path.clone(),)).await;
+                    let removed: Result<(), _> =
+                        a.method_call("org.bluez.Adapter1", "RemoveDevice", (path.clone(),)).await;
                     if let Err(e) = removed {
                         tracing::debug!("BlueZ radio: RemoveDevice {path} failed: {e}");
                     }
@@ -409,7 +428,11 @@ impl Radio {
         air.cr.lock().unwrap_or_else(|p| p.into_inner()).insert(r.path.clone(), &[air.iface], Advert { token });
         let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, air.conn.clone());
         let called: Result<(), _> = p
-            .method_call("org.bluez.LEAdvertisingManager1", "RegisterAdvertisement", (dbus::Path::from(r.path.clone()), PropMap::new()))
+            .method_call(
+                "org.bluez.LEAdvertisingManager1",
+                "RegisterAdvertisement",
+                (dbus::Path::from(r.path.clone()), PropMap::new()),
+            )
             .await;
         called.map_err(|e| {
             forget(air, &r.path);
@@ -421,10 +444,16 @@ impl Radio {
         let air = &self.airs[r.air];
         let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, air.conn.clone());
         let called: Result<(), _> = p
-            .method_call("org.bluez.LEAdvertisingManager1", "UnregisterAdvertisement", (dbus::Path::from(r.path.clone()),))
+            .method_call(
+                "org.bluez.LEAdvertisingManager1",
+                "UnregisterAdvertisement",
+                (dbus::Path::from(r.path.clone()),),
+            )
             .await;
         forget(air, &r.path);
-        called.map_err(|e| format!("UnregisterAdvertisement on {} ({}) failed: {e}", r.adapter, bus_name(air.bus.as_deref())))
+        called.map_err(|e| {
+            format!("UnregisterAdvertisement on {} ({}) failed: {e}", r.adapter, bus_name(air.bus.as_deref()))
+        })
     }
 }
 

@@ -71,7 +71,8 @@ struct PhoneChange {
 }
 
 async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, bytes: axum::body::Bytes) -> Answer {
-    let change: PhoneChange = body(&bytes, "PUT /sim/phones/{udid} takes {app_version?, os_version?, bluetooth?, rig?}")?;
+    let change: PhoneChange =
+        body(&bytes, "PUT /sim/phones/{udid} takes {app_version?, os_version?, bluetooth?, rig?}")?;
     {
         let mut state = shared.lock();
         let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &state))?;
@@ -93,7 +94,10 @@ async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, 
         if let Some(v) = change.os_version {
             let probe = crate::config::PhoneSpec { os_version: v.clone(), ..phone.spec.clone() };
             if phone.platform() == crate::ui::Platform::Android && probe.android_api_level().is_none() {
-                return Err(Problem(StatusCode::BAD_REQUEST, format!("os_version '{v}' is not an Android version this farm knows")));
+                return Err(Problem(
+                    StatusCode::BAD_REQUEST,
+                    format!("os_version '{v}' is not an Android version this farm knows"),
+                ));
             }
             phone.os_version = v;
         }
@@ -161,7 +165,9 @@ async fn clock(State(shared): State<Arc<Shared>>) -> Answer {
     let latest = clocks.values().copied().max().unwrap_or_default();
     let phones: serde_json::Map<String, Value> =
         clocks.into_iter().map(|(udid, t)| (udid, json!(t.as_secs_f64()))).collect();
-    Ok(Json(json!({ "now_seconds": latest.as_secs_f64(), "wall_clock": crate::server::wall_clock_text(latest), "phones": phones })))
+    Ok(Json(
+        json!({ "now_seconds": latest.as_secs_f64(), "wall_clock": crate::server::wall_clock_text(latest), "phones": phones }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -176,7 +182,10 @@ struct Advance {
 async fn advance(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
     let a: Advance = body(&bytes, "POST /sim/clock/advance takes {\"seconds\": N, \"udids\"?: [udid]}")?;
     if !a.seconds.is_finite() || a.seconds < 0.0 || a.seconds > 366.0 * 24.0 * 3600.0 {
-        return Err(Problem(StatusCode::BAD_REQUEST, format!("seconds must be between 0 and a year, got {}", a.seconds)));
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            format!("seconds must be between 0 and a year, got {}", a.seconds),
+        ));
     }
     shared
         .lock()
@@ -193,7 +202,8 @@ async fn gateways(State(shared): State<Arc<Shared>>) -> Answer {
 }
 
 async fn set_gateways(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
-    let g: Gateways = body(&bytes, "PUT /sim/gateways takes {\"sms_url\": \"http://...\", \"push_url\": \"http://...\"}")?;
+    let g: Gateways =
+        body(&bytes, "PUT /sim/gateways takes {\"sms_url\": \"http://...\", \"push_url\": \"http://...\"}")?;
     for url in [&g.sms_url, &g.push_url].into_iter().flatten() {
         let ok = reqwest::Url::parse(url).is_ok_and(|u| u.scheme() == "http" || u.scheme() == "https");
         if !ok {

@@ -185,7 +185,10 @@ impl FarmState {
                 let token = p.advertised_token(&self.backend, p.clock, &self.defects)?;
                 // Every hex digit flipped: as long as the bound token, never equal.
                 let token = if faulty(FaultKind::BeaconUnbound, &p.spec.udid) {
-                    token.chars().map(|c| c.to_digit(16).map_or(c, |d| char::from_digit(15 - d, 16).unwrap_or(c))).collect()
+                    token
+                        .chars()
+                        .map(|c| c.to_digit(16).map_or(c, |d| char::from_digit(15 - d, 16).unwrap_or(c)))
+                        .collect()
                 } else {
                     token
                 };
@@ -325,10 +328,9 @@ impl FarmState {
         if apps.len() > rules::MAX_ACTIVE_APPS && !self.defects.contains(&Defect::FourthAppAllowed) {
             return Err(format!("an identity can have at most {} active apps", rules::MAX_ACTIVE_APPS));
         }
-        self.backend.identities.insert(
-            p.user_id.clone(),
-            Identity { user_id: p.user_id, phone_number: p.phone_number, pin: p.pin, apps },
-        );
+        self.backend
+            .identities
+            .insert(p.user_id.clone(), Identity { user_id: p.user_id, phone_number: p.phone_number, pin: p.pin, apps });
         for udid in &p.app_on {
             if let Some(i) = self.phone_index(udid) {
                 self.phones[i].reset();

@@ -370,7 +370,16 @@ fn draw_centred(canvas: &mut Canvas, area: Area, text: &str, style: Style) {
 /// Lines stacked `line_height` apart from `top`, each glyph row vertically
 /// centred in its line.
 #[allow(clippy::too_many_arguments)]
-fn draw_lines(canvas: &mut Canvas, x: i64, top: i64, width: i64, lines: &[String], line_height: i64, style: Style, centred: bool) {
+fn draw_lines(
+    canvas: &mut Canvas,
+    x: i64,
+    top: i64,
+    width: i64,
+    lines: &[String],
+    line_height: i64,
+    style: Style,
+    centred: bool,
+) {
     let pad = (line_height - 8 * style.scale) / 2;
     for (i, line) in lines.iter().enumerate() {
         let y = top + i as i64 * line_height + pad;
@@ -452,7 +461,8 @@ fn encode_png(width: u32, height: u32, colour: png::ColorType, pixels: &[u8]) ->
     // Flat UI colours compress well even at the fastest setting, and a
     // screenshot is taken after nearly every step.
     encoder.set_compression(png::Compression::Fast);
-    let written = encoder.write_header().and_then(|mut writer| writer.write_image_data(pixels).and_then(|()| writer.finish()));
+    let written =
+        encoder.write_header().and_then(|mut writer| writer.write_image_data(pixels).and_then(|()| writer.finish()));
     // Sizes are constants matching `pixels` and a Vec cannot fail to grow
     // short of aborting, so this cannot happen; an empty body at least makes
     // the client report an unreadable screenshot instead of the farm dying.
@@ -481,9 +491,13 @@ fn read_luma(bytes: &[u8]) -> Result<Luma, CameraError> {
     let mut reader = decoder.read_info().map_err(not_png)?;
     let (width, height) = reader.info().size();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(CameraError::Unreadable(format!("the image is {width}x{height} pixels; the camera takes at most {MAX_PIXELS} pixels")));
+        return Err(CameraError::Unreadable(format!(
+            "the image is {width}x{height} pixels; the camera takes at most {MAX_PIXELS} pixels"
+        )));
     }
-    let size = reader.output_buffer_size().ok_or_else(|| CameraError::Unreadable(format!("a {width}x{height} image is too large")))?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| CameraError::Unreadable(format!("a {width}x{height} image is too large")))?;
     let mut buffer = vec![0; size];
     let frame = reader.next_frame(&mut buffer).map_err(not_png)?;
     let channels = match frame.color_type {
@@ -573,7 +587,11 @@ mod tests {
         qr.qr = Some(PAYLOAD.into());
         screen(vec![
             Node::new(Role::Title, "title", "Kopiér MitID til en anden enhed"),
-            Node::new(Role::Text, "body", "Scan QR-koden med din nye enhed. Koden skifter hvert 30. sekund – hold telefonen stille."),
+            Node::new(
+                Role::Text,
+                "body",
+                "Scan QR-koden med din nye enhed. Koden skifter hvert 30. sekund – hold telefonen stille.",
+            ),
             pin,
             tick,
             qr,
@@ -687,7 +705,9 @@ mod tests {
                 let data: Vec<u8> = rows
                     .flat_map(|row| {
                         row.chunks(8)
-                            .map(|bits| bits.iter().enumerate().fold(0u8, |acc, (i, &g)| acc | (u8::from(g > 0) << (7 - i))))
+                            .map(|bits| {
+                                bits.iter().enumerate().fold(0u8, |acc, (i, &g)| acc | (u8::from(g > 0) << (7 - i)))
+                            })
                             .collect::<Vec<_>>()
                     })
                     .collect();

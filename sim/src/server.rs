@@ -172,11 +172,15 @@ fn validate(config: &FarmConfig) -> Result<(), StartError> {
         return Err(StartError::Config("phones: a farm needs at least one phone".into()));
     }
     if !config.air.is_empty() && config.radio != crate::config::RadioMode::Bluez {
-        return Err(StartError::Config("air: rigs have an air of their own only on the BlueZ radio (radio = \"bluez\")".into()));
+        return Err(StartError::Config(
+            "air: rigs have an air of their own only on the BlueZ radio (radio = \"bluez\")".into(),
+        ));
     }
     for (rig, bus) in &config.air {
         if bus.trim().is_empty() || !bus.contains(':') {
-            return Err(StartError::Config(format!("air.{rig}: '{bus}' is not a D-Bus address like unix:path=/run/rig/system_bus_socket")));
+            return Err(StartError::Config(format!(
+                "air.{rig}: '{bus}' is not a D-Bus address like unix:path=/run/rig/system_bus_socket"
+            )));
         }
     }
     if config.radio == crate::config::RadioMode::Bluez {

@@ -191,7 +191,8 @@ pub fn wrap(text: &str, per_line: usize) -> Vec<String> {
     for paragraph in text.split('\n') {
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
-            let needed = if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+            let needed =
+                if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
             if needed > per_line && !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }

@@ -122,7 +122,12 @@ async fn new_session(State(shared): State<Arc<Shared>>, body: axum::body::Bytes)
                 let capabilities = Value::Object(returned);
                 state.sessions.insert(
                     id.clone(),
-                    Session { id: id.clone(), udid: udid.clone(), capabilities: capabilities.clone(), implicit_wait: implicit },
+                    Session {
+                        id: id.clone(),
+                        udid: udid.clone(),
+                        capabilities: capabilities.clone(),
+                        implicit_wait: implicit,
+                    },
                 );
                 // Like a real driver, a new session brings the app to the foreground.
                 state.with_app(&udid, |phone, cx| phone.launch(cx.backend, cx.now));
@@ -154,7 +159,11 @@ fn merged_capabilities(body: &Value) -> Result<Vec<serde_json::Map<String, Value
         Some(Value::Array(items)) if items.is_empty() => vec![serde_json::Map::new()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_object().cloned().ok_or_else(|| W3cError::invalid_argument("each capabilities.firstMatch entry must be a JSON object")))
+            .map(|i| {
+                i.as_object().cloned().ok_or_else(|| {
+                    W3cError::invalid_argument("each capabilities.firstMatch entry must be a JSON object")
+                })
+            })
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(W3cError::invalid_argument("capabilities.firstMatch must be a JSON array")),
     };
@@ -168,7 +177,9 @@ fn merged_capabilities(body: &Value) -> Result<Vec<serde_json::Map<String, Value
         let mut merged = always.clone();
         for (k, v) in f {
             if merged.contains_key(&k) {
-                return Err(W3cError::invalid_argument(format!("capability '{k}' is in both alwaysMatch and firstMatch")));
+                return Err(W3cError::invalid_argument(format!(
+                    "capability '{k}' is in both alwaysMatch and firstMatch"
+                )));
             }
             merged.insert(k, v);
         }
@@ -202,18 +213,24 @@ fn match_phone(state: &FarmState, caps: &serde_json::Map<String, Value>) -> Resu
         None => None,
         Some("android") => Some(Platform::Android),
         Some("ios") => Some(Platform::Ios),
-        Some(other) => return Err(format!("platformName '{other}' is not served by this farm (expected Android or iOS)")),
+        Some(other) => {
+            return Err(format!("platformName '{other}' is not served by this farm (expected Android or iOS)"))
+        }
     };
     let automation = cap_str(caps, "appium:automationName")?;
     if let Some(a) = automation {
         if !["uiautomator2", "xcuitest"].contains(&a.to_ascii_lowercase().as_str()) {
-            return Err(format!("appium:automationName '{a}' is not served by this farm (expected UiAutomator2 or XCUITest)"));
+            return Err(format!(
+                "appium:automationName '{a}' is not served by this farm (expected UiAutomator2 or XCUITest)"
+            ));
         }
     }
     for key in ["appium:appPackage", "appium:bundleId"] {
         if let Some(app) = cap_str(caps, key)? {
             if app != APP_ID {
-                return Err(format!("{key} '{app}' is not installed on this farm's phones (the MitID app is '{APP_ID}')"));
+                return Err(format!(
+                    "{key} '{app}' is not installed on this farm's phones (the MitID app is '{APP_ID}')"
+                ));
             }
         }
     }
@@ -322,7 +339,8 @@ fn parse_json(body: &[u8]) -> Result<Value, W3cError> {
     if body.is_empty() {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| W3cError::invalid_argument(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| W3cError::invalid_argument(format!("the request body is not valid JSON: {e}")))
 }
 
 fn str_field<'a>(body: &'a Value, key: &str) -> Result<&'a str, W3cError> {
@@ -340,11 +358,17 @@ async fn get_timeouts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>
     .await
 }
 
-async fn set_timeouts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, body: axum::body::Bytes) -> W3cResult {
+async fn set_timeouts(
+    State(shared): State<Arc<Shared>>,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> W3cResult {
     let body = parse_json(&body)?;
     let implicit = match body.get("implicit") {
         None => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| W3cError::invalid_argument("timeouts.implicit must be a whole number of ms"))?),
+        Some(v) => Some(
+            v.as_u64().ok_or_else(|| W3cError::invalid_argument("timeouts.implicit must be a whole number of ms"))?,
+        ),
     };
     command(&shared, &sid, "setTimeouts", |state, s| {
         if let (Some(ms), Some(session)) = (implicit, state.sessions.get_mut(&s.id)) {
@@ -393,7 +417,11 @@ fn source_context(phone: &Phone, screen: &Screen) -> SourceContext<'static> {
         (Platform::Android, "launcher") => "com.google.android.apps.nexuslauncher",
         _ => APP_ID,
     };
-    SourceContext { platform: phone.platform(), package, app_name: if screen.name == "launcher" { "Home screen" } else { "MitID" } }
+    SourceContext {
+        platform: phone.platform(),
+        package,
+        app_name: if screen.name == "launcher" { "Home screen" } else { "MitID" },
+    }
 }
 
 fn screen_of(state: &mut FarmState, udid: &str) -> Result<(Screen, source::XmlNode), W3cError> {
@@ -525,11 +553,19 @@ async fn find(shared: &Arc<Shared>, sid: &str, name: &str, from: Option<&str>, l
     }
 }
 
-async fn find_element(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, body: axum::body::Bytes) -> W3cResult {
+async fn find_element(
+    State(shared): State<Arc<Shared>>,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> W3cResult {
     find(&shared, &sid, "findElement", None, locator(&body)?, false).await
 }
 
-async fn find_elements(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, body: axum::body::Bytes) -> W3cResult {
+async fn find_elements(
+    State(shared): State<Arc<Shared>>,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> W3cResult {
     find(&shared, &sid, "findElements", None, locator(&body)?, true).await
 }
 
@@ -695,7 +731,8 @@ async fn actions(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
                 match action.get("type").and_then(Value::as_str) {
                     Some("pointerMove") => {
                         let (mut ox, mut oy) = (0, 0);
-                        if let Some(eid) = action.get("origin").and_then(|o| o.get(ELEMENT_KEY)).and_then(Value::as_str) {
+                        if let Some(eid) = action.get("origin").and_then(|o| o.get(ELEMENT_KEY)).and_then(Value::as_str)
+                        {
                             let (screen, _, i) = resolve(state, &s.udid, eid)?;
                             let r = screen.node(i).map(|n| n.rect).unwrap_or_default();
                             ox = i64::from(r.x + r.width / 2);
@@ -758,19 +795,23 @@ async fn execute(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
     };
     // Decoding the camera image is the slow part: do it outside the lock.
     let camera_payload = if script == "mobile: injectCameraImage" {
-        let b64 = args
-            .get("image")
-            .and_then(Value::as_str)
-            .ok_or_else(|| W3cError::invalid_argument("mobile: injectCameraImage needs {\"image\": \"<base64 PNG>\"}"))?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|e| W3cError::invalid_argument(format!("mobile: injectCameraImage: 'image' is not base64: {e}")))?;
-        Some(screenshot::decode_qr(&png).map_err(|e| W3cError::invalid_argument(format!("mobile: injectCameraImage: {e}")))?)
+        let b64 = args.get("image").and_then(Value::as_str).ok_or_else(|| {
+            W3cError::invalid_argument("mobile: injectCameraImage needs {\"image\": \"<base64 PNG>\"}")
+        })?;
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|e| {
+            W3cError::invalid_argument(format!("mobile: injectCameraImage: 'image' is not base64: {e}"))
+        })?;
+        Some(
+            screenshot::decode_qr(&png)
+                .map_err(|e| W3cError::invalid_argument(format!("mobile: injectCameraImage: {e}")))?,
+        )
     } else {
         None
     };
     let injected = camera_payload.is_some();
-    let answer = command(&shared, &sid, "executeScript", |state, s| run_mobile(state, &s.udid, &script, &args, camera_payload)).await;
+    let answer =
+        command(&shared, &sid, "executeScript", |state, s| run_mobile(state, &s.udid, &script, &args, camera_payload))
+            .await;
     if injected {
         await_scan_decided(&shared, &sid).await;
     }
@@ -810,8 +851,12 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
         let id = args.get("appId").or_else(|| args.get("bundleId")).and_then(Value::as_str);
         match id {
             Some(APP_ID) => Ok(()),
-            Some(other) => Err(W3cError::invalid_argument(format!("app '{other}' is not installed (the MitID app is '{APP_ID}')"))),
-            None => Err(W3cError::invalid_argument(format!("{script} needs {{\"appId\": \"{APP_ID}\"}} (or bundleId on iOS)"))),
+            Some(other) => {
+                Err(W3cError::invalid_argument(format!("app '{other}' is not installed (the MitID app is '{APP_ID}')")))
+            }
+            None => Err(W3cError::invalid_argument(format!(
+                "{script} needs {{\"appId\": \"{APP_ID}\"}} (or bundleId on iOS)"
+            ))),
         }
     };
     match (script, platform) {
@@ -843,7 +888,9 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
         ("mobile: sendBiometricMatch", Platform::Ios) => {
             let kind = args.get("type").and_then(Value::as_str).unwrap_or("touchId");
             if kind != "touchId" && kind != "faceId" {
-                return Err(W3cError::invalid_argument(format!("mobile: sendBiometricMatch type must be touchId or faceId, not '{kind}'")));
+                return Err(W3cError::invalid_argument(format!(
+                    "mobile: sendBiometricMatch type must be touchId or faceId, not '{kind}'"
+                )));
             }
             let matched = args.get("match").and_then(Value::as_bool).unwrap_or(true);
             state.with_app(udid, |phone, _| phone.biometric(matched));
@@ -866,7 +913,8 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
             Ok(ok(json!(if running { 4 } else { 1 })))
         }
         ("mobile: injectCameraImage", _) => {
-            let payload = camera.ok_or_else(|| W3cError::invalid_argument("mobile: injectCameraImage needs an image"))?;
+            let payload =
+                camera.ok_or_else(|| W3cError::invalid_argument("mobile: injectCameraImage needs an image"))?;
             state.with_app(udid, |phone, cx| phone.inject_camera(payload, cx));
             Ok(ok(Value::Null))
         }

@@ -105,5 +105,9 @@ async fn a_rig_without_an_air_is_refused_by_name() {
     let (status, body) = farm.control_raw("PUT", "/sim/phones/android-14-a2", json!({ "rig": "the-moon" })).await;
     assert_eq!(status, 400, "{body}");
     let message = body.to_string();
-    assert!(message.contains("rig 'the-moon' is nowhere on the BlueZ radio") && message.contains("elsewhere, rig-a, rig-b, rig-c"), "{message}");
+    assert!(
+        message.contains("rig 'the-moon' is nowhere on the BlueZ radio")
+            && message.contains("elsewhere, rig-a, rig-b, rig-c"),
+        "{message}"
+    );
 }

@@ -136,7 +136,11 @@ async fn scanned_and_identified(farm: &TestFarm, old: &Phone, new: &Phone) -> St
 
 /// A temporary PIN that is surely not the right one.
 fn wrong_pin(right: &str) -> &'static str {
-    if right == "99999999" { "11111111" } else { "99999999" }
+    if right == "99999999" {
+        "11111111"
+    } else {
+        "99999999"
+    }
 }
 
 /// Runs `check` on a fresh farm without defects and with `defect`: it must
@@ -313,9 +317,14 @@ refusal!(bluetooth_off_blocks_with_the_instruction, "bluetooth_off_ignored", |fa
     old.tap("pin_next").await;
     old.tap("bluetooth_info_next").await;
     let blocked = old.screen().await == "bluetooth_off"
-        && old.text_of("bluetooth_off_text").await.contains("Make sure that Bluetooth is enabled on both phones/tablets");
+        && old
+            .text_of("bluetooth_off_text")
+            .await
+            .contains("Make sure that Bluetooth is enabled on both phones/tablets");
     if blocked {
-        old.mobile("mobile: shell", json!({ "command": "cmd", "args": ["bluetooth_manager", "enable"] })).await.unwrap();
+        old.mobile("mobile: shell", json!({ "command": "cmd", "args": ["bluetooth_manager", "enable"] }))
+            .await
+            .unwrap();
         old.tap_text("Try again").await;
         old.accept_permissions().await;
         assert_eq!(old.screen().await, "qr_code", "turning Bluetooth on lets the copy go on");
@@ -421,7 +430,9 @@ async fn the_backend_verifies_a_beacon_token_against_its_qr_code() {
     let made_up = format!("{prefix}{}", "0".repeat(28));
     let answer = farm.control("POST", "/sim/beacons/verify", json!({ "qr_payload": payload, "token": made_up })).await;
     assert_eq!(answer, json!({ "qr_session": "known", "bound": false }));
-    let answer = farm.control("POST", "/sim/beacons/verify", json!({ "qr_payload": "MITID-COPY:1:nope:nope", "token": "00" })).await;
+    let answer = farm
+        .control("POST", "/sim/beacons/verify", json!({ "qr_payload": "MITID-COPY:1:nope:nope", "token": "00" }))
+        .await;
     assert_eq!(answer, json!({ "qr_session": "unknown", "bound": false }));
     let (status, _) = farm.control_raw("POST", "/sim/beacons/verify", json!({ "qr_payload": payload })).await;
     assert_eq!(status, 400, "the token is required");

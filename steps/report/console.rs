@@ -51,6 +51,10 @@ pub fn summary(report: &RunReport) -> String {
         steps,
         report.duration.as_secs_f64()
     ));
-    out.push_str(&format!("scenarios: {} passed, {} failed\n", report.count(Status::Passed), report.count(Status::Failed)));
+    out.push_str(&format!(
+        "scenarios: {} passed, {} failed\n",
+        report.count(Status::Passed),
+        report.count(Status::Failed)
+    ));
     out
 }

@@ -17,7 +17,11 @@ pub fn render(report: &RunReport) -> String {
     );
     for e in &report.parse_errors {
         let _ = writeln!(out, "  <testsuite name=\"feature parsing\" tests=\"1\" failures=\"0\" errors=\"1\">");
-        let _ = writeln!(out, "    <testcase name=\"parse\" classname=\"features\"><error message=\"{}\"/></testcase>", esc(e));
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"parse\" classname=\"features\"><error message=\"{}\"/></testcase>",
+            esc(e)
+        );
         out.push_str("  </testsuite>\n");
     }
     for f in &report.features {
@@ -46,9 +50,19 @@ pub fn render(report: &RunReport) -> String {
                 Status::Failed => {
                     let step = s.failure();
                     let message = step.and_then(|st| st.error.clone()).unwrap_or_default();
-                    let what = step.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)).unwrap_or_default();
-                    let kind = if step.is_some_and(|st| st.status == Status::Undefined) { "undefined step" } else { "step failed" };
-                    let _ = writeln!(body, "      <failure message=\"{}\" type=\"{kind}\">{}</failure>", esc(&message), esc(&format!("{what}\n{message}")));
+                    let what =
+                        step.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)).unwrap_or_default();
+                    let kind = if step.is_some_and(|st| st.status == Status::Undefined) {
+                        "undefined step"
+                    } else {
+                        "step failed"
+                    };
+                    let _ = writeln!(
+                        body,
+                        "      <failure message=\"{}\" type=\"{kind}\">{}</failure>",
+                        esc(&message),
+                        esc(&format!("{what}\n{message}"))
+                    );
                 }
                 Status::Skipped => body.push_str("      <skipped/>\n"),
                 _ => {}
@@ -59,7 +73,13 @@ pub fn render(report: &RunReport) -> String {
             }
             for st in &s.steps {
                 for a in &st.attachments {
-                    notes.push(format!("attachment: {} ({}, {} bytes) on step line {}", a.name, a.mime, a.data.len(), st.line));
+                    notes.push(format!(
+                        "attachment: {} ({}, {} bytes) on step line {}",
+                        a.name,
+                        a.mime,
+                        a.data.len(),
+                        st.line
+                    ));
                 }
             }
             if !notes.is_empty() {

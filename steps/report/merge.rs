@@ -113,7 +113,9 @@ pub fn merge(shards: Vec<RunReport>) -> Result<RunReport, MergeError> {
             };
             for s in f.scenarios {
                 if into.scenarios.iter().any(|x| x.line == s.line && x.name == s.name) {
-                    return Err(MergeError::Overlap { what: format!("'{}' ({}:{})", s.name, f.path.display(), s.line) });
+                    return Err(MergeError::Overlap {
+                        what: format!("'{}' ({}:{})", s.name, f.path.display(), s.line),
+                    });
                 }
                 into.scenarios.push(s);
             }

@@ -110,7 +110,11 @@ impl Recorder {
                             .map(|w| {
                                 w.attachments
                                     .iter()
-                                    .map(|a| Attachment { name: a.name.clone(), mime: a.mime.into(), data: a.data.clone() })
+                                    .map(|a| Attachment {
+                                        name: a.name.clone(),
+                                        mime: a.mime.into(),
+                                        data: a.data.clone(),
+                                    })
                                     .collect()
                             })
                             .unwrap_or_default();

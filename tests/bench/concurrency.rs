@@ -108,7 +108,12 @@ fn settings() -> Result<Settings> {
     }
     let copies: usize = match copies {
         None => 16,
-        Some(v) => v.trim().parse().ok().filter(|&k| k > 0).with_context(|| format!("copies: '{v}' is not a whole number above 0"))?,
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&k| k > 0)
+            .with_context(|| format!("copies: '{v}' is not a whole number above 0"))?,
     };
     let latency_ms: u64 = match latency {
         None => 150,
@@ -118,7 +123,13 @@ fn settings() -> Result<Settings> {
         None => vec![1, 2, 4, 8, 16],
         Some(v) => v
             .split(',')
-            .map(|p| p.trim().parse().ok().filter(|&n: &usize| n > 0).with_context(|| format!("pairs: '{p}' is not a whole number above 0")))
+            .map(|p| {
+                p.trim()
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .with_context(|| format!("pairs: '{p}' is not a whole number above 0"))
+            })
             .collect::<Result<_>>()?,
     };
     if pairs.is_empty() {
@@ -158,10 +169,12 @@ fn bench(s: &Settings) -> Result<bool> {
 
     let rigs = s.pairs.iter().copied().max().unwrap_or(1).max(16);
     let profile = tmp.join("bench.toml");
-    std::fs::write(&profile, bench_profile(root, rigs, s.latency_ms)?).with_context(|| format!("cannot write {}", profile.display()))?;
+    std::fs::write(&profile, bench_profile(root, rigs, s.latency_ms)?)
+        .with_context(|| format!("cannot write {}", profile.display()))?;
     let features = tmp.join("features");
     std::fs::create_dir_all(&features)?;
-    let source = std::fs::read_to_string(root.join(SOURCE_FEATURE)).with_context(|| format!("cannot read {SOURCE_FEATURE}"))?;
+    let source =
+        std::fs::read_to_string(root.join(SOURCE_FEATURE)).with_context(|| format!("cannot read {SOURCE_FEATURE}"))?;
     for k in 1..=s.copies {
         let name = format!("copy_{k:02}.feature");
         std::fs::write(features.join(&name), feature_copy(&source, k)?)?;
@@ -199,7 +212,15 @@ fn bench(s: &Settings) -> Result<bool> {
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         std::fs::write(&log, &text)?;
-        let mut row = Row { pairs: n, wall, exit: out.status.code(), scenarios: 0, passed: 0, busy: Duration::ZERO, failures: Vec::new() };
+        let mut row = Row {
+            pairs: n,
+            wall,
+            exit: out.status.code(),
+            scenarios: 0,
+            passed: 0,
+            busy: Duration::ZERO,
+            failures: Vec::new(),
+        };
         match read_report(&report_dir.join("latest").join("cucumber.json"), &mut row) {
             Ok(()) => {}
             Err(e) => row.failures.push(format!("{e:#}")),
@@ -208,7 +229,11 @@ fn bench(s: &Settings) -> Result<bool> {
             row.failures.push(format!("{} of {} scenarios in the report", row.scenarios, s.copies));
         }
         let ok = row.exit == Some(0) && row.failures.is_empty();
-        eprintln!("{:.1} s, {}", wall.as_secs_f64(), if ok { "exit 0".to_owned() } else { format!("FAILED (exit {:?}); log: {}", row.exit, log.display()) });
+        eprintln!(
+            "{:.1} s, {}",
+            wall.as_secs_f64(),
+            if ok { "exit 0".to_owned() } else { format!("FAILED (exit {:?}); log: {}", row.exit, log.display()) }
+        );
         if !ok {
             let tail: Vec<&str> = text.lines().rev().take(12).collect();
             for line in tail.iter().rev() {
@@ -245,7 +270,8 @@ fn bench(s: &Settings) -> Result<bool> {
 /// `devices/virtual.toml` up to its `[farm]` section, then a farm of `rigs`
 /// rigs of two Android 14 phones each.
 fn bench_profile(root: &Path, rigs: usize, latency_ms: u64) -> Result<String> {
-    let base = std::fs::read_to_string(root.join("devices/virtual.toml")).context("cannot read devices/virtual.toml")?;
+    let base =
+        std::fs::read_to_string(root.join("devices/virtual.toml")).context("cannot read devices/virtual.toml")?;
     let head: Vec<&str> = base.lines().take_while(|l| l.trim() != "[farm]").collect();
     if head.len() == base.lines().count() {
         bail!("devices/virtual.toml has no [farm] section to replace");

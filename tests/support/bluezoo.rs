@@ -62,7 +62,9 @@ impl Bluezoo {
                 .expect("bluezoo runs"),
         );
         let last = format!("/org/bluez/hci{}", adapters - 1);
-        wait_until("BlueZoo's adapters", Duration::from_secs(15), || me.get(&last, "Powered").is_some_and(|v| v.contains("true")));
+        wait_until("BlueZoo's adapters", Duration::from_secs(15), || {
+            me.get(&last, "Powered").is_some_and(|v| v.contains("true"))
+        });
         me
     }
 
@@ -100,7 +102,8 @@ impl Bluezoo {
 
     /// BlueZoo's own manager interface: the adapter is unplugged.
     pub fn remove_adapter(&self, adapter: u8) {
-        self.send(&["/org/bluezoo", "org.bluezoo.Manager1.RemoveAdapter", &format!("byte:{adapter}")]).expect("RemoveAdapter");
+        self.send(&["/org/bluezoo", "org.bluezoo.Manager1.RemoveAdapter", &format!("byte:{adapter}")])
+            .expect("RemoveAdapter");
     }
 }
 

@@ -131,24 +131,39 @@ pub struct Phone {
 
 impl Phone {
     pub async fn tap(&self, id: &str) {
-        let el = self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no '{id}' on screen '{}': {e}", self.udid, "?"));
+        let el = self
+            .client
+            .find_by(By::accessibility_id(id))
+            .await
+            .unwrap_or_else(|e| panic!("{}: no '{id}' on screen '{}': {e}", self.udid, "?"));
         el.click().await.unwrap_or_else(|e| panic!("{}: tap '{id}': {e}", self.udid));
     }
 
     /// Taps the element whose visible text is `text` (the documentation's words).
     pub async fn tap_text(&self, text: &str) {
         let xpath = format!("//*[@text='{text}' or @label='{text}']");
-        let el = self.client.find_by(By::xpath(&xpath)).await.unwrap_or_else(|e| panic!("{}: no '{text}': {e}", self.udid));
+        let el =
+            self.client.find_by(By::xpath(&xpath)).await.unwrap_or_else(|e| panic!("{}: no '{text}': {e}", self.udid));
         el.click().await.unwrap();
     }
 
     pub async fn type_into(&self, id: &str, text: &str) {
-        let el = self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no field '{id}': {e}", self.udid));
+        let el = self
+            .client
+            .find_by(By::accessibility_id(id))
+            .await
+            .unwrap_or_else(|e| panic!("{}: no field '{id}': {e}", self.udid));
         el.send_keys(text).await.unwrap();
     }
 
     pub async fn text_of(&self, id: &str) -> String {
-        self.client.find_by(By::accessibility_id(id)).await.unwrap_or_else(|e| panic!("{}: no '{id}': {e}", self.udid)).text().await.unwrap()
+        self.client
+            .find_by(By::accessibility_id(id))
+            .await
+            .unwrap_or_else(|e| panic!("{}: no '{id}': {e}", self.udid))
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn has(&self, id: &str) -> bool {

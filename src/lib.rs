@@ -1,22 +1,15 @@
-//! mitid-e2e: the framework that proves "Copy your MitID app to another
-//! phone/tablet" on virtual phones, lab phones on Appium, and device farms
-//! behind Selenium Grid.
+//! The runner of mitid-e2e: the CLI's commands, one run of the suite, the
+//! cucumber World (one scenario's state) and the reports. The step
+//! definitions live beside it in `steps/`, as the [`steps`] module.
 //!
-//! It reaches phones only as real hardware is reached: W3C WebDriver/Appium
-//! over HTTP ([`phone`]), the SMS and push gateways over HTTP
-//! ([`gateways`]), the test-control API ([`control`]), and Bluetooth through
-//! BlueZ on the host's own adapter ([`bluetooth`]). Which target runs
-//! is a device profile's business ([`profile`]); locators are data
-//! ([`locators`]); secrets are redacted by construction ([`secret`]).
+//! The only crate that knows both the framework and the virtual farm: it
+//! starts the farm, the framework never does.
 
-pub mod bluetooth;
-pub mod clock;
-pub mod control;
-pub mod gateways;
-pub mod identities;
-pub mod locators;
-pub mod phone;
-pub mod pool;
-pub mod profile;
-pub mod qr;
-pub mod secret;
+pub mod cli;
+pub mod farm_profile;
+pub mod logging;
+pub mod report;
+pub mod run;
+#[path = "../steps/mod.rs"]
+pub mod steps;
+pub mod world;

@@ -14,10 +14,10 @@
 
 use std::time::Duration;
 
-use mitid_e2e::bluetooth::{BeaconFilter, HostProbe, Sighting, Uuid};
-use mitid_e2e::profile::BluetoothSettings;
+use mitid_e2e_framework::bluetooth::{BeaconFilter, HostProbe, Sighting, Uuid};
+use mitid_e2e_framework::profile::BluetoothSettings;
 
-use crate::catalogue::catalogue;
+use crate::steps::catalogue::catalogue;
 use crate::world::{fail, Attachment, CopyWorld, Role, StepFailure, StepResult};
 
 /// The beacon's service UUID (DESIGN.md "Contracts"; the sim's rules.rs).
@@ -60,7 +60,7 @@ async fn open(w: &CopyWorld) -> Result<(HostProbe, BluetoothSettings), StepFailu
 /// the reports, and to a later failing step's evidence, whole.
 fn trace(w: &mut CopyWorld, line: String) {
     const NAME: &str = "Bluetooth trace";
-    let line = mitid_e2e::secret::redact(&line);
+    let line = mitid_e2e_framework::secret::redact(&line);
     crate::world::attach_to_passing_step(
         &w.scenario,
         Attachment { name: NAME.into(), mime: "text/plain", data: line.clone().into_bytes() },
@@ -119,7 +119,7 @@ async fn beacon_gone(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
         format!(
             "gone: host adapter {} did not hear the beacon (token digest {digest}) for {} after forgetting it",
             probe.label(),
-            crate::catalogue::human(window.max(bt.scan_interval() * 2))
+            crate::steps::catalogue::human(window.max(bt.scan_interval() * 2))
         ),
     );
     Ok(())

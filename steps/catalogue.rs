@@ -60,24 +60,24 @@ pub struct StepDef {
 /// (cucumber wants plain fn pointers) that runs the body under its deadline.
 macro_rules! catalogue {
     ($( $kw:ident $phrase:literal $(da $danish:literal)? e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:path; )*) => {
-        pub fn catalogue() -> Vec<$crate::catalogue::StepDef> {
+        pub fn catalogue() -> Vec<$crate::steps::catalogue::StepDef> {
             #[allow(unused_imports)]
-            use $crate::catalogue::Doc::*;
+            use $crate::steps::catalogue::Doc::*;
             vec![$({
                 fn cucumber_step<'a>(
                     world: &'a mut $crate::world::CopyWorld,
                     cx: cucumber::step::Context,
                 ) -> cucumber::codegen::LocalBoxFuture<'a, ()> {
-                    let body: $crate::catalogue::StepFn = |w, m| Box::pin($body(w, m));
-                    Box::pin($crate::catalogue::execute(world, cx, $crate::catalogue::Deadline::$deadline, body))
+                    let body: $crate::steps::catalogue::StepFn = |w, m| Box::pin($body(w, m));
+                    Box::pin($crate::steps::catalogue::execute(world, cx, $crate::steps::catalogue::Deadline::$deadline, body))
                 }
-                $crate::catalogue::StepDef {
-                    keyword: $crate::catalogue::Keyword::$kw,
+                $crate::steps::catalogue::StepDef {
+                    keyword: $crate::steps::catalogue::Keyword::$kw,
                     phrase: concat!("^", $phrase, "$"),
                     example: $example,
                     danish: None $(.or(Some(concat!("^", $danish, "$"))))?,
                     docs: &[$($doc),*],
-                    deadline: $crate::catalogue::Deadline::$deadline,
+                    deadline: $crate::steps::catalogue::Deadline::$deadline,
                     cucumber: cucumber_step,
                 }
             }),*]
@@ -91,8 +91,8 @@ pub(crate) use catalogue;
 pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, body: StepFn) {
     let timeouts = &world.ctx.profile.timeouts;
     let wait = match world.ctx.clock {
-        mitid_e2e::clock::Clock::Real => timeouts.waiting_step(),
-        mitid_e2e::clock::Clock::Virtual => timeouts.step(),
+        mitid_e2e_framework::clock::Clock::Real => timeouts.waiting_step(),
+        mitid_e2e_framework::clock::Clock::Virtual => timeouts.step(),
     };
     let limit = match deadline {
         Deadline::Step => timeouts.step(),
@@ -112,11 +112,11 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
                 "the step \"{text}\" did not finish within its deadline of {}; its phones' sessions were closed",
                 human(limit)
             );
-            std::panic::panic_any(mitid_e2e::secret::redact(&failure));
+            std::panic::panic_any(mitid_e2e_framework::secret::redact(&failure));
         }
     };
     world.collect_evidence().await;
-    std::panic::panic_any(mitid_e2e::secret::redact(&failure));
+    std::panic::panic_any(mitid_e2e_framework::secret::redact(&failure));
 }
 
 pub fn human(d: Duration) -> String {
@@ -129,10 +129,10 @@ pub fn human(d: Duration) -> String {
 
 /// Every step definition, from all areas.
 pub fn all() -> Vec<StepDef> {
-    let mut all = crate::copy_flow::catalogue();
-    all.extend(crate::farm_control::catalogue());
-    all.extend(crate::rules::catalogue());
-    all.extend(crate::bluetooth::catalogue());
+    let mut all = crate::steps::copy_flow::catalogue();
+    all.extend(crate::steps::farm_control::catalogue());
+    all.extend(crate::steps::rules::catalogue());
+    all.extend(crate::steps::bluetooth::catalogue());
     all
 }
 

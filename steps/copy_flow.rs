@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::catalogue::catalogue;
+use crate::steps::catalogue::catalogue;
 use crate::world::{fail, CopyWorld, Role, StepResult};
-use mitid_e2e::profile::{CameraMode, Platform};
-use mitid_e2e::secret::{Secret, SecretKind};
+use mitid_e2e_framework::profile::{CameraMode, Platform};
+use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 catalogue! {
     Given "my old phone and the MitID app on it are updated"
@@ -330,7 +330,7 @@ async fn notified(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
             let all = w.ctx.gateways.push_messages().await;
             fail!(
                 "no push 'the waiting time is over' reached the push gateway for the old phone within {}; it received {} push message(s): {}",
-                crate::catalogue::human(w.ctx.profile.timeouts.message()),
+                crate::steps::catalogue::human(w.ctx.profile.timeouts.message()),
                 all.len(),
                 all.iter().map(|m| m.body.to_string()).collect::<Vec<_>>().join("; ")
             );
@@ -390,7 +390,7 @@ async fn see_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
         fail!("the QR screen says '{valid}', not that the code is valid for 3 minutes");
     }
     let png = phone.screenshot().await?;
-    let (_, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let (_, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
     w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     Ok(())
@@ -431,7 +431,7 @@ async fn scan_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     // Read the QR code as the camera would see it: from the old phone's screen.
     let old = w.phone(Role::Old).await?;
     let png = old.screenshot().await?;
-    let (png, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let (png, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
     w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     match w.ctx.profile.camera.mode {

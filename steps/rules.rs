@@ -23,10 +23,10 @@ use std::time::Duration;
 use regex::Regex;
 use serde_json::json;
 
-use crate::catalogue::{catalogue, CucumberFn};
+use crate::steps::catalogue::{catalogue, CucumberFn};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
-use mitid_e2e::profile::CameraMode;
-use mitid_e2e::secret::{Secret, SecretKind};
+use mitid_e2e_framework::profile::CameraMode;
+use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 /// How long a "nothing arrived" check waits for a message that should not
 /// come. The virtual farm delivers before it answers; a lab backend may be
@@ -127,12 +127,12 @@ fn documented_step(n: u8) -> &'static [&'static str] {
 
 async fn follow_steps(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let (from, to): (u8, u8) = match (m[0].parse(), m[1].parse()) {
-        (Ok(a), Ok(b)) if (1..=b).contains(&a) && b <= crate::catalogue::DOCUMENTED_STEPS => (a, b),
+        (Ok(a), Ok(b)) if (1..=b).contains(&a) && b <= crate::steps::catalogue::DOCUMENTED_STEPS => (a, b),
         _ => fail!(
             "'steps {} to {}' are not documented steps: the help page numbers them 1 to {}",
             m[0],
             m[1],
-            crate::catalogue::DOCUMENTED_STEPS
+            crate::steps::catalogue::DOCUMENTED_STEPS
         ),
     };
     for n in from..=to {
@@ -175,7 +175,10 @@ async fn walk_step(w: &mut CopyWorld, n: u8) -> StepResult {
 fn compiled() -> &'static [(Regex, CucumberFn)] {
     static COMPILED: OnceLock<Vec<(Regex, CucumberFn)>> = OnceLock::new();
     COMPILED.get_or_init(|| {
-        crate::catalogue::all().into_iter().filter_map(|d| Regex::new(d.phrase).ok().map(|r| (r, d.cucumber))).collect()
+        crate::steps::catalogue::all()
+            .into_iter()
+            .filter_map(|d| Regex::new(d.phrase).ok().map(|r| (r, d.cucumber)))
+            .collect()
     })
 }
 
@@ -213,7 +216,7 @@ async fn run_catalogue_step(w: &mut CopyWorld, n: u8, line: &str) -> StepResult 
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
             .unwrap_or_else(|| "the step failed".into());
-        std::panic::panic_any(mitid_e2e::secret::redact(&format!("step {n} ({line}): {message}")));
+        std::panic::panic_any(mitid_e2e_framework::secret::redact(&format!("step {n} ({line}): {message}")));
     }
     Ok(())
 }
@@ -322,7 +325,7 @@ async fn take_picture(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     old.wait_for_screen("qr_code").await?;
     let png = old.screenshot().await?;
     // A picture without a readable QR code would prove nothing later.
-    let (png, decoded) = mitid_e2e::qr::decode_off_thread(png).await;
+    let (png, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
     // What it opens is a secret: reports never show it.
     Secret::new(SecretKind::Token, payload);
@@ -417,7 +420,7 @@ async fn told(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     let phone = w.here().await?;
     let deadline = tokio::time::Instant::now() + find;
     loop {
-        let shown = mitid_e2e::phone::summarize_source(&phone.source().await?);
+        let shown = mitid_e2e_framework::phone::summarize_source(&phone.source().await?);
         if shown.contains(&m[0]) {
             return Ok(());
         }
@@ -426,7 +429,7 @@ async fn told(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
                 "{} did not tell me '{}' within {}; the screen shows: {shown}",
                 phone.role(),
                 m[0],
-                crate::catalogue::human(find)
+                crate::steps::catalogue::human(find)
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -445,7 +448,7 @@ mod tests {
 
     #[test]
     fn every_walked_step_is_one_catalogue_phrase() {
-        for n in 1..=crate::catalogue::DOCUMENTED_STEPS {
+        for n in 1..=crate::steps::catalogue::DOCUMENTED_STEPS {
             for line in documented_step(n) {
                 let hits = compiled().iter().filter(|(re, _)| re.is_match(line)).count();
                 assert_eq!(hits, 1, "step {n}: \"{line}\" matches {hits} phrases");

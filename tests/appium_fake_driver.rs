@@ -1,4 +1,4 @@
-//! The framework's phone driver (`mitid_e2e::phone::Phone`) against a real
+//! The framework's phone driver (`mitid_e2e_framework::phone::Phone`) against a real
 //! Appium 3 server with the `@appium/fake-driver`, so that our client is not
 //! tuned to our own virtual farm: session, finds by every locator strategy
 //! the framework uses, click, type and read text, page source, screenshot,
@@ -22,9 +22,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mitid_e2e::locators::Locators;
-use mitid_e2e::phone::{Phone, PhoneError, SessionRequest};
-use mitid_e2e::profile::Platform;
+use mitid_e2e_framework::locators::Locators;
+use mitid_e2e_framework::phone::{Phone, PhoneError, SessionRequest};
+use mitid_e2e_framework::profile::Platform;
 use serde_json::{json, Value};
 
 /// How long Appium may take to answer `GET /status`.

@@ -36,9 +36,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mitid_e2e::locators::Locators;
-use mitid_e2e::phone::{Phone, PhoneError, SessionRequest};
-use mitid_e2e::profile::{Platform, Profile};
+use mitid_e2e_framework::locators::Locators;
+use mitid_e2e_framework::phone::{Phone, PhoneError, SessionRequest};
+use mitid_e2e_framework::profile::{Platform, Profile};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");

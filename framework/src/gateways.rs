@@ -35,8 +35,8 @@ pub struct Message {
 /// The SMS and push gateways of a run.
 ///
 /// ```no_run
-/// # async fn example() -> Result<(), mitid_e2e::gateways::GatewayError> {
-/// use mitid_e2e::gateways::Gateways;
+/// # async fn example() -> Result<(), mitid_e2e_framework::gateways::GatewayError> {
+/// use mitid_e2e_framework::gateways::Gateways;
 /// let gateways = Gateways::start(&Default::default()).await?;
 /// println!("tell the backend: {} and {}", gateways.sms_url(), gateways.push_url());
 /// # Ok(()) }

@@ -18,7 +18,7 @@ pub enum QrError {
 /// Decodes the QR code in a PNG screenshot.
 ///
 /// ```
-/// let err = mitid_e2e::qr::decode(b"not a png").unwrap_err();
+/// let err = mitid_e2e_framework::qr::decode(b"not a png").unwrap_err();
 /// assert!(err.to_string().contains("not a PNG"));
 /// ```
 pub fn decode(png: &[u8]) -> Result<String, QrError> {

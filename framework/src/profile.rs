@@ -330,7 +330,7 @@ impl Profile {
     /// Reads and checks a profile, applying environment overrides.
     ///
     /// ```
-    /// let p = mitid_e2e::profile::Profile::load("../devices/virtual.toml".as_ref()).unwrap();
+    /// let p = mitid_e2e_framework::profile::Profile::load("../devices/virtual.toml".as_ref()).unwrap();
     /// assert!(p.appium.is_embedded());
     /// ```
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {

@@ -19,7 +19,7 @@ struct Redacting<W: Write>(W);
 
 impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = mitid_e2e::secret::redact(&String::from_utf8_lossy(buf));
+        let text = mitid_e2e_framework::secret::redact(&String::from_utf8_lossy(buf));
         self.0.write_all(text.as_bytes())?;
         Ok(buf.len())
     }
@@ -32,7 +32,7 @@ impl<W: Write> Write for Redacting<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mitid_e2e::secret::{Secret, SecretKind};
+    use mitid_e2e_framework::secret::{Secret, SecretKind};
 
     #[test]
     fn log_lines_never_carry_a_secret_in_clear() {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use mitid_steps::run::RunOptions;
+use mitid_e2e::run::RunOptions;
 
 /// End-to-end tests for "Copy your MitID app to another phone/tablet".
 ///
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    mitid_steps::logging::init();
+    mitid_e2e::logging::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -133,11 +133,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-            Command::Sim { port, profile, defects } => mitid_steps::cli::sim(port, &profile, &defects).await,
-            Command::Steps => Ok(mitid_steps::cli::steps()),
-            Command::Defects => Ok(mitid_steps::cli::defects()),
-            Command::Report(ReportCommand::Merge { out, shards }) => mitid_steps::cli::merge_reports(&out, &shards),
-            Command::Doctor { profile } => mitid_steps::cli::doctor(&profile).await,
+            Command::Sim { port, profile, defects } => mitid_e2e::cli::sim(port, &profile, &defects).await,
+            Command::Steps => Ok(mitid_e2e::cli::steps()),
+            Command::Defects => Ok(mitid_e2e::cli::defects()),
+            Command::Report(ReportCommand::Merge { out, shards }) => mitid_e2e::cli::merge_reports(&out, &shards),
+            Command::Doctor { profile } => mitid_e2e::cli::doctor(&profile).await,
             Command::Run(a) => {
                 let opts = RunOptions {
                     features: a.features,
@@ -150,14 +150,14 @@ fn main() -> ExitCode {
                     shard: a.shard,
                     quiet: false,
                 };
-                mitid_steps::run::run(&opts).await.map_err(|e| e.0)
+                mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", mitid_e2e::secret::redact(&format!("{e:#}")));
+            eprintln!("error: {}", mitid_e2e_framework::secret::redact(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

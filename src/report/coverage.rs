@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use super::{RunReport, Status};
-use crate::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
+use crate::steps::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
 
 pub struct Coverage {
     /// Doc → (scenario, passed) for every scenario with a step proving it.

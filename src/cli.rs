@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use mitid_e2e::profile::Profile;
+use mitid_e2e_framework::profile::Profile;
 
 use crate::farm_profile;
 
@@ -37,13 +37,13 @@ pub fn steps() -> ExitCode {
     println!("with the `dansk` phrase under each step, e.g. `Og jeg trykker på \"Activate\"`.");
     println!("After `Så` the verb comes first (`Så ser jeg ...`); where it matters both orders are accepted.");
     println!("Button and screen texts stay in quotes as the app shows them. See features/da/.\n");
-    for def in crate::catalogue::all() {
+    for def in crate::steps::catalogue::all() {
         let docs: Vec<String> = def
             .docs
             .iter()
             .map(|d| match d {
-                crate::catalogue::Doc::Step(n) => format!("@doc-{n}"),
-                crate::catalogue::Doc::Before(n) => format!("@before-{n}"),
+                crate::steps::catalogue::Doc::Step(n) => format!("@doc-{n}"),
+                crate::steps::catalogue::Doc::Before(n) => format!("@before-{n}"),
             })
             .collect();
         let phrase = def.phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
@@ -67,7 +67,7 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
         Ok(detail) => println!("  ok     {name}: {detail}"),
         Err(e) => {
             problems += 1;
-            println!("  FAIL   {name}: {}", mitid_e2e::secret::redact(&format!("{e:#}")));
+            println!("  FAIL   {name}: {}", mitid_e2e_framework::secret::redact(&format!("{e:#}")));
         }
     };
     println!("doctor: {}", profile_path.display());
@@ -89,14 +89,14 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     let fixtures = crate::world::RunContext::fixtures_dir();
     check(
         "identity",
-        mitid_e2e::identities::load(&fixtures.join("identities.toml"), &profile.identity)
+        mitid_e2e_framework::identities::load(&fixtures.join("identities.toml"), &profile.identity)
             .map(|i| format!("'{}' from {}", i.name, fixtures.join("identities.toml").display()))
             .map_err(Into::into),
     );
-    for platform in [mitid_e2e::profile::Platform::Android, mitid_e2e::profile::Platform::Ios] {
+    for platform in [mitid_e2e_framework::profile::Platform::Android, mitid_e2e_framework::profile::Platform::Ios] {
         check(
             &format!("locators ({})", platform.name()),
-            mitid_e2e::locators::Locators::load(&fixtures.join("locators"), platform)
+            mitid_e2e_framework::locators::Locators::load(&fixtures.join("locators"), platform)
                 .map(|l| format!("{} screens", l.screen_names().count()))
                 .map_err(Into::into),
         );
@@ -146,7 +146,7 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     );
     check(
         "test-control API",
-        mitid_e2e::control::ControlApi::new(&control)
+        mitid_e2e_framework::control::ControlApi::new(&control)
             .status()
             .await
             .map(|_| format!("{control} answers"))
@@ -154,7 +154,7 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
     );
     check(
         "gateways",
-        mitid_e2e::gateways::Gateways::start(&profile.gateways)
+        mitid_e2e_framework::gateways::Gateways::start(&profile.gateways)
             .await
             .map(|g| format!("SMS {} and push {} can listen", g.sms_url(), g.push_url()))
             .map_err(Into::into),
@@ -163,9 +163,9 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
         None => println!("  -      Bluetooth adapter: the profile names none (no [bluetooth] section: the host probe is not configured)"),
         Some(bt) => check(
             "Bluetooth adapter",
-            mitid_e2e::bluetooth::HostProbe::open(&bt.adapter, profile.timeouts.connect())
+            mitid_e2e_framework::bluetooth::HostProbe::open(&bt.adapter, profile.timeouts.connect())
                 .await
-                .map(|p| format!("{} is powered on and scanning ({})", p.label(), mitid_e2e::bluetooth::bus_description()))
+                .map(|p| format!("{} is powered on and scanning ({})", p.label(), mitid_e2e_framework::bluetooth::bus_description()))
                 .map_err(Into::into),
         ),
     }
@@ -198,7 +198,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     }
     let reports = shards.iter().map(|s| merge::read(s)).collect::<Result<Vec<_>, _>>()?;
     let merged = merge::merge(reports)?;
-    let coverage = Coverage::of(&merged, &crate::catalogue::all());
+    let coverage = Coverage::of(&merged, &crate::steps::catalogue::all());
     report::write_files(&merged, out, &coverage).with_context(|| format!("cannot write into {}", out.display()))?;
     println!("merged {} shard(s) into {}", shards.len(), out.display());
     println!("{}", coverage.line());

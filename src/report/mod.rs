@@ -128,7 +128,7 @@ impl RunReport {
 
 /// Scrubs secrets from a string bound for the model.
 pub fn clean(s: &str) -> String {
-    mitid_e2e::secret::redact(s)
+    mitid_e2e_framework::secret::redact(s)
 }
 
 impl RunReport {

@@ -37,11 +37,11 @@ impl SecretKind {
 /// A value that must not appear in clear in any output.
 ///
 /// ```
-/// use mitid_e2e::secret::{Secret, SecretKind};
+/// use mitid_e2e_framework::secret::{Secret, SecretKind};
 /// let pin = Secret::new(SecretKind::Pin, "246810");
 /// assert_eq!(format!("{pin} {pin:?}"), "[PIN] [PIN]");
 /// assert_eq!(pin.expose(), "246810");
-/// assert_eq!(mitid_e2e::secret::redact("typed 246810"), "typed [PIN]");
+/// assert_eq!(mitid_e2e_framework::secret::redact("typed 246810"), "typed [PIN]");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret {

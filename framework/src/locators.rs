@@ -72,7 +72,7 @@ impl Locators {
     /// Reads `<dir>/<platform>.toml`.
     ///
     /// ```
-    /// use mitid_e2e::{locators::Locators, profile::Platform};
+    /// use mitid_e2e_framework::{locators::Locators, profile::Platform};
     /// let l = Locators::load("../fixtures/locators".as_ref(), Platform::Ios).unwrap();
     /// assert_eq!(l.element("menu_button").unwrap().to_string(), "accessibility id=menu_button");
     /// assert_eq!(l.text("Next").to_string(), "xpath=//*[@label='Next']");

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use mitid_e2e::clock::Clock;
-use mitid_e2e::control::{ControlApi, Provisioning};
-use mitid_e2e::gateways::Gateways;
-use mitid_e2e::identities::Identity;
-use mitid_e2e::locators::Locators;
-use mitid_e2e::phone::{Phone, SessionRequest};
-use mitid_e2e::pool::{DevicePool, Lease, Need};
-use mitid_e2e::profile::{PhoneProfile, Platform, Profile};
-use mitid_e2e::secret::{Secret, SecretKind};
+use mitid_e2e_framework::clock::Clock;
+use mitid_e2e_framework::control::{ControlApi, Provisioning};
+use mitid_e2e_framework::gateways::Gateways;
+use mitid_e2e_framework::identities::Identity;
+use mitid_e2e_framework::locators::Locators;
+use mitid_e2e_framework::phone::{Phone, SessionRequest};
+use mitid_e2e_framework::pool::{DevicePool, Lease, Need};
+use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 /// How long gathering a phone's screenshot or page source for a failure
 /// may take: a phone that hangs gives no evidence, and must not hold up the run.
@@ -195,7 +195,7 @@ pub struct CopyWorld {
     pub qr_picture: Option<Vec<u8>>,
     /// The old phone's beacon as the host adapter last heard it (its token
     /// is a secret).
-    pub beacon: Option<mitid_e2e::bluetooth::Sighting>,
+    pub beacon: Option<mitid_e2e_framework::bluetooth::Sighting>,
     pub attachments: Vec<Attachment>,
     pub tags: Vec<String>,
     /// Where this scenario is (set before it starts).
@@ -365,7 +365,7 @@ impl CopyWorld {
             }
             let name = role.name().trim_start_matches("the ").replace(' ', "-");
             if let Ok(Ok(png)) = tokio::time::timeout(EVIDENCE_WAIT, phone.screenshot()).await {
-                let black = mitid_e2e::qr::decode(&png) == Err(mitid_e2e::qr::QrError::Black);
+                let black = mitid_e2e_framework::qr::decode(&png) == Err(mitid_e2e_framework::qr::QrError::Black);
                 found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png", data: png });
                 if black {
                     found.push(Attachment {
@@ -378,7 +378,7 @@ impl CopyWorld {
                 }
             }
             if let Ok(Ok(source)) = tokio::time::timeout(EVIDENCE_WAIT, phone.source()).await {
-                let source = mitid_e2e::secret::redact(&source);
+                let source = mitid_e2e_framework::secret::redact(&source);
                 found.push(Attachment {
                     name: format!("{name} page source"),
                     mime: "application/xml",
@@ -413,7 +413,7 @@ impl CopyWorld {
                 }
             }
         }
-        mitid_e2e::secret::redact(&text)
+        mitid_e2e_framework::secret::redact(&text)
     }
 
     /// Closes every session this scenario opened. Called when a step runs
@@ -445,7 +445,7 @@ impl CopyWorld {
                 Ok(Err(e)) => format!("failed its health check after a failed scenario: {e}"),
                 Err(_) => format!("did not answer its health check within {deadline:?}"),
             };
-            self.ctx.pool.quarantine(&profile.udid, &mitid_e2e::secret::redact(&reason));
+            self.ctx.pool.quarantine(&profile.udid, &mitid_e2e_framework::secret::redact(&reason));
         }
     }
 

@@ -3,7 +3,7 @@
 //! the farm, reads it into the farm's own config type.
 
 use anyhow::{Context, Result};
-use mitid_e2e::profile::Profile;
+use mitid_e2e_framework::profile::Profile;
 use mitid_sim::{Defect, FarmConfig};
 
 /// The farm a virtual profile describes.

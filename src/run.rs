@@ -12,11 +12,11 @@ use anyhow::{bail, Context, Result};
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 
-use mitid_e2e::clock::Clock;
-use mitid_e2e::control::ControlApi;
-use mitid_e2e::gateways::Gateways;
-use mitid_e2e::locators::Locators;
-use mitid_e2e::profile::{ClockMode, PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::clock::Clock;
+use mitid_e2e_framework::control::ControlApi;
+use mitid_e2e_framework::gateways::Gateways;
+use mitid_e2e_framework::locators::Locators;
+use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
 
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
 use crate::world::{set_context, CopyWorld, RunContext};
@@ -70,7 +70,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
 
     let recorder = Recorder::new(opts.quiet);
     let report_handle = recorder.report.clone();
-    let collection = crate::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
+    let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
     let shard = opts.shard;
     let cucumber = cucumber::Cucumber::new()
         .steps(collection)
@@ -133,7 +133,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.duration = started.elapsed();
     report.sort();
     report.quarantined = quarantined;
-    let catalogue = crate::catalogue::all();
+    let catalogue = crate::steps::catalogue::all();
     let coverage = Coverage::of(&report, &catalogue);
     let dir = report::write_all(&report, &opts.report_dir, &coverage)
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
@@ -198,7 +198,7 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     }
     let mut profile = Profile::load(&opts.profile)?;
     let fixtures = RunContext::fixtures_dir();
-    let identity = mitid_e2e::identities::load(&fixtures.join("identities.toml"), &profile.identity)
+    let identity = mitid_e2e_framework::identities::load(&fixtures.join("identities.toml"), &profile.identity)
         .with_context(|| format!("{}: identity", profile.path.display()))?;
     let mut locators = BTreeMap::new();
     for p in [Platform::Android, Platform::Ios] {

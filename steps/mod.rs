@@ -1,0 +1,8 @@
+//! The step definitions: the catalogue (every phrase in one table) and one
+//! module per area of the flow. Nothing here knows which target runs.
+
+pub mod bluetooth;
+pub mod catalogue;
+pub mod copy_flow;
+pub mod farm_control;
+pub mod rules;

@@ -1,0 +1,101 @@
+//! What a whole run shares (profile, Appium URL, test-control API, clock,
+//! gateways, device pool, locators, identity), and the one place a session
+//! is opened on a phone, for a scenario or a health check.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use mitid_e2e_framework::clock::Clock;
+use mitid_e2e_framework::control::ControlApi;
+use mitid_e2e_framework::gateways::Gateways;
+use mitid_e2e_framework::identities::Identity;
+use mitid_e2e_framework::locators::Locators;
+use mitid_e2e_framework::phone::{Phone, SessionRequest};
+use mitid_e2e_framework::pool::DevicePool;
+use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
+
+use super::StepFailure;
+
+/// Everything a run shares.
+pub struct RunContext {
+    pub profile: Profile,
+    /// The Appium URL sessions are opened on (the embedded farm's when the
+    /// profile says "embedded").
+    pub appium_url: String,
+    pub control: ControlApi,
+    pub clock: Clock,
+    pub gateways: Gateways,
+    pub pool: Arc<DevicePool>,
+    pub locators: BTreeMap<Platform, Arc<Locators>>,
+    pub identity: Identity,
+    /// How long a scenario may wait for free phones.
+    pub lease_deadline: Duration,
+    /// Counts scenarios, so each gets its own identity on the backend.
+    pub(super) scenario_seq: std::sync::atomic::AtomicUsize,
+}
+
+impl RunContext {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        profile: Profile,
+        appium_url: String,
+        control: ControlApi,
+        clock: Clock,
+        gateways: Gateways,
+        locators: BTreeMap<Platform, Arc<Locators>>,
+        identity: Identity,
+    ) -> RunContext {
+        let pool = DevicePool::new(profile.phones.clone());
+        RunContext {
+            lease_deadline: profile.timeouts.step() * 10,
+            profile,
+            appium_url,
+            control,
+            clock,
+            gateways,
+            pool,
+            locators,
+            identity,
+            scenario_seq: Default::default(),
+        }
+    }
+
+    /// Opens a session on a phone of the profile, in a role ("the old phone").
+    pub async fn open_session(&self, phone: &PhoneProfile, role: &str) -> Result<Phone, StepFailure> {
+        let locators = self
+            .locators
+            .get(&phone.platform)
+            .cloned()
+            .ok_or_else(|| StepFailure(format!("no locators for {}", phone.platform.name())))?;
+        Ok(Phone::connect(SessionRequest {
+            url: &self.appium_url,
+            role,
+            udid: &phone.udid,
+            platform: phone.platform,
+            app_id: self.profile.app.id(phone.platform),
+            capabilities: self.profile.capabilities(phone),
+            locators,
+            connect_timeout: self.profile.timeouts.connect(),
+            find_timeout: self.profile.timeouts.find(),
+        })
+        .await?)
+    }
+
+    pub fn fixtures_dir() -> PathBuf {
+        PathBuf::from("fixtures")
+    }
+}
+
+/// The run the Worlds belong to. cucumber makes Worlds with no arguments,
+/// so the context is set here before the run starts.
+static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
+
+pub fn set_context(ctx: Option<Arc<RunContext>>) {
+    *CONTEXT.write().unwrap_or_else(|p| p.into_inner()) = ctx;
+}
+
+pub(super) fn context() -> Option<Arc<RunContext>> {
+    CONTEXT.read().unwrap_or_else(|p| p.into_inner()).clone()
+}

@@ -1,0 +1,107 @@
+//! What a failing step leaves behind: each phone's screenshot and page
+//! source, the gateway messages; and the attachments a passing step made
+//! (the Bluetooth trace), held until the report records that step.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mitid_e2e_framework::secret::{Secret, SecretKind};
+
+use super::CopyWorld;
+
+/// How long gathering a phone's screenshot or page source for a failure
+/// may take: a phone that hangs gives no evidence, and must not hold up the run.
+const EVIDENCE_WAIT: Duration = Duration::from_secs(2);
+
+/// Evidence attached to a failing step.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub name: String,
+    pub mime: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// Where a scenario is: its feature file (as cucumber names it), line and
+/// column; the key under which a passing step's attachments wait for the report.
+pub type ScenarioKey = (Option<PathBuf>, usize, usize);
+
+/// Attachments made by a step that then passed: cucumber hands its writer
+/// the World only for a failed step, so a passing step's evidence (the
+/// Bluetooth trace) waits here until the report records that step.
+static PASSING_ATTACHMENTS: std::sync::Mutex<Vec<(ScenarioKey, Attachment)>> = std::sync::Mutex::new(Vec::new());
+
+/// Attaches `a` to the step now running in the scenario at `key`, should it pass.
+pub fn attach_to_passing_step(key: &ScenarioKey, a: Attachment) {
+    PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), a));
+}
+
+/// The attachments waiting for the scenario at `key`'s step that just passed.
+pub fn take_passing_attachments(key: &ScenarioKey) -> Vec<Attachment> {
+    let mut all = PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner());
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all).into_iter().partition(|(k, _)| k == key);
+    *all = rest;
+    mine.into_iter().map(|(_, a)| a).collect()
+}
+
+impl CopyWorld {
+    /// Evidence for a failing step: each open phone's screenshot (or, when
+    /// it is black, its page source) and the gateway messages, redacted.
+    pub async fn collect_evidence(&mut self) {
+        let mut found = Vec::new();
+        for (role, phone) in &self.phones {
+            if phone.is_closed() {
+                continue;
+            }
+            let name = role.name().trim_start_matches("the ").replace(' ', "-");
+            if let Ok(Ok(png)) = tokio::time::timeout(EVIDENCE_WAIT, phone.screenshot()).await {
+                let black = mitid_e2e_framework::qr::decode(&png) == Err(mitid_e2e_framework::qr::QrError::Black);
+                found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png", data: png });
+                if black {
+                    found.push(Attachment {
+                        name: format!("{name} note"),
+                        mime: "text/plain",
+                        data:
+                            b"The screenshot is black: the screen is protected by FLAG_SECURE. The page source follows."
+                                .to_vec(),
+                    });
+                }
+            }
+            if let Ok(Ok(source)) = tokio::time::timeout(EVIDENCE_WAIT, phone.source()).await {
+                let source = mitid_e2e_framework::secret::redact(&source);
+                found.push(Attachment {
+                    name: format!("{name} page source"),
+                    mime: "application/xml",
+                    data: source.into_bytes(),
+                });
+            }
+        }
+        let sms = self.ctx.gateways.sms_messages().await;
+        let push = self.ctx.gateways.push_messages().await;
+        if !sms.is_empty() || !push.is_empty() {
+            // A temporary PIN in an SMS is made a secret before it is shown.
+            let text: Vec<String> = sms
+                .iter()
+                .map(|m| format!("SMS {}", self.redact_sms(&m.body)))
+                .chain(push.iter().map(|m| format!("push {}", m.body)))
+                .collect();
+            found.push(Attachment {
+                name: "gateway messages".into(),
+                mime: "text/plain",
+                data: text.join("\n").into_bytes(),
+            });
+        }
+        self.attachments.extend(found);
+    }
+
+    fn redact_sms(&self, body: &serde_json::Value) -> String {
+        let text = body.to_string();
+        if let Ok(re) = regex::Regex::new(&self.ctx.profile.gateways.temporary_pin_pattern) {
+            for c in re.captures_iter(&text) {
+                if let Some(g) = c.get(1) {
+                    Secret::new(SecretKind::TemporaryPin, g.as_str());
+                }
+            }
+        }
+        mitid_e2e_framework::secret::redact(&text)
+    }
+}

@@ -29,15 +29,15 @@ catalogue! {
     Then "the host sees my old phone's MitID beacon"
         da "(?:værten ser|ser værten) min gamle telefons MitID-beacon"
         e.g. "And the host sees my old phone's MitID beacon"
-        docs [] Step => host_sees_beacon;
+        docs [] Step => host_sees_beacon();
     Then "the beacon is gone after the QR code expires"
         da "beaconen er væk, når QR-koden er udløbet"
         e.g. "Then the beacon is gone after the QR code expires"
-        docs [] Step => beacon_gone;
+        docs [] Step => beacon_gone();
     Then "the beacon is gone after the copy completes"
         da "beaconen er væk, når kopieringen er færdig"
         e.g. "Then the beacon is gone after the copy completes"
-        docs [] Step => beacon_gone;
+        docs [] Step => beacon_gone();
 }
 
 fn settings(w: &CopyWorld) -> Result<BluetoothSettings, StepFailure> {
@@ -74,7 +74,7 @@ fn trace(w: &mut CopyWorld, line: String) {
     }
 }
 
-async fn host_sees_beacon(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
     if w.qr_payload.is_none() {
         fail!("the old phone has shown no QR code in this scenario yet: the beacon is advertised while the QR code is shown");
     }
@@ -103,7 +103,7 @@ async fn host_sees_beacon(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn beacon_gone(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+async fn beacon_gone(w: &mut CopyWorld) -> StepResult {
     let (mut probe, bt) = open(w).await?;
     let old = w.phone_profile(Role::Old)?;
     // This session's token when it was heard; else any beacon of the old phone.

@@ -2,19 +2,27 @@
 //! QA, the documented steps it proves (for the coverage line), and its
 //! deadline. cucumber's step collection is built from this table, so what
 //! `mitid-e2e steps` lists is exactly what runs.
+//!
+//! A row names its body and the types of the body's arguments; each
+//! capture of the phrase is parsed into its type here, in one place
+//! ([`Capture`]), so a body receives a [`Role`], a number or a word, never
+//! a raw capture.
 
 use std::time::Duration;
 
 use cucumber::codegen::LocalBoxFuture;
-use cucumber::step::Context;
+use cucumber::step::{Context, Location};
 
-use crate::world::{CopyWorld, StepResult};
+use crate::world::{CopyWorld, Role, StepFailure, StepResult};
 
 /// Given, When or Then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {
+    /// A precondition.
     Given,
+    /// An action.
     When,
+    /// An observation.
     Then,
 }
 
@@ -27,12 +35,15 @@ pub enum Doc {
     Before(u8),
 }
 
+/// How many numbered steps the documentation has.
 pub const DOCUMENTED_STEPS: u8 = 26;
+/// How many items its "Before you begin" list has.
 pub const PRECONDITIONS: u8 = 3;
 
 /// Which deadline a step runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deadline {
+    /// The profile's step deadline.
     Step,
     /// Steps that let the 1-hour wait pass (long on a real clock).
     Waiting,
@@ -41,34 +52,193 @@ pub enum Deadline {
     Walk,
 }
 
+impl Deadline {
+    /// How long a step under this deadline may take in `world`'s run.
+    pub fn limit(self, world: &CopyWorld) -> Duration {
+        let timeouts = &world.ctx.profile.timeouts;
+        let wait = match world.ctx.clock {
+            mitid_e2e_framework::clock::Clock::Real => timeouts.waiting_step(),
+            mitid_e2e_framework::clock::Clock::Virtual => timeouts.step(),
+        };
+        match self {
+            Deadline::Step => timeouts.step(),
+            Deadline::Waiting => wait,
+            Deadline::Walk => timeouts.step() * u32::from(DOCUMENTED_STEPS) + wait,
+        }
+    }
+}
+
+/// A step body behind its captures: takes the raw captures, parses them
+/// ([`Capture`]) and runs the body.
 pub type StepFn = for<'a> fn(&'a mut CopyWorld, Vec<String>) -> LocalBoxFuture<'a, StepResult>;
+/// What cucumber calls for a step: the body under its deadline, failing by panic.
 pub type CucumberFn = for<'a> fn(&'a mut CopyWorld, Context) -> LocalBoxFuture<'a, ()>;
 
+/// One row of the catalogue.
 pub struct StepDef {
+    /// Given, When or Then (every phrase answers to all three).
     pub keyword: Keyword,
     /// A regex matched against the whole step text.
     pub phrase: &'static str,
+    /// A line QA can paste into a feature.
     pub example: &'static str,
     /// The same step in Danish, for features in `# language: da`.
     pub danish: Option<&'static str>,
+    /// The documented steps it proves.
     pub docs: &'static [Doc],
+    /// The deadline it runs under.
     pub deadline: Deadline,
+    /// How many captures the body takes.
+    pub arity: usize,
+    /// Where the row is: the line of its phrase in `steps/`.
+    pub location: Location,
+    /// What cucumber runs.
     pub cucumber: CucumberFn,
 }
 
+/// A step argument, parsed from its capture. Danish words mean what their
+/// English twins do ("gamle" is [`Role::Old`], "ja" is [`Answer::Yes`]).
+pub trait Capture: Sized {
+    /// Parses the captured text, or says what was wrong with it.
+    fn capture(text: &str) -> Result<Self, StepFailure>;
+}
+
+impl Capture for String {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        Ok(text.to_owned())
+    }
+}
+
+impl Capture for u64 {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        text.parse().map_err(|_| StepFailure(format!("'{text}' is not a whole number")))
+    }
+}
+
+impl Capture for usize {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        text.parse().map_err(|_| StepFailure(format!("'{text}' is not a whole number")))
+    }
+}
+
+impl Capture for Role {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        match text {
+            "old" | "gamle" => Ok(Role::Old),
+            "new" | "nye" => Ok(Role::New),
+            other => Err(StepFailure(format!("'{other}' is not a phone: say old or new"))),
+        }
+    }
+}
+
+/// Yes or no ("ja" or "nej").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Yes, ja.
+    Yes,
+    /// No, nej.
+    No,
+}
+
+impl Capture for Answer {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        match text {
+            "yes" | "ja" => Ok(Answer::Yes),
+            "no" | "nej" => Ok(Answer::No),
+            other => Err(StepFailure(format!("'{other}' is not an answer: say yes or no"))),
+        }
+    }
+}
+
+/// How many times: "a" is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub usize);
+
+impl Capture for Count {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        match text {
+            "a" | "an" => Ok(Count(1)),
+            n => usize::capture(n).map(Count),
+        }
+    }
+}
+
+/// A unit of time, singular or plural, English or Danish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// hour(s), time(r).
+    Hour,
+    /// minute(s), minut(ter).
+    Minute,
+    /// second(s), sekund(er).
+    Second,
+}
+
+impl TimeUnit {
+    /// `n` of this unit.
+    pub fn times(self, n: u64) -> Duration {
+        Duration::from_secs(
+            n * match self {
+                TimeUnit::Hour => 3600,
+                TimeUnit::Minute => 60,
+                TimeUnit::Second => 1,
+            },
+        )
+    }
+}
+
+impl Capture for TimeUnit {
+    fn capture(text: &str) -> Result<Self, StepFailure> {
+        match text {
+            "hour" | "hours" | "time" | "timer" => Ok(TimeUnit::Hour),
+            "minute" | "minutes" | "minut" | "minutter" => Ok(TimeUnit::Minute),
+            "second" | "seconds" | "sekund" | "sekunder" => Ok(TimeUnit::Second),
+            other => Err(StepFailure(format!("'{other}' is not a unit of time"))),
+        }
+    }
+}
+
+/// Where a catalogue row is, for cucumber and editors: the file the row is
+/// in and the line and column of its phrase in that file's `source`.
+pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_line: u32) -> Location {
+    // `file!()` of a module under `#[path = "../steps/mod.rs"]` reads
+    // "src/../steps/x.rs"; the folder a person opens is "steps/x.rs".
+    let path = file.strip_prefix("src/../").unwrap_or(file);
+    match source.find(phrase_literal) {
+        Some(at) => {
+            let before = &source[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = at - before.rfind('\n').map_or(0, |nl| nl + 1) + 1;
+            Location { path, line: line as u32, column: column as u32 }
+        }
+        None => Location { path, line: fallback_line, column: 1 },
+    }
+}
+
 /// Builds the catalogue: each entry gets its own cucumber step function
-/// (cucumber wants plain fn pointers) that runs the body under its deadline.
+/// (cucumber wants plain fn pointers) that parses its captures into the
+/// body's argument types and runs the body under its deadline.
 macro_rules! catalogue {
-    ($( $kw:ident $phrase:literal $(da $danish:literal)? e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:path; )*) => {
+    ($( $kw:ident $phrase:literal $(da $danish:literal)? e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:ident ($($arg:ty),*); )*) => {
+        /// This module's rows of the step catalogue.
         pub fn catalogue() -> Vec<$crate::steps::catalogue::StepDef> {
             #[allow(unused_imports)]
             use $crate::steps::catalogue::Doc::*;
+            const SOURCE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", file!()));
             vec![$({
                 fn cucumber_step<'a>(
                     world: &'a mut $crate::world::CopyWorld,
                     cx: cucumber::step::Context,
                 ) -> cucumber::codegen::LocalBoxFuture<'a, ()> {
-                    let body: $crate::steps::catalogue::StepFn = |w, m| Box::pin($body(w, m));
+                    let body: $crate::steps::catalogue::StepFn = |w, m| {
+                        Box::pin(async move {
+                            #[allow(unused_mut, unused_variables)]
+                            let mut m = m.into_iter();
+                            $body(w, $(
+                                <$arg as $crate::steps::catalogue::Capture>::capture(&m.next().unwrap_or_default())?
+                            ),*).await
+                        })
+                    };
                     Box::pin($crate::steps::catalogue::execute(world, cx, $crate::steps::catalogue::Deadline::$deadline, body))
                 }
                 $crate::steps::catalogue::StepDef {
@@ -78,6 +248,8 @@ macro_rules! catalogue {
                     danish: None $(.or(Some(concat!("^", $danish, "$"))))?,
                     docs: &[$($doc),*],
                     deadline: $crate::steps::catalogue::Deadline::$deadline,
+                    arity: <[&str]>::len(&[$(stringify!($arg)),*]),
+                    location: $crate::steps::catalogue::locate(file!(), SOURCE, stringify!($phrase), line!()),
                     cucumber: cucumber_step,
                 }
             }),*]
@@ -89,16 +261,7 @@ pub(crate) use catalogue;
 /// Runs one step: captures in, the body under its deadline, and on failure
 /// the evidence gathered and the step failed with a redacted message.
 pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, body: StepFn) {
-    let timeouts = &world.ctx.profile.timeouts;
-    let wait = match world.ctx.clock {
-        mitid_e2e_framework::clock::Clock::Real => timeouts.waiting_step(),
-        mitid_e2e_framework::clock::Clock::Virtual => timeouts.step(),
-    };
-    let limit = match deadline {
-        Deadline::Step => timeouts.step(),
-        Deadline::Waiting => wait,
-        Deadline::Walk => timeouts.step() * u32::from(DOCUMENTED_STEPS) + wait,
-    };
+    let limit = deadline.limit(world);
     let text = cx.step.value.clone();
     let captures: Vec<String> = cx.matches.into_iter().skip(1).map(|(_, v)| v).collect();
     let outcome = tokio::time::timeout(limit, body(world, captures)).await;
@@ -119,6 +282,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     std::panic::panic_any(mitid_e2e_framework::secret::redact(&failure));
 }
 
+/// A duration as a person reads it: "20 s", "0.5 s".
 pub fn human(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
@@ -144,12 +308,74 @@ pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, regex::Erro
         // When or Then is a matter of style, not of which steps exist.
         for phrase in std::iter::once(def.phrase).chain(def.danish) {
             let re = regex::Regex::new(phrase)?;
-            c = c.given(None, re.clone(), def.cucumber).when(None, re.clone(), def.cucumber).then(
-                None,
-                re,
-                def.cucumber,
-            );
+            let at = Some(def.location);
+            c = c.given(at, re.clone(), def.cucumber).when(at, re.clone(), def.cucumber).then(at, re, def.cucumber);
         }
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The step text of an example: the example without its keyword.
+    fn text(example: &str) -> &str {
+        let keywords = ["Given ", "When ", "Then ", "And ", "But "];
+        keywords.iter().find_map(|k| example.strip_prefix(k)).unwrap_or(example)
+    }
+
+    #[test]
+    fn every_phrase_compiles_and_takes_as_many_captures_as_its_body() {
+        for def in all() {
+            for phrase in std::iter::once(def.phrase).chain(def.danish) {
+                let re = regex::Regex::new(phrase).unwrap_or_else(|e| panic!("{phrase}: {e}"));
+                assert_eq!(re.captures_len() - 1, def.arity, "{phrase}: captures vs the body's arguments");
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_matches_exactly_its_own_row() {
+        let all = all();
+        let compiled: Vec<(usize, regex::Regex)> = all
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                std::iter::once(d.phrase).chain(d.danish).map(move |p| (i, regex::Regex::new(p).unwrap()))
+            })
+            .collect();
+        for (i, def) in all.iter().enumerate() {
+            let rows: Vec<usize> =
+                compiled.iter().filter(|(_, re)| re.is_match(text(def.example))).map(|(row, _)| *row).collect();
+            assert!(rows.contains(&i), "the example \"{}\" does not match its own phrase {}", def.example, def.phrase);
+            let others: Vec<&str> = rows.iter().filter(|r| **r != i).map(|r| all[*r].phrase).collect();
+            assert!(others.is_empty(), "the example \"{}\" also matches {others:?}", def.example);
+        }
+    }
+
+    #[test]
+    fn every_row_knows_the_line_of_its_phrase() {
+        for def in all() {
+            let Location { path, line, .. } = def.location;
+            assert!(path.starts_with("steps/"), "{path}");
+            let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + path).unwrap();
+            let at = source.lines().nth(line as usize - 1).unwrap_or_default();
+            let phrase = def.phrase.trim_start_matches('^').trim_end_matches('$');
+            assert!(
+                at.contains(&format!("\"{}\"", phrase.replace('\\', "\\\\").replace('"', "\\\""))),
+                "{path}:{line}: {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn captures_parse_in_both_languages_and_say_what_is_wrong() {
+        assert_eq!(Role::capture("gamle").unwrap(), Role::Old);
+        assert_eq!(Role::capture("new").unwrap(), Role::New);
+        assert_eq!(Answer::capture("nej").unwrap(), Answer::No);
+        assert_eq!(Count::capture("a").unwrap(), Count(1));
+        assert_eq!(TimeUnit::capture("minutter").unwrap().times(2), Duration::from_secs(120));
+        assert_eq!(u64::capture("x").unwrap_err().0, "'x' is not a whole number");
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::catalogue::catalogue;
+use crate::steps::catalogue::{catalogue, Answer, TimeUnit};
 use crate::world::{fail, CopyWorld, Role, StepResult};
 use mitid_e2e_framework::profile::{CameraMode, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
@@ -17,175 +17,151 @@ catalogue! {
     Given "my old phone and the MitID app on it are updated"
         da "min gamle telefon og MitID appen på den er opdateret"
         e.g. "Given my old phone and the MitID app on it are updated"
-        docs [Before(1)] Step => old_phone_updated;
+        docs [Before(1)] Step => old_phone_updated();
     Given "the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
         da "MitID appen er downloadet på min nye telefon, og jeg har færre end tre aktive MitID apps"
         e.g. "And the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"
-        docs [Before(2)] Step => new_phone_installed;
+        docs [Before(2)] Step => new_phone_installed();
     Given "Bluetooth is enabled on both phones"
         da "Bluetooth er slået til på begge telefoner"
         e.g. "And Bluetooth is enabled on both phones"
-        docs [Before(3)] Step => bluetooth_on_both;
+        docs [Before(3)] Step => bluetooth_on_both();
 
     When "I open the MitID app on my (old|new) phone"
         da "jeg åbner MitID appen på min (gamle|nye) telefon"
         e.g. "When I open the MitID app on my new phone"
-        docs [Step(13)] Step => open_app_on;
+        docs [Step(13)] Step => open_app_on(Role);
     When "I open the MitID app on my old phone and open the menu at the top of the screen"
         da "jeg åbner MitID appen på min gamle telefon og åbner menuen øverst på skærmen"
         e.g. "When I open the MitID app on my old phone and open the menu at the top of the screen"
-        docs [Step(1)] Step => open_menu;
+        docs [Step(1)] Step => open_menu();
     When "I press \"([^\"]+)\""
         da "jeg trykker på \"([^\"]+)\""
         e.g. "And I press \"Activate\""
-        docs [Step(2), Step(3)] Step => press;
+        docs [Step(2), Step(3)] Step => press(String);
     When "I read the information and press \"Next\""
         da "jeg læser informationen og trykker på \"Next\""
         e.g. "And I read the information and press \"Next\""
-        docs [Step(4)] Step => read_and_next;
+        docs [Step(4)] Step => read_and_next();
     When "I enter my PIN code"
         da "jeg indtaster min PIN-kode"
         e.g. "And I enter my PIN code"
-        docs [Step(5), Step(9)] Step => enter_pin;
+        docs [Step(5), Step(9)] Step => enter_pin();
     When "I use biometric instead of my PIN code"
         da "jeg bruger biometri i stedet for min PIN-kode"
         e.g. "And I use biometric instead of my PIN code"
-        docs [Step(5)] Step => use_biometric;
+        docs [Step(5)] Step => use_biometric();
     When "I check \"Yes, I want to copy\" and press \"Start copying\""
         da "jeg sætter flueben i \"Yes, I want to copy\" og trykker på \"Start copying\""
         e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
-        docs [Step(6)] Step => confirm_copy;
+        docs [Step(6)] Step => confirm_copy();
     Then "the waiting period has started"
         da "(?:ventetiden er startet|er ventetiden startet)"
         e.g. "Then the waiting period has started"
-        docs [Step(7)] Step => waiting_started;
+        docs [Step(7)] Step => waiting_started();
     When "I press \"OK\" and close the MitID app while waiting"
         da "jeg trykker på \"OK\" og lukker MitID appen, mens jeg venter"
         e.g. "When I press \"OK\" and close the MitID app while waiting"
-        docs [Step(7)] Step => ok_and_close;
+        docs [Step(7)] Step => ok_and_close();
     When "(\\d+) (hours?|minutes?|seconds?) pass(?:es)?"
         da "der går (\\d+) (timer?|minut(?:ter)?|sekund(?:er)?)"
         e.g. "And 1 hour passes"
-        docs [] Waiting => time_passes;
+        docs [] Waiting => time_passes(u64, TimeUnit);
     Then "I receive a notification from the app that the waiting time is over"
         da "(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut"
         e.g. "Then I receive a notification from the app that the waiting time is over"
-        docs [Step(7)] Step => notified;
+        docs [Step(7)] Step => notified();
     When "I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
         da "jeg åbner MitID appen og trykker på \"Show QR code\" på skærmen 'Show QR code and copy MitID to the new app'"
         e.g. "When I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
-        docs [Step(8)] Step => show_qr;
+        docs [Step(8)] Step => show_qr();
     When "I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press \"Next\""
         da "jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på \"Next\""
         e.g. "And I read the information on the screen 'Bluetooth access is required' and press \"Next\""
-        docs [Step(10)] Step => bluetooth_info_next;
+        docs [Step(10)] Step => bluetooth_info_next(String);
     When "I press \"Next\" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'"
         da "jeg trykker på \"Next\" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'"
         e.g. "And I press \"Next\" on the screen 'Bluetooth access is required'"
-        docs [Step(17)] Step => bluetooth_info_next;
+        docs [Step(17)] Step => bluetooth_info_next(String);
     When "I accept that the MitID app uses Bluetooth"
         da "jeg accepterer, at MitID appen bruger Bluetooth"
         e.g. "And I accept that the MitID app uses Bluetooth"
-        docs [Step(11), Step(18)] Step => accept_bluetooth;
+        docs [Step(11), Step(18)] Step => accept_bluetooth();
     When "I accept that the MitID app uses Bluetooth and accesses my location"
         da "jeg accepterer, at MitID appen bruger Bluetooth og får adgang til min placering"
         e.g. "And I accept that the MitID app uses Bluetooth and accesses my location"
-        docs [Step(11), Step(18)] Step => accept_bluetooth_and_location;
+        docs [Step(11), Step(18)] Step => accept_bluetooth_and_location();
     Then "I see a QR code that is valid for 3 minutes"
         da "(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter"
         e.g. "Then I see a QR code that is valid for 3 minutes"
-        docs [Step(12)] Step => see_qr;
+        docs [Step(12)] Step => see_qr();
 
     When "I press \"Get started\" on the screen 'Activate your MitID'"
         da "jeg trykker på \"Get started\" på skærmen 'Activate your MitID'"
         e.g. "And I press \"Get started\" on the screen 'Activate your MitID'"
-        docs [Step(14)] Step => get_started;
+        docs [Step(14)] Step => get_started();
     When "I choose \"Copy from another MitID app\" and press \"Next\""
         da "jeg vælger \"Copy from another MitID app\" og trykker på \"Next\""
         e.g. "And I choose \"Copy from another MitID app\" and press \"Next\""
-        docs [Step(15)] Step => choose_copy;
+        docs [Step(15)] Step => choose_copy();
     When "I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
         da "jeg markerer \"QR code is shown on the old app\" og trykker på \"Scan QR code\""
         e.g. "And I mark \"QR code is shown on the old app\" and press \"Scan QR code\""
-        docs [Step(16)] Step => mark_and_scan;
+        docs [Step(16)] Step => mark_and_scan();
     When "I scan the QR code by holding my new phone up to the QR code on my old app"
         da "jeg scanner QR-koden ved at holde min nye telefon op foran QR-koden på min gamle app"
         e.g. "And I scan the QR code by holding my new phone up to the QR code on my old app"
-        docs [Step(19)] Step => scan_qr;
+        docs [Step(19)] Step => scan_qr();
     When "I enter my user ID to confirm my identity and press \"Next\""
         da "jeg indtaster mit bruger-ID for at bekræfte min identitet og trykker på \"Next\""
         e.g. "And I enter my user ID to confirm my identity and press \"Next\""
-        docs [Step(20)] Step => enter_user_id;
+        docs [Step(20)] Step => enter_user_id();
     When "I enter the temporary PIN code that I receive via SMS"
         da "jeg indtaster den midlertidige PIN-kode, som jeg modtager på SMS"
         e.g. "And I enter the temporary PIN code that I receive via SMS"
-        docs [Step(21)] Step => enter_temporary_pin;
+        docs [Step(21)] Step => enter_temporary_pin();
     When "I press \"Next\" on the screen 'Choose your personal PIN code'"
         da "jeg trykker på \"Next\" på skærmen 'Choose your personal PIN code'"
         e.g. "And I press \"Next\" on the screen 'Choose your personal PIN code'"
-        docs [Step(22)] Step => choose_pin_next;
+        docs [Step(22)] Step => choose_pin_next();
     When "I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
         da "jeg opretter min personlige PIN-kode, trykker på \"Next\", gentager den og trykker på \"Next\""
         e.g. "And I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
-        docs [Step(23)] Step => create_pin;
+        docs [Step(23)] Step => create_pin();
     When "I choose (yes|no) to approving with biometric"
         da "jeg vælger (ja|nej) til at godkende med biometri"
         e.g. "And I choose yes to approving with biometric"
-        docs [Step(24)] Step => choose_biometric;
+        docs [Step(24)] Step => choose_biometric(Answer);
     When "I accept notifications from the MitID app"
         da "jeg accepterer notifikationer fra MitID appen"
         e.g. "And I accept notifications from the MitID app"
-        docs [Step(25)] Step => accept_notifications;
+        docs [Step(25)] Step => accept_notifications();
     Then "I see 'This app is now activated and ready to use' and press \"OK\""
         da "(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på \"OK\""
         e.g. "Then I see 'This app is now activated and ready to use' and press \"OK\""
-        docs [Step(26)] Step => activated;
+        docs [Step(26)] Step => activated();
     Then "my MitID app on my old phone is still active"
         da "(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv"
         e.g. "And my MitID app on my old phone is still active"
-        docs [] Step => old_still_active;
+        docs [] Step => old_still_active();
 
     Then "I see '([^']+)'"
         da "(?:jeg ser|ser jeg) '([^']+)'"
         e.g. "Then I see 'The QR code has expired'"
-        docs [] Step => see_text;
+        docs [] Step => see_text(String);
     Then "I do not see '([^']+)'"
         da "(?:jeg ser|ser jeg) ikke '([^']+)'"
         e.g. "Then I do not see 'Show QR code'"
-        docs [] Step => not_see_text;
+        docs [] Step => not_see_text(String);
     When "I take my (old|new) phone"
         da "jeg tager min (gamle|nye) telefon"
         e.g. "When I take my old phone"
-        docs [] Step => take_phone;
-}
-
-fn role(which: &str) -> Role {
-    if word(which) == "new" {
-        Role::New
-    } else {
-        Role::Old
-    }
-}
-
-/// A captured word the body interprets, in English whether the step was
-/// written in English or Danish: "gamle" → "old", "ja" → "yes", "timer" →
-/// "hour". Other words come back as they are.
-pub fn word(s: &str) -> &str {
-    match s {
-        "gamle" => "old",
-        "nye" => "new",
-        "ja" => "yes",
-        "nej" => "no",
-        "time" | "timer" => "hour",
-        "minut" | "minutter" => "minute",
-        "sekund" | "sekunder" => "second",
-        other => other,
-    }
+        docs [] Step => take_phone(Role);
 }
 
 // --- Before you begin ------------------------------------------------------------------
 
-async fn old_phone_updated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn old_phone_updated(w: &mut CopyWorld) -> StepResult {
     w.provision(0).await?;
     w.current = Role::Old;
     let old = w.phone(Role::Old).await?;
@@ -195,14 +171,14 @@ async fn old_phone_updated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn new_phone_installed(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn new_phone_installed(w: &mut CopyWorld) -> StepResult {
     // The identity was provisioned with this one app: fewer than three.
     let new = w.phone(Role::New).await?;
     new.terminate_app().await?;
     Ok(())
 }
 
-async fn bluetooth_on_both(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn bluetooth_on_both(w: &mut CopyWorld) -> StepResult {
     for r in [Role::Old, Role::New] {
         set_bluetooth(w, r, true).await?;
     }
@@ -229,13 +205,13 @@ pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
 
 // --- The old phone, 1-12 -----------------------------------------------------------------
 
-async fn open_app_on(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    w.current = role(&m[0]);
+pub(crate) async fn open_app_on(w: &mut CopyWorld, phone: Role) -> StepResult {
+    w.current = phone;
     w.here().await?.activate_app().await?;
     Ok(())
 }
 
-async fn open_menu(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn open_menu(w: &mut CopyWorld) -> StepResult {
     w.current = Role::Old;
     let old = w.here().await?;
     old.activate_app().await?;
@@ -244,19 +220,19 @@ async fn open_menu(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn press(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    w.here().await?.tap_text(&m[0]).await?;
+pub(crate) async fn press(w: &mut CopyWorld, button: String) -> StepResult {
+    w.here().await?.tap_text(&button).await?;
     Ok(())
 }
 
-async fn read_and_next(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn read_and_next(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("copy_info").await?;
     phone.tap_text("Next").await?;
     Ok(())
 }
 
-async fn enter_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn enter_pin(w: &mut CopyWorld) -> StepResult {
     let pin = w.identity()?.pin.clone();
     let phone = w.here().await?;
     phone.wait_for_screen("pin_entry").await?;
@@ -265,7 +241,7 @@ async fn enter_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn use_biometric(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("pin_entry").await?;
     phone.tap("pin_use_biometric").await?;
@@ -283,7 +259,7 @@ async fn give_biometric(w: &mut CopyWorld) -> StepResult {
     Ok(())
 }
 
-async fn confirm_copy(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn confirm_copy(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("copy_confirm").await?;
     phone.tap_text("Yes, I want to copy").await?;
@@ -291,32 +267,26 @@ async fn confirm_copy(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn waiting_started(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn waiting_started(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("waiting").await?;
     phone.wait_for_text("The waiting period has started").await?;
     Ok(())
 }
 
-async fn ok_and_close(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn ok_and_close(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("OK").await?;
     phone.terminate_app().await?;
     Ok(())
 }
 
-async fn time_passes(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    let n: u64 = m[0].parse().map_err(|_| crate::world::StepFailure(format!("'{}' is not a whole number", m[0])))?;
-    let unit = match word(&m[1]).trim_end_matches('s') {
-        "hour" => 3600,
-        "minute" => 60,
-        _ => 1,
-    };
-    w.pass_time(Duration::from_secs(n * unit)).await?;
+pub(crate) async fn time_passes(w: &mut CopyWorld, n: u64, unit: TimeUnit) -> StepResult {
+    w.pass_time(unit.times(n)).await?;
     Ok(())
 }
 
-async fn notified(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
     let deadline = tokio::time::Instant::now() + w.ctx.profile.timeouts.message();
     loop {
@@ -339,7 +309,7 @@ async fn notified(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     }
 }
 
-async fn show_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn show_qr(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.activate_app().await?;
     phone.wait_for_text("Show QR code and copy MitID to the new app").await?;
@@ -347,12 +317,12 @@ async fn show_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn bluetooth_info_next(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+async fn bluetooth_info_next(w: &mut CopyWorld, screen: String) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("bluetooth_info").await?;
     let title = phone.text_of("bluetooth_info_title").await?;
-    if title != m[0] {
-        fail!("{} shows '{title}', not '{}'", phone.role(), m[0]);
+    if title != screen {
+        fail!("{} shows '{title}', not '{screen}'", phone.role());
     }
     phone.tap_text("Next").await?;
     Ok(())
@@ -365,7 +335,7 @@ async fn accept_permission(w: &mut CopyWorld, screen: &str) -> StepResult {
     Ok(())
 }
 
-async fn accept_bluetooth(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn accept_bluetooth(w: &mut CopyWorld) -> StepResult {
     accept_permission(w, "permission_bluetooth").await?;
     let phone = w.here().await?;
     if phone.is_on("permission_location").await? {
@@ -377,12 +347,12 @@ async fn accept_bluetooth(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn accept_bluetooth_and_location(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn accept_bluetooth_and_location(w: &mut CopyWorld) -> StepResult {
     accept_permission(w, "permission_bluetooth").await?;
     accept_permission(w, "permission_location").await
 }
 
-async fn see_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn see_qr(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("qr_code").await?;
     let valid = phone.text_of("qr_valid_for").await?;
@@ -398,7 +368,7 @@ async fn see_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 
 // --- The new phone, 13-26 ------------------------------------------------------------------
 
-async fn get_started(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn get_started(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("activate_welcome").await?;
     phone.wait_for_text("Activate your MitID").await?;
@@ -406,21 +376,21 @@ async fn get_started(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn choose_copy(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn choose_copy(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("Copy from another MitID app").await?;
     phone.tap_text("Next").await?;
     Ok(())
 }
 
-async fn mark_and_scan(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn mark_and_scan(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("QR code is shown on the old app").await?;
     phone.tap_text("Scan QR code").await?;
     Ok(())
 }
 
-async fn scan_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
     w.current = Role::New;
     // The camera asks for its permission the first time, if the OS wants it.
     let new = w.phone(Role::New).await?;
@@ -446,7 +416,7 @@ async fn scan_qr(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn enter_user_id(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn enter_user_id(w: &mut CopyWorld) -> StepResult {
     let user_id = w.identity()?.user_id.clone();
     w.sms_seen = w.ctx.gateways.sms_messages().await.len();
     let phone = w.here().await?;
@@ -456,7 +426,7 @@ async fn enter_user_id(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn enter_temporary_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn enter_temporary_pin(w: &mut CopyWorld) -> StepResult {
     let to = w.identity()?.phone_number.clone();
     let pin = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
     let phone = w.here().await?;
@@ -466,7 +436,7 @@ async fn enter_temporary_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn choose_pin_next(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn choose_pin_next(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("choose_pin").await?;
     phone.wait_for_text("Choose your personal PIN code").await?;
@@ -474,7 +444,7 @@ async fn choose_pin_next(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn create_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn create_pin(w: &mut CopyWorld) -> StepResult {
     let pin = w.identity()?.pin.clone();
     let phone = w.here().await?;
     phone.wait_for_screen("create_pin").await?;
@@ -486,10 +456,10 @@ async fn create_pin(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn choose_biometric(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+pub(crate) async fn choose_biometric(w: &mut CopyWorld, answer: Answer) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_choice").await?;
-    if word(&m[0]) == "yes" {
+    if answer == Answer::Yes {
         phone.tap("biometric_yes").await?;
         give_biometric(w).await?;
     } else {
@@ -498,7 +468,7 @@ async fn choose_biometric(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn accept_notifications(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn accept_notifications(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("notifications").await?;
     phone.tap("notifications_accept").await?;
@@ -510,7 +480,7 @@ async fn accept_notifications(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn activated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn activated(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("activated").await?;
     phone.wait_for_text("This app is now activated and ready to use").await?;
@@ -519,7 +489,7 @@ async fn activated(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
     Ok(())
 }
 
-async fn old_still_active(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
+pub(crate) async fn old_still_active(w: &mut CopyWorld) -> StepResult {
     w.current = Role::Old;
     let old = w.here().await?;
     if old.is_on("copy_done").await? {
@@ -532,21 +502,21 @@ async fn old_still_active(w: &mut CopyWorld, _: Vec<String>) -> StepResult {
 
 // --- General ------------------------------------------------------------------------------
 
-async fn see_text(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    w.here().await?.wait_for_text(&m[0]).await?;
+async fn see_text(w: &mut CopyWorld, text: String) -> StepResult {
+    w.here().await?.wait_for_text(&text).await?;
     Ok(())
 }
 
-async fn not_see_text(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
+async fn not_see_text(w: &mut CopyWorld, text: String) -> StepResult {
     let phone = w.here().await?;
-    if phone.shows_text(&m[0]).await? {
-        fail!("{} shows '{}'; it should not; the screen shows: {}", phone.role(), m[0], phone.screen_summary().await);
+    if phone.shows_text(&text).await? {
+        fail!("{} shows '{text}'; it should not; the screen shows: {}", phone.role(), phone.screen_summary().await);
     }
     Ok(())
 }
 
-async fn take_phone(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    w.current = role(&m[0]);
+async fn take_phone(w: &mut CopyWorld, phone: Role) -> StepResult {
+    w.current = phone;
     w.here().await?;
     Ok(())
 }

@@ -11,47 +11,39 @@ use crate::world::{CopyWorld, Role, StepResult};
 catalogue! {
     Given "Bluetooth is turned off on my (old|new) phone"
         e.g. "Given Bluetooth is turned off on my new phone"
-        docs [] Step => bluetooth_off;
+        docs [] Step => bluetooth_off(Role);
     Given "screenshots of secure screens come back black on my (old|new) phone"
         e.g. "Given screenshots of secure screens come back black on my old phone"
-        docs [] Step => secure_screens_black;
+        docs [] Step => secure_screens_black(Role);
     Given "my (old|new) phone stops working"
         e.g. "Given my new phone stops working"
-        docs [] Step => phone_stops_working;
+        docs [] Step => phone_stops_working(Role);
     Given "the command \"([a-zA-Z]+)\" hangs on my (old|new) phone"
         e.g. "Given the command \"click\" hangs on my old phone"
-        docs [] Step => command_hangs;
+        docs [] Step => command_hangs(String, Role);
 }
 
-fn role(word: &str) -> Role {
-    if word == "new" {
-        Role::New
-    } else {
-        Role::Old
-    }
-}
-
-async fn bluetooth_off(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    set_bluetooth(w, role(&m[0]), false).await
+async fn bluetooth_off(w: &mut CopyWorld, phone: Role) -> StepResult {
+    set_bluetooth(w, phone, false).await
 }
 
 /// Imitates Android's FLAG_SECURE on the farm.
-async fn secure_screens_black(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    let udid = w.phone(role(&m[0])).await?.udid().to_owned();
+async fn secure_screens_black(w: &mut CopyWorld, phone: Role) -> StepResult {
+    let udid = w.phone(phone).await?.udid().to_owned();
     w.control()?.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
     Ok(())
 }
 
 /// Every session on the phone dies at its next command, as when a real
 /// phone drops off its USB hub.
-async fn phone_stops_working(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    let udid = w.phone(role(&m[0])).await?.udid().to_owned();
+async fn phone_stops_working(w: &mut CopyWorld, phone: Role) -> StepResult {
+    let udid = w.phone(phone).await?.udid().to_owned();
     w.control()?.add_fault(json!({ "fault": "session_dies", "udid": udid })).await?;
     Ok(())
 }
 
-async fn command_hangs(w: &mut CopyWorld, m: Vec<String>) -> StepResult {
-    let udid = w.phone(role(&m[1])).await?.udid().to_owned();
-    w.control()?.add_fault(json!({ "fault": "hang", "udid": udid, "command": m[0] })).await?;
+async fn command_hangs(w: &mut CopyWorld, command: String, phone: Role) -> StepResult {
+    let udid = w.phone(phone).await?.udid().to_owned();
+    w.control()?.add_fault(json!({ "fault": "hang", "udid": udid, "command": command })).await?;
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! The only crate that knows both the framework and the virtual farm: it
 //! starts the farm, the framework never does.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod farm_profile;
 pub mod logging;

@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+/// Sends log lines to stderr, redacted, at `RUST_LOG`'s level (default: warnings).
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // appium-client's Drop tries to end sessions we already closed, and

@@ -27,15 +27,23 @@ pub const BLUETOOTH_TAG: &str = "bluetooth";
 /// What `mitid-e2e run` was asked.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// A .feature file or a folder of them.
     pub features: PathBuf,
+    /// A cucumber tag expression: only scenarios matching it run.
     pub tags: Option<String>,
+    /// Scenarios run at once (bounded by free phones).
     pub concurrency: usize,
+    /// How often a failed scenario is tried again.
     pub retry: usize,
+    /// The device profile.
     pub profile: PathBuf,
+    /// Where `<run id>/` and `latest` are written.
     pub report_dir: PathBuf,
+    /// Defective builds to start the embedded farm as.
     pub defects: Vec<String>,
     /// `(i, n)`: run the i-th of n disjoint shards (1-based).
     pub shard: Option<(usize, usize)>,
+    /// No per-scenario console lines (the closing summary still prints).
     pub quiet: bool,
 }
 

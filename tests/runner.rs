@@ -320,8 +320,11 @@ fn a_black_qr_screenshot_names_flag_secure_and_the_options() {
     assert!(json.contains("page source"), "the page source stands in for the black screenshot");
 }
 
-/// (file, line, name, status, [(step, status)]) of every scenario in a run.
-fn scenarios_of(cucumber_json: &Path) -> Vec<(String, u64, String, String, Vec<(String, String)>)> {
+/// A scenario as its report shows it: (file, line, name, status, [(step, status)]).
+type ScenarioRow = (String, u64, String, String, Vec<(String, String)>);
+
+/// Every scenario in a run's Cucumber JSON.
+fn scenarios_of(cucumber_json: &Path) -> Vec<ScenarioRow> {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cucumber_json).unwrap()).unwrap();
     let mut out = Vec::new();
     for f in json.as_array().unwrap() {

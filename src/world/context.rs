@@ -20,15 +20,22 @@ use super::StepFailure;
 
 /// Everything a run shares.
 pub struct RunContext {
+    /// The device profile the run uses.
     pub profile: Profile,
     /// The Appium URL sessions are opened on (the embedded farm's when the
     /// profile says "embedded").
     pub appium_url: String,
+    /// The test-control API (of the first lab, when phones name their own).
     pub control: ControlApi,
+    /// How time passes: the virtual clock, or really waiting.
     pub clock: Clock,
+    /// The SMS and push gateways the backend posts to.
     pub gateways: Gateways,
+    /// The phones, leased to scenarios.
     pub pool: Arc<DevicePool>,
+    /// The locators of each platform.
     pub locators: BTreeMap<Platform, Arc<Locators>>,
+    /// The fixture identity the scenarios start from.
     pub identity: Identity,
     /// How long a scenario may wait for free phones.
     pub lease_deadline: Duration,
@@ -37,6 +44,7 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// The context of a run, its device pool made from the profile's phones.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         profile: Profile,
@@ -83,6 +91,7 @@ impl RunContext {
         .await?)
     }
 
+    /// Where the identities and locators are.
     pub fn fixtures_dir() -> PathBuf {
         PathBuf::from("fixtures")
     }
@@ -92,6 +101,7 @@ impl RunContext {
 /// so the context is set here before the run starts.
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
 
+/// Sets (or, with `None`, clears) the run the next Worlds belong to.
 pub fn set_context(ctx: Option<Arc<RunContext>>) {
     *CONTEXT.write().unwrap_or_else(|p| p.into_inner()) = ctx;
 }

@@ -16,8 +16,11 @@ const EVIDENCE_WAIT: Duration = Duration::from_secs(2);
 /// Evidence attached to a failing step.
 #[derive(Debug, Clone)]
 pub struct Attachment {
+    /// What it is and of which phone: "old-phone screenshot".
     pub name: String,
+    /// Its media type.
     pub mime: &'static str,
+    /// Its content, already redacted.
     pub data: Vec<u8>,
 }
 

@@ -18,6 +18,7 @@ impl<E: std::error::Error> From<E> for StepFailure {
     }
 }
 
+/// What a step body returns.
 pub type StepResult = Result<(), StepFailure>;
 
 /// Fails the step with a message.

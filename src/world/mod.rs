@@ -29,11 +29,14 @@ pub use failure::{StepFailure, StepResult};
 /// Which phone a step means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
+    /// The phone the MitID app is copied from.
     Old,
+    /// The phone it is copied to.
     New,
 }
 
 impl Role {
+    /// How a message names it: "the old phone".
     pub fn name(self) -> &'static str {
         match self {
             Role::Old => "the old phone",
@@ -42,11 +45,15 @@ impl Role {
     }
 }
 
+/// One scenario's state: its phones, identity, what it has seen so far,
+/// and the evidence it gathers.
 #[derive(cucumber::World)]
 #[world(init = Self::create)]
 pub struct CopyWorld {
+    /// What the whole run shares.
     pub ctx: Arc<RunContext>,
     pub(crate) lease: Option<Lease>,
+    /// The sessions open on this scenario's phones, by role.
     pub phones: BTreeMap<Role, Phone>,
     /// The phone "I" am holding now; steps without "on my X phone" act on it.
     pub current: Role,
@@ -65,7 +72,9 @@ pub struct CopyWorld {
     /// The old phone's beacon as the host adapter last heard it (its token
     /// is a secret).
     pub beacon: Option<mitid_e2e_framework::bluetooth::Sighting>,
+    /// Evidence for the report: a failing step's, and the Bluetooth trace.
     pub attachments: Vec<Attachment>,
+    /// The scenario's tags (without `@`): they pick its phones.
     pub tags: Vec<String>,
     /// Where this scenario is (set before it starts).
     pub scenario: ScenarioKey,
@@ -104,10 +113,13 @@ impl CopyWorld {
         })
     }
 
+    /// The person this scenario copies the app of.
     pub fn identity(&self) -> Result<&Identity, StepFailure> {
         self.identity.as_ref().ok_or_else(|| StepFailure("no identity: the Background did not run".into()))
     }
 
+    /// Provisions the person on the backend: an activated app on the old
+    /// phone, and `elsewhere` more active apps on other phones.
     pub async fn provision(&mut self, elsewhere: usize) -> StepResult {
         self.lease().await?;
         let old = self.phone_profile(Role::Old)?.udid;

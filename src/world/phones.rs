@@ -85,6 +85,7 @@ impl CopyWorld {
         Ok(())
     }
 
+    /// The profile of the phone leased in `role`.
     pub fn phone_profile(&self, role: Role) -> Result<PhoneProfile, StepFailure> {
         let lease = self.lease.as_ref().ok_or_else(|| StepFailure("no phones leased for this scenario".into()))?;
         let index = match role {

@@ -20,7 +20,7 @@ use mitid_e2e_framework::profile::BluetoothSettings;
 use crate::steps::catalogue::catalogue;
 use crate::world::{fail, Attachment, CopyWorld, Role, StepFailure, StepResult};
 
-/// The beacon's service UUID (DESIGN.md "Contracts"; the sim's rules.rs).
+/// The beacon's service UUID (the README's Bluetooth section; the farm's `sim/src/rules.rs`).
 pub const BEACON_SERVICE_UUID: Uuid = Uuid::from_u128(0x6d69d001_c0b7_4e5a_9e2f_4d4954494430);
 /// The shortest a beacon is listened for before it counts as not heard.
 const LISTEN_AT_LEAST: Duration = Duration::from_secs(5);

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{RunReport, ScenarioReport, Status};
 
+/// Prints [`scenario_lines`] as the scenario finishes.
 pub fn scenario_line(feature: &Path, s: &ScenarioReport) {
     print!("{}", scenario_lines(feature, s));
 }

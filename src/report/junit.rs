@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{RunReport, Status};
 
+/// `junit.xml`: the whole run.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let total = report.scenarios().count();

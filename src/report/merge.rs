@@ -11,14 +11,31 @@ use serde_json::Value;
 
 use super::{Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
+/// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
+    /// A shard's report could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A shard's report is not what `mitid-e2e run` writes.
     #[error("{path} is not a Cucumber JSON report of mitid-e2e: {reason}")]
-    Invalid { path: PathBuf, reason: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The same scenario ran in two shards.
     #[error("scenario {what} is in more than one shard: were the shards run with the same --shard N?")]
-    Overlap { what: String },
+    Overlap {
+        /// The scenario: name, file and line.
+        what: String,
+    },
 }
 
 /// Reads a run folder (or its `cucumber.json`) back into a report.

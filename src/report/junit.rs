@@ -8,7 +8,8 @@ use super::{RunReport, Status};
 /// `junit.xml`: the whole run.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let total = report.scenarios().count();
+    // A feature that could not be parsed is a testcase (in error) too.
+    let total = report.scenarios().count() + report.parse_errors.len();
     let failures = report.count(Status::Failed);
     let _ = writeln!(
         out,

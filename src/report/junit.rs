@@ -71,7 +71,7 @@ pub fn render(report: &RunReport) -> String {
             }
             let mut notes = Vec::new();
             if s.flaky() {
-                notes.push(format!("FLAKY: passed on attempt {} of {}", s.attempts, s.attempts));
+                notes.push(format!("FLAKY: passed only on attempt {}", s.attempts));
             }
             for st in &s.steps {
                 for a in &st.attachments {

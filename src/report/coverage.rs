@@ -93,16 +93,22 @@ impl Coverage {
                 "failed"
             };
             let names: Vec<String> =
-                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+                proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
             out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
         }
         out.push_str("\n| rule | scenarios | result |\n|---|---|---|\n");
         for (rule, proofs) in &self.rules {
             let result = if proofs.iter().all(|(_, ok)| *ok) { "held" } else { "BROKEN" };
             let names: Vec<String> =
-                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+                proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
             out.push_str(&format!("| @{rule} | {} | {result} |\n", names.join("<br>")));
         }
         out
     }
+}
+
+/// A scenario's name and place, for a table cell: a `|` would end the cell,
+/// and `<`, `>`, `&` would be read as HTML (the names are joined by `<br>`).
+fn cell(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|")
 }

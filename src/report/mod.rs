@@ -10,6 +10,8 @@ pub mod cucumber_json;
 pub mod junit;
 pub mod merge;
 pub mod recorder;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,22 +5,32 @@ use std::path::Path;
 
 use super::{RunReport, ScenarioReport, Status};
 
+/// Prints [`scenario_lines`] as the scenario finishes.
 pub fn scenario_line(feature: &Path, s: &ScenarioReport) {
+    print!("{}", scenario_lines(feature, s));
+}
+
+/// A finished scenario's line: its mark, name, place and time; for a failure
+/// also the step that failed and the error, indented under it. Every line
+/// ends with a newline.
+pub fn scenario_lines(feature: &Path, s: &ScenarioReport) -> String {
     let mark = match (s.status(), s.flaky()) {
         (_, true) => "FLAKY",
         (Status::Passed, _) => "ok",
         (Status::Failed, _) => "FAILED",
         _ => "skipped",
     };
-    println!("{mark:>7}  {} ({}:{}) {:.2}s", s.name, feature.display(), s.line, s.duration.as_secs_f64());
+    let mut out =
+        format!("{mark:>7}  {} ({}:{}) {:.2}s\n", s.name, feature.display(), s.line, s.duration.as_secs_f64());
     if let Some(step) = s.failure() {
-        println!("         step: {} {} (line {})", step.keyword, step.text, step.line);
+        out.push_str(&format!("         step: {} {} (line {})\n", step.keyword, step.text, step.line));
         if let Some(e) = &step.error {
             for line in e.lines() {
-                println!("         {line}");
+                out.push_str(&format!("         {line}\n"));
             }
         }
     }
+    out
 }
 
 /// The closing lines. The last one is the plain "N passed, N failed" line CI

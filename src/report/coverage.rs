@@ -8,6 +8,7 @@ use regex::Regex;
 use super::{RunReport, Status};
 use crate::steps::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
 
+/// The documentation a run proved, and the rules it held.
 pub struct Coverage {
     /// Doc → (scenario, passed) for every scenario with a step proving it.
     pub proofs: BTreeMap<Doc, Vec<(String, bool)>>,
@@ -16,6 +17,8 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// What `report`'s steps prove, by matching each step's text against
+    /// the `catalogue`'s phrases (English and Danish).
     pub fn of(report: &RunReport, catalogue: &[StepDef]) -> Coverage {
         // A step written in Danish proves the same as its English twin.
         let compiled: Vec<(Regex, &[Doc])> = catalogue
@@ -58,7 +61,7 @@ impl Coverage {
         self.proofs.iter().filter(|(d, p)| pick(d) && p.iter().any(|(_, ok)| *ok)).count()
     }
 
-    /// "documented steps covered: 26/26, preconditions: 3/3, rules gated: 14/14"
+    /// "documented steps covered: 26/26, preconditions: 3/3, rules held: 14/14"
     pub fn line(&self) -> String {
         let held = self.rules.values().filter(|p| !p.is_empty() && p.iter().all(|(_, ok)| *ok)).count();
         format!(
@@ -71,6 +74,8 @@ impl Coverage {
         )
     }
 
+    /// `coverage.md`: the line, then a table of the documented steps and
+    /// preconditions, and one of the rules.
     pub fn markdown(&self) -> String {
         let mut out = String::from("# Coverage of the documentation\n\n");
         out.push_str(&self.line());
@@ -88,16 +93,22 @@ impl Coverage {
                 "failed"
             };
             let names: Vec<String> =
-                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+                proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
             out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
         }
         out.push_str("\n| rule | scenarios | result |\n|---|---|---|\n");
         for (rule, proofs) in &self.rules {
             let result = if proofs.iter().all(|(_, ok)| *ok) { "held" } else { "BROKEN" };
             let names: Vec<String> =
-                proofs.iter().map(|(n, ok)| format!("{}{n}", if *ok { "" } else { "✗ " })).collect();
+                proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
             out.push_str(&format!("| @{rule} | {} | {result} |\n", names.join("<br>")));
         }
         out
     }
+}
+
+/// A scenario's name and place, for a table cell: a `|` would end the cell,
+/// and `<`, `>`, `&` would be read as HTML (the names are joined by `<br>`).
+fn cell(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|")
 }

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::{RunReport, Status};
 
+/// `cucumber.json`: a feature per file, an element per scenario.
 pub fn render(report: &RunReport) -> String {
     let features: Vec<Value> = report
         .features

@@ -5,9 +5,11 @@ use std::fmt::Write as _;
 
 use super::{RunReport, Status};
 
+/// `junit.xml`: the whole run.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let total = report.scenarios().count();
+    // A feature that could not be parsed is a testcase (in error) too.
+    let total = report.scenarios().count() + report.parse_errors.len();
     let failures = report.count(Status::Failed);
     let _ = writeln!(
         out,
@@ -69,7 +71,7 @@ pub fn render(report: &RunReport) -> String {
             }
             let mut notes = Vec::new();
             if s.flaky() {
-                notes.push(format!("FLAKY: passed on attempt {} of {}", s.attempts, s.attempts));
+                notes.push(format!("FLAKY: passed only on attempt {}", s.attempts));
             }
             for st in &s.steps {
                 for a in &st.attachments {

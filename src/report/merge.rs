@@ -11,14 +11,31 @@ use serde_json::Value;
 
 use super::{Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
+/// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
+    /// A shard's report could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A shard's report is not what `mitid-e2e run` writes.
     #[error("{path} is not a Cucumber JSON report of mitid-e2e: {reason}")]
-    Invalid { path: PathBuf, reason: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The same scenario ran in two shards.
     #[error("scenario {what} is in more than one shard: were the shards run with the same --shard N?")]
-    Overlap { what: String },
+    Overlap {
+        /// The scenario: name, file and line.
+        what: String,
+    },
 }
 
 /// Reads a run folder (or its `cucumber.json`) back into a report.
@@ -27,7 +44,7 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
     let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Read { path: path.clone(), source })?;
     let invalid = |reason: &str| MergeError::Invalid { path: path.clone(), reason: reason.into() };
     let json: Value = serde_json::from_str(&text).map_err(|e| invalid(&e.to_string()))?;
-    let mut report = RunReport::default();
+    let mut report = RunReport { duration: run_duration(&path), ..Default::default() };
     for f in json.as_array().ok_or_else(|| invalid("not an array of features"))? {
         let mut feature = FeatureReport {
             name: str_of(f, "name"),
@@ -53,6 +70,22 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
         report.features.push(feature);
     }
     Ok(report)
+}
+
+/// How long the shard's run took: `cucumber.json` has no place for it, so
+/// it is read from the `junit.xml` written beside it. Zero without one.
+fn run_duration(cucumber_json: &Path) -> Duration {
+    let Ok(junit) = std::fs::read_to_string(cucumber_json.with_file_name("junit.xml")) else {
+        return Duration::ZERO;
+    };
+    junit
+        .lines()
+        .find(|l| l.starts_with("<testsuites "))
+        .and_then(|l| l.split(" time=\"").nth(1))
+        .and_then(|t| t.split('"').next())
+        .and_then(|t| t.parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .unwrap_or_default()
 }
 
 fn str_of(v: &Value, key: &str) -> String {

@@ -10,6 +10,8 @@ pub mod cucumber_json;
 pub mod junit;
 pub mod merge;
 pub mod recorder;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +19,9 @@ use std::time::Duration;
 /// The outcome of a step or scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Ran and held.
     Passed,
+    /// Ran and did not hold: an assertion, a timeout or a hook failed.
     Failed,
     /// Not run, because an earlier step failed or was undefined.
     Skipped,
@@ -26,6 +30,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The name Cucumber JSON uses: `passed`, `failed`, `skipped`, `undefined`.
     pub fn name(self) -> &'static str {
         match self {
             Status::Passed => "passed",
@@ -36,38 +41,61 @@ impl Status {
     }
 }
 
+/// Evidence attached to a step: a screenshot, the page source, the
+/// gateway's messages.
 #[derive(Debug, Clone)]
 pub struct Attachment {
+    /// What it is, e.g. `screenshot.png`.
     pub name: String,
+    /// Its MIME type, e.g. `image/png`.
     pub mime: String,
+    /// The bytes, as attached.
     pub data: Vec<u8>,
 }
 
+/// One step as it ran (or was skipped).
 #[derive(Debug, Clone)]
 pub struct StepReport {
+    /// `Given`, `When`, `Then`, `And`… as written, without trailing space.
     pub keyword: String,
+    /// The step's text after the keyword, cleaned of secrets.
     pub text: String,
+    /// Its line in the feature file.
     pub line: usize,
+    /// A step of the feature's `Background`, not of the scenario itself.
     pub background: bool,
+    /// How it ended.
     pub status: Status,
+    /// How long it ran.
     pub duration: Duration,
+    /// Why it failed, cleaned of secrets.
     pub error: Option<String>,
+    /// The evidence gathered for it.
     pub attachments: Vec<Attachment>,
 }
 
+/// One scenario: its last attempt's steps.
 #[derive(Debug, Clone)]
 pub struct ScenarioReport {
+    /// The scenario's name, cleaned of secrets.
     pub name: String,
+    /// `Scenario`, `Scenario Outline`, `Scenarie`… as written.
     pub keyword: String,
+    /// Its line in the feature file.
     pub line: usize,
+    /// Its tags and those it inherits (feature, rule), without the `@`.
     pub tags: Vec<String>,
+    /// The steps of the last attempt, background steps first.
     pub steps: Vec<StepReport>,
     /// Attempts made; more than one when retried.
     pub attempts: usize,
+    /// How long the last attempt ran.
     pub duration: Duration,
 }
 
 impl ScenarioReport {
+    /// Failed if a step failed or was undefined; passed if every step
+    /// passed; skipped otherwise.
     pub fn status(&self) -> Status {
         if self.steps.iter().any(|s| s.status == Status::Failed || s.status == Status::Undefined) {
             Status::Failed
@@ -83,26 +111,37 @@ impl ScenarioReport {
         self.attempts > 1 && self.status() == Status::Passed
     }
 
+    /// The step that failed (or was undefined), if any.
     pub fn failure(&self) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.status == Status::Failed || s.status == Status::Undefined)
     }
 }
 
+/// One feature file and the scenarios of it that ran.
 #[derive(Debug, Clone)]
 pub struct FeatureReport {
+    /// The feature's name, cleaned of secrets.
     pub name: String,
+    /// The text under `Feature:`, cleaned of secrets.
     pub description: String,
+    /// The file, relative to where the run started (when it is under it).
     pub path: PathBuf,
+    /// The line of `Feature:`.
     pub line: usize,
+    /// The feature's tags, without the `@`.
     pub tags: Vec<String>,
+    /// Its scenarios.
     pub scenarios: Vec<ScenarioReport>,
 }
 
 /// A whole run.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
+    /// The run's id, also its folder's name.
     pub run_id: String,
+    /// How long the whole run took.
     pub duration: Duration,
+    /// The features, by file once [`RunReport::sort`]ed.
     pub features: Vec<FeatureReport>,
     /// Features that could not be parsed, with file and line.
     pub parse_errors: Vec<String>,
@@ -113,14 +152,17 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Every scenario, with its feature.
     pub fn scenarios(&self) -> impl Iterator<Item = (&FeatureReport, &ScenarioReport)> {
         self.features.iter().flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
     }
 
+    /// How many scenarios ended with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.scenarios().filter(|(_, s)| s.status() == status).count()
     }
 
+    /// Every feature was read and no scenario failed.
     pub fn passed(&self) -> bool {
         self.parse_errors.is_empty() && self.count(Status::Failed) == 0
     }

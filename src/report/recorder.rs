@@ -14,6 +14,7 @@ use crate::world::CopyWorld;
 /// Records events; the report is shared so the runner reads it after the run.
 #[derive(Clone, Default)]
 pub struct Recorder {
+    /// The run so far.
     pub report: Arc<Mutex<RunReport>>,
     started: HashMap<(usize, usize), SystemTime>,
     step_started: HashMap<(usize, usize, usize), SystemTime>,
@@ -21,6 +22,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder; `quiet` leaves out the line per scenario.
     pub fn new(quiet: bool) -> Recorder {
         Recorder { quiet, ..Default::default() }
     }

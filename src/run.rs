@@ -322,7 +322,7 @@ pub fn snippet(step: &str) -> String {
         .join("_");
     let phrase = regex::escape(text).replace('"', "\\\"");
     format!(
-        "Add it to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} \"{phrase}\"\n        e.g. \"{}\"\n        docs [] Step => {name};\n\nasync fn {name}(w: &mut CopyWorld, _: Vec<String>) -> StepResult {{\n    let phone = w.here().await?;\n    todo!(\"look at the phone\")\n}}",
+        "Add it to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} \"{phrase}\"\n        e.g. \"{}\"\n        docs [] Step => {name}();\n\nasync fn {name}(w: &mut CopyWorld) -> StepResult {{\n    let phone = w.here().await?;\n    todo!(\"look at the phone\")\n}}",
         step.replace('"', "\\\"")
     )
 }

@@ -18,6 +18,7 @@ mod backend;
 mod bluez;
 mod config;
 mod control;
+mod dom;
 mod error;
 mod farm;
 pub mod rules;

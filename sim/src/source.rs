@@ -6,6 +6,7 @@
 //! order. Locators (`find`) run over this same tree, so whatever a tester
 //! sees in the page source is exactly what their selectors match.
 
+use crate::dom::{self, descendants, XmlNode};
 use crate::ui::{Node, Platform, Role, Screen, SCREEN_HEIGHT, SCREEN_WIDTH};
 use crate::xpath::{self, XPathError};
 
@@ -18,24 +19,6 @@ pub struct SourceContext<'a> {
     pub package: &'a str,
     /// The app's display name, e.g. `MitID`.
     pub app_name: &'a str,
-}
-
-/// One element of the page source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlNode {
-    pub tag: String,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<XmlNode>,
-    /// Index of the `ui::Node` in `Screen::nodes()` order; `None` for the
-    /// wrapper elements (`hierarchy`, `AppiumAUT`,
-    /// `XCUIElementTypeApplication`), which are not elements a test can hold.
-    pub node_index: Option<usize>,
-}
-
-impl XmlNode {
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-    }
 }
 
 /// Why a locator could not be run. A "not found" is not an error: `find`
@@ -217,57 +200,7 @@ fn flag(value: bool) -> &'static str {
 /// The serialised page source: the platform's XML declaration, then one
 /// element per line indented by two spaces.
 pub fn to_xml(root: &XmlNode) -> String {
-    let mut out = String::new();
-    out.push_str(if root.tag == ANDROID_ROOT { ANDROID_PROLOG } else { IOS_PROLOG });
-    out.push('\n');
-    write_element(&mut out, root, 0);
-    out
-}
-
-fn write_element(out: &mut String, node: &XmlNode, depth: usize) {
-    out.push_str(&"  ".repeat(depth));
-    out.push('<');
-    out.push_str(&node.tag);
-    for (name, value) in &node.attrs {
-        out.push(' ');
-        out.push_str(name);
-        out.push_str("=\"");
-        escape_into(out, value);
-        out.push('"');
-    }
-    if node.children.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    out.push_str(">\n");
-    for child in &node.children {
-        write_element(out, child, depth + 1);
-    }
-    out.push_str(&"  ".repeat(depth));
-    out.push_str("</");
-    out.push_str(&node.tag);
-    out.push_str(">\n");
-}
-
-fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // A parser normalises literal line breaks and tabs in attributes
-            // to spaces; character references keep multi-line texts intact.
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            // Other control characters cannot appear in XML 1.0 at all, not
-            // even as references; dropping them keeps the document parseable.
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
+    dom::to_xml(if root.tag == ANDROID_ROOT { ANDROID_PROLOG } else { IOS_PROLOG }, root)
 }
 
 #[derive(Clone, Copy)]
@@ -326,18 +259,6 @@ fn matches(node: &XmlNode, strategy: Strategy, value: &str, android: bool) -> bo
         }
         (Strategy::ClassName, _) => node.tag == value,
     }
-}
-
-/// `node` and everything under it, in document order. Iterative so that no
-/// tree is too deep to search.
-fn descendants(node: &XmlNode) -> Vec<&XmlNode> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        stack.extend(n.children.iter().rev());
-    }
-    out
 }
 
 #[cfg(test)]
@@ -414,13 +335,6 @@ mod tests {
         assert_eq!(ios.node_index, None);
         assert_eq!(ios.children[0].node_index, None);
         assert_eq!(ios.children[0].children[0].node_index, Some(0));
-    }
-
-    #[test]
-    fn escapes_every_special_character() {
-        let mut out = String::new();
-        escape_into(&mut out, "a&b<c>d\"e'f\ng\u{1}h");
-        assert_eq!(out, "a&amp;b&lt;c&gt;d&quot;e&apos;f&#10;gh");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::app::Phone;
+use crate::dom::XmlNode;
 use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::{CommandFault, FarmState, Session};
 use crate::server::Shared;
@@ -424,7 +425,7 @@ fn source_context(phone: &Phone, screen: &Screen) -> SourceContext<'static> {
     }
 }
 
-fn screen_of(state: &mut FarmState, udid: &str) -> Result<(Screen, source::XmlNode), W3cError> {
+fn screen_of(state: &mut FarmState, udid: &str) -> Result<(Screen, XmlNode), W3cError> {
     let screen = state.screen(udid).ok_or_else(|| W3cError::unknown_error(format!("phone '{udid}' is gone")))?;
     let phone = state.phone(udid).ok_or_else(|| W3cError::unknown_error(format!("phone '{udid}' is gone")))?;
     let tree = source::tree(&screen, &source_context(phone, &screen));
@@ -482,7 +483,7 @@ fn element_ref(instance: u64, index: usize) -> Value {
 
 /// The node an element reference points at, if the screen it was found on
 /// is still the one shown.
-fn resolve(state: &mut FarmState, udid: &str, eid: &str) -> Result<(Screen, source::XmlNode, usize), W3cError> {
+fn resolve(state: &mut FarmState, udid: &str, eid: &str) -> Result<(Screen, XmlNode, usize), W3cError> {
     let (instance, index) = eid
         .split_once('-')
         .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<usize>().ok()?)))
@@ -656,7 +657,7 @@ async fn element_property(
     sid: &str,
     eid: &str,
     name: &str,
-    read: impl FnOnce(&Screen, &source::XmlNode, usize) -> Value,
+    read: impl FnOnce(&Screen, &XmlNode, usize) -> Value,
 ) -> W3cResult {
     command(shared, sid, name, |state, s| {
         let (screen, tree, index) = resolve(state, &s.udid, eid)?;

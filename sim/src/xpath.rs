@@ -15,7 +15,7 @@
 //! Every input is safe: nesting is capped at [`MAX_NESTING`] and evaluation
 //! at [`MAX_WORK`] steps, and malformed input is an [`XPathError`].
 
-use crate::source::XmlNode;
+use crate::dom::XmlNode;
 
 /// Deeper nesting of brackets, parentheses and function calls is refused,
 /// which bounds the recursion of parsing and evaluating.

@@ -21,6 +21,7 @@ mod control;
 mod dom;
 mod error;
 mod farm;
+mod locate;
 pub mod rules;
 mod screenshot;
 mod server;

@@ -13,6 +13,7 @@ use crate::app::Phone;
 use crate::dom::XmlNode;
 use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::{CommandFault, FarmState, Session};
+use crate::locate;
 use crate::server::Shared;
 use crate::source::{self, SourceContext};
 use crate::ui::{Platform, Screen};
@@ -528,8 +529,8 @@ async fn find(shared: &Arc<Shared>, sid: &str, name: &str, from: Option<&str>, l
                     (state.phone(&s.udid).map(|p| p.instance).unwrap_or_default(), tree, None)
                 }
             };
-            let found = source::find(&tree, &loc.using, &loc.value, context).map_err(|e| match e {
-                source::FindError::UnknownStrategy(_) => W3cError::invalid_argument(e.to_string()),
+            let found = locate::find(&tree, &loc.using, &loc.value, context).map_err(|e| match e {
+                locate::FindError::UnknownStrategy(_) => W3cError::invalid_argument(e.to_string()),
                 _ => W3cError::invalid_selector(e.to_string()),
             })?;
             Ok((found.into_iter().map(|i| element_ref(instance, i)).collect::<Vec<_>>(), s.implicit_wait))
@@ -675,7 +676,7 @@ async fn text(State(shared): State<Arc<Shared>>, Path((sid, eid)): Path<(String,
 
 async fn tag_name(State(shared): State<Arc<Shared>>, Path((sid, eid)): Path<(String, String)>) -> W3cResult {
     element_property(&shared, &sid, &eid, "getName", |_, tree, i| {
-        json!(source::node_by_index(tree, i).map(|x| x.tag.clone()).unwrap_or_default())
+        json!(locate::node_by_index(tree, i).map(|x| x.tag.clone()).unwrap_or_default())
     })
     .await
 }
@@ -685,7 +686,7 @@ async fn attribute(
     Path((sid, eid, name)): Path<(String, String, String)>,
 ) -> W3cResult {
     element_property(&shared, &sid, &eid, "getAttribute", |_, tree, i| {
-        source::node_by_index(tree, i).and_then(|x| x.attr(&name)).map_or(Value::Null, |v| json!(v))
+        locate::node_by_index(tree, i).and_then(|x| x.attr(&name)).map_or(Value::Null, |v| json!(v))
     })
     .await
 }

@@ -1370,51 +1370,127 @@ impl Eval<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{tree, SourceContext};
-    use crate::ui::{Node, Platform, Role, Screen};
 
-    /// node_index: 0 screen, 1 title, 2 pin, 3 accept, 4 next, 5 cancel,
-    /// 6 group, 7 group_text, 8 group_button.
-    fn screen() -> Screen {
-        let mut root = Node::new(Role::Screen, "copy_info", "");
-        root.children.push(Node::new(Role::Title, "title", "Copy  MitID\nnow"));
-        let mut pin = Node::new(Role::SecureField, "pin", "PIN");
-        pin.value = "12".into();
-        root.children.push(pin);
-        root.children.push(Node::new(Role::Checkbox, "accept", "I agree"));
-        root.children.push(Node::new(Role::Button, "next", "Next"));
-        let mut cancel = Node::new(Role::Button, "cancel", "Cancel");
-        cancel.enabled = false;
-        root.children.push(cancel);
-        let mut group = Node::new(Role::Screen, "group", "");
-        group.children.push(Node::new(Role::Text, "group_text", "It's \"quoted\""));
-        group.children.push(Node::new(Role::Button, "group_button", "Next"));
-        root.children.push(group);
-        let mut screen = Screen { name: "copy_info".into(), secure: false, root };
-        screen.layout();
-        screen
+    /// An element of a page source; `node_index` is `None` for the wrappers.
+    fn el(tag: &str, node_index: Option<usize>, attrs: &[(&str, &str)], children: Vec<XmlNode>) -> XmlNode {
+        let attrs = attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        XmlNode { tag: tag.into(), attrs, children, node_index }
     }
 
-    fn doc(platform: Platform) -> XmlNode {
-        tree(&screen(), &SourceContext { platform, package: "dk.mitid.app", app_name: "MitID" })
+    /// An app element in UiAutomator2's shape, with the attributes these
+    /// tests read: index (among siblings), resource name, text, clickable,
+    /// enabled, password.
+    fn android_el(node: usize, tag: &str, attrs: [&str; 6], children: Vec<XmlNode>) -> XmlNode {
+        let [index, id, text, clickable, enabled, password] = attrs;
+        let resource_id = format!("dk.mitid.app:id/{id}");
+        let attrs = [
+            ("index", index),
+            ("text", text),
+            ("resource-id", resource_id.as_str()),
+            ("clickable", clickable),
+            ("enabled", enabled),
+            ("password", password),
+            ("content-desc", id),
+        ];
+        el(tag, Some(node), &attrs, children)
+    }
+
+    /// An app element in XCUITest's shape: index (among siblings), name,
+    /// label, value (empty: none, as for controls without one), enabled.
+    fn ios_el(node: usize, tag: &str, attrs: [&str; 5], children: Vec<XmlNode>) -> XmlNode {
+        let [index, name, label, value, enabled] = attrs;
+        let mut pairs = vec![("type", tag), ("name", name), ("label", label)];
+        if !value.is_empty() {
+            pairs.push(("value", value));
+        }
+        pairs.extend([("enabled", enabled), ("index", index)]);
+        el(tag, Some(node), &pairs, children)
+    }
+
+    /// One screen's page source on Android, built by hand.
+    /// node_index: 0 screen, 1 title, 2 pin, 3 accept, 4 next, 5 cancel,
+    /// 6 group, 7 group_text, 8 group_button.
+    fn android_doc() -> XmlNode {
+        const FRAME: &str = "android.widget.FrameLayout";
+        const TEXT: &str = "android.widget.TextView";
+        const BUTTON: &str = "android.widget.Button";
+        let group = android_el(
+            6,
+            FRAME,
+            ["5", "group", "", "false", "true", "false"],
+            vec![
+                android_el(7, TEXT, ["0", "group_text", "It's \"quoted\"", "false", "true", "false"], vec![]),
+                android_el(8, BUTTON, ["1", "group_button", "Next", "true", "true", "false"], vec![]),
+            ],
+        );
+        let screen = android_el(
+            0,
+            FRAME,
+            ["0", "copy_info", "", "false", "true", "false"],
+            vec![
+                android_el(1, TEXT, ["0", "title", "Copy  MitID\nnow", "false", "true", "false"], vec![]),
+                android_el(2, "android.widget.EditText", ["1", "pin", "••", "true", "true", "true"], vec![]),
+                android_el(3, "android.widget.CheckBox", ["2", "accept", "I agree", "true", "true", "false"], vec![]),
+                android_el(4, BUTTON, ["3", "next", "Next", "true", "true", "false"], vec![]),
+                android_el(5, BUTTON, ["4", "cancel", "Cancel", "true", "false", "false"], vec![]),
+                group,
+            ],
+        );
+        el("hierarchy", None, &[("index", "0"), ("class", "hierarchy")], vec![screen])
+    }
+
+    /// The same screen on iOS, with the same node_index values.
+    fn ios_doc() -> XmlNode {
+        const OTHER: &str = "XCUIElementTypeOther";
+        const TEXT: &str = "XCUIElementTypeStaticText";
+        const BUTTON: &str = "XCUIElementTypeButton";
+        let group = ios_el(
+            6,
+            OTHER,
+            ["5", "group", "", "", "true"],
+            vec![
+                ios_el(7, TEXT, ["0", "group_text", "It's \"quoted\"", "", "true"], vec![]),
+                ios_el(8, BUTTON, ["1", "group_button", "Next", "", "true"], vec![]),
+            ],
+        );
+        let screen = ios_el(
+            0,
+            OTHER,
+            ["0", "copy_info", "", "", "true"],
+            vec![
+                ios_el(1, TEXT, ["0", "title", "Copy  MitID\nnow", "", "true"], vec![]),
+                ios_el(2, "XCUIElementTypeSecureTextField", ["1", "pin", "PIN", "••", "true"], vec![]),
+                ios_el(3, "XCUIElementTypeSwitch", ["2", "accept", "I agree", "0", "true"], vec![]),
+                ios_el(4, BUTTON, ["3", "next", "Next", "", "true"], vec![]),
+                ios_el(5, BUTTON, ["4", "cancel", "Cancel", "", "false"], vec![]),
+                group,
+            ],
+        );
+        let app = el(
+            "XCUIElementTypeApplication",
+            None,
+            &[("type", "XCUIElementTypeApplication"), ("name", "MitID"), ("label", "MitID"), ("index", "0")],
+            vec![screen],
+        );
+        el("AppiumAUT", None, &[], vec![app])
     }
 
     fn android(expr: &str) -> Vec<usize> {
-        match evaluate(&doc(Platform::Android), expr, None) {
+        match evaluate(&android_doc(), expr, None) {
             Ok(found) => found,
             Err(err) => panic!("{err}"),
         }
     }
 
     fn ios(expr: &str) -> Vec<usize> {
-        match evaluate(&doc(Platform::Ios), expr, None) {
+        match evaluate(&ios_doc(), expr, None) {
             Ok(found) => found,
             Err(err) => panic!("{err}"),
         }
     }
 
     fn error(expr: &str) -> String {
-        match evaluate(&doc(Platform::Android), expr, None) {
+        match evaluate(&android_doc(), expr, None) {
             Ok(found) => panic!("`{expr}` should fail, found {found:?}"),
             Err(err) => {
                 assert_eq!(err.expr, expr);
@@ -1521,7 +1597,7 @@ mod tests {
 
     #[test]
     fn context_search() {
-        let root = doc(Platform::Android);
+        let root = android_doc();
         let run = |expr: &str, context| evaluate(&root, expr, Some(context)).map_err(|e| e.to_string());
         assert_eq!(run(".//android.widget.Button", 6), Ok(vec![8]));
         assert_eq!(run("./*", 6), Ok(vec![7, 8]));
@@ -1642,7 +1718,7 @@ mod tests {
             "//*[substring(@text, 2 div 1, -1 + 3 * 2 mod 4) != translate('a', 'b', 'c')]/@text/..",
             "./..//*[count(preceding::*) >= 1.5][processing-instruction('x') or comment() or text()]",
         ];
-        let roots = [doc(Platform::Android), doc(Platform::Ios)];
+        let roots = [android_doc(), ios_doc()];
         for expr in exprs {
             let chars: Vec<char> = expr.chars().collect();
             for end in 0..=chars.len() {

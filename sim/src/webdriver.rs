@@ -804,7 +804,7 @@ async fn execute(State(shared): State<Arc<Shared>>, Path(sid): Path<String>, bod
             W3cError::invalid_argument(format!("mobile: injectCameraImage: 'image' is not base64: {e}"))
         })?;
         Some(
-            screenshot::decode_qr(&png)
+            crate::camera::decode_qr(&png)
                 .map_err(|e| W3cError::invalid_argument(format!("mobile: injectCameraImage: {e}")))?,
         )
     } else {

@@ -267,7 +267,10 @@ impl Phone {
                 }
             }
             (_, id) if self.checkable_ids().contains(&id) => {
-                if !self.checked.remove(id) {
+                // A tap toggles the tick.
+                if self.checked.contains(id) {
+                    self.checked.remove(id);
+                } else {
                     self.checked.insert(id.to_owned());
                 }
             }

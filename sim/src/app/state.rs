@@ -268,10 +268,8 @@ impl Phone {
             return;
         }
         match self.step.clone() {
-            Step::Home | Step::Waiting => {
-                if self.launch_step(backend, now) == Step::ShowQrIntro {
-                    self.go(Step::ShowQrIntro);
-                }
+            Step::Home | Step::Waiting if self.launch_step(backend, now) == Step::ShowQrIntro => {
+                self.go(Step::ShowQrIntro);
             }
             Step::Qr(id) => match backend.qr_sessions.get(&id) {
                 Some(s) if s.used_by.is_some() => self.go(Step::ContinueOnNew(id)),

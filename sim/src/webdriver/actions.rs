@@ -57,11 +57,10 @@ fn tap_at(state: &mut FarmState, udid: &str, x: i64, y: i64) {
         .nodes()
         .into_iter()
         .filter(|n| n.role != crate::ui::Role::Screen && n.enabled)
-        .filter(|n| {
+        .rfind(|n| {
             let r = n.rect;
             x >= i64::from(r.x) && x < i64::from(r.x + r.width) && y >= i64::from(r.y) && y < i64::from(r.y + r.height)
         })
-        .last()
         .map(|n| n.id.clone());
     if let Some(id) = hit {
         state.with_app(udid, |phone, cx| phone.click(&id, cx));

@@ -19,7 +19,7 @@ pub(super) fn select(root: &XmlNode, ast: &Expr, context: Option<usize>) -> Resu
         },
     };
     let mut ev = Eval { doc: &doc, work: 0 };
-    let value = ev.eval(&ast, &Ctx { item: Item::Elem(start), pos: 1, size: 1 })?;
+    let value = ev.eval(ast, &Ctx { item: Item::Elem(start), pos: 1, size: 1 })?;
     let Value::Nodes(items) = value else {
         return Err(format!("it evaluates to a {}, but a locator must select elements", value.kind()));
     };

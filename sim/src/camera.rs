@@ -1,6 +1,5 @@
-//! The virtual camera: what `mobile: injectCameraImage` sees. It reads the
-//! QR code out of whatever PNG a test injects, screenshots of this farm
-//! included, and says why when it cannot.
+//! The virtual camera behind `mobile: injectCameraImage`: reads the QR code in
+//! any PNG a test injects, or says why it cannot.
 
 use std::io::Cursor;
 

@@ -1,6 +1,5 @@
-//! The page source as a tree of XML elements, and its serialisation to XML
-//! text. The XPath engine and the locators read this tree; `source` builds
-//! it from a screen. Here is the crate's one XML escaper.
+//! The XML tree the page source, XPath and the locators share, and its text
+//! form: the one place the crate serialises and escapes XML.
 
 /// One element of the page source.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,5 @@
-//! The locator strategies of Appium's "find element": `accessibility id`,
-//! `id`, `class name` and `xpath`, run over the page source, and the way
-//! back from an element reference to its node.
+//! Appium's locator strategies (accessibility id, id, class name, xpath) over
+//! the page source tree, and the way from an element reference to its node.
 
 use crate::dom::{descendants, XmlNode};
 use crate::source::ANDROID_ROOT;

@@ -1,6 +1,5 @@
-//! Screenshots: [`render`] draws a laid-out [`Screen`] into a PNG the way a
-//! tester would see it on a phone, so a failing step can be diagnosed from
-//! the picture; [`black`] is what a secure screen gives instead.
+//! Screenshots: [`render`] draws a screen into a PNG as a tester would see it
+//! on the phone; [`black`] is what a secure screen gives instead.
 
 use font8x8::legacy::{BASIC_LEGACY, LATIN_LEGACY};
 use qrcode::{Color, EcLevel, QrCode};

@@ -1,6 +1,5 @@
-//! What a person's action does to the app: a tap (by accessibility id),
-//! typed text, a biometric, an image in front of the camera and the scan it
-//! leads to.
+//! What a person's action does to the app: a tap, typed text, a biometric, an
+//! image in front of the camera and the scan it leads to.
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,5 @@
-//! The app's state on one phone: where in the copy flow it is ([`Step`]),
-//! what was typed, ticked and allowed, and the moves it makes on its own
-//! (launch, terminate, time passing, another phone acting).
+//! The app's state on one phone (its [`Step`] in the copy flow, inputs, ticks,
+//! permissions) and the moves it makes by itself: launch, terminate, refresh.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;

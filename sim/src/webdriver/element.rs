@@ -1,6 +1,5 @@
-//! Element commands: finding elements by locator (with the implicit wait),
-//! element references and their staleness, and what a client does to or
-//! reads from one element.
+//! Element commands: find (with the implicit wait), element references and
+//! their staleness, and acting on or reading from one element.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,6 +1,5 @@
-//! `mobile:` scripts (execute sync): Bluetooth through the Android shell,
-//! biometrics, app activation and state, and the camera image a test
-//! injects.
+//! The `mobile:` scripts (execute sync): Bluetooth via the Android shell,
+//! biometrics, app activation and state, and injected camera images.
 
 use std::sync::Arc;
 

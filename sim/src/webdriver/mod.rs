@@ -1,6 +1,5 @@
 //! The Appium-compatible W3C WebDriver endpoints: the route table, and the
-//! wrapper every session command runs through (session lookup, the farm's
-//! latency and fault switches, delivery to the gateways afterwards).
+//! command wrapper (session lookup, latency and faults, gateway delivery).
 
 mod actions;
 mod element;

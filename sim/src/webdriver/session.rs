@@ -1,6 +1,5 @@
-//! Sessions and their capabilities: `/status`, new session (W3C capability
-//! processing, matching a free phone), list and delete, and the plain
-//! session data (timeouts, window, orientation, contexts, settings).
+//! Sessions: `/status`, new session (W3C capabilities matched to a free phone),
+//! list and delete, and plain session data (timeouts, window, contexts).
 
 use std::sync::Arc;
 use std::time::Duration;

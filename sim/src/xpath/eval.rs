@@ -1,6 +1,5 @@
-//! Evaluating a parsed XPath expression: the page source flattened into
-//! XPath's data model (with each element's virtual text child), XPath's
-//! values and conversions, the axes and the core functions.
+//! Evaluating a parsed expression over the page source flattened into XPath's
+//! data model (with virtual text children): values, axes, core functions.
 
 use super::parse::{Axis, Expr, NodeTest, Op, Step};
 use super::MAX_WORK;

@@ -16,10 +16,13 @@
 mod app;
 mod backend;
 mod bluez;
+mod camera;
 mod config;
 mod control;
+mod dom;
 mod error;
 mod farm;
+mod locate;
 pub mod rules;
 mod screenshot;
 mod server;
@@ -28,9 +31,9 @@ mod ui;
 mod webdriver;
 mod xpath;
 
-pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec, RadioMode};
 /// The farm's virtual camera, as `mobile: injectCameraImage` reads a PNG.
-pub use screenshot::{decode_qr as decode_qr_png, CameraError};
+pub use camera::{decode_qr as decode_qr_png, CameraError};
+pub use config::{Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec, RadioMode};
 pub use server::{RunningFarm, StartError};
 pub use ui::Platform;
 

@@ -3,11 +3,11 @@
 //! Tests written against the virtual farm must run unchanged against real
 //! phones, so the XML mirrors UiAutomator2 (Android) and XCUITest (iOS):
 //! the same wrapper elements, class names, attribute names and attribute
-//! order. Locators (`find`) run over this same tree, so whatever a tester
-//! sees in the page source is exactly what their selectors match.
+//! order. Locators (`locate::find`) run over this same tree, so whatever a
+//! tester sees in the page source is exactly what their selectors match.
 
+use crate::dom::{self, XmlNode};
 use crate::ui::{Node, Platform, Role, Screen, SCREEN_HEIGHT, SCREEN_WIDTH};
-use crate::xpath::{self, XPathError};
 
 /// What the page source needs to know besides the screen itself.
 #[derive(Debug, Clone, Copy)]
@@ -20,48 +20,11 @@ pub struct SourceContext<'a> {
     pub app_name: &'a str,
 }
 
-/// One element of the page source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlNode {
-    pub tag: String,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<XmlNode>,
-    /// Index of the `ui::Node` in `Screen::nodes()` order; `None` for the
-    /// wrapper elements (`hierarchy`, `AppiumAUT`,
-    /// `XCUIElementTypeApplication`), which are not elements a test can hold.
-    pub node_index: Option<usize>,
-}
-
-impl XmlNode {
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-    }
-}
-
-/// Why a locator could not be run. A "not found" is not an error: `find`
-/// then returns an empty list, and the caller decides what that means.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FindError {
-    #[error(
-        "unsupported locator strategy '{0}': this device supports \
-         'accessibility id', 'id', 'class name' and 'xpath'"
-    )]
-    UnknownStrategy(String),
-    #[error("invalid XPath `{expr}`: {reason}")]
-    InvalidXPath { expr: String, reason: String },
-}
-
-impl From<XPathError> for FindError {
-    fn from(err: XPathError) -> FindError {
-        FindError::InvalidXPath { expr: err.expr, reason: err.reason }
-    }
-}
-
 const ANDROID_PROLOG: &str = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>";
 const IOS_PROLOG: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
-/// The root tag tells the two shapes apart, so `to_xml` and `find` need
-/// nothing but the tree.
-const ANDROID_ROOT: &str = "hierarchy";
+/// The root tag tells the two shapes apart, so `to_xml` and the locators
+/// (`locate::find`) need nothing but the tree.
+pub const ANDROID_ROOT: &str = "hierarchy";
 
 /// The widget class a role shows up as: the element's tag, and what the
 /// `class name` strategy and `GET /element/:id/name` see.
@@ -217,134 +180,16 @@ fn flag(value: bool) -> &'static str {
 /// The serialised page source: the platform's XML declaration, then one
 /// element per line indented by two spaces.
 pub fn to_xml(root: &XmlNode) -> String {
-    let mut out = String::new();
-    out.push_str(if root.tag == ANDROID_ROOT { ANDROID_PROLOG } else { IOS_PROLOG });
-    out.push('\n');
-    write_element(&mut out, root, 0);
-    out
+    dom::to_xml(if root.tag == ANDROID_ROOT { ANDROID_PROLOG } else { IOS_PROLOG }, root)
 }
 
-fn write_element(out: &mut String, node: &XmlNode, depth: usize) {
-    out.push_str(&"  ".repeat(depth));
-    out.push('<');
-    out.push_str(&node.tag);
-    for (name, value) in &node.attrs {
-        out.push(' ');
-        out.push_str(name);
-        out.push_str("=\"");
-        escape_into(out, value);
-        out.push('"');
-    }
-    if node.children.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    out.push_str(">\n");
-    for child in &node.children {
-        write_element(out, child, depth + 1);
-    }
-    out.push_str(&"  ".repeat(depth));
-    out.push_str("</");
-    out.push_str(&node.tag);
-    out.push_str(">\n");
-}
-
-fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // A parser normalises literal line breaks and tabs in attributes
-            // to spaces; character references keep multi-line texts intact.
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            // Other control characters cannot appear in XML 1.0 at all, not
-            // even as references; dropping them keeps the document parseable.
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Strategy {
-    AccessibilityId,
-    Id,
-    ClassName,
-}
-
-/// Runs an Appium locator over the page source and returns the matching
-/// `node_index` values in document order. With a `context` (a node_index),
-/// only that element's descendants are searched, as in "find element from
-/// element".
-pub fn find(root: &XmlNode, strategy: &str, value: &str, context: Option<usize>) -> Result<Vec<usize>, FindError> {
-    let strategy = match strategy {
-        "accessibility id" => Strategy::AccessibilityId,
-        "id" => Strategy::Id,
-        "class name" => Strategy::ClassName,
-        "xpath" => return Ok(xpath::evaluate(root, value, context)?),
-        other => return Err(FindError::UnknownStrategy(other.to_string())),
-    };
-    let android = root.tag == ANDROID_ROOT;
-    let scope: Vec<&XmlNode> = match context {
-        None => vec![root],
-        Some(index) => match descendants(root).into_iter().find(|n| n.node_index == Some(index)) {
-            Some(ctx) => ctx.children.iter().collect(),
-            // An element that is no longer on the page has no descendants.
-            None => Vec::new(),
-        },
-    };
-    let mut found = Vec::new();
-    for top in scope {
-        for node in descendants(top) {
-            if let Some(index) = node.node_index {
-                if matches(node, strategy, value, android) {
-                    found.push(index);
-                }
-            }
-        }
-    }
-    Ok(found)
-}
-
-fn matches(node: &XmlNode, strategy: Strategy, value: &str, android: bool) -> bool {
-    match (strategy, android) {
-        (Strategy::AccessibilityId, true) => node.attr("content-desc") == Some(value),
-        (Strategy::AccessibilityId | Strategy::Id, false) => node.attr("name") == Some(value),
-        (Strategy::Id, true) => {
-            // UiAutomator2 accepts both the full resource id and the bare
-            // name, which it qualifies with the element's package.
-            let Some(resource_id) = node.attr("resource-id") else { return false };
-            resource_id == value
-                || node.attr("package").is_some_and(|package| {
-                    resource_id.strip_prefix(package).and_then(|rest| rest.strip_prefix(":id/")) == Some(value)
-                })
-        }
-        (Strategy::ClassName, _) => node.tag == value,
-    }
-}
-
-/// `node` and everything under it, in document order. Iterative so that no
-/// tree is too deep to search.
-fn descendants(node: &XmlNode) -> Vec<&XmlNode> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        stack.extend(n.children.iter().rev());
-    }
-    out
-}
-
+/// One small screen's page source on both platforms, for the tests here and
+/// in `locate`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn screen() -> Screen {
+    pub fn screen() -> Screen {
         let mut root = Node::new(Role::Screen, "copy_info", "");
         root.children.push(Node::new(Role::Title, "copy_info_title", "A <b> & \"c\" 'd'"));
         let mut pin = Node::new(Role::SecureField, "pin", "PIN");
@@ -361,13 +206,20 @@ mod tests {
         screen
     }
 
-    fn android() -> XmlNode {
+    pub fn android() -> XmlNode {
         tree(&screen(), &SourceContext { platform: Platform::Android, package: "dk.mitid.app", app_name: "MitID" })
     }
 
-    fn ios() -> XmlNode {
+    pub fn ios() -> XmlNode {
         tree(&screen(), &SourceContext { platform: Platform::Ios, package: "dk.mitid.app", app_name: "MitID" })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{android, ios, screen};
+    use super::*;
+    use crate::dom::descendants;
 
     #[test]
     fn android_shape() {
@@ -415,86 +267,4 @@ mod tests {
         assert_eq!(ios.children[0].node_index, None);
         assert_eq!(ios.children[0].children[0].node_index, Some(0));
     }
-
-    #[test]
-    fn escapes_every_special_character() {
-        let mut out = String::new();
-        escape_into(&mut out, "a&b<c>d\"e'f\ng\u{1}h");
-        assert_eq!(out, "a&amp;b&lt;c&gt;d&quot;e&apos;f&#10;gh");
-    }
-
-    #[test]
-    fn accessibility_id() {
-        assert_eq!(find(&android(), "accessibility id", "copy_info_next", None), Ok(vec![4]));
-        assert_eq!(find(&ios(), "accessibility id", "copy_info_next", None), Ok(vec![4]));
-        assert_eq!(find(&ios(), "accessibility id", "MitID", None), Ok(vec![]), "wrappers are never returned");
-        assert_eq!(find(&android(), "accessibility id", "nope", None), Ok(vec![]));
-    }
-
-    #[test]
-    fn id_accepts_full_and_short_resource_ids() {
-        let root = android();
-        assert_eq!(find(&root, "id", "pin", None), Ok(vec![2]));
-        assert_eq!(find(&root, "id", "dk.mitid.app:id/pin", None), Ok(vec![2]));
-        assert_eq!(find(&root, "id", "other.app:id/pin", None), Ok(vec![]));
-        assert_eq!(find(&ios(), "id", "pin", None), Ok(vec![2]));
-    }
-
-    #[test]
-    fn class_name_strategy() {
-        assert_eq!(find(&android(), "class name", "android.widget.Button", None), Ok(vec![4]));
-        assert_eq!(find(&android(), "class name", "android.widget.FrameLayout", None), Ok(vec![0]));
-        assert_eq!(find(&android(), "class name", "hierarchy", None), Ok(vec![]));
-        assert_eq!(find(&ios(), "class name", "XCUIElementTypeSwitch", None), Ok(vec![3]));
-    }
-
-    #[test]
-    fn context_searches_descendants_only() {
-        let root = android();
-        assert_eq!(find(&root, "class name", "android.widget.FrameLayout", Some(0)), Ok(vec![]));
-        assert_eq!(find(&root, "id", "pin", Some(0)), Ok(vec![2]));
-        assert_eq!(find(&root, "id", "pin", Some(2)), Ok(vec![]));
-        assert_eq!(find(&root, "id", "pin", Some(99)), Ok(vec![]));
-        assert_eq!(find(&root, "xpath", "//*[@content-desc='pin']", Some(0)), Ok(vec![2]));
-        assert_eq!(find(&root, "xpath", ".//*", Some(0)), Ok(vec![1, 2, 3, 4]));
-    }
-
-    #[test]
-    fn xpath_strategy_on_both_shapes() {
-        assert_eq!(find(&android(), "xpath", "//android.widget.Button[@text='Next']", None), Ok(vec![4]));
-        assert_eq!(
-            find(&android(), "xpath", "/hierarchy/android.widget.FrameLayout/android.widget.EditText", None),
-            Ok(vec![2])
-        );
-        assert_eq!(find(&ios(), "xpath", "//XCUIElementTypeButton[@name='copy_info_next']", None), Ok(vec![4]));
-        assert_eq!(
-            find(&ios(), "xpath", "/AppiumAUT/XCUIElementTypeApplication/XCUIElementTypeOther/*[2]", None),
-            Ok(vec![2])
-        );
-    }
-
-    #[test]
-    fn unknown_strategy_names_the_supported_ones() {
-        let err = find(&android(), "-android uiautomator", "new UiSelector()", None).unwrap_err();
-        assert_eq!(err, FindError::UnknownStrategy("-android uiautomator".into()));
-        let message = err.to_string();
-        for supported in ["accessibility id", "'id'", "class name", "xpath"] {
-            assert!(message.contains(supported), "{message}");
-        }
-    }
-
-    #[test]
-    fn invalid_xpath_is_reported() {
-        let err = find(&android(), "xpath", "//*[", None).unwrap_err();
-        assert!(matches!(&err, FindError::InvalidXPath { expr, .. } if expr == "//*["), "{err:?}");
-        assert!(err.to_string().contains("//*["), "{err}");
-    }
-}
-
-/// The element for a `Screen::nodes()` index.
-pub fn node_by_index(root: &XmlNode, index: usize) -> Option<&XmlNode> {
-    if root.node_index == Some(index) {
-        return Some(root);
-    }
-    root.children.iter().find_map(|c| node_by_index(c, index))
 }

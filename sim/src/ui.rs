@@ -1,8 +1,9 @@
 //! What a virtual phone shows: a tree of UI nodes, platform-neutral.
 //!
-//! The app (`app.rs`) builds a [`Screen`] for the phone's current state; the
-//! page source (`source.rs`), XPath (`xpath.rs`) and screenshots
-//! (`screenshot.rs`) are all derived from it, so the three can never disagree.
+//! The app (`app`) builds a [`Screen`] for the phone's current state; the
+//! page source (`source`, a `dom` tree), the locators and XPath over it
+//! (`locate`, `xpath`) and screenshots (`screenshot`) are all derived from
+//! it, so the three can never disagree.
 
 /// Which driver the phone imitates: decides class names and attributes in
 /// the page source, and which `mobile:` scripts exist.

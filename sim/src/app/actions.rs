@@ -1,0 +1,342 @@
+//! What a person's action does to the app: a tap, typed text, a biometric, an
+//! image in front of the camera and the scan it leads to.
+
+use std::collections::BTreeSet;
+
+use super::state::{AppContext, Permission, Phone, PinPurpose, Side, Step, LISTEN_FOR_BEACON};
+use crate::backend::ScanRefusal;
+use crate::config::Defect;
+use crate::rules;
+use crate::ui::Screen;
+
+/// Why a person's action on an element could not be done.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ActionError {
+    #[error("element '{0}' does not accept text")]
+    NotAnInput(String),
+    #[error("element '{0}' is disabled")]
+    Disabled(String),
+}
+impl Phone {
+    /// Steps 10-11 and 17-18: Bluetooth on, then each permission in turn.
+    fn continue_bluetooth(&mut self, side: Side, cx: &mut AppContext) {
+        if !self.bluetooth_on && !cx.defects.contains(&Defect::BluetoothOffIgnored) {
+            return self.go(Step::BluetoothOff(side));
+        }
+        if !self.granted(Permission::Bluetooth) {
+            return self.go(Step::Dialog(Permission::Bluetooth, side));
+        }
+        if self.needs_location(cx.defects) && !self.granted(Permission::Location) {
+            return self.go(Step::Dialog(Permission::Location, side));
+        }
+        match side {
+            Side::Old => self.show_qr(cx),
+            Side::New if !self.granted(Permission::Camera) => self.go(Step::Dialog(Permission::Camera, Side::New)),
+            Side::New => self.open_scanner(cx),
+        }
+    }
+
+    fn show_qr(&mut self, cx: &mut AppContext) {
+        let udid = self.spec.udid.clone();
+        let request = cx.backend.open_copy_request(&udid).map(|r| r.id);
+        match request.and_then(|id| cx.backend.new_qr_session(id, cx.now)) {
+            Some(session) => self.go(Step::Qr(session.id)),
+            None => self.go(Step::Home),
+        }
+    }
+
+    fn open_scanner(&mut self, cx: &mut AppContext) {
+        self.go(Step::Scanner);
+        self.scan(cx);
+    }
+
+    /// Step 19: the app reads whatever the camera sees. On the BlueZ radio,
+    /// a QR code whose beacon is on the air but not yet heard by this
+    /// phone's adapter keeps the scanner listening, for at most
+    /// [`LISTEN_FOR_BEACON`]: the radio task decides it again each time it
+    /// has read the adapters ([`Phone::scan_again`]). However the code got
+    /// into the camera, injected on the scanner or there before it opened.
+    fn scan(&mut self, cx: &mut AppContext) {
+        let Some(payload) = self.camera.take() else { return };
+        if let Some(air) = cx.over_air {
+            let token = cx.backend.qr_session_of(&payload).map(|s| s.beacon_token.to_ascii_lowercase());
+            let unheard = token.is_some_and(|t| {
+                cx.beacons.iter().any(|b| b.token.eq_ignore_ascii_case(&t)) && !air.heard.contains(&t)
+            });
+            let since = *self.listening_since.get_or_insert_with(std::time::Instant::now);
+            if self.bluetooth_on && unheard && since.elapsed() < LISTEN_FOR_BEACON {
+                self.camera = Some(payload);
+                return;
+            }
+        }
+        self.listening_since = None;
+        let udid = self.spec.udid.clone();
+        let rig = self.rig.clone();
+        let bluetooth_on = self.bluetooth_on;
+        let beacons = cx.beacons;
+        let clocks = cx.clocks;
+        let now = cx.now;
+        let now_of = |u: &str| clocks.get(u).copied().unwrap_or(now);
+        let over_air = cx.over_air;
+        let heard = |s: &crate::backend::QrSession| {
+            bluetooth_on
+                && match over_air {
+                    // BlueZ: the token as this phone's own adapter heard it.
+                    Some(air) => air.heard.contains(&s.beacon_token.to_ascii_lowercase()),
+                    None => beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig),
+                }
+        };
+        match cx.backend.accept_scan(&payload, &udid, now_of, heard, &cx.defects.iter().copied().collect::<Vec<_>>()) {
+            Ok(()) => self.go(Step::UserId),
+            Err(refusal) => self.say(match refusal {
+                ScanRefusal::NotMitId => "This is not a MitID QR code. Scan the QR code shown in the MitID app on your old phone/tablet.",
+                ScanRefusal::Expired => "The QR code has expired. Show a new QR code on your old phone/tablet and scan it.",
+                ScanRefusal::AlreadyUsed => "This QR code has already been used. Show a new QR code on your old phone/tablet.",
+                ScanRefusal::NotInProximity => "To ensure that you are the one scanning the QR code, your new phone/tablet must be close to your old phone/tablet with Bluetooth turned on. Move them closer and try again.",
+            }),
+        }
+    }
+
+    /// BlueZ radio: the scanner is listening for the beacon of the QR code
+    /// in the camera; the scan is not decided yet.
+    pub fn scan_pending(&self) -> bool {
+        self.listening_since.is_some() && self.camera.is_some()
+    }
+
+    /// Decides a pending scan again, with what the adapter hears now.
+    pub fn scan_again(&mut self, cx: &mut AppContext) {
+        if self.running && self.step == Step::Scanner && self.scan_pending() {
+            self.scan(cx);
+        } else {
+            self.listening_since = None;
+        }
+    }
+
+    /// The camera now sees an image holding this QR payload.
+    pub fn inject_camera(&mut self, payload: String, cx: &mut AppContext) {
+        self.camera = Some(payload);
+        self.listening_since = None;
+        if self.running && self.step == Step::Scanner {
+            self.scan(cx);
+        }
+    }
+
+    /// A tap on the element with this accessibility id.
+    pub fn click(&mut self, id: &str, cx: &mut AppContext) {
+        if !self.running {
+            if id == "launcher_mitid" {
+                self.launch(cx.backend, cx.now);
+            }
+            return;
+        }
+        let defects: Vec<Defect> = cx.defects.iter().copied().collect();
+        let udid = self.spec.udid.clone();
+        match (self.step.clone(), id) {
+            (Step::Welcome, "get_started") => self.go(Step::Method),
+            (Step::Method, "method_copy" | "method_id_document") => {
+                // A selection re-renders nothing: earlier element references stay valid.
+                self.checked = BTreeSet::from([id.to_owned()]);
+            }
+            (Step::Method, "method_next") if self.checked.contains("method_copy") => self.go(Step::Prerequisite),
+            (Step::Method, "method_next") if self.checked.contains("method_id_document") => {
+                self.say("Activation with passport or ID card is not part of this virtual farm.")
+            }
+            (Step::Prerequisite, "scan_qr_button") if self.checked.contains("qr_shown_checkbox") => {
+                self.go(Step::BluetoothInfo(Side::New))
+            }
+            (Step::UserId, "user_id_next") => {
+                let entered = self.inputs.get("user_id_input").cloned().unwrap_or_default();
+                match cx.backend.check_user_id(&udid, &entered, cx.now, &defects) {
+                    Ok(()) => self.go(Step::TemporaryPin),
+                    Err(0) => self.go(Step::Blocked),
+                    Err(left) => self.say(format!("The user ID is not correct. {}", attempts_left(left))),
+                }
+            }
+            (Step::TemporaryPin, "temporary_pin_next") => {
+                let entered = self.inputs.get("temporary_pin_input").cloned().unwrap_or_default();
+                match cx.backend.check_temporary_pin(&udid, &entered, cx.now, &defects) {
+                    Ok(()) => self.go(Step::ChoosePin),
+                    Err(0) => self.go(Step::Blocked),
+                    Err(left) => self.say(format!("The temporary PIN code is not correct. {}", attempts_left(left))),
+                }
+            }
+            (Step::Blocked, "blocked_ok") => self.go(Step::Welcome),
+            (Step::ChoosePin, "choose_pin_next") => self.go(Step::CreatePin),
+            (Step::CreatePin, "new_pin_next") => {
+                let pin = self.inputs.get("new_pin_input").cloned().unwrap_or_default();
+                if pin.len() == rules::PIN_LENGTH && pin.chars().all(|c| c.is_ascii_digit()) {
+                    self.go(Step::RepeatPin);
+                    self.pending_pin = Some(pin);
+                } else {
+                    self.say(format!("Your PIN code must be {} digits.", rules::PIN_LENGTH));
+                }
+            }
+            (Step::RepeatPin, "repeat_pin_next") => {
+                let repeat = self.inputs.get("repeat_pin_input").cloned().unwrap_or_default();
+                let first = self.pending_pin.take().unwrap_or_default();
+                if repeat != first && !defects.contains(&Defect::PinMismatchAccepted) {
+                    self.go(Step::CreatePin);
+                    self.say("The PIN codes do not match. Try again.");
+                } else if cx.backend.complete_activation(&udid, &first, &defects).is_ok() {
+                    self.go(Step::BiometricChoice);
+                } else {
+                    self.go(Step::TooManyApps);
+                }
+            }
+            (Step::BiometricChoice, "biometric_yes") if self.spec.biometrics => self.go(Step::Biometric(None)),
+            (Step::BiometricChoice, "biometric_no") => self.go(Step::Notifications),
+            (Step::Notifications, "notifications_accept") => {
+                if self.notification_dialog_exists() && !self.granted(Permission::Notifications) {
+                    self.go(Step::Dialog(Permission::Notifications, Side::New));
+                } else {
+                    self.go(Step::Activated);
+                }
+            }
+            (Step::Activated, "activated_ok") => self.go(Step::Home),
+
+            (Step::Home, "menu_button") => self.go(Step::Menu),
+            (Step::Menu, "menu_close") => self.go(Step::Home),
+            (Step::Menu, "menu_activate") => self.go(Step::ActivateMenu),
+            (Step::ActivateMenu, "activate_copy_to_new_app") => {
+                if rules::app_version_supported(&self.app_version) || defects.contains(&Defect::OutdatedAppCanCopy) {
+                    self.go(Step::CopyInfo);
+                } else {
+                    self.go(Step::UpdateRequired);
+                }
+            }
+            (Step::ActivateMenu | Step::UpdateRequired | Step::TooManyApps | Step::CopyDone, "back_home") => {
+                let step = self.launch_step(cx.backend, cx.now);
+                self.go(step)
+            }
+            (Step::CopyInfo, "copy_info_next") => self.go(Step::Pin(PinPurpose::StartCopy)),
+            (Step::Pin(purpose), "pin_next") => {
+                let pin = self.inputs.get("pin_input").cloned().unwrap_or_default();
+                if cx.backend.check_pin(&udid, &pin) {
+                    self.after_pin(purpose);
+                } else {
+                    self.say("The PIN code is not correct. Try again.");
+                }
+            }
+            (Step::Pin(purpose), "pin_use_biometric") if self.spec.biometrics => {
+                self.go(Step::Biometric(Some(purpose)))
+            }
+            (Step::Biometric(Some(purpose)), "biometric_cancel") => self.go(Step::Pin(purpose)),
+            (Step::Biometric(None), "biometric_cancel") => self.go(Step::BiometricChoice),
+            (Step::ConfirmCopy, "copy_confirm_start") if self.checked.contains("copy_confirm_checkbox") => {
+                let user_id = cx.backend.identity_of_app(&udid).map(|i| i.user_id.clone()).unwrap_or_default();
+                let full = cx.backend.active_apps(&user_id) >= rules::MAX_ACTIVE_APPS;
+                if full && !defects.contains(&Defect::FourthAppAllowed) {
+                    self.go(Step::TooManyApps);
+                } else {
+                    cx.backend.start_copy(&udid, cx.now, &defects);
+                    self.go(Step::Waiting);
+                }
+            }
+            (Step::Waiting, "waiting_ok") => {
+                let step = self.launch_step(cx.backend, cx.now);
+                self.go(step)
+            }
+            (Step::ShowQrIntro, "show_qr_button") => self.go(Step::Pin(PinPurpose::ShowQr)),
+            (Step::Qr(_), "qr_cancel") | (Step::QrExpired, "qr_cancel") => self.go(Step::Home),
+            (Step::QrExpired, "qr_show_new") => self.show_qr(cx),
+            (Step::ContinueOnNew(_), "qr_cancel") => self.go(Step::Home),
+            (Step::CopyDone, "copy_done_ok") => self.go(Step::Home),
+
+            (Step::BluetoothInfo(side), "bluetooth_info_next") => self.continue_bluetooth(side, cx),
+            (Step::BluetoothOff(side), "bluetooth_try_again") => self.continue_bluetooth(side, cx),
+            (Step::PermissionDenied(side), "permission_try_again") => {
+                self.granted.retain(|(_, allowed)| *allowed);
+                self.continue_bluetooth(side, cx)
+            }
+            (Step::Dialog(permission, side), "permission_allow" | "permission_deny") => {
+                let allowed = id == "permission_allow";
+                self.granted.insert((permission, allowed));
+                match permission {
+                    Permission::Notifications => self.go(Step::Activated),
+                    Permission::Camera if !allowed => self.go(Step::PermissionDenied(side)),
+                    _ if !allowed && !defects.contains(&Defect::PermissionDenialIgnored) => {
+                        self.go(Step::PermissionDenied(side))
+                    }
+                    _ if !allowed => {
+                        // The defect: carry on as if the permission were given.
+                        self.granted.insert((permission, true));
+                        self.continue_bluetooth(side, cx)
+                    }
+                    _ => self.continue_bluetooth(side, cx),
+                }
+            }
+            (_, id) if self.checkable_ids().contains(&id) => {
+                // A tap toggles the tick.
+                if self.checked.contains(id) {
+                    self.checked.remove(id);
+                } else {
+                    self.checked.insert(id.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn after_pin(&mut self, purpose: PinPurpose) {
+        match purpose {
+            PinPurpose::StartCopy => self.go(Step::ConfirmCopy),
+            PinPurpose::ShowQr => self.go(Step::BluetoothInfo(Side::Old)),
+        }
+    }
+
+    fn checkable_ids(&self) -> &'static [&'static str] {
+        match self.step {
+            Step::ConfirmCopy => &["copy_confirm_checkbox"],
+            Step::Prerequisite => &["qr_shown_checkbox"],
+            _ => &[],
+        }
+    }
+
+    /// Text typed into a field (W3C "element send keys"): appended.
+    pub fn type_text(&mut self, id: &str, text: &str, screen: &Screen) -> Result<(), ActionError> {
+        let node = screen.find_by_id(id).ok_or_else(|| ActionError::NotAnInput(id.to_owned()))?;
+        if !node.is_input() {
+            return Err(ActionError::NotAnInput(id.to_owned()));
+        }
+        if !node.enabled {
+            return Err(ActionError::Disabled(id.to_owned()));
+        }
+        self.inputs.entry(id.to_owned()).or_default().push_str(text);
+        Ok(())
+    }
+
+    pub fn clear(&mut self, id: &str, screen: &Screen) -> Result<(), ActionError> {
+        let node = screen.find_by_id(id).ok_or_else(|| ActionError::NotAnInput(id.to_owned()))?;
+        if !node.is_input() {
+            return Err(ActionError::NotAnInput(id.to_owned()));
+        }
+        self.inputs.remove(id);
+        Ok(())
+    }
+
+    /// A biometric given to the prompt (`mobile: fingerprint` /
+    /// `mobile: sendBiometricMatch`). Returns false when no prompt is open.
+    pub fn biometric(&mut self, matched: bool) -> bool {
+        let Step::Biometric(purpose) = self.step.clone() else { return false };
+        if !self.running {
+            return false;
+        }
+        if !matched || !self.spec.biometrics {
+            self.say("Not recognised. Try again.");
+            return true;
+        }
+        match purpose {
+            Some(purpose) => self.after_pin(purpose),
+            None => self.go(Step::Notifications),
+        }
+        true
+    }
+}
+
+fn attempts_left(n: u32) -> String {
+    if n == 1 {
+        "You have 1 attempt left.".into()
+    } else {
+        format!("You have {n} attempts left.")
+    }
+}

@@ -1,0 +1,365 @@
+//! Which screen the app shows for its state, in the documentation's own
+//! words, on each platform; and the launcher shown while it is not running.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::state::{Permission, Phone, Step};
+use crate::backend::Backend;
+use crate::rules;
+use crate::ui::{Node, Platform, Role, Screen};
+
+impl Permission {
+    fn screen_name(self) -> &'static str {
+        match self {
+            Permission::Bluetooth => "permission_bluetooth",
+            Permission::Location => "permission_location",
+            Permission::Camera => "permission_camera",
+            Permission::Notifications => "permission_notifications",
+        }
+    }
+}
+impl Phone {
+    /// What the phone shows now.
+    pub fn screen(&self, backend: &Backend, now: Duration) -> Screen {
+        let mut screen = if self.running { self.app_screen(backend, now) } else { launcher() };
+        self.decorate(&mut screen);
+        screen.layout();
+        screen
+    }
+
+    fn app_screen(&self, backend: &Backend, now: Duration) -> Screen {
+        let android = self.platform() == Platform::Android;
+        let biometric_name = if android { "fingerprint" } else { "Face ID" };
+        let mut s = match &self.step {
+            Step::Welcome => screen("activate_welcome")
+                .title("activate_title", "Activate your MitID")
+                .text("activate_text", "Activate your MitID app to log on and approve with MitID.")
+                .button("get_started", "Get started"),
+            Step::Method => screen("activation_method")
+                .title("method_title", "How do you want to activate your MitID app?")
+                .radio("method_copy", "Copy from another MitID app")
+                .radio("method_id_document", "Activate with passport or ID card")
+                .button_if("method_next", "Next", !self.checked.is_empty()),
+            Step::Prerequisite => screen("copy_prerequisite")
+                .title("prerequisite_title", "Copy from another MitID app")
+                .text("prerequisite_text", "Show the QR code in the MitID app on your old phone/tablet before you scan it.")
+                .checkbox("qr_shown_checkbox", "QR code is shown on the old app")
+                .button_if("scan_qr_button", "Scan QR code", self.checked.contains("qr_shown_checkbox")),
+            Step::Scanner => screen("qr_scanner")
+                .title("scanner_title", "Scan the QR code")
+                .text("scanner_text", "Hold your phone/tablet up to the QR code on your old app.")
+                .image("camera_view", "Camera"),
+            Step::UserId => screen("user_id")
+                .title("user_id_title", "Enter your user ID")
+                .text("user_id_text", "Enter your user ID to confirm your identity.")
+                .field("user_id_input", "User ID")
+                .button("user_id_next", "Next"),
+            Step::TemporaryPin => screen("temporary_pin")
+                .title("temporary_pin_title", "Enter temporary PIN code")
+                .text("temporary_pin_text", "Enter the temporary PIN code you have received via SMS.")
+                .secure_field("temporary_pin_input", "Temporary PIN code")
+                .button("temporary_pin_next", "Next"),
+            Step::Blocked => screen("copy_blocked")
+                .title("blocked_title", "The copy has been blocked")
+                .text("blocked_text", "You have entered wrong information too many times. Start again from your old phone/tablet.")
+                .button("blocked_ok", "OK"),
+            Step::ChoosePin => screen("choose_pin")
+                .title("choose_pin_title", "Choose your personal PIN code")
+                .text("choose_pin_text", &format!("Your PIN code must be {} digits.", rules::PIN_LENGTH))
+                .button("choose_pin_next", "Next"),
+            Step::CreatePin => screen("create_pin")
+                .title("create_pin_title", "Create your PIN code")
+                .secure_field("new_pin_input", "PIN code")
+                .button("new_pin_next", "Next"),
+            Step::RepeatPin => screen("repeat_pin")
+                .title("repeat_pin_title", "Repeat your PIN code")
+                .secure_field("repeat_pin_input", "PIN code")
+                .button("repeat_pin_next", "Next"),
+            Step::BiometricChoice => screen("biometric_choice")
+                .title("biometric_choice_title", &format!("Do you want to approve with {biometric_name}?"))
+                .text(
+                    "biometric_choice_text",
+                    if self.spec.biometrics {
+                        "You can always change this in the menu."
+                    } else {
+                        "No biometric is set up on this phone/tablet."
+                    },
+                )
+                .button_if("biometric_yes", "Yes", self.spec.biometrics)
+                .button("biometric_no", "No"),
+            Step::Notifications => screen("notifications")
+                .title("notifications_title", "Notifications")
+                .text("notifications_text", "MitID notifies you when you have something to approve.")
+                .button("notifications_accept", "Accept notifications"),
+            Step::Activated => screen("activated")
+                .title("activated_title", "This app is now activated and ready to use")
+                .button("activated_ok", "OK"),
+            Step::Home => {
+                let status = match backend.open_copy_request(&self.spec.udid) {
+                    Some(r) => format!(
+                        "Copying to a new app. Time left: {}",
+                        clock_text(Duration::from_secs(r.ready_at_secs).saturating_sub(now))
+                    ),
+                    None => String::new(),
+                };
+                let b = screen("home")
+                    .button("menu_button", "Menu")
+                    .title("home_title", "MitID")
+                    .text("home_status", "Your MitID app is active");
+                if status.is_empty() { b } else { b.text("home_copy_status", &status) }
+            }
+            Step::Menu => screen("menu")
+                .title("menu_title", "Menu")
+                .button("menu_activate", "Activate")
+                .button("menu_close", "Close"),
+            Step::ActivateMenu => screen("activate_menu")
+                .title("activate_menu_title", "Activate")
+                .button("activate_copy_to_new_app", "Copy your MitID to a new app")
+                .button("back_home", "Back"),
+            Step::UpdateRequired => screen("update_required")
+                .title("update_title", "Update the MitID app")
+                .text(
+                    "update_text",
+                    "Your MitID app must be updated before you can copy it. Update the MitID app in the App Store or Google Play.",
+                )
+                .button("back_home", "OK"),
+            Step::CopyInfo => screen("copy_info")
+                .title("copy_info_title", "Copy your MitID to a new app")
+                .text(
+                    "copy_info_text",
+                    "You can copy your MitID app to another phone or tablet by scanning a QR code from this app. You can have up to three active MitID apps at the same time.",
+                )
+                .button("copy_info_next", "Next"),
+            Step::Pin(_) => {
+                let b = screen("pin_entry")
+                    .title("pin_title", "Enter your PIN code")
+                    .secure_field("pin_input", "PIN code")
+                    .button("pin_next", "Next");
+                if self.spec.biometrics { b.button("pin_use_biometric", &format!("Use {biometric_name}")) } else { b }
+            }
+            Step::ConfirmCopy => screen("copy_confirm")
+                .title("copy_confirm_title", "Wait 1 hour before you copy")
+                .text(
+                    "copy_confirm_text",
+                    "As a security measure, you need to wait for 1 hour before you can copy your MitID app.",
+                )
+                .checkbox("copy_confirm_checkbox", "Yes, I want to copy")
+                .button_if("copy_confirm_start", "Start copying", self.checked.contains("copy_confirm_checkbox")),
+            Step::TooManyApps => screen("too_many_apps")
+                .title("too_many_apps_title", "You already have three active MitID apps")
+                .text(
+                    "too_many_apps_text",
+                    "You can have up to three active MitID apps at the same time. Delete one of them before you copy your MitID app.",
+                )
+                .button("back_home", "OK"),
+            Step::Waiting => {
+                let left = backend
+                    .open_copy_request(&self.spec.udid)
+                    .map(|r| Duration::from_secs(r.ready_at_secs).saturating_sub(now))
+                    .unwrap_or_default();
+                screen("waiting")
+                    .title("waiting_title", "The waiting period has started")
+                    .text(
+                        "waiting_text",
+                        "You can close the MitID app while waiting. You'll receive a notification from the app when the waiting time is over.",
+                    )
+                    .text("waiting_time_left", &format!("Time left: {}", clock_text(left)))
+                    .button("waiting_ok", "OK")
+            }
+            Step::ShowQrIntro => screen("show_qr_intro")
+                .title("show_qr_title", "Show QR code and copy MitID to the new app")
+                .text("show_qr_text", "The waiting time is over. Show the QR code and scan it with your new phone/tablet.")
+                .button("show_qr_button", "Show QR code"),
+            Step::Qr(id) => {
+                let session = backend.qr_sessions.get(id);
+                let left = session.map(|s| s.expires_at.saturating_sub(now)).unwrap_or_default();
+                screen("qr_code")
+                    .title("qr_title", "Scan the QR code with your new phone/tablet")
+                    .qr("qr_code_image", session.map(|s| s.payload()).unwrap_or_default())
+                    .text("qr_valid_for", &format!("The QR code is valid for 3 minutes. Time left: {}", clock_text(left)))
+                    .button("qr_cancel", "Cancel")
+            }
+            Step::QrExpired => screen("qr_expired")
+                .title("qr_expired_title", "The QR code has expired")
+                .text("qr_expired_text", "The QR code is valid for 3 minutes. Show a new QR code to continue.")
+                .button("qr_show_new", "Show new QR code")
+                .button("qr_cancel", "Cancel"),
+            Step::ContinueOnNew(_) => screen("continue_on_new")
+                .title("continue_title", "Continue on your new phone/tablet")
+                .text("continue_text", "The QR code has been scanned. Follow the instructions on your new phone/tablet.")
+                .button("qr_cancel", "Cancel"),
+            Step::CopyDone => screen("copy_done")
+                .title("copy_done_title", "Your MitID app has been copied")
+                .text("copy_done_text", "Your MitID app on this phone/tablet is still active.")
+                .button("copy_done_ok", "OK"),
+            Step::BluetoothInfo(_) => {
+                let title = if self.needs_location(&BTreeSet::new()) {
+                    "Bluetooth and location access is required"
+                } else {
+                    "Bluetooth access is required"
+                };
+                screen("bluetooth_info")
+                    .title("bluetooth_info_title", title)
+                    .text(
+                        "bluetooth_info_text",
+                        "To ensure that you are the one scanning the QR code, MitID requires the use of Bluetooth.",
+                    )
+                    .button("bluetooth_info_next", "Next")
+            }
+            Step::BluetoothOff(_) => screen("bluetooth_off")
+                .title("bluetooth_off_title", "Turn on Bluetooth")
+                .text(
+                    "bluetooth_off_text",
+                    "Bluetooth is turned off. Make sure that Bluetooth is enabled on both phones/tablets. You can activate Bluetooth in your phone's/tablet's settings.",
+                )
+                .button("bluetooth_try_again", "Try again"),
+            Step::PermissionDenied(_) => screen("permission_denied")
+                .title("permission_denied_title", "Access is required")
+                .text(
+                    "permission_denied_text",
+                    "MitID cannot copy your app without access to Bluetooth and the camera. Allow access in your phone's/tablet's settings, then try again.",
+                )
+                .button("permission_try_again", "Try again"),
+            Step::Dialog(permission, _) => self.dialog(*permission),
+            Step::Biometric(_) => {
+                let (title, text) = if android {
+                    ("Use fingerprint", "Touch the fingerprint sensor")
+                } else {
+                    ("Face ID", "Look at your iPhone to use Face ID")
+                };
+                screen("biometric_prompt")
+                    .title("biometric_prompt_title", title)
+                    .text("biometric_prompt_text", text)
+                    .button("biometric_cancel", "Cancel")
+            }
+        };
+        if let Some(message) = &self.message {
+            s.children.push(Node::new(Role::Text, "screen_message", message.clone()));
+        }
+        let name = s.id.clone();
+        Screen { secure: self.step.is_secure(), name, root: s }
+    }
+
+    fn dialog(&self, permission: Permission) -> Node {
+        let android = self.platform() == Platform::Android;
+        let (title, allow, deny) = match (permission, android) {
+            (Permission::Bluetooth, true) => (
+                "Allow MitID to find, connect to, and determine the relative position of nearby devices?",
+                "Allow",
+                "Don't allow",
+            ),
+            (Permission::Location, true) => {
+                ("Allow MitID to access this device's location?", "While using the app", "Don't allow")
+            }
+            (Permission::Camera, true) => {
+                ("Allow MitID to take pictures and record video?", "While using the app", "Don't allow")
+            }
+            (Permission::Notifications, true) => ("Allow MitID to send you notifications?", "Allow", "Don't allow"),
+            (Permission::Bluetooth, false) => ("\"MitID\" Would Like to Use Bluetooth", "OK", "Don't Allow"),
+            (Permission::Location, false) => {
+                ("Allow \"MitID\" to use your location?", "Allow While Using App", "Don't Allow")
+            }
+            (Permission::Camera, false) => ("\"MitID\" Would Like to Access the Camera", "OK", "Don't Allow"),
+            (Permission::Notifications, false) => {
+                ("\"MitID\" Would Like to Send You Notifications", "Allow", "Don't Allow")
+            }
+        };
+        screen(permission.screen_name())
+            .title("permission_message", title)
+            .button("permission_allow", allow)
+            .button("permission_deny", deny)
+    }
+
+    /// The id of the input or check state, for page source and screenshots.
+    fn value_of(&self, id: &str) -> String {
+        self.inputs.get(id).cloned().unwrap_or_default()
+    }
+}
+
+/// The OS home screen, shown while the app is not running.
+fn launcher() -> Screen {
+    let mut root = Node::new(Role::Screen, "launcher", "");
+    root.children.push(Node::new(Role::Text, "launcher_title", "Home screen"));
+    root.children.push(Node::new(Role::Button, "launcher_mitid", "MitID"));
+    Screen { name: "launcher".into(), secure: false, root }
+}
+
+/// `m:ss` under an hour, `h:mm:ss` from an hour.
+pub fn clock_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The root of an app screen; its id is the screen's name.
+fn screen(id: &str) -> Node {
+    Node::new(Role::Screen, id, "")
+}
+
+/// Chained construction of a screen's children.
+trait Children: Sized {
+    fn push(self, node: Node) -> Self;
+    fn title(self, id: &str, text: &str) -> Self {
+        self.push(Node::new(Role::Title, id, text))
+    }
+    fn text(self, id: &str, text: &str) -> Self {
+        self.push(Node::new(Role::Text, id, text))
+    }
+    fn button(self, id: &str, text: &str) -> Self {
+        self.button_if(id, text, true)
+    }
+    fn button_if(self, id: &str, text: &str, enabled: bool) -> Self {
+        let mut n = Node::new(Role::Button, id, text);
+        n.enabled = enabled;
+        self.push(n)
+    }
+    fn image(self, id: &str, text: &str) -> Self {
+        self.push(Node::new(Role::Image, id, text))
+    }
+    fn qr(self, id: &str, payload: String) -> Self {
+        let mut n = Node::new(Role::QrCode, id, "QR code");
+        n.qr = Some(payload);
+        self.push(n)
+    }
+    fn field(self, id: &str, label: &str) -> Self {
+        self.push(Node::new(Role::TextField, id, label))
+    }
+    fn secure_field(self, id: &str, label: &str) -> Self {
+        self.push(Node::new(Role::SecureField, id, label))
+    }
+    fn checkbox(self, id: &str, text: &str) -> Self {
+        self.push(Node::new(Role::Checkbox, id, text))
+    }
+    fn radio(self, id: &str, text: &str) -> Self {
+        self.push(Node::new(Role::Radio, id, text))
+    }
+}
+
+impl Children for Node {
+    fn push(mut self, node: Node) -> Self {
+        self.children.push(node);
+        self
+    }
+}
+
+impl Phone {
+    /// Fills in typed values and ticks on a built screen.
+    fn decorate(&self, screen: &mut Screen) {
+        fn visit(phone: &Phone, node: &mut Node) {
+            if node.is_input() {
+                node.value = phone.value_of(&node.id);
+            }
+            if matches!(node.role, Role::Checkbox | Role::Radio) {
+                node.checked = phone.checked.contains(&node.id);
+            }
+            for child in &mut node.children {
+                visit(phone, child);
+            }
+        }
+        visit(self, &mut screen.root);
+    }
+}

@@ -1,0 +1,298 @@
+//! Sessions: `/status`, new session (W3C capabilities matched to a free phone),
+//! list and delete, and plain session data (timeouts, window, contexts).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use serde_json::{json, Value};
+
+use super::{command, no_session, parse_json};
+use crate::app::Phone;
+use crate::error::{ok, W3cError, W3cResult};
+use crate::farm::{FarmState, Session};
+use crate::server::Shared;
+use crate::ui::Platform;
+use crate::APP_ID;
+
+pub(super) async fn status(State(shared): State<Arc<Shared>>) -> W3cResult {
+    let state = shared.lock();
+    let free = state.phones.len() - state.sessions.len();
+    Ok(ok(json!({
+        "ready": free > 0,
+        "message": format!("mitid-sim virtual farm: {} phones, {} free", state.phones.len(), free),
+        "build": { "version": env!("CARGO_PKG_VERSION"), "name": "mitid-sim" },
+    })))
+}
+
+/// Capabilities W3C defines without a vendor prefix.
+const STANDARD_CAPABILITIES: &[&str] = &[
+    "browserName",
+    "browserVersion",
+    "platformName",
+    "acceptInsecureCerts",
+    "pageLoadStrategy",
+    "proxy",
+    "setWindowRect",
+    "timeouts",
+    "strictFileInteractability",
+    "unhandledPromptBehavior",
+    "webSocketUrl",
+];
+
+/// `appium:` capabilities the farm reads; any other `appium:` one is
+/// accepted and ignored, as Appium drivers do.
+fn capability_problem(key: &str) -> Option<String> {
+    if STANDARD_CAPABILITIES.contains(&key) || key.contains(':') {
+        None
+    } else {
+        Some(format!(
+            "capability '{key}' is neither a W3C capability nor vendor-prefixed; Appium capabilities are written 'appium:{key}'"
+        ))
+    }
+}
+
+pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> W3cResult {
+    let body: Value = parse_json(&body)?;
+    let candidates = merged_capabilities(&body)?;
+    let mut state = shared.lock();
+    let mut last_problem = String::from("no capabilities given");
+    for caps in candidates {
+        match match_phone(&state, &caps) {
+            Ok(udid) => {
+                let implicit = caps
+                    .get("timeouts")
+                    .and_then(|t| t.get("implicit"))
+                    .and_then(Value::as_u64)
+                    .map_or(Duration::ZERO, Duration::from_millis);
+                let id = crate::backend::random_hex(16);
+                let phone = state.phone(&udid).ok_or_else(|| W3cError::unknown_error("phone vanished"))?;
+                let mut returned = caps.clone();
+                returned.insert("platformName".into(), json!(phone.platform().name()));
+                returned.insert("appium:automationName".into(), json!(phone.platform().automation_name()));
+                returned.insert("appium:udid".into(), json!(udid));
+                returned.insert("appium:platformVersion".into(), json!(phone.os_version));
+                returned.insert("appium:deviceName".into(), json!(phone.spec.model));
+                let capabilities = Value::Object(returned);
+                state.sessions.insert(
+                    id.clone(),
+                    Session {
+                        id: id.clone(),
+                        udid: udid.clone(),
+                        capabilities: capabilities.clone(),
+                        implicit_wait: implicit,
+                    },
+                );
+                // Like a real driver, a new session brings the app to the foreground.
+                state.with_app(&udid, |phone, cx| phone.launch(cx.backend, cx.now));
+                tracing::info!(session = %id, %udid, "session created");
+                return Ok(ok(json!({ "sessionId": id, "capabilities": capabilities })));
+            }
+            Err(problem) => last_problem = problem,
+        }
+    }
+    Err(W3cError::session_not_created(last_problem))
+}
+
+/// W3C §7.2: alwaysMatch merged with each firstMatch; legacy
+/// `desiredCapabilities` as a lone alwaysMatch.
+fn merged_capabilities(body: &Value) -> Result<Vec<serde_json::Map<String, Value>>, W3cError> {
+    let caps = body.get("capabilities");
+    if caps.is_some_and(|c| !c.is_object()) {
+        return Err(W3cError::invalid_argument(
+            "'capabilities' must be a JSON object ({\"capabilities\": {\"alwaysMatch\": {...}, \"firstMatch\": [...]}})",
+        ));
+    }
+    let always = match caps.and_then(|c| c.get("alwaysMatch")).or_else(|| body.get("desiredCapabilities")) {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(W3cError::invalid_argument("capabilities.alwaysMatch must be a JSON object")),
+    };
+    let first: Vec<serde_json::Map<String, Value>> = match caps.and_then(|c| c.get("firstMatch")) {
+        None | Some(Value::Null) => vec![serde_json::Map::new()],
+        Some(Value::Array(items)) if items.is_empty() => vec![serde_json::Map::new()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_object().cloned().ok_or_else(|| {
+                    W3cError::invalid_argument("each capabilities.firstMatch entry must be a JSON object")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(W3cError::invalid_argument("capabilities.firstMatch must be a JSON array")),
+    };
+    if caps.is_none() && body.get("desiredCapabilities").is_none() {
+        return Err(W3cError::invalid_argument(
+            "the new-session body must have 'capabilities' ({\"capabilities\": {\"alwaysMatch\": {...}}})",
+        ));
+    }
+    let mut out = Vec::new();
+    for f in first {
+        let mut merged = always.clone();
+        for (k, v) in f {
+            if merged.contains_key(&k) {
+                return Err(W3cError::invalid_argument(format!(
+                    "capability '{k}' is in both alwaysMatch and firstMatch"
+                )));
+            }
+            merged.insert(k, v);
+        }
+        for key in merged.keys() {
+            if let Some(problem) = capability_problem(key) {
+                return Err(W3cError::invalid_argument(problem));
+            }
+        }
+        // W3C §7.2 "validate capabilities": these are strings or nothing.
+        for key in ["platformName", "browserName", "browserVersion"] {
+            if let Some(v) = merged.get(key).filter(|v| !v.is_string() && !v.is_null()) {
+                return Err(W3cError::invalid_argument(format!("capability '{key}' must be a string, got {v}")));
+            }
+        }
+        out.push(merged);
+    }
+    Ok(out)
+}
+
+fn cap_str<'a>(caps: &'a serde_json::Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    match caps.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!("capability '{key}' must be a string, got {other}")),
+    }
+}
+
+/// The phone these capabilities ask for, or why none fits.
+fn match_phone(state: &FarmState, caps: &serde_json::Map<String, Value>) -> Result<String, String> {
+    let platform = match cap_str(caps, "platformName")?.map(str::to_ascii_lowercase).as_deref() {
+        None => None,
+        Some("android") => Some(Platform::Android),
+        Some("ios") => Some(Platform::Ios),
+        Some(other) => {
+            return Err(format!("platformName '{other}' is not served by this farm (expected Android or iOS)"))
+        }
+    };
+    let automation = cap_str(caps, "appium:automationName")?;
+    if let Some(a) = automation {
+        if !["uiautomator2", "xcuitest"].contains(&a.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "appium:automationName '{a}' is not served by this farm (expected UiAutomator2 or XCUITest)"
+            ));
+        }
+    }
+    for key in ["appium:appPackage", "appium:bundleId"] {
+        if let Some(app) = cap_str(caps, key)? {
+            if app != APP_ID {
+                return Err(format!(
+                    "{key} '{app}' is not installed on this farm's phones (the MitID app is '{APP_ID}')"
+                ));
+            }
+        }
+    }
+    let version = cap_str(caps, "appium:platformVersion")?;
+    let busy_by = |udid: &str| state.sessions.values().find(|s| s.udid == udid).map(|s| s.id.clone());
+    let fits = |p: &Phone| {
+        platform.is_none_or(|pl| pl == p.platform())
+            && automation.is_none_or(|a| a.eq_ignore_ascii_case(p.platform().automation_name()))
+            && version.is_none_or(|v| p.os_version == v || p.os_version.starts_with(&format!("{v}.")))
+    };
+    if let Some(udid) = cap_str(caps, "appium:udid")? {
+        let phone = state.phone(udid).ok_or_else(|| {
+            format!("no phone with appium:udid '{udid}' on this farm (phones: {})", state.udids().join(", "))
+        })?;
+        if !fits(phone) {
+            return Err(format!(
+                "phone '{udid}' is {} {} ({}), which does not match the requested platformName/automationName/platformVersion",
+                phone.platform().name(),
+                phone.os_version,
+                phone.platform().automation_name()
+            ));
+        }
+        if let Some(session) = busy_by(udid) {
+            return Err(format!("phone '{udid}' is busy: session {session} is using it (end that session first)"));
+        }
+        return Ok(udid.to_owned());
+    }
+    state
+        .phones
+        .iter()
+        .find(|p| fits(p) && busy_by(&p.spec.udid).is_none())
+        .map(|p| p.spec.udid.clone())
+        .ok_or_else(|| "no free phone matches the requested capabilities".to_owned())
+}
+
+pub(super) async fn list_sessions(State(shared): State<Arc<Shared>>) -> W3cResult {
+    let state = shared.lock();
+    let list: Vec<Value> =
+        state.sessions.values().map(|s| json!({ "id": s.id, "capabilities": s.capabilities })).collect();
+    Ok(ok(Value::Array(list)))
+}
+
+pub(super) async fn get_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    let state = shared.lock();
+    let session = state.sessions.get(&sid).ok_or_else(|| no_session(&sid))?;
+    Ok(ok(session.capabilities.clone()))
+}
+
+pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    let mut state = shared.lock();
+    state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
+    tracing::info!(session = %sid, "session deleted");
+    Ok(ok(Value::Null))
+}
+
+// --- timeouts and plain session data ------------------------------------------
+
+pub(super) async fn get_timeouts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getTimeouts", |_, s| {
+        Ok(ok(json!({ "implicit": s.implicit_wait.as_millis() as u64, "pageLoad": 300000, "script": 30000 })))
+    })
+    .await
+}
+
+pub(super) async fn set_timeouts(
+    State(shared): State<Arc<Shared>>,
+    Path(sid): Path<String>,
+    body: axum::body::Bytes,
+) -> W3cResult {
+    let body = parse_json(&body)?;
+    let implicit = match body.get("implicit") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64().ok_or_else(|| W3cError::invalid_argument("timeouts.implicit must be a whole number of ms"))?,
+        ),
+    };
+    command(&shared, &sid, "setTimeouts", |state, s| {
+        if let (Some(ms), Some(session)) = (implicit, state.sessions.get_mut(&s.id)) {
+            session.implicit_wait = Duration::from_millis(ms);
+        }
+        Ok(ok(Value::Null))
+    })
+    .await
+}
+
+pub(super) async fn window_rect(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getWindowRect", |_, _| {
+        Ok(ok(json!({ "x": 0, "y": 0, "width": crate::ui::SCREEN_WIDTH, "height": crate::ui::SCREEN_HEIGHT })))
+    })
+    .await
+}
+
+pub(super) async fn orientation(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getOrientation", |_, _| Ok(ok(json!("PORTRAIT")))).await
+}
+
+pub(super) async fn contexts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getContexts", |_, _| Ok(ok(json!(["NATIVE_APP"])))).await
+}
+
+pub(super) async fn context(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getCurrentContext", |_, _| Ok(ok(json!("NATIVE_APP")))).await
+}
+
+pub(super) async fn get_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getSettings", |_, _| Ok(ok(json!({})))).await
+}
+
+pub(super) async fn set_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "updateSettings", |_, _| Ok(ok(Value::Null))).await
+}

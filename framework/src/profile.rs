@@ -354,8 +354,8 @@ impl Profile {
 
     fn check(&self) -> Result<(), String> {
         for (field, endpoint) in [("appium.url", &self.appium), ("control.url", &self.control)] {
-            if !endpoint.is_embedded() && !(endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://"))
-            {
+            let http = endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://");
+            if !(endpoint.is_embedded() || http) {
                 return Err(format!("{field}: '{}' is neither \"embedded\" nor an http(s) URL", endpoint.url));
             }
         }

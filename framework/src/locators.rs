@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::file::{FileError, FileKind};
 use crate::profile::Platform;
 
 /// The Appium locator strategies the framework uses.
@@ -51,10 +52,8 @@ struct LocatorFile {
 /// Why a locator could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum LocatorError {
-    #[error("cannot read locator fixture {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("locator fixture {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{path} has no {kind} named '{name}'; add it under [{kind}s]")]
     Unknown { path: PathBuf, kind: &'static str, name: String },
 }
@@ -79,9 +78,9 @@ impl Locators {
     /// ```
     pub fn load(dir: &Path, platform: Platform) -> Result<Locators, LocatorError> {
         let path = dir.join(format!("{}.toml", platform_file(platform)));
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| LocatorError::Read { path: path.clone(), source })?;
-        let invalid = |message: String| LocatorError::Invalid { path: path.clone(), message };
+        let text = crate::file::read_to_string(FileKind::LOCATOR_FIXTURE, &path)?;
+        let invalid =
+            |message: String| LocatorError::from(FileError::invalid(FileKind::LOCATOR_FIXTURE, &path, message));
         let file: LocatorFile = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         let parse = |section: &str, map: BTreeMap<String, String>| {
             map.into_iter()
@@ -167,6 +166,12 @@ mod tests {
     fn a_bad_strategy_is_explained() {
         let e = Locator::parse("css=#x").unwrap_err();
         assert!(e.contains("not a locator strategy"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_fixture_is_named() {
+        let e = Locators::load("no/such".as_ref(), Platform::Android).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read locator fixture no/such/android.toml: "), "{e}");
     }
 
     #[test]

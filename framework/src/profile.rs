@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::file::{FileError, FileKind};
+
 /// A phone platform, as profiles and capabilities name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -308,14 +310,9 @@ fn default_identity() -> String {
     "anna".into()
 }
 
-/// Why a profile cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("cannot read device profile {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("device profile {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+/// Why a profile cannot be used: it cannot be read, or it is invalid (the
+/// message names the field). Nothing about a profile can be wrong but the file.
+pub type ProfileError = FileError;
 
 /// First `appium:systemPort` (UiAutomator2) and `appium:wdaLocalPort`
 /// (XCUITest) handed out; each phone gets base + its place in the profile.
@@ -334,12 +331,12 @@ impl Profile {
     /// assert!(p.appium.is_embedded());
     /// ```
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.into(), source })?;
+        let text = crate::file::read_to_string(FileKind::DEVICE_PROFILE, path)?;
         Profile::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
-        let invalid = |message: String| ProfileError::Invalid { path: path.into(), message };
+        let invalid = |message: String| FileError::invalid(FileKind::DEVICE_PROFILE, path, message);
         let mut profile: Profile = toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
         profile.path = path.into();
         if let Ok(url) = std::env::var(ENV_APPIUM_URL) {
@@ -492,6 +489,14 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = Profile::parse(&text.replace("\"hci2\"", "\" \""), "p.toml".as_ref()).unwrap_err().to_string();
         assert!(e.contains("bluetooth.adapter"), "{e}");
+    }
+
+    #[test]
+    fn errors_say_it_is_a_device_profile_and_where() {
+        let e = Profile::load("no/such/lab.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read device profile no/such/lab.toml: "), "{e}");
+        let e = Profile::parse(&MINIMAL.replace("rig = \"bench-1\"", ""), "lab.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.starts_with("device profile lab.toml: ") && e.contains("rig"), "{e}");
     }
 
     #[test]

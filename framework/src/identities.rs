@@ -21,18 +21,32 @@ struct IdentityFile {
 /// A person with MitID; every field is a secret.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    /// The fixture's name for the person ("anna"), as profiles name it.
     pub name: String,
+    /// The MitID user ID typed to start the copy.
     pub user_id: Secret,
+    /// The number the temporary PIN is sent to by SMS.
     pub phone_number: Secret,
+    /// The person's app PIN.
     pub pin: Secret,
 }
 
+/// Why an identity could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
+    /// The identity fixtures cannot be read, or are invalid.
     #[error(transparent)]
     File(#[from] FileError),
+    /// The fixtures have no identity of that name.
     #[error("no identity named '{name}' in {path} (known: {known})")]
-    Unknown { name: String, path: PathBuf, known: String },
+    Unknown {
+        /// The name asked for (a profile's `identity`).
+        name: String,
+        /// The identity fixtures.
+        path: PathBuf,
+        /// The names the fixtures do have, comma-separated.
+        known: String,
+    },
 }
 
 /// Loads the identity `name`.

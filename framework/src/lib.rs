@@ -10,6 +10,8 @@
 //! ([`locators`]); secrets are redacted by construction ([`secret`]); a file
 //! it cannot read or use is one error, naming the file's kind ([`file`](mod@file)).
 
+#![warn(missing_docs)]
+
 pub mod bluetooth;
 pub mod clock;
 pub mod control;

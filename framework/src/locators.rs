@@ -16,7 +16,10 @@ pub const STRATEGIES: [&str; 4] = ["accessibility id", "id", "class name", "xpat
 /// One way to find an element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locator {
+    /// One of [`STRATEGIES`].
     pub strategy: String,
+    /// What the strategy looks for: an accessibility id, a resource id, a
+    /// class name or an XPath.
     pub value: String,
 }
 
@@ -52,10 +55,19 @@ struct LocatorFile {
 /// Why a locator could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum LocatorError {
+    /// The platform's locator fixture cannot be read, or is invalid.
     #[error(transparent)]
     File(#[from] FileError),
+    /// A step asked for a screen or element the fixture does not name.
     #[error("{path} has no {kind} named '{name}'; add it under [{kind}s]")]
-    Unknown { path: PathBuf, kind: &'static str, name: String },
+    Unknown {
+        /// The locator fixture.
+        path: PathBuf,
+        /// "screen" or "element".
+        kind: &'static str,
+        /// The logical name asked for.
+        name: String,
+    },
 }
 
 /// The locators of one platform.
@@ -101,6 +113,7 @@ impl Locators {
         })
     }
 
+    /// The locator that finds the screen `name` (an element only it shows).
     pub fn screen(&self, name: &str) -> Result<&Locator, LocatorError> {
         self.screens.get(name).ok_or_else(|| LocatorError::Unknown {
             path: self.path.clone(),
@@ -109,6 +122,7 @@ impl Locators {
         })
     }
 
+    /// The locator of the element `name`.
     pub fn element(&self, name: &str) -> Result<&Locator, LocatorError> {
         self.elements.get(name).ok_or_else(|| LocatorError::Unknown {
             path: self.path.clone(),
@@ -126,6 +140,7 @@ impl Locators {
         })
     }
 
+    /// The logical names of every screen the fixture knows.
     pub fn screen_names(&self) -> impl Iterator<Item = &str> {
         self.screens.keys().map(String::as_str)
     }

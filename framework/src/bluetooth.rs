@@ -38,22 +38,72 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Why the probe cannot do its job.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BluetoothError {
+    /// The system bus does not answer, or not in time.
     #[error("the D-Bus system bus is unreachable ({bus}): {detail}")]
-    DbusUnreachable { bus: String, detail: String },
+    DbusUnreachable {
+        /// Which bus ([`bus_description`]).
+        bus: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The bus answers, but nothing owns `org.bluez` on it.
     #[error("BlueZ (org.bluez) is not running on the D-Bus system bus ({bus})")]
-    BluezNotRunning { bus: String },
+    BluezNotRunning {
+        /// Which bus ([`bus_description`]).
+        bus: String,
+    },
+    /// BlueZ has no adapter of that name or address.
     #[error("the host has no Bluetooth adapter '{wanted}'; adapters present: {present}")]
-    NoSuchAdapter { wanted: String, present: String },
+    NoSuchAdapter {
+        /// The name or address asked for.
+        wanted: String,
+        /// The adapters BlueZ has, or "none".
+        present: String,
+    },
+    /// The adapter is there but powered off.
     #[error("the host Bluetooth adapter {adapter} is powered off")]
-    PoweredOff { adapter: String },
+    PoweredOff {
+        /// The host adapter, by name (and address, once found).
+        adapter: String,
+    },
+    /// The adapter went away while the probe was using it.
     #[error("the host Bluetooth adapter {adapter} is gone (removed or unplugged) while the probe was using it")]
-    AdapterGone { adapter: String },
+    AdapterGone {
+        /// The host adapter, by name (and address, once found).
+        adapter: String,
+    },
+    /// The awaited beacon was not heard in time.
     #[error("the host Bluetooth adapter {adapter} did not see {what} within {within:?}{seen}")]
-    NotSeen { adapter: String, what: String, within: Duration, seen: String },
+    NotSeen {
+        /// The host adapter, by name (and address, once found).
+        adapter: String,
+        /// The beacon waited for, in words.
+        what: String,
+        /// How long the probe listened.
+        within: Duration,
+        /// What it heard instead, as a clause starting "; ".
+        seen: String,
+    },
+    /// A beacon that should have stopped was still heard at the deadline.
     #[error("{what} is still on the air: the host Bluetooth adapter {adapter} heard it at {address} after it should have gone ({within:?} watched)")]
-    StillAdvertising { adapter: String, what: String, address: String, within: Duration },
+    StillAdvertising {
+        /// The host adapter, by name (and address, once found).
+        adapter: String,
+        /// The beacon, in words.
+        what: String,
+        /// The Bluetooth address it was heard from.
+        address: String,
+        /// How long the probe watched.
+        within: Duration,
+    },
+    /// Any other error from btleplug or BlueZ.
     #[error("Bluetooth error on the host adapter {adapter}: {detail}")]
-    Other { adapter: String, detail: String },
+    Other {
+        /// The host adapter, by name (and address, once found).
+        adapter: String,
+        /// The error, as btleplug or BlueZ put it.
+        detail: String,
+    },
 }
 
 /// The system bus the probe talks to, for messages.
@@ -97,9 +147,11 @@ impl BeaconFilter {
 /// One beacon heard.
 #[derive(Debug, Clone)]
 pub struct Sighting {
+    /// The Bluetooth address the advert came from.
     pub address: String,
     /// As BlueZ reports it (BlueZoo: always 0).
     pub rssi: Option<i16>,
+    /// When the probe heard it.
     pub at: SystemTime,
     /// The token, redacted by construction.
     pub token: Secret,

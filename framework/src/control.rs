@@ -10,14 +10,39 @@ use serde_json::{json, Value};
 
 use crate::secret::Secret;
 
+/// What went wrong with a test-control call. Messages are redacted.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
+    /// No HTTP answer: the API is down, or the URL is wrong.
     #[error("the test-control API at {url} cannot be reached: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The URL called.
+        url: String,
+        /// The HTTP client's error.
+        reason: String,
+    },
+    /// The API answered, but said no.
     #[error("the test-control API refused {what} ({status}): {message}")]
-    Refused { what: String, status: u16, message: String },
+    Refused {
+        /// What was asked, in words ("provisioning the identity").
+        what: String,
+        /// The HTTP status (200 when the answer itself is the refusal).
+        status: u16,
+        /// The API's `error`, or its whole answer.
+        message: String,
+    },
+    /// The API answered with something this client does not understand.
     #[error("the test-control API at {url} answered {what} with {got}; expected {expected}")]
-    Unexpected { url: String, what: String, expected: String, got: String },
+    Unexpected {
+        /// The URL called.
+        url: String,
+        /// What was asked, in words.
+        what: String,
+        /// The shape of answer the client understands.
+        expected: String,
+        /// The answer it got.
+        got: String,
+    },
 }
 
 /// A client of the test-control API.
@@ -29,18 +54,28 @@ pub struct ControlApi {
 
 /// An identity to provision, with secrets kept secret.
 pub struct Provisioning<'a> {
+    /// The person's MitID user ID.
     pub user_id: &'a Secret,
+    /// Where the temporary PIN is sent.
     pub phone_number: &'a Secret,
+    /// The app PIN.
     pub pin: &'a Secret,
+    /// How many active apps the person has on phones outside the farm:
+    /// MitID limits how many one may have.
     pub active_apps_elsewhere: usize,
+    /// The udids of the phones where the person's app is already active: in
+    /// a copy, the old phone.
     pub app_on: Vec<String>,
 }
 
 impl ControlApi {
+    /// The API's base URL, without a trailing `/`.
     pub fn url(&self) -> &str {
         &self.base
     }
 
+    /// A client of the API at `base` (the URL the `/sim/` paths hang off).
+    /// No proxy, and every call is bounded (15 s).
     pub fn new(base: &str) -> ControlApi {
         let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(15)).build().unwrap_or_default();
         ControlApi { base: base.trim_end_matches('/').to_owned(), http }
@@ -73,15 +108,19 @@ impl ControlApi {
         Ok(value)
     }
 
+    /// The API's list of phones (`GET /sim/phones`): whether it answers at all.
     pub async fn status(&self) -> Result<Value, ControlError> {
         self.call(reqwest::Method::GET, "/sim/phones", None, "listing phones").await
     }
 
+    /// Tells the backend where to post SMS and push messages: the run's own
+    /// gateways.
     pub async fn set_gateways(&self, sms_url: &str, push_url: &str) -> Result<(), ControlError> {
         let body = json!({ "sms_url": sms_url, "push_url": push_url });
         self.call(reqwest::Method::PUT, "/sim/gateways", Some(body), "setting the gateways").await.map(|_| ())
     }
 
+    /// Gives the backend a person with MitID, as [`Provisioning`] describes.
     pub async fn provision(&self, p: Provisioning<'_>) -> Result<(), ControlError> {
         let body = json!({
             "user_id": p.user_id.expose(),
@@ -93,6 +132,8 @@ impl ControlApi {
         self.call(reqwest::Method::POST, "/sim/identities", Some(body), "provisioning the identity").await.map(|_| ())
     }
 
+    /// Puts a phone back as new: the app as freshly installed, no identity's
+    /// app on it, no copy open on it.
     pub async fn reset_phone(&self, udid: &str) -> Result<(), ControlError> {
         self.call(
             reqwest::Method::POST,
@@ -145,6 +186,8 @@ impl ControlApi {
         }
     }
 
+    /// Switches on a fault (`{"fault": "session_dies", "udid": …}`), for
+    /// scenarios about how the suite copes with a failing phone or backend.
     pub async fn add_fault(&self, fault: Value) -> Result<(), ControlError> {
         self.call(reqwest::Method::POST, "/sim/faults", Some(fault), "switching on a fault").await.map(|_| ())
     }

@@ -14,21 +14,42 @@ use crate::secret::{redact, Secret, SecretKind};
 
 const POLL: Duration = Duration::from_millis(50);
 
+/// What went wrong with a gateway.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
+    /// A gateway cannot listen on the profile's `gateways.bind` address.
     #[error("cannot bind the {which} gateway on {bind}: {source}")]
-    Bind { which: &'static str, bind: String, source: std::io::Error },
+    Bind {
+        /// "SMS" or "push".
+        which: &'static str,
+        /// The address it tried.
+        bind: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The profile's PIN pattern is not a regex (the message says why).
     #[error("gateways.temporary_pin_pattern: {0}")]
     Pattern(String),
+    /// The temporary PIN did not come in time; `received` lists, redacted,
+    /// what did.
     #[error(
         "no SMS with a temporary PIN code reached the SMS gateway for {to} within {waited:?}; it received: {received}"
     )]
-    NoSms { to: String, waited: Duration, received: String },
+    NoSms {
+        /// The number the SMS was for, redacted.
+        to: String,
+        /// How long the gateway was watched.
+        waited: Duration,
+        /// The messages that did arrive, redacted, or "nothing".
+        received: String,
+    },
 }
 
 /// One message as the gateway received it.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// The posted body: its JSON, or a JSON string of its text when it is
+    /// not JSON.
     pub body: Value,
 }
 
@@ -49,6 +70,8 @@ pub struct Gateways {
 }
 
 impl Gateways {
+    /// Starts both gateways on `settings.bind`, each on a port of its own
+    /// that the system picks; every POST is answered 200 and kept.
     pub async fn start(settings: &GatewaySettings) -> Result<Gateways, GatewayError> {
         let pin_pattern =
             Regex::new(&settings.temporary_pin_pattern).map_err(|e| GatewayError::Pattern(e.to_string()))?;
@@ -64,18 +87,23 @@ impl Gateways {
         }
     }
 
+    /// The URL the backend posts SMS to, on `advertise_host` when the
+    /// profile names one.
     pub fn sms_url(&self) -> String {
         self.url_of(&self.sms)
     }
 
+    /// The URL the backend posts push messages to (see [`Gateways::sms_url`]).
     pub fn push_url(&self) -> String {
         self.url_of(&self.push)
     }
 
+    /// Every SMS received so far, oldest first.
     pub async fn sms_messages(&self) -> Vec<Message> {
         received(&self.sms).await
     }
 
+    /// Every push message received so far, oldest first.
     pub async fn push_messages(&self) -> Vec<Message> {
         received(&self.push).await
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::file::{FileError, FileKind};
 use crate::secret::{Secret, SecretKind};
 
 #[derive(Deserialize)]
@@ -20,27 +21,39 @@ struct IdentityFile {
 /// A person with MitID; every field is a secret.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    /// The fixture's name for the person ("anna"), as profiles name it.
     pub name: String,
+    /// The MitID user ID typed to start the copy.
     pub user_id: Secret,
+    /// The number the temporary PIN is sent to by SMS.
     pub phone_number: Secret,
+    /// The person's app PIN.
     pub pin: Secret,
 }
 
+/// Why an identity could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    #[error("cannot read identity fixtures {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("identity fixtures {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// The identity fixtures cannot be read, or are invalid.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The fixtures have no identity of that name.
     #[error("no identity named '{name}' in {path} (known: {known})")]
-    Unknown { name: String, path: PathBuf, known: String },
+    Unknown {
+        /// The name asked for (a profile's `identity`).
+        name: String,
+        /// The identity fixtures.
+        path: PathBuf,
+        /// The names the fixtures do have, comma-separated.
+        known: String,
+    },
 }
 
 /// Loads the identity `name`.
 pub fn load(path: &Path, name: &str) -> Result<Identity, IdentityError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Read { path: path.into(), source })?;
+    let text = crate::file::read_to_string(FileKind::IDENTITY_FIXTURES, path)?;
     let all: BTreeMap<String, IdentityFile> =
-        toml::from_str(&text).map_err(|e| IdentityError::Invalid { path: path.into(), message: e.to_string() })?;
+        toml::from_str(&text).map_err(|e| FileError::invalid(FileKind::IDENTITY_FIXTURES, path, e.to_string()))?;
     let Some(found) = all.get(name) else {
         return Err(IdentityError::Unknown {
             name: name.into(),
@@ -58,4 +71,18 @@ pub fn load(path: &Path, name: &str) -> Result<Identity, IdentityError> {
         phone_number: Secret::new(SecretKind::Token, field("phone_number", &found.phone_number)),
         pin: Secret::new(SecretKind::Pin, field("pin", &found.pin)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_fixture_file() {
+        let e = load("no/such/identities.toml".as_ref(), "anna").unwrap_err().to_string();
+        assert!(e.starts_with("cannot read identity fixtures no/such/identities.toml: "), "{e}");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/identities.toml");
+        let e = load(&shipped, "bob").unwrap_err().to_string();
+        assert!(e.starts_with("no identity named 'bob' in ") && e.contains("(known: anna"), "{e}");
+    }
 }

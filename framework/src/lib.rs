@@ -7,11 +7,15 @@
 //! ([`gateways`]), the test-control API ([`control`]), and Bluetooth through
 //! BlueZ on the host's own adapter ([`bluetooth`]). Which target runs
 //! is a device profile's business ([`profile`]); locators are data
-//! ([`locators`]); secrets are redacted by construction ([`secret`]).
+//! ([`locators`]); secrets are redacted by construction ([`secret`]); a file
+//! it cannot read or use is one error, naming the file's kind ([`file`](mod@file)).
+
+#![warn(missing_docs)]
 
 pub mod bluetooth;
 pub mod clock;
 pub mod control;
+pub mod file;
 pub mod gateways;
 pub mod identities;
 pub mod locators;

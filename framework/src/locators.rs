@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::file::{FileError, FileKind};
 use crate::profile::Platform;
 
 /// The Appium locator strategies the framework uses.
@@ -15,7 +16,10 @@ pub const STRATEGIES: [&str; 4] = ["accessibility id", "id", "class name", "xpat
 /// One way to find an element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locator {
+    /// One of [`STRATEGIES`].
     pub strategy: String,
+    /// What the strategy looks for: an accessibility id, a resource id, a
+    /// class name or an XPath.
     pub value: String,
 }
 
@@ -51,12 +55,19 @@ struct LocatorFile {
 /// Why a locator could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum LocatorError {
-    #[error("cannot read locator fixture {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("locator fixture {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// The platform's locator fixture cannot be read, or is invalid.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A step asked for a screen or element the fixture does not name.
     #[error("{path} has no {kind} named '{name}'; add it under [{kind}s]")]
-    Unknown { path: PathBuf, kind: &'static str, name: String },
+    Unknown {
+        /// The locator fixture.
+        path: PathBuf,
+        /// "screen" or "element".
+        kind: &'static str,
+        /// The logical name asked for.
+        name: String,
+    },
 }
 
 /// The locators of one platform.
@@ -79,9 +90,9 @@ impl Locators {
     /// ```
     pub fn load(dir: &Path, platform: Platform) -> Result<Locators, LocatorError> {
         let path = dir.join(format!("{}.toml", platform_file(platform)));
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| LocatorError::Read { path: path.clone(), source })?;
-        let invalid = |message: String| LocatorError::Invalid { path: path.clone(), message };
+        let text = crate::file::read_to_string(FileKind::LOCATOR_FIXTURE, &path)?;
+        let invalid =
+            |message: String| LocatorError::from(FileError::invalid(FileKind::LOCATOR_FIXTURE, &path, message));
         let file: LocatorFile = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         let parse = |section: &str, map: BTreeMap<String, String>| {
             map.into_iter()
@@ -102,6 +113,7 @@ impl Locators {
         })
     }
 
+    /// The locator that finds the screen `name` (an element only it shows).
     pub fn screen(&self, name: &str) -> Result<&Locator, LocatorError> {
         self.screens.get(name).ok_or_else(|| LocatorError::Unknown {
             path: self.path.clone(),
@@ -110,6 +122,7 @@ impl Locators {
         })
     }
 
+    /// The locator of the element `name`.
     pub fn element(&self, name: &str) -> Result<&Locator, LocatorError> {
         self.elements.get(name).ok_or_else(|| LocatorError::Unknown {
             path: self.path.clone(),
@@ -127,6 +140,7 @@ impl Locators {
         })
     }
 
+    /// The logical names of every screen the fixture knows.
     pub fn screen_names(&self) -> impl Iterator<Item = &str> {
         self.screens.keys().map(String::as_str)
     }
@@ -167,6 +181,12 @@ mod tests {
     fn a_bad_strategy_is_explained() {
         let e = Locator::parse("css=#x").unwrap_err();
         assert!(e.contains("not a locator strategy"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_fixture_is_named() {
+        let e = Locators::load("no/such".as_ref(), Platform::Android).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read locator fixture no/such/android.toml: "), "{e}");
     }
 
     #[test]

@@ -33,14 +33,56 @@ const CLOSE_WAIT: Duration = Duration::from_secs(3);
 /// are redacted: a server error that echoes a typed PIN is scrubbed.
 #[derive(Debug, thiserror::Error)]
 pub enum PhoneError {
+    /// No Appium server answers at the URL: refused, or silent past the
+    /// connect deadline.
     #[error("cannot reach the Appium server at {url} within {waited:?}: {reason}")]
-    Unreachable { url: String, waited: Duration, reason: String },
+    Unreachable {
+        /// The server's URL.
+        url: String,
+        /// How long the connection was tried.
+        waited: Duration,
+        /// The client's error, or "no answer".
+        reason: String,
+    },
+    /// A server answered, but made no session for the phone (a wrong udid,
+    /// capabilities it cannot serve).
     #[error("the Appium server at {url} did not create a session for {role} ({udid}) with capabilities {capabilities}: {reason}")]
-    SessionNotCreated { url: String, role: String, udid: String, capabilities: String, reason: String },
+    SessionNotCreated {
+        /// The server's URL.
+        url: String,
+        /// The phone's role.
+        role: String,
+        /// The phone's udid.
+        udid: String,
+        /// The capabilities asked for, as JSON, redacted.
+        capabilities: String,
+        /// Why, as the server (or the client) put it.
+        reason: String,
+    },
+    /// A screen, element or text did not show up before the find deadline.
     #[error("{role}: {what} did not appear within {waited:?}; the screen shows: {shown}")]
-    NotFound { role: String, what: String, waited: Duration, shown: String },
+    NotFound {
+        /// The phone's role.
+        role: String,
+        /// What was waited for, in words ("the screen 'qr_code'").
+        what: String,
+        /// The find deadline.
+        waited: Duration,
+        /// The texts on screen then ([`summarize_source`]).
+        shown: String,
+    },
+    /// A WebDriver command failed.
     #[error("{role}: {what} failed: {reason}")]
-    Command { role: String, what: String, reason: String },
+    Command {
+        /// The phone's role.
+        role: String,
+        /// The command, in words ("tapping 'next'").
+        what: String,
+        /// The server's or client's error.
+        reason: String,
+    },
+    /// A step named a screen or element the locator fixture lacks; the
+    /// `String` is the phone's role.
     #[error("{role}: {0}", role = .1)]
     Locator(LocatorError, String),
 }
@@ -68,14 +110,23 @@ impl std::fmt::Debug for Phone {
 
 /// What a session is opened with.
 pub struct SessionRequest<'a> {
+    /// The Appium server or Selenium Grid.
     pub url: &'a str,
+    /// The phone's role in the scenario, for messages: "the old phone".
     pub role: &'a str,
+    /// The phone's udid.
     pub udid: &'a str,
+    /// The phone's platform.
     pub platform: Platform,
+    /// The MitID app's package or bundle id on that platform.
     pub app_id: &'a str,
+    /// The W3C capabilities ([`crate::profile::Profile::capabilities`]).
     pub capabilities: serde_json::Map<String, Value>,
+    /// The locators of the phone's platform.
     pub locators: Arc<Locators>,
+    /// How long reaching the server and creating the session may take.
     pub connect_timeout: Duration,
+    /// How long a wait for a screen, element or text may take.
     pub find_timeout: Duration,
 }
 
@@ -135,18 +186,22 @@ impl Phone {
         })
     }
 
+    /// The phone's role in the scenario: "the old phone".
     pub fn role(&self) -> &str {
         &self.role
     }
 
+    /// The phone's udid.
     pub fn udid(&self) -> &str {
         &self.udid
     }
 
+    /// The phone's platform.
     pub fn platform(&self) -> Platform {
         self.platform
     }
 
+    /// The MitID app's package or bundle id on this phone.
     pub fn app_id(&self) -> &str {
         &self.app_id
     }
@@ -208,11 +263,13 @@ impl Phone {
         Ok(!self.find_all(&self.locators.text(text)).await?.is_empty())
     }
 
+    /// Waits until the screen `screen` shows, up to the find deadline.
     pub async fn wait_for_screen(&self, screen: &str) -> Result<(), PhoneError> {
         let l = self.screen_locator(screen)?;
         self.wait_for(&l, &format!("the screen '{screen}'")).await.map(|_| ())
     }
 
+    /// Waits until an element shows exactly `text`, up to the find deadline.
     pub async fn wait_for_text(&self, text: &str) -> Result<(), PhoneError> {
         self.wait_for(&self.locators.text(text), &format!("the text '{text}'")).await.map(|_| ())
     }
@@ -230,6 +287,8 @@ impl Phone {
         el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))
     }
 
+    /// Types `text` into the field `name`. Not for secrets: see
+    /// [`Phone::type_secret`].
     pub async fn type_text(&self, name: &str, text: &str) -> Result<(), PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
@@ -245,22 +304,26 @@ impl Phone {
             .map_err(|e| self.command_error(&format!("typing the {secret} into '{name}'"), e))
     }
 
+    /// The text of the element `name`, waiting for it to show.
     pub async fn text_of(&self, name: &str) -> Result<String, PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
         el.text().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
     }
 
+    /// Whether the element `name` is enabled, waiting for it to show.
     pub async fn is_enabled(&self, name: &str) -> Result<bool, PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
         el.is_enabled().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
     }
 
+    /// A PNG of the screen.
     pub async fn screenshot(&self) -> Result<Vec<u8>, PhoneError> {
         self.client()?.screenshot().await.map_err(|e| self.command_error("taking a screenshot", e))
     }
 
+    /// The page source: the driver's XML of the screen's elements.
     pub async fn source(&self) -> Result<String, PhoneError> {
         self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))
     }
@@ -270,11 +333,13 @@ impl Phone {
         self.client()?.execute(script, vec![args]).await.map_err(|e| self.command_error(&format!("'{script}'"), e))
     }
 
+    /// Brings the MitID app to the foreground, starting it if need be.
     pub async fn activate_app(&self) -> Result<(), PhoneError> {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
         self.mobile("mobile: activateApp", args).await.map(|_| ())
     }
 
+    /// Stops the MitID app.
     pub async fn terminate_app(&self) -> Result<(), PhoneError> {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
         self.mobile("mobile: terminateApp", args).await.map(|_| ())
@@ -320,6 +385,7 @@ impl Phone {
         }
     }
 
+    /// Whether [`Phone::close`] has been called.
     pub fn is_closed(&self) -> bool {
         self.client.is_none()
     }

@@ -13,8 +13,11 @@ use crate::profile::{PhoneProfile, Platform};
 /// (so within Bluetooth range), the first of them of `first_os` if given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
+    /// The platform the phones must have; `None`: any.
     pub platform: Option<Platform>,
+    /// The OS version the first phone (the old phone) must have.
     pub first_os: Option<String>,
+    /// How many phones.
     pub count: usize,
 }
 
@@ -29,12 +32,26 @@ impl std::fmt::Display for Need {
     }
 }
 
+/// Why a scenario got no phones.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PoolError {
+    /// No rig has such phones, busy or not: waiting would not help.
     #[error("no rig in the device profile has {need}: the scenario can never run here{quarantine}")]
-    Impossible { need: String, quarantine: String },
+    Impossible {
+        /// The [`Need`], in words.
+        need: String,
+        /// The quarantined phones and why, when there are any, as
+        /// " (quarantined: …)": they may be why the need cannot be met.
+        quarantine: String,
+    },
+    /// Such phones exist, but stayed leased to other scenarios.
     #[error("waited {waited:?} for {need} to be free; the phones stayed busy")]
-    Timeout { need: String, waited: Duration },
+    Timeout {
+        /// The [`Need`], in words.
+        need: String,
+        /// How long the lease waited.
+        waited: Duration,
+    },
 }
 
 /// The phones of a run.
@@ -61,6 +78,7 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// The leased phones; the first is of the need's `first_os`, if it named one.
     pub fn phones(&self) -> Vec<&PhoneProfile> {
         self.indices.iter().map(|&i| &self.pool.phones[i]).collect()
     }
@@ -78,10 +96,12 @@ impl Drop for Lease {
 }
 
 impl DevicePool {
+    /// A pool of these phones, none leased.
     pub fn new(phones: Vec<PhoneProfile>) -> Arc<DevicePool> {
         Arc::new(DevicePool { phones, state: Mutex::new(PoolState::default()), freed: Notify::new() })
     }
 
+    /// Every phone of the run, leased, quarantined or free.
     pub fn phones(&self) -> &[PhoneProfile] {
         &self.phones
     }

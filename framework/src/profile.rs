@@ -9,15 +9,20 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::file::{FileError, FileKind};
+
 /// A phone platform, as profiles and capabilities name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
+    /// Android phones and tablets (`"android"` in a profile).
     Android,
+    /// iPhones and iPads (`"ios"` in a profile).
     Ios,
 }
 
 impl Platform {
+    /// The name Appium's `platformName` and messages use: "Android", "iOS".
     pub fn name(self) -> &'static str {
         match self {
             Platform::Android => "Android",
@@ -60,24 +65,30 @@ pub enum ClockMode {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
+    /// `http://` or `https://` URL, or `"embedded"`.
     pub url: String,
 }
 
 impl Endpoint {
+    /// Whether this is the virtual farm the runner starts itself.
     pub fn is_embedded(&self) -> bool {
         self.url == "embedded"
     }
 }
 
+/// The `[camera]` section: how the new phone sees the QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Camera {
+    /// Injected image or physical rig.
     pub mode: CameraMode,
 }
 
+/// The `[clock]` section: how the hour-long waits of the copy flow pass.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clock {
+    /// Moved by the test-control API, or really waited for.
     pub mode: ClockMode,
 }
 
@@ -161,18 +172,23 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
+    /// [`Timeouts::step`](field@Timeouts::step) as a duration.
     pub fn step(&self) -> Duration {
         secs(self.step)
     }
+    /// [`Timeouts::waiting_step`](field@Timeouts::waiting_step) as a duration.
     pub fn waiting_step(&self) -> Duration {
         secs(self.waiting_step)
     }
+    /// [`Timeouts::find`](field@Timeouts::find) as a duration.
     pub fn find(&self) -> Duration {
         secs(self.find)
     }
+    /// [`Timeouts::connect`](field@Timeouts::connect) as a duration.
     pub fn connect(&self) -> Duration {
         secs(self.connect)
     }
+    /// [`Timeouts::message`](field@Timeouts::message) as a duration.
     pub fn message(&self) -> Duration {
         secs(self.message)
     }
@@ -186,8 +202,10 @@ fn secs(s: f64) -> Duration {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct App {
+    /// The Android package name (default `dk.mitid.app`).
     #[serde(default = "default_app_id")]
     pub android_package: String,
+    /// The iOS bundle identifier (default `dk.mitid.app`).
     #[serde(default = "default_app_id")]
     pub ios_bundle_id: String,
 }
@@ -203,6 +221,7 @@ impl Default for App {
 }
 
 impl App {
+    /// The app's id on `platform`, as `mobile: activateApp` takes it.
     pub fn id(&self, platform: Platform) -> &str {
         match platform {
             Platform::Android => &self.android_package,
@@ -215,11 +234,17 @@ impl App {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneProfile {
+    /// The phone's id on its Appium server (`appium:udid`); unique in a profile.
     pub udid: String,
+    /// Android or iOS.
     pub platform: Platform,
+    /// The OS version (`appium:platformVersion`); `@android-11`-style tags
+    /// ask for it.
     pub os_version: String,
     /// Phones on one rig are within Bluetooth range of each other.
     pub rig: String,
+    /// The phone's model ("Pixel 8"), for people reading the profile and
+    /// the runner's phone list; the framework does not use it.
     #[serde(default)]
     pub model: Option<String>,
     /// The test-control API of this phone's lab, when a farm has several
@@ -256,6 +281,7 @@ fn default_scan_interval() -> f64 {
 }
 
 impl BluetoothSettings {
+    /// [`BluetoothSettings::scan_interval_seconds`] as a duration.
     pub fn scan_interval(&self) -> Duration {
         secs(self.scan_interval_seconds)
     }
@@ -269,7 +295,9 @@ pub struct Profile {
     pub appium: Endpoint,
     /// The test-control API (clock, provisioning, radio range).
     pub control: Endpoint,
+    /// How the QR code reaches the new phone's camera.
     pub camera: Camera,
+    /// How the copy flow's hour passes.
     pub clock: Clock,
     /// The fixture identity the run copies (`fixtures/identities.toml`).
     #[serde(default = "default_identity")]
@@ -281,10 +309,13 @@ pub struct Profile {
     /// identities are fixed, so the default is off.
     #[serde(default)]
     pub identity_per_scenario: bool,
+    /// The SMS and push gateways the framework runs for the backend.
     #[serde(default)]
     pub gateways: GatewaySettings,
+    /// How long steps, finds, connections and messages may take.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// The MitID app's package and bundle id.
     #[serde(default)]
     pub app: App,
     /// Capabilities every session of a platform gets.
@@ -308,22 +339,21 @@ fn default_identity() -> String {
     "anna".into()
 }
 
-/// Why a profile cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("cannot read device profile {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("device profile {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+/// Why a profile cannot be used: it cannot be read, or it is invalid (the
+/// message names the field). Nothing about a profile can be wrong but the file.
+pub type ProfileError = FileError;
 
-/// First `appium:systemPort` (UiAutomator2) and `appium:wdaLocalPort`
-/// (XCUITest) handed out; each phone gets base + its place in the profile.
+/// First `appium:systemPort` (UiAutomator2) handed out: each Android phone
+/// gets this plus its place in the profile, so sessions side by side on one
+/// Appium server do not collide on the driver's local port.
 pub const SYSTEM_PORT_BASE: u64 = 8200;
+/// First `appium:wdaLocalPort` (XCUITest) handed out, likewise for iOS phones.
 pub const WDA_LOCAL_PORT_BASE: u64 = 8100;
 
-/// Environment variables that override a profile, for CI secrets and URLs.
+/// Environment variables that override a profile, for CI secrets and URLs:
+/// this one replaces `appium.url`.
 pub const ENV_APPIUM_URL: &str = "MITID_APPIUM_URL";
+/// Replaces `control.url` (see [`ENV_APPIUM_URL`]).
 pub const ENV_CONTROL_URL: &str = "MITID_CONTROL_URL";
 
 impl Profile {
@@ -334,12 +364,14 @@ impl Profile {
     /// assert!(p.appium.is_embedded());
     /// ```
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.into(), source })?;
+        let text = crate::file::read_to_string(FileKind::DEVICE_PROFILE, path)?;
         Profile::parse(&text, path)
     }
 
+    /// Parses and checks a profile's `text`, applying environment
+    /// overrides; `path` is where it came from, for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
-        let invalid = |message: String| ProfileError::Invalid { path: path.into(), message };
+        let invalid = |message: String| FileError::invalid(FileKind::DEVICE_PROFILE, path, message);
         let mut profile: Profile = toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
         profile.path = path.into();
         if let Ok(url) = std::env::var(ENV_APPIUM_URL) {
@@ -354,8 +386,8 @@ impl Profile {
 
     fn check(&self) -> Result<(), String> {
         for (field, endpoint) in [("appium.url", &self.appium), ("control.url", &self.control)] {
-            if !endpoint.is_embedded() && !(endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://"))
-            {
+            let http = endpoint.url.starts_with("http://") || endpoint.url.starts_with("https://");
+            if !(endpoint.is_embedded() || http) {
                 return Err(format!("{field}: '{}' is neither \"embedded\" nor an http(s) URL", endpoint.url));
             }
         }
@@ -492,6 +524,14 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = Profile::parse(&text.replace("\"hci2\"", "\" \""), "p.toml".as_ref()).unwrap_err().to_string();
         assert!(e.contains("bluetooth.adapter"), "{e}");
+    }
+
+    #[test]
+    fn errors_say_it_is_a_device_profile_and_where() {
+        let e = Profile::load("no/such/lab.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read device profile no/such/lab.toml: "), "{e}");
+        let e = Profile::parse(&MINIMAL.replace("rig = \"bench-1\"", ""), "lab.toml".as_ref()).unwrap_err().to_string();
+        assert!(e.starts_with("device profile lab.toml: ") && e.contains("rig"), "{e}");
     }
 
     #[test]

@@ -4,13 +4,18 @@
 /// Why a screenshot gave no QR payload.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum QrError {
+    /// The bytes are no PNG the decoder can read (the reason says why), or
+    /// the decoder itself stopped.
     #[error("the screenshot is not a PNG: {0}")]
     NotPng(String),
+    /// Every pixel is (nearly) black: FLAG_SECURE keeps the screen out of
+    /// screenshots.
     #[error(
         "the old phone's screenshot is black: the QR screen is protected by FLAG_SECURE, so screenshots cannot show it. \
          Options: use a camera rig (camera mode \"rig\" in the device profile) or a test build of the app without FLAG_SECURE"
     )]
     Black,
+    /// The image has content, but no readable QR code.
     #[error("no QR code could be read in the old phone's screenshot")]
     NoQrCode,
 }

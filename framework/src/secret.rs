@@ -15,8 +15,11 @@ use std::sync::{Mutex, OnceLock};
 /// What a secret is, shown in its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
+    /// A person's app PIN, shown as `[PIN]`.
     Pin,
+    /// The one-time PIN sent by SMS, shown as `[TEMPORARY PIN]`.
     TemporaryPin,
+    /// A MitID user ID, shown as `[USER ID]`.
     UserId,
     /// A QR payload or beacon token: not a person's secret, but it opens a
     /// copy session, so it is treated like one.
@@ -50,12 +53,14 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// A secret of `kind`; from now on [`redact`] scrubs `value` from any text.
     pub fn new(kind: SecretKind, value: impl Into<String>) -> Secret {
         let value = value.into();
         Redactor::global().remember(kind, &value);
         Secret { kind, value }
     }
 
+    /// What the secret is.
     pub fn kind(&self) -> SecretKind {
         self.kind
     }
@@ -89,6 +94,7 @@ pub struct Redactor {
 const SHORTEST_SCRUBBED: usize = 4;
 
 impl Redactor {
+    /// The process's redactor, which every [`Secret::new`] tells.
     pub fn global() -> &'static Redactor {
         static GLOBAL: OnceLock<Redactor> = OnceLock::new();
         GLOBAL.get_or_init(|| Redactor { known: Mutex::new(BTreeSet::new()) })

@@ -1,7 +1,7 @@
 //! The host probe: a Bluetooth adapter on the test host scans (btleplug →
 //! BlueZ over D-Bus) for the old phone's MitID proximity beacon, as a
 //! person's new phone would hear it: a 128-bit service UUID with service
-//! data = a token bound to the QR session (DESIGN.md "Contracts").
+//! data = a token bound to the QR session (the README's Bluetooth section).
 //!
 //! Every way the Bluetooth stack can be missing is a clear error, never a
 //! hang: the D-Bus system bus unreachable (naming `DBUS_SYSTEM_BUS_ADDRESS`),

@@ -13,7 +13,7 @@
 //! from the next tick on, and what it heard before counts no more at once
 //! ([`FarmState::heard`](crate::farm::FarmState::heard)).
 //!
-//! The advertisement carries the beacon contract of DESIGN.md: the 128-bit
+//! The advertisement carries the beacon contract of the README's Bluetooth section: the 128-bit
 //! service UUID [`rules::BEACON_SERVICE_UUID`] and, as *service data* (never
 //! manufacturer data, which BlueZoo cannot carry), the 16-byte token bound to
 //! the QR session. `Discoverable = true`, or BlueZoo does not show it.

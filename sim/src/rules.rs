@@ -39,7 +39,7 @@ pub const CURRENT_APP_VERSION: &str = "3.4.0";
 /// The fingerprint id enrolled on virtual Android phones (`mobile: fingerprint`).
 pub const ENROLLED_FINGERPRINT_ID: u32 = 1;
 
-// --- Bluetooth proximity beacon (DESIGN.md "Contracts") ------------------
+// --- Bluetooth proximity beacon (the README's Bluetooth section) ----
 
 /// The 128-bit service UUID the old phone advertises while its QR is shown.
 pub const BEACON_SERVICE_UUID: &str = "6d69d001-c0b7-4e5a-9e2f-4d4954494430";

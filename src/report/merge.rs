@@ -7,29 +7,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
+use mitid_e2e_framework::file::{self, FileError, FileKind};
 use serde_json::Value;
 
 use super::{Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
+/// A shard's report, as errors name it.
+pub const CUCUMBER_JSON: FileKind = FileKind::new("Cucumber JSON report of mitid-e2e");
+
 /// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    /// A shard's report could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A shard's report is not what `mitid-e2e run` writes.
-    #[error("{path} is not a Cucumber JSON report of mitid-e2e: {reason}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// A shard's report could not be read, or is not what `mitid-e2e run` writes.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The same scenario ran in two shards.
     #[error("scenario {what} is in more than one shard: were the shards run with the same --shard N?")]
     Overlap {
@@ -41,8 +32,8 @@ pub enum MergeError {
 /// Reads a run folder (or its `cucumber.json`) back into a report.
 pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
     let path = if dir.is_dir() { dir.join("cucumber.json") } else { dir.to_path_buf() };
-    let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Read { path: path.clone(), source })?;
-    let invalid = |reason: &str| MergeError::Invalid { path: path.clone(), reason: reason.into() };
+    let text = file::read_to_string(CUCUMBER_JSON, &path)?;
+    let invalid = |reason: &str| MergeError::File(FileError::invalid(CUCUMBER_JSON, &path, reason));
     let json: Value = serde_json::from_str(&text).map_err(|e| invalid(&e.to_string()))?;
     let mut report = RunReport { duration: run_duration(&path), ..Default::default() };
     for f in json.as_array().ok_or_else(|| invalid("not an array of features"))? {

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::steps::catalogue::{catalogue, Answer, TimeUnit};
 use crate::world::{fail, CopyWorld, Role, StepResult};
+use mitid_e2e_framework::gateways::Message;
 use mitid_e2e_framework::profile::{CameraMode, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
@@ -286,23 +287,27 @@ pub(crate) async fn time_passes(w: &mut CopyWorld, n: u64, unit: TimeUnit) -> St
     Ok(())
 }
 
+/// The push the documentation promises when the hour is up.
+pub(crate) fn is_waiting_over(m: &Message) -> bool {
+    m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over"))
+}
+
 pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
     let deadline = tokio::time::Instant::now() + w.ctx.profile.timeouts.message();
     loop {
-        // Only what arrived since this scenario began: the gateways serve the whole run.
-        let pushes = w.ctx.gateways.push_messages().await;
-        let mine = pushes.iter().skip(w.pushes_seen).filter(|m| m.body["device"] == udid.as_str());
-        if mine.into_iter().any(|m| m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over"))) {
+        // Only what reached this scenario's old phone since the scenario got
+        // it: the gateways serve the whole run.
+        let mine = w.ctx.gateways.pushes_since(w.messages_from, &[&udid]).await;
+        if mine.iter().any(is_waiting_over) {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            let all = w.ctx.gateways.push_messages().await;
             fail!(
-                "no push 'the waiting time is over' reached the push gateway for the old phone within {}; it received {} push message(s): {}",
+                "no push 'the waiting time is over' reached the push gateway for the old phone within {}; since this scenario got the phone it received {} push message(s) for it: {}",
                 crate::steps::catalogue::human(w.ctx.profile.timeouts.message()),
-                all.len(),
-                all.iter().map(|m| m.body.to_string()).collect::<Vec<_>>().join("; ")
+                mine.len(),
+                mine.iter().map(|m| w.ctx.gateways.shown_push(m)).collect::<Vec<_>>().join("; ")
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -246,14 +246,9 @@ async fn close_app(w: &mut CopyWorld) -> StepResult {
 async fn not_notified(w: &mut CopyWorld) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
     tokio::time::sleep(NOTHING_ARRIVES_WITHIN).await;
-    let pushes = w.ctx.gateways.push_messages().await;
-    let early: Vec<String> = pushes
-        .iter()
-        .skip(w.pushes_seen)
-        .filter(|m| m.body["device"] == udid.as_str())
-        .filter(|m| m.body["body"].as_str().is_some_and(|b| b.contains("waiting time is over")))
-        .map(|m| m.body.to_string())
-        .collect();
+    let pushes = w.ctx.gateways.pushes_since(w.messages_from, &[&udid]).await;
+    let early: Vec<String> =
+        pushes.iter().filter(|m| copy_flow::is_waiting_over(m)).map(|m| w.ctx.gateways.shown_push(m)).collect();
     if !early.is_empty() {
         fail!("the old phone already received 'the waiting time is over': {}", early.join("; "));
     }

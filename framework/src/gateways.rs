@@ -33,7 +33,7 @@ pub enum GatewayError {
     /// The temporary PIN did not come in time; `received` lists, redacted,
     /// what did.
     #[error(
-        "no SMS with a temporary PIN code reached the SMS gateway for {to} within {waited:?}; it received: {received}"
+        "no SMS with a temporary PIN code reached the SMS gateway for {to} within {waited:?}; it received for {to}: {received}"
     )]
     NoSms {
         /// The number the SMS was for, redacted.
@@ -113,6 +113,56 @@ impl Gateways {
         self.push_messages().await.into_iter().filter(|m| m.body["device"] == device).collect()
     }
 
+    /// Where the gateways' logs stand now. A scenario takes its mark when it
+    /// gets its phones: what arrived before is another scenario's.
+    pub async fn mark(&self) -> Mark {
+        Mark { sms: received(&self.sms).await.len(), push: received(&self.push).await.len() }
+    }
+
+    /// The SMS to `to` that arrived after `mark`.
+    pub async fn sms_since(&self, mark: Mark, to: &Secret) -> Vec<Message> {
+        let all = self.sms_messages().await;
+        all.into_iter().skip(mark.sms).filter(|m| m.body["to"].as_str() == Some(to.expose())).collect()
+    }
+
+    /// The push messages to any of `devices` that arrived after `mark`.
+    pub async fn pushes_since(&self, mark: Mark, devices: &[&str]) -> Vec<Message> {
+        let all = self.push_messages().await;
+        all.into_iter().skip(mark.push).filter(|m| devices.iter().any(|d| m.body["device"] == *d)).collect()
+    }
+
+    /// An SMS as it may be shown in a log or report. The temporary PIN the
+    /// profile's pattern finds becomes a secret, and is scrubbed. Where the
+    /// pattern finds none (a lab's SMS worded otherwise), the runner cannot
+    /// tell the PIN from the rest, so every digit is masked and the text
+    /// says so: its shape is what helps fix the pattern.
+    pub fn shown_sms(&self, m: &Message) -> String {
+        let to = m.body["to"].as_str().map_or_else(|| "?".to_owned(), redact);
+        let Some(text) = m.body["text"].as_str() else {
+            return format!(
+                "SMS to {to}, not the JSON {{\"to\", \"text\"}} expected: {}",
+                mask_digits(&m.body.to_string())
+            );
+        };
+        match self.pin_pattern.captures(text).and_then(|c| c.get(1)) {
+            Some(pin) => {
+                Secret::new(SecretKind::TemporaryPin, pin.as_str());
+                format!("SMS to {to}: {}", redact(text))
+            }
+            None => format!(
+                "SMS to {to} (gateways.temporary_pin_pattern found no PIN in it, so every digit is masked): {}",
+                mask_digits(&redact(text))
+            ),
+        }
+    }
+
+    /// A push message as it may be shown: the runner reads only its words,
+    /// so any digits in its body are masked, as in an SMS it cannot parse.
+    pub fn shown_push(&self, m: &Message) -> String {
+        let field = |k: &str| m.body[k].as_str().map_or_else(|| "?".to_owned(), redact);
+        format!("push to {}: {}: {}", field("device"), field("title"), mask_digits(&field("body")))
+    }
+
     /// The temporary PIN in the newest SMS to `to`, waiting up to `deadline`.
     /// On timeout the error lists, redacted, what did arrive.
     pub async fn temporary_pin(
@@ -137,25 +187,30 @@ impl Gateways {
                 return Ok(Secret::new(SecretKind::TemporaryPin, pin));
             }
             if started.elapsed() >= deadline {
-                // Scrub the PINs of messages to other numbers too: register
-                // whatever the pattern finds before printing.
-                for m in &messages {
-                    if let Some(c) = m.body["text"].as_str().and_then(|t| self.pin_pattern.captures(t)) {
-                        if let Some(g) = c.get(1) {
-                            Secret::new(SecretKind::TemporaryPin, g.as_str());
-                        }
-                    }
-                }
-                let received = if messages.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    redact(&messages.iter().map(|m| m.body.to_string()).collect::<Vec<_>>().join("; "))
-                };
+                let mine: Vec<String> = messages
+                    .iter()
+                    .skip(already_seen)
+                    .filter(|m| m.body["to"].as_str() == Some(to.expose()))
+                    .map(|m| self.shown_sms(m))
+                    .collect();
+                let received = if mine.is_empty() { "nothing".to_owned() } else { mine.join("; ") };
                 return Err(GatewayError::NoSms { to: to.to_string(), waited: deadline, received });
             }
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// Where the gateways' logs stood at a moment ([`Gateways::mark`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mark {
+    sms: usize,
+    push: usize,
+}
+
+/// Every ASCII digit as `#`: the shape of a text, without its numbers.
+pub fn mask_digits(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
 }
 
 async fn serve(bind: &str, which: &'static str) -> Result<MockServer, GatewayError> {

@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mitid_e2e_framework::secret::{Secret, SecretKind};
-
 use super::CopyWorld;
 
 /// How long gathering a phone's screenshot or page source for a failure
@@ -78,15 +76,18 @@ impl CopyWorld {
                 });
             }
         }
-        let sms = self.ctx.gateways.sms_messages().await;
-        let push = self.ctx.gateways.push_messages().await;
+        // Only this scenario's messages: to its number and its phones, since it got them.
+        let gateways = &self.ctx.gateways;
+        let sms = match &self.identity {
+            Some(id) => gateways.sms_since(self.messages_from, &id.phone_number).await,
+            None => Vec::new(),
+        };
+        let udids: Vec<String> = self.lease.iter().flat_map(|l| l.phones()).map(|p| p.udid.clone()).collect();
+        let udids: Vec<&str> = udids.iter().map(String::as_str).collect();
+        let push = gateways.pushes_since(self.messages_from, &udids).await;
         if !sms.is_empty() || !push.is_empty() {
-            // A temporary PIN in an SMS is made a secret before it is shown.
-            let text: Vec<String> = sms
-                .iter()
-                .map(|m| format!("SMS {}", self.redact_sms(&m.body)))
-                .chain(push.iter().map(|m| format!("push {}", m.body)))
-                .collect();
+            let text: Vec<String> =
+                sms.iter().map(|m| gateways.shown_sms(m)).chain(push.iter().map(|m| gateways.shown_push(m))).collect();
             found.push(Attachment {
                 name: "gateway messages".into(),
                 mime: "text/plain",
@@ -94,17 +95,5 @@ impl CopyWorld {
             });
         }
         self.attachments.extend(found);
-    }
-
-    fn redact_sms(&self, body: &serde_json::Value) -> String {
-        let text = body.to_string();
-        if let Ok(re) = regex::Regex::new(&self.ctx.profile.gateways.temporary_pin_pattern) {
-            for c in re.captures_iter(&text) {
-                if let Some(g) = c.get(1) {
-                    Secret::new(SecretKind::TemporaryPin, g.as_str());
-                }
-            }
-        }
-        mitid_e2e_framework::secret::redact(&text)
     }
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mitid_e2e_framework::control::Provisioning;
+use mitid_e2e_framework::gateways::Mark;
 use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::phone::Phone;
 use mitid_e2e_framework::pool::Lease;
@@ -64,9 +65,10 @@ pub struct CopyWorld {
     pub sms_seen: usize,
     /// The payload decoded from the old phone's QR code.
     pub qr_payload: Option<Secret>,
-    /// Push messages that had arrived before this scenario began: the
-    /// gateways serve the whole run, so a push check counts only later ones.
-    pub pushes_seen: usize,
+    /// Where the gateways' logs stood when this scenario got its phones:
+    /// they serve the whole run, so the scenario's own messages are the
+    /// ones after this mark, to its phone number and its phones.
+    pub messages_from: Mark,
     /// A picture (PNG) of the old phone's QR code, taken to be scanned later.
     pub qr_picture: Option<Vec<u8>>,
     /// The old phone's beacon as the host adapter last heard it (its token
@@ -95,7 +97,6 @@ impl CopyWorld {
     async fn create() -> anyhow::Result<CopyWorld> {
         let ctx =
             context::context().ok_or_else(|| anyhow::anyhow!("no run context: the World was made outside a run"))?;
-        let pushes_seen = ctx.gateways.push_messages().await.len();
         Ok(CopyWorld {
             ctx,
             lease: None,
@@ -104,7 +105,7 @@ impl CopyWorld {
             identity: None,
             sms_seen: 0,
             qr_payload: None,
-            pushes_seen,
+            messages_from: Mark::default(),
             qr_picture: None,
             beacon: None,
             attachments: Vec::new(),

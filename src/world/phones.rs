@@ -46,6 +46,8 @@ impl CopyWorld {
         for p in lease.phones() {
             self.control_of(p).reset_phone(&p.udid).await?;
         }
+        // From here on, what reaches these phones is this scenario's.
+        self.messages_from = self.ctx.gateways.mark().await;
         self.lease = Some(lease);
         let seq = self.ctx.scenario_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = &self.ctx.identity;

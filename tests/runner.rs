@@ -77,7 +77,8 @@ fn everything_written(console: &str, reports: &Path) -> String {
     all
 }
 
-/// The fixture identity's secrets, and the shape of a temporary PIN in an SMS.
+/// The fixture identity's secrets, and the shape of a temporary PIN in an SMS
+/// (scrubbed, or masked digit by digit where the profile's pattern missed it).
 fn assert_no_secrets(text: &str) {
     for secret in ["anna-copy-4711", "246810", "4520471100"] {
         assert!(!text.contains(secret), "'{secret}' appears in clear:\n{}", excerpt(text, secret));
@@ -86,7 +87,7 @@ fn assert_no_secrets(text: &str) {
     for (i, _) in text.match_indices(sms) {
         let after = &text[i + sms.len()..];
         assert!(
-            after.starts_with("[TEMPORARY PIN]"),
+            after.starts_with("[TEMPORARY PIN]") || after.starts_with("########"),
             "a temporary PIN appears in clear: {}",
             &after[..after.len().min(20)]
         );
@@ -128,8 +129,15 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     assert!(json.contains("\"embeddings\""), "the failing step carries its evidence");
     assert!(json.contains("gateway messages"), "the SMS and push messages are attached");
     assert_no_secrets(&everything_written(&out, &reports));
-    // Attachments are base64 in the JSON: decode them and look inside too.
-    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let decoded = decoded_attachments(&json);
+    assert!(decoded.contains("hierarchy") || decoded.contains("AppiumAUT"), "a page source is attached");
+    assert!(decoded.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is attached, redacted");
+    assert_no_secrets(&decoded);
+}
+
+/// Every text attachment of a Cucumber JSON report, decoded (they are base64 there).
+fn decoded_attachments(json: &str) -> String {
+    let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
     let mut decoded = String::new();
     for f in parsed.as_array().unwrap() {
         for e in f["elements"].as_array().unwrap() {
@@ -144,9 +152,34 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
             }
         }
     }
-    assert!(decoded.contains("hierarchy") || decoded.contains("AppiumAUT"), "a page source is attached");
-    assert!(decoded.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is attached, redacted");
-    assert_no_secrets(&decoded);
+    decoded
+}
+
+#[test]
+fn an_sms_the_pin_pattern_misses_reaches_no_output_with_its_digits() {
+    let scratch = Scratch::new("pattern");
+    let reports = scratch.reports();
+    // A lab's SMS worded otherwise: the profile's pattern finds no PIN in the farm's SMS.
+    let profile = edited(
+        &edited(
+            &virtual_profile(),
+            "[timeouts]",
+            "[gateways]\ntemporary_pin_pattern = 'Din kode er (\\d{8})'\n\n[timeouts]",
+        ),
+        "message = 5",
+        "message = 1",
+    );
+    let profile = scratch.write("p.toml", &profile);
+    let feature = Path::new(ROOT).join("features/copy_your_mitid_app.feature");
+    let args = ["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap()];
+    let (code, out) = run(&[&args[..], &["--tags", "@android-14", "--report-dir", reports.to_str().unwrap()]].concat());
+    assert_eq!(code, 1, "the temporary PIN step fails: {out}");
+    let json = std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap();
+    let all = everything_written(&out, &reports) + &decoded_attachments(&json);
+    let sms = "temporary PIN code for MitID is ";
+    assert!(all.contains(&format!("{sms}########")), "the SMS's shape is shown: {out}");
+    assert!(all.contains("found no PIN"), "and why its digits are masked: {out}");
+    assert_no_secrets(&all);
 }
 
 #[test]

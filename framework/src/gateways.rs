@@ -233,3 +233,67 @@ async fn received(server: &MockServer) -> Vec<Message> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn gateways(pattern: &str) -> Gateways {
+        let settings = GatewaySettings { temporary_pin_pattern: pattern.into(), ..Default::default() };
+        Gateways::start(&settings).await.unwrap()
+    }
+
+    fn sms(to: &str, text: &str) -> Message {
+        Message { body: serde_json::json!({ "to": to, "text": text }) }
+    }
+
+    #[tokio::test]
+    async fn an_sms_the_pattern_reads_shows_its_pin_as_a_secret() {
+        let g = gateways(r"code is (\d{8})").await;
+        let shown = g.shown_sms(&sms("+4511", "Your temporary code is 48213377. It is valid 15 minutes."));
+        assert!(!shown.contains("48213377"), "{shown}");
+        assert!(shown.contains("[TEMPORARY PIN]") && shown.contains("valid 15 minutes"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_sms_the_pattern_misses_is_shown_with_every_digit_masked() {
+        let g = gateways(r"code is (\d{8})").await;
+        let shown = g.shown_sms(&sms("+4511", "Din midlertidige kode: 90817265"));
+        assert!(!shown.contains("90817265") && !shown.contains('0'), "{shown}");
+        assert!(shown.contains("kode: ########") && shown.contains("found no PIN"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_sms_that_is_not_the_expected_json_is_masked_too() {
+        let g = gateways(r"code is (\d{8})").await;
+        let shown = g.shown_sms(&Message { body: Value::String("kode 55512345".into()) });
+        assert!(!shown.contains("55512345"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_pin_names_only_what_reached_that_number_masked() {
+        let g = gateways(r"code is (\d{8})").await;
+        let http = reqwest::Client::new();
+        for (to, text) in [("+4511", "Din kode: 12345678"), ("+4522", "code is 87654321")] {
+            http.post(g.sms_url()).json(&serde_json::json!({ "to": to, "text": text })).send().await.unwrap();
+        }
+        let to = Secret::new(SecretKind::Token, "+4511");
+        let e = g.temporary_pin(&to, 0, Duration::from_millis(100)).await.unwrap_err().to_string();
+        assert!(!e.contains("12345678") && !e.contains("87654321") && !e.contains("+4522"), "{e}");
+        assert!(e.contains("Din kode: ########"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_mark_leaves_out_what_came_before_and_what_went_elsewhere() {
+        let g = gateways(r"code is (\d{8})").await;
+        let http = reqwest::Client::new();
+        let push = |device: &str| serde_json::json!({ "device": device, "title": "MitID", "body": "The waiting time is over." });
+        http.post(g.push_url()).json(&push("phone-a")).send().await.unwrap();
+        let mark = g.mark().await;
+        http.post(g.push_url()).json(&push("phone-b")).send().await.unwrap();
+        http.post(g.push_url()).json(&push("phone-a")).send().await.unwrap();
+        let mine = g.pushes_since(mark, &["phone-a"]).await;
+        assert_eq!(mine.len(), 1);
+        assert_eq!(g.shown_push(&mine[0]), "push to phone-a: MitID: The waiting time is over.");
+    }
+}

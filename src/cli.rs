@@ -189,8 +189,8 @@ pub fn defects() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `mitid-e2e report merge`: shards' reports joined into `out`. Exit 1 when
-/// the merged run has a failed scenario, as the unsharded run would.
+/// `mitid-e2e report merge`: shards' reports joined into `out`. Exits as the
+/// unsharded run would: 1 a scenario failed, 3 some could not be judged.
 pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCode> {
     use crate::report::{self, coverage::Coverage, merge};
     if shards.is_empty() {
@@ -203,5 +203,5 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     println!("merged {} shard(s) into {}", shards.len(), out.display());
     println!("{}", coverage.line());
     print!("{}", report::console::summary(&merged));
-    Ok(if merged.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(ExitCode::from(merged.exit_code()))
 }

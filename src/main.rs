@@ -9,7 +9,11 @@ use mitid_e2e::run::RunOptions;
 /// End-to-end tests for "Copy your MitID app to another phone/tablet".
 ///
 /// With no command, runs every feature on the embedded virtual farm.
-/// Exit codes: 0 all passed, 1 a scenario failed, 2 configuration or usage error.
+/// Exit codes: 0 all scenarios passed; 1 a scenario failed (the app broke a
+/// documented step or rule, or a step is undefined); 2 a configuration or
+/// usage error; 3 nothing failed, but some scenarios could not be judged (a
+/// session died, no phone was free, a server could not be reached, a
+/// deadline passed).
 #[derive(Parser)]
 #[command(name = "mitid-e2e", version, about)]
 struct Cli {

@@ -179,7 +179,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             }
         )));
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 struct Prepared {

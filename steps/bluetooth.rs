@@ -42,7 +42,7 @@ catalogue! {
 
 fn settings(w: &CopyWorld) -> Result<BluetoothSettings, StepFailure> {
     w.ctx.profile.bluetooth.clone().ok_or_else(|| {
-        StepFailure(format!(
+        StepFailure::error(format!(
             "the device profile {} has no [bluetooth] section, so the host cannot listen for the beacon: name the host adapter, e.g. [bluetooth] adapter = \"hci0\" (see README, Bluetooth)",
             w.ctx.profile.path.display()
         ))
@@ -88,7 +88,7 @@ async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
         None => "an address not checked: the profile gives the old phone no fixed Bluetooth address",
     };
     trace(w, format!("seen by host adapter {}: {} ({whose})", probe.label(), sighting.trace_line()));
-    let qr = w.qr_payload.as_ref().ok_or_else(|| StepFailure("the QR code shown is not known".into()))?;
+    let qr = w.qr_payload.as_ref().ok_or_else(|| StepFailure::error("the QR code shown is not known"))?;
     if !w.control()?.beacon_bound_to_qr(qr, &sighting.token).await? {
         fail!(
             "the host heard a MitID beacon from {whose} (token digest {}), but the test backend says its token is not the one bound to the QR code shown: the beacon does not prove this QR session",

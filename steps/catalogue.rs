@@ -13,7 +13,7 @@ use std::time::Duration;
 use cucumber::codegen::LocalBoxFuture;
 use cucumber::step::{Context, Location};
 
-use crate::world::{CopyWorld, Role, StepFailure, StepResult};
+use crate::world::{CopyWorld, Role, StepFailure, StepPanic, StepResult};
 
 /// Given, When or Then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,13 +111,13 @@ impl Capture for String {
 
 impl Capture for u64 {
     fn capture(text: &str) -> Result<Self, StepFailure> {
-        text.parse().map_err(|_| StepFailure(format!("'{text}' is not a whole number")))
+        text.parse().map_err(|_| StepFailure::error(format!("'{text}' is not a whole number")))
     }
 }
 
 impl Capture for usize {
     fn capture(text: &str) -> Result<Self, StepFailure> {
-        text.parse().map_err(|_| StepFailure(format!("'{text}' is not a whole number")))
+        text.parse().map_err(|_| StepFailure::error(format!("'{text}' is not a whole number")))
     }
 }
 
@@ -126,7 +126,7 @@ impl Capture for Role {
         match text {
             "old" | "gamle" => Ok(Role::Old),
             "new" | "nye" => Ok(Role::New),
-            other => Err(StepFailure(format!("'{other}' is not a phone: say old or new"))),
+            other => Err(StepFailure::error(format!("'{other}' is not a phone: say old or new"))),
         }
     }
 }
@@ -145,7 +145,7 @@ impl Capture for Answer {
         match text {
             "yes" | "ja" => Ok(Answer::Yes),
             "no" | "nej" => Ok(Answer::No),
-            other => Err(StepFailure(format!("'{other}' is not an answer: say yes or no"))),
+            other => Err(StepFailure::error(format!("'{other}' is not an answer: say yes or no"))),
         }
     }
 }
@@ -193,7 +193,7 @@ impl Capture for TimeUnit {
             "hour" | "hours" | "time" | "timer" => Ok(TimeUnit::Hour),
             "minute" | "minutes" | "minut" | "minutter" => Ok(TimeUnit::Minute),
             "second" | "seconds" | "sekund" | "sekunder" => Ok(TimeUnit::Second),
-            other => Err(StepFailure(format!("'{other}' is not a unit of time"))),
+            other => Err(StepFailure::error(format!("'{other}' is not a unit of time"))),
         }
     }
 }
@@ -267,19 +267,22 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     let outcome = tokio::time::timeout(limit, body(world, captures)).await;
     let failure = match outcome {
         Ok(Ok(())) => return,
-        Ok(Err(f)) => f.0,
+        Ok(Err(failure)) => {
+            world.collect_evidence().await;
+            failure
+        }
+        // A deadline is the harness's: the step could not be judged.
         Err(_) => {
             world.collect_evidence().await;
             world.close_sessions().await;
-            let failure = format!(
+            StepFailure::error(format!(
                 "the step \"{text}\" did not finish within its deadline of {}; its phones' sessions were closed",
                 human(limit)
-            );
-            std::panic::panic_any(mitid_e2e_framework::secret::redact(&failure));
+            ))
         }
     };
-    world.collect_evidence().await;
-    std::panic::panic_any(mitid_e2e_framework::secret::redact(&failure));
+    let message = mitid_e2e_framework::secret::redact(&failure.message);
+    std::panic::panic_any(StepPanic { verdict: failure.verdict, message });
 }
 
 /// A duration as a person reads it: "20 s", "0.5 s".
@@ -376,6 +379,6 @@ mod tests {
         assert_eq!(Answer::capture("nej").unwrap(), Answer::No);
         assert_eq!(Count::capture("a").unwrap(), Count(1));
         assert_eq!(TimeUnit::capture("minutter").unwrap().times(2), Duration::from_secs(120));
-        assert_eq!(u64::capture("x").unwrap_err().0, "'x' is not a whole number");
+        assert_eq!(u64::capture("x").unwrap_err().message, "'x' is not a whole number");
     }
 }

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::steps::catalogue::{catalogue, human, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
 use crate::steps::copy_flow;
-use crate::world::{fail, CopyWorld, Role, StepResult};
+use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::profile::CameraMode;
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
@@ -187,10 +187,11 @@ async fn walk_step(w: &mut CopyWorld, n: u8) -> StepResult {
 async fn walked(n: u8, line: &str, limit: Duration, body: impl Future<Output = StepResult>) -> StepResult {
     match tokio::time::timeout(limit, body).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(failure)) => fail!("step {n} ({line}): {failure}"),
-        Err(_) => {
-            fail!("step {n} ({line}): the step \"{line}\" did not finish within its deadline of {}", human(limit))
-        }
+        Ok(Err(failure)) => Err(failure.context(&format!("step {n} ({line})"))),
+        Err(_) => Err(StepFailure::error(format!(
+            "step {n} ({line}): the step \"{line}\" did not finish within its deadline of {}",
+            human(limit)
+        ))),
     }
 }
 

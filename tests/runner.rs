@@ -260,8 +260,11 @@ fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
         "--report-dir",
         scratch.reports().to_str().unwrap(),
     ]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("did not finish within its deadline of 2 s"), "{out}");
+    assert!(out.contains("0 failed, 1 errors"), "counted apart from failures: {out}");
+    let junit = std::fs::read_to_string(scratch.reports().join("latest/junit.xml")).unwrap();
+    assert!(junit.contains("<error message=") && !junit.contains("<failure"), "{junit}");
     assert!(out.contains("open the menu at the top of the screen"), "names the step: {out}");
     assert!(started.elapsed() < Duration::from_secs(60), "the run ended");
 }
@@ -346,7 +349,7 @@ fn a_black_qr_screenshot_names_flag_secure_and_the_options() {
         ),
     );
     let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("FLAG_SECURE"), "{out}");
     assert!(out.contains("camera rig") && out.contains("test build"), "the options are named: {out}");
     let json = std::fs::read_to_string(scratch.reports().join("latest/cucumber.json")).unwrap();
@@ -443,8 +446,8 @@ fn a_timed_out_scenario_frees_its_phones_and_closes_its_sessions() {
         "--report-dir",
         scratch.reports().to_str().unwrap(),
     ]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAILED  first, the phone hangs"), "{out}");
+    assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
+    assert!(out.contains("ERROR  first, the phone hangs"), "{out}");
     assert!(out.contains("ok  then the same phones are free again"), "{out}");
     assert!(!out.contains("quarantined"), "a hang in one command is not a broken phone: {out}");
 }
@@ -468,7 +471,7 @@ fn a_phone_that_fails_its_health_check_is_quarantined_with_the_reason() {
         ),
     );
     let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("quarantined: phone android-14-a2"), "{out}");
     assert!(out.contains("can never run here (quarantined: android-14-a2"), "the next scenario says why: {out}");
     let junit = std::fs::read_to_string(scratch.reports().join("latest/junit.xml")).unwrap();

@@ -18,6 +18,7 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport) -> String {
         (_, true) => "FLAKY",
         (Status::Passed, _) => "ok",
         (Status::Failed, _) => "FAILED",
+        (Status::Error, _) => "ERROR",
         _ => "skipped",
     };
     let mut out =
@@ -33,8 +34,9 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport) -> String {
     out
 }
 
-/// The closing lines. The last one is the plain "N passed, N failed" line CI
-/// tools read.
+/// The closing lines. The last one counts the scenarios by verdict:
+/// passed, failed (the app broke a documented step or rule), errors (could
+/// not be judged) and skipped.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
     for e in &report.parse_errors {
@@ -62,9 +64,11 @@ pub fn summary(report: &RunReport) -> String {
         report.duration.as_secs_f64()
     ));
     out.push_str(&format!(
-        "scenarios: {} passed, {} failed\n",
+        "scenarios: {} passed, {} failed, {} errors, {} skipped\n",
         report.count(Status::Passed),
-        report.count(Status::Failed)
+        report.count(Status::Failed),
+        report.count(Status::Error),
+        report.count(Status::Skipped)
     ));
     out
 }

@@ -21,10 +21,17 @@ pub fn render(report: &RunReport) -> String {
                         .steps
                         .iter()
                         .map(|st| {
+                            // Cucumber JSON knows no "error": a step that could not be
+                            // judged is "failed" there, and says why in `verdict`
+                            // (a field readers ignore, and `report merge` reads back).
+                            let status = if st.status == Status::Error { "failed" } else { st.status.name() };
                             let mut result = json!({
-                                "status": st.status.name(),
+                                "status": status,
                                 "duration": st.duration.as_nanos() as u64,
                             });
+                            if st.status == Status::Error {
+                                result["verdict"] = json!("error");
+                            }
                             if let Some(e) = &st.error {
                                 result["error_message"] = json!(e);
                             }
@@ -62,7 +69,7 @@ pub fn render(report: &RunReport) -> String {
                         "tags": tags,
                         "steps": steps,
                         "attempts": s.attempts,
-                        "status": if s.flaky() { "flaky" } else { match s.status() { Status::Passed => "passed", Status::Failed => "failed", _ => "skipped" } },
+                        "status": if s.flaky() { "flaky" } else { match s.status() { Status::Passed => "passed", Status::Failed => "failed", Status::Error => "error", _ => "skipped" } },
                     })
                 })
                 .collect();

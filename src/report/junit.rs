@@ -14,7 +14,7 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "<testsuites name=\"mitid-e2e\" tests=\"{total}\" failures=\"{failures}\" errors=\"{}\" time=\"{:.3}\">",
-        report.parse_errors.len(),
+        report.parse_errors.len() + report.count(Status::Error),
         report.duration.as_secs_f64()
     );
     for e in &report.parse_errors {
@@ -29,10 +29,11 @@ pub fn render(report: &RunReport) -> String {
     for f in &report.features {
         let failed = f.scenarios.iter().filter(|s| s.status() == Status::Failed).count();
         let skipped = f.scenarios.iter().filter(|s| s.status() == Status::Skipped).count();
+        let errors = f.scenarios.iter().filter(|s| s.status() == Status::Error).count();
         let time: f64 = f.scenarios.iter().map(|s| s.duration.as_secs_f64()).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\" errors=\"0\" time=\"{time:.3}\">",
+            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\" errors=\"{errors}\" time=\"{time:.3}\">",
             esc(&f.name),
             esc(&f.path.display().to_string()),
             f.scenarios.len()
@@ -49,19 +50,19 @@ pub fn render(report: &RunReport) -> String {
             );
             let mut body = String::new();
             match s.status() {
-                Status::Failed => {
+                status @ (Status::Failed | Status::Error) => {
                     let step = s.failure();
                     let message = step.and_then(|st| st.error.clone()).unwrap_or_default();
                     let what =
                         step.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)).unwrap_or_default();
-                    let kind = if step.is_some_and(|st| st.status == Status::Undefined) {
-                        "undefined step"
-                    } else {
-                        "step failed"
+                    let (element, kind) = match step.map(|st| st.status) {
+                        _ if status == Status::Error => ("error", "could not be judged"),
+                        Some(Status::Undefined) => ("failure", "undefined step"),
+                        _ => ("failure", "step failed"),
                     };
                     let _ = writeln!(
                         body,
-                        "      <failure message=\"{}\" type=\"{kind}\">{}</failure>",
+                        "      <{element} message=\"{}\" type=\"{kind}\">{}</{element}>",
                         esc(&message),
                         esc(&format!("{what}\n{message}"))
                     );

@@ -95,6 +95,7 @@ fn tags_of(v: &Value) -> Vec<String> {
 fn step_of(s: &Value) -> StepReport {
     let status = match s["result"]["status"].as_str() {
         Some("passed") => Status::Passed,
+        Some("failed") if s["result"]["verdict"] == "error" => Status::Error,
         Some("failed") => Status::Failed,
         Some("undefined") => Status::Undefined,
         _ => Status::Skipped,

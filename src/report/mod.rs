@@ -21,8 +21,12 @@ use std::time::Duration;
 pub enum Status {
     /// Ran and held.
     Passed,
-    /// Ran and did not hold: an assertion, a timeout or a hook failed.
+    /// Ran, and the app broke a documented step or rule.
     Failed,
+    /// Ran, and could not be judged: the harness or infrastructure failed
+    /// (a session died, no phone was free, a server could not be reached,
+    /// a deadline passed, a hook panicked).
+    Error,
     /// Not run, because an earlier step failed or was undefined.
     Skipped,
     /// No step definition matches the text.
@@ -30,11 +34,12 @@ pub enum Status {
 }
 
 impl Status {
-    /// The name Cucumber JSON uses: `passed`, `failed`, `skipped`, `undefined`.
+    /// Its name: `passed`, `failed`, `error`, `skipped`, `undefined`.
     pub fn name(self) -> &'static str {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
+            Status::Error => "error",
             Status::Skipped => "skipped",
             Status::Undefined => "undefined",
         }
@@ -94,11 +99,13 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
-    /// Failed if a step failed or was undefined; passed if every step
-    /// passed; skipped otherwise.
+    /// Failed if a step failed or was undefined; else error if a step
+    /// could not be judged; passed if every step passed; skipped otherwise.
     pub fn status(&self) -> Status {
         if self.steps.iter().any(|s| s.status == Status::Failed || s.status == Status::Undefined) {
             Status::Failed
+        } else if self.steps.iter().any(|s| s.status == Status::Error) {
+            Status::Error
         } else if self.steps.is_empty() || self.steps.iter().all(|s| s.status == Status::Passed) {
             Status::Passed
         } else {
@@ -111,9 +118,9 @@ impl ScenarioReport {
         self.attempts > 1 && self.status() == Status::Passed
     }
 
-    /// The step that failed (or was undefined), if any.
+    /// The step that failed, was undefined or could not be judged, if any.
     pub fn failure(&self) -> Option<&StepReport> {
-        self.steps.iter().find(|s| s.status == Status::Failed || s.status == Status::Undefined)
+        self.steps.iter().find(|s| matches!(s.status, Status::Failed | Status::Undefined | Status::Error))
     }
 }
 
@@ -162,9 +169,22 @@ impl RunReport {
         self.scenarios().filter(|(_, s)| s.status() == status).count()
     }
 
-    /// Every feature was read and no scenario failed.
+    /// Every feature was read and every scenario was judged and held.
     pub fn passed(&self) -> bool {
-        self.parse_errors.is_empty() && self.count(Status::Failed) == 0
+        self.parse_errors.is_empty() && self.count(Status::Failed) == 0 && self.count(Status::Error) == 0
+    }
+
+    /// The verdict as an exit code: 0 all passed, 1 a scenario failed, 3 no
+    /// failure but some scenarios could not be judged. (2, a configuration
+    /// or usage error, is the runner's to give before there is a report.)
+    pub fn exit_code(&self) -> u8 {
+        if self.count(Status::Failed) > 0 {
+            1
+        } else if self.count(Status::Error) > 0 {
+            3
+        } else {
+            0
+        }
     }
 }
 

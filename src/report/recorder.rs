@@ -9,7 +9,7 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
 use super::{clean, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
-use crate::world::CopyWorld;
+use crate::world::{CopyWorld, StepPanic, Verdict};
 
 /// Records events; the report is shared so the runner reads it after the run.
 #[derive(Clone, Default)]
@@ -120,7 +120,8 @@ impl Recorder {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        (Status::Failed, Some(clean(&describe(&err))), attachments)
+                        let (status, message) = describe(&err);
+                        (status, Some(clean(&message)), attachments)
                     }
                 };
                 let feature = &mut report.features[fi];
@@ -143,7 +144,7 @@ impl Recorder {
                     text: "before the scenario".into(),
                     line: sc.position.line,
                     background: true,
-                    status: Status::Failed,
+                    status: Status::Error,
                     duration: Duration::ZERO,
                     error: Some(clean(&panic_text(&info))),
                     attachments: Vec::new(),
@@ -191,16 +192,24 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// The message of a failed step: our steps fail with a redacted String.
-fn describe(err: &StepError) -> String {
+/// What a failed step means, and its message. Our steps fail with a
+/// [`StepPanic`] that says failed or error; any other panic is a bug of the
+/// harness, so the step could not be judged.
+fn describe(err: &StepError) -> (Status, String) {
     match err {
-        StepError::Panic(info) => panic_text(info),
-        other => other.to_string(),
+        StepError::Panic(info) => match info.downcast_ref::<StepPanic>() {
+            Some(StepPanic { verdict: Verdict::Failed, message }) => (Status::Failed, message.clone()),
+            Some(StepPanic { verdict: Verdict::Error, message }) => (Status::Error, message.clone()),
+            None => (Status::Error, panic_text(info)),
+        },
+        other => (Status::Error, other.to_string()),
     }
 }
 
 fn panic_text(info: &event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<String>() {
+    if let Some(p) = info.downcast_ref::<StepPanic>() {
+        p.message.clone()
+    } else if let Some(s) = info.downcast_ref::<String>() {
         s.clone()
     } else if let Some(s) = info.downcast_ref::<&str>() {
         (*s).to_owned()

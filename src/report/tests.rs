@@ -251,6 +251,23 @@ fn wrong_temporary_pin_undefined() -> ScenarioReport {
     )
 }
 
+/// A scenario the harness could not judge: the old phone's session died.
+fn session_died() -> ScenarioReport {
+    scenario(
+        "The waiting period starts when I start copying",
+        30,
+        &["rule-waiting-period"],
+        vec![
+            step("Given", OLD_PHONE, 31, Status::Passed, 110),
+            StepReport {
+                error: Some("the old phone: click failed: invalid session id: the session was deleted".into()),
+                ..step("When", "I start copying", 32, Status::Error, 40)
+            },
+            step("Then", "the waiting period has started", 33, Status::Skipped, 0),
+        ],
+    )
+}
+
 fn wrong_temporary_pin() -> ScenarioReport {
     scenario(
         "A wrong temporary PIN is refused",
@@ -281,7 +298,8 @@ fn green() -> RunReport {
 }
 
 /// A failing step with its evidence, an undefined step, a scenario that never
-/// ran (its name has what each format must escape), a broken rule, a feature
+/// ran (its name has what each format must escape), a broken rule, a scenario
+/// the harness could not judge, a feature
 /// that could not be parsed and a phone taken out of the run.
 fn red() -> RunReport {
     let bluetooth = scenario(
@@ -296,7 +314,7 @@ fn red() -> RunReport {
         features: vec![
             feature("features/bluetooth.feature", "Copy over Bluetooth", &[], vec![bluetooth]),
             copy_qr(vec![copy_android(), qr_expired()]),
-            rules(vec![wrong_pins(false), wrong_temporary_pin_undefined()]),
+            rules(vec![wrong_pins(false), wrong_temporary_pin_undefined(), session_died()]),
         ],
         parse_errors: vec![
             "features/broken.feature: Failed to parse feature: line 3, column 1: expected \"Scenario:\" <got 'Sceanrio'>"

@@ -76,7 +76,7 @@ impl RunContext {
             .locators
             .get(&phone.platform)
             .cloned()
-            .ok_or_else(|| StepFailure(format!("no locators for {}", phone.platform.name())))?;
+            .ok_or_else(|| StepFailure::error(format!("no locators for {}", phone.platform.name())))?;
         Ok(Phone::connect(SessionRequest {
             url: &self.appium_url,
             role,

@@ -25,7 +25,7 @@ use mitid_e2e_framework::secret::Secret;
 pub use context::{set_context, RunContext};
 pub use evidence::{attach_to_passing_step, take_passing_attachments, Attachment, ScenarioKey};
 pub(crate) use failure::fail;
-pub use failure::{StepFailure, StepResult};
+pub use failure::{StepFailure, StepPanic, StepResult, Verdict};
 
 /// Which phone a step means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,7 +116,7 @@ impl CopyWorld {
 
     /// The person this scenario copies the app of.
     pub fn identity(&self) -> Result<&Identity, StepFailure> {
-        self.identity.as_ref().ok_or_else(|| StepFailure("no identity: the Background did not run".into()))
+        self.identity.as_ref().ok_or_else(|| StepFailure::error("no identity: the Background did not run"))
     }
 
     /// Provisions the person on the backend: an activated app on the old

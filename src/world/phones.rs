@@ -89,7 +89,7 @@ impl CopyWorld {
 
     /// The profile of the phone leased in `role`.
     pub fn phone_profile(&self, role: Role) -> Result<PhoneProfile, StepFailure> {
-        let lease = self.lease.as_ref().ok_or_else(|| StepFailure("no phones leased for this scenario".into()))?;
+        let lease = self.lease.as_ref().ok_or_else(|| StepFailure::error("no phones leased for this scenario"))?;
         let index = match role {
             Role::Old => 0,
             Role::New => 1,
@@ -98,7 +98,7 @@ impl CopyWorld {
             .phones()
             .get(index)
             .map(|p| (*p).clone())
-            .ok_or_else(|| StepFailure(format!("the scenario has no {}", role.name())))
+            .ok_or_else(|| StepFailure::error(format!("the scenario has no {}", role.name())))
     }
 
     /// The phone in a role, opening its session on first use.

@@ -73,9 +73,11 @@ struct RunArgs {
     /// Only scenarios matching this tag expression, e.g. "@android and not @slow".
     #[arg(long)]
     tags: Option<String>,
-    /// Scenarios run at once (bounded by free phones).
-    #[arg(long, default_value_t = 1)]
-    concurrency: usize,
+    /// Scenarios run at once. Default: one per phone pair of the profile
+    /// where each scenario gets its own identity (the embedded farm, or
+    /// identity_per_scenario = true), else 1 (a lab's identity is fixed).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    concurrency: Option<u32>,
     /// Retry a failed scenario up to N times; one that then passes is reported as flaky.
     #[arg(long, default_value_t = 0)]
     retry: usize,
@@ -109,7 +111,7 @@ impl Default for RunArgs {
         RunArgs {
             features: d.features,
             tags: None,
-            concurrency: d.concurrency,
+            concurrency: None,
             retry: d.retry,
             profile: d.profile,
             report_dir: d.report_dir,
@@ -146,7 +148,7 @@ fn main() -> ExitCode {
                 let opts = RunOptions {
                     features: a.features,
                     tags: a.tags,
-                    concurrency: a.concurrency,
+                    concurrency: a.concurrency.map(|n| n as usize),
                     retry: a.retry,
                     profile: a.profile,
                     report_dir: a.report_dir,

@@ -31,8 +31,8 @@ pub struct RunOptions {
     pub features: PathBuf,
     /// A cucumber tag expression: only scenarios matching it run.
     pub tags: Option<String>,
-    /// Scenarios run at once (bounded by free phones).
-    pub concurrency: usize,
+    /// Scenarios run at once; `None`: [`default_concurrency`].
+    pub concurrency: Option<usize>,
     /// How often a failed scenario is tried again.
     pub retry: usize,
     /// The device profile.
@@ -52,7 +52,7 @@ impl Default for RunOptions {
         RunOptions {
             features: "features".into(),
             tags: None,
-            concurrency: 1,
+            concurrency: None,
             retry: 0,
             profile: "devices/virtual.toml".into(),
             report_dir: "reports".into(),
@@ -74,8 +74,21 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let started = Instant::now();
     let prepared = prepare(opts).await.map_err(ConfigError)?;
     let Prepared { ctx, farm, tags } = prepared;
+    let concurrency = match opts.concurrency {
+        Some(0) => return Err(ConfigError(anyhow::anyhow!("--concurrency 0 runs nothing: give 1 or more"))),
+        Some(n) => n,
+        None => default_concurrency(&ctx.profile),
+    };
     set_context(Some(ctx.clone()));
 
+    if !opts.quiet {
+        let why = match opts.concurrency {
+            Some(_) => "--concurrency",
+            None if concurrency > 1 => "the profile's phone pairs, each scenario with its own identity",
+            None => "the profile's identity is fixed: one scenario at a time",
+        };
+        println!("running up to {concurrency} scenario(s) at once ({why})");
+    }
     let recorder = Recorder::new(opts.quiet);
     let report_handle = recorder.report.clone();
     let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
@@ -84,7 +97,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         .steps(collection)
         .with_writer(cucumber::writer::Normalize::new(recorder))
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .max_concurrent_scenarios(concurrency)
         .retries(opts.retry)
         .before(|feature, rule, scenario, world: &mut CopyWorld| {
             let mut tags = feature.tags.clone();
@@ -92,6 +105,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             tags.extend(scenario.tags.iter().cloned());
             world.tags = tags;
             world.scenario = (feature.path.clone(), scenario.position.line, scenario.position.col);
+            let path = feature.path.as_deref().unwrap_or(Path::new("?"));
+            let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok()).unwrap_or(path);
+            world.scenario_name = format!("'{}' ({}:{})", scenario.name, path.display(), scenario.position.line);
             Box::pin(async {})
         })
         .after(|_, _, _, finished, world: Option<&mut CopyWorld>| {
@@ -269,6 +285,21 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     };
     let ctx = Arc::new(RunContext::new(profile, appium_url, control, clock, gateways, locators, identity));
     Ok(Prepared { ctx, farm, tags })
+}
+
+/// How many scenarios run at once unless `--concurrency` says: one per pair
+/// of phones on a rig, where each scenario gets its own identity on the
+/// backend (the embedded farm, or `identity_per_scenario`); 1 where the
+/// backend's identity is fixed, since scenarios side by side would share it.
+pub fn default_concurrency(profile: &Profile) -> usize {
+    if !profile.control.is_embedded() && !profile.identity_per_scenario {
+        return 1;
+    }
+    let mut per_rig: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &profile.phones {
+        *per_rig.entry(p.rig.as_str()).or_default() += 1;
+    }
+    per_rig.values().map(|n| n / 2).sum::<usize>().max(1)
 }
 
 /// Fails fast, naming the URL, when the Appium server does not answer.

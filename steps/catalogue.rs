@@ -261,6 +261,12 @@ pub(crate) use catalogue;
 /// Runs one step: captures in, the body under its deadline, and on failure
 /// the evidence gathered and the step failed with a redacted message.
 pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, body: StepFn) {
+    // Waiting for free phones has its own deadline (timeouts.lease): the
+    // step's starts once the scenario has them.
+    if let Err(failure) = world.lease().await {
+        let message = mitid_e2e_framework::secret::redact(&failure.message);
+        std::panic::panic_any(StepPanic { verdict: failure.verdict, message });
+    }
     let limit = deadline.limit(world);
     let text = cx.step.value.clone();
     let captures: Vec<String> = cx.matches.into_iter().skip(1).map(|(_, v)| v).collect();

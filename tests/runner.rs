@@ -453,6 +453,48 @@ fn a_timed_out_scenario_frees_its_phones_and_closes_its_sessions() {
 }
 
 #[test]
+fn waiting_for_phones_is_not_cut_short_by_the_step_deadline() {
+    let scratch = Scratch::new("lease-wait");
+    // Slow phones and a short step deadline: each scenario holds the one
+    // Android 14 pair for longer than a step may take, so the second one
+    // waits longer than that for it, under its own deadline (timeouts.lease).
+    let profile = edited(&edited(&virtual_profile(), "step = 20", "step = 2"), "latency_ms = 0", "latency_ms = 100");
+    let profile = scratch.write("p.toml", &profile);
+    let feature = scratch.write(
+        "wait.feature",
+        &format!(
+            "{BACKGROUND}
+  @android-14
+  Scenario: the first holds the pair
+    Given I have followed steps 1 to 12
+
+  @android-14
+  Scenario: the second waits for it
+    Given I have followed steps 1 to 12
+"
+        ),
+    );
+    let (code, out) = run(&[
+        "run",
+        feature.to_str().unwrap(),
+        "--concurrency",
+        "2",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--report-dir",
+        scratch.reports().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let took: Vec<f64> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("ok "))
+        .filter_map(|l| l.rsplit(' ').next()?.trim_end_matches('s').parse().ok())
+        .collect();
+    assert_eq!(took.len(), 2, "{out}");
+    assert!(took.iter().all(|t| *t > 2.0), "each held the pair longer than a step deadline: {out}");
+}
+
+#[test]
 fn a_phone_that_fails_its_health_check_is_quarantined_with_the_reason() {
     let scratch = Scratch::new("quarantine");
     let feature = scratch.write(

@@ -1,7 +1,7 @@
 //! The device pool: scenarios lease phones by what they need, and get them
 //! back when the lease is dropped, whatever happened in the scenario.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,12 +45,14 @@ pub enum PoolError {
         quarantine: String,
     },
     /// Such phones exist, but stayed leased to other scenarios.
-    #[error("waited {waited:?} for {need} to be free; the phones stayed busy")]
+    #[error("waited {waited:?} (timeouts.lease) for {need} to be free; they stayed busy: {holders}")]
     Timeout {
         /// The [`Need`], in words.
         need: String,
         /// How long the lease waited.
         waited: Duration,
+        /// The phones that would fit, and who held each when the wait ended.
+        holders: String,
     },
 }
 
@@ -63,7 +65,8 @@ pub struct DevicePool {
 
 #[derive(Default)]
 struct PoolState {
-    busy: BTreeSet<usize>,
+    /// Leased phones, and who holds each (a scenario's name and place).
+    busy: BTreeMap<usize, String>,
     /// Phones taken out of the run, with why.
     quarantined: Vec<(usize, String)>,
     /// The rig to try first next time: leases rotate over the rigs, so a
@@ -106,7 +109,8 @@ impl DevicePool {
         &self.phones
     }
 
-    /// Takes a phone out of the run: no scenario leases it again.
+    /// Takes a phone out of the run: no scenario leases it again, and a
+    /// scenario waiting for phones it can now never have is told at once.
     pub fn quarantine(&self, udid: &str, reason: &str) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(i) = self.phones.iter().position(|p| p.udid == udid) {
@@ -115,6 +119,8 @@ impl DevicePool {
                 state.quarantined.push((i, reason.to_owned()));
             }
         }
+        drop(state);
+        self.freed.notify_waiters();
     }
 
     /// The quarantined phones' udids and reasons.
@@ -147,40 +153,66 @@ impl DevicePool {
         None
     }
 
-    /// Leases phones, waiting up to `deadline` for busy ones.
-    pub async fn lease(self: &Arc<Self>, need: &Need, deadline: Duration) -> Result<Lease, PoolError> {
-        let healthy = |state: &PoolState, i: usize| !state.quarantined.iter().any(|(q, _)| *q == i);
-        {
-            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if self.pick(need, 0, |i| healthy(&state, i)).is_none() {
-                let quarantine = if state.quarantined.is_empty() {
-                    String::new()
-                } else {
-                    let list: Vec<String> =
-                        state.quarantined.iter().map(|(i, r)| format!("{} ({r})", self.phones[*i].udid)).collect();
-                    format!(" (quarantined: {})", list.join("; "))
-                };
-                return Err(PoolError::Impossible { need: need.to_string(), quarantine });
-            }
+    /// Why `need` can never be met now: no rig has such phones that are not
+    /// quarantined.
+    fn impossible(&self, need: &Need, state: &PoolState) -> Option<PoolError> {
+        let healthy = |i: usize| !state.quarantined.iter().any(|(q, _)| *q == i);
+        if self.pick(need, 0, healthy).is_some() {
+            return None;
         }
+        let quarantine = if state.quarantined.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> =
+                state.quarantined.iter().map(|(i, r)| format!("{} ({r})", self.phones[*i].udid)).collect();
+            format!(" (quarantined: {})", list.join("; "))
+        };
+        Some(PoolError::Impossible { need: need.to_string(), quarantine })
+    }
+
+    /// The phones of `need`'s platform that are leased, and who holds each.
+    fn holders(&self, need: &Need) -> String {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let held: Vec<String> = state
+            .busy
+            .iter()
+            .filter(|(i, _)| need.platform.is_none_or(|p| self.phones[**i].platform == p))
+            .map(|(i, who)| format!("{} (held by {who})", self.phones[*i].udid))
+            .collect();
+        if held.is_empty() {
+            "none is leased now".into()
+        } else {
+            held.join(", ")
+        }
+    }
+
+    /// Leases phones for `holder` (a scenario, as messages name it),
+    /// waiting up to `deadline` for busy ones. A need no healthy rig can
+    /// meet fails at once, also while waiting, when a quarantine makes it so.
+    pub async fn lease(self: &Arc<Self>, need: &Need, deadline: Duration, holder: &str) -> Result<Lease, PoolError> {
         let attempt = async {
             loop {
                 let freed = self.freed.notified();
                 {
                     let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                    let picked = self.pick(need, state.next_rig, |i| !state.busy.contains(&i) && healthy(&state, i));
-                    if let Some((chosen, place)) = picked {
-                        state.busy.extend(chosen.iter().copied());
+                    if let Some(never) = self.impossible(need, &state) {
+                        return Err(never);
+                    }
+                    let available =
+                        |i: usize| !state.busy.contains_key(&i) && !state.quarantined.iter().any(|(q, _)| *q == i);
+                    if let Some((chosen, place)) = self.pick(need, state.next_rig, available) {
+                        state.busy.extend(chosen.iter().map(|&i| (i, holder.to_owned())));
                         state.next_rig = place + 1;
-                        return Lease { pool: self.clone(), indices: chosen };
+                        return Ok(Lease { pool: self.clone(), indices: chosen });
                     }
                 }
                 freed.await;
             }
         };
-        tokio::time::timeout(deadline, attempt)
-            .await
-            .map_err(|_| PoolError::Timeout { need: need.to_string(), waited: deadline })
+        match tokio::time::timeout(deadline, attempt).await {
+            Ok(leased) => leased,
+            Err(_) => Err(PoolError::Timeout { need: need.to_string(), waited: deadline, holders: self.holders(need) }),
+        }
     }
 }
 
@@ -214,13 +246,13 @@ mod tests {
     async fn leases_are_disjoint_and_come_back_on_drop() {
         let pool = pool();
         let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
-        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let udids: Vec<_> = lease.phones().iter().map(|p| p.udid.clone()).collect();
         assert_eq!(udids, ["i1", "i2"]);
-        let err = pool.lease(&need, Duration::from_millis(50)).await.err().unwrap();
+        let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap();
         assert!(matches!(err, PoolError::Timeout { .. }), "{err}");
         drop(lease);
-        assert!(pool.lease(&need, Duration::from_millis(50)).await.is_ok());
+        assert!(pool.lease(&need, Duration::from_millis(50), "a test").await.is_ok());
     }
 
     #[tokio::test]
@@ -230,18 +262,18 @@ mod tests {
         let p = pool.clone();
         let n = need.clone();
         let task = tokio::spawn(async move {
-            let _lease = p.lease(&n, Duration::from_millis(50)).await.unwrap();
+            let _lease = p.lease(&n, Duration::from_millis(50), "a test").await.unwrap();
             panic!("the scenario panicked");
         });
         assert!(task.await.is_err());
-        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         assert_eq!(lease.phones()[0].udid, "a2", "the first phone has the asked OS");
     }
 
     #[tokio::test]
     async fn an_impossible_need_fails_at_once() {
         let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3 };
-        let err = pool().lease(&need, Duration::from_secs(60)).await.err().unwrap();
+        let err = pool().lease(&need, Duration::from_secs(60), "a test").await.err().unwrap();
         assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into(), quarantine: String::new() });
     }
 
@@ -249,8 +281,8 @@ mod tests {
     async fn leases_rotate_over_the_rigs() {
         let pool = pool();
         let any = Need { platform: None, first_os: None, count: 2 };
-        let first = pool.lease(&any, Duration::from_millis(50)).await.unwrap().phones()[0].rig.clone();
-        let second = pool.lease(&any, Duration::from_millis(50)).await.unwrap().phones()[0].rig.clone();
+        let first = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
+        let second = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
         assert_ne!(first, second, "the next lease starts at the next rig");
     }
 
@@ -259,7 +291,7 @@ mod tests {
         let pool = pool();
         pool.quarantine("a2", "its session died and it failed the health check");
         let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
-        let err = pool.lease(&need, Duration::from_millis(50)).await.err().unwrap();
+        let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap();
         assert!(err.to_string().contains("quarantined: a2 (its session died"), "{err}");
         assert_eq!(
             pool.quarantined(),
@@ -271,12 +303,38 @@ mod tests {
     async fn a_waiter_gets_the_phones_when_they_are_freed() {
         let pool = pool();
         let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
-        let lease = pool.lease(&need, Duration::from_millis(50)).await.unwrap();
+        let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let p = pool.clone();
         let n = need.clone();
-        let waiter = tokio::spawn(async move { p.lease(&n, Duration::from_secs(5)).await.map(|l| l.phones().len()) });
+        let waiter =
+            tokio::spawn(async move { p.lease(&n, Duration::from_secs(5), "a test").await.map(|l| l.phones().len()) });
         tokio::time::sleep(Duration::from_millis(20)).await;
         drop(lease);
         assert_eq!(waiter.await.unwrap(), Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_wait_that_runs_out_names_who_holds_the_phones() {
+        let pool = pool();
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let _held = pool.lease(&need, Duration::from_millis(50), "'copy on iOS' (features/a.feature:9)").await.unwrap();
+        let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap().to_string();
+        assert!(err.contains("(timeouts.lease)"), "{err}");
+        assert!(err.contains("i1 (held by 'copy on iOS' (features/a.feature:9))"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_waiter_is_told_at_once_when_a_quarantine_makes_its_need_impossible() {
+        let pool = pool();
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let held = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
+        let p = pool.clone();
+        let n = need.clone();
+        let waiter = tokio::spawn(async move { p.lease(&n, Duration::from_secs(60), "a test").await.err() });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        pool.quarantine("i2", "failed its health check");
+        let err = tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("told at once").unwrap();
+        assert!(matches!(err, Some(PoolError::Impossible { .. })), "{err:?}");
+        drop(held);
     }
 }

@@ -141,6 +141,11 @@ pub struct Timeouts {
     /// An SMS or push arriving at a gateway.
     #[serde(default = "default_message")]
     pub message: f64,
+    /// A scenario waiting for free phones before its first step; apart from
+    /// the step deadlines, which start once it has them. Default: ten step
+    /// deadlines.
+    #[serde(default)]
+    pub lease: Option<f64>,
 }
 
 fn default_step() -> f64 {
@@ -167,6 +172,7 @@ impl Default for Timeouts {
             find: default_find(),
             connect: default_connect(),
             message: default_message(),
+            lease: None,
         }
     }
 }
@@ -191,6 +197,11 @@ impl Timeouts {
     /// [`Timeouts::message`](field@Timeouts::message) as a duration.
     pub fn message(&self) -> Duration {
         secs(self.message)
+    }
+    /// [`Timeouts::lease`](field@Timeouts::lease) as a duration: ten step
+    /// deadlines when the profile does not say.
+    pub fn lease(&self) -> Duration {
+        self.lease.map_or(self.step() * 10, secs)
     }
 }
 
@@ -406,6 +417,7 @@ impl Profile {
             ("timeouts.find", self.timeouts.find),
             ("timeouts.connect", self.timeouts.connect),
             ("timeouts.message", self.timeouts.message),
+            ("timeouts.lease", self.timeouts.lease.unwrap_or(1.0)),
         ] {
             if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
                 return Err(format!("{field}: {v} is not a number of seconds between 0 and a day"));

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use mitid_e2e_framework::clock::Clock;
 use mitid_e2e_framework::control::ControlApi;
@@ -37,8 +36,6 @@ pub struct RunContext {
     pub locators: BTreeMap<Platform, Arc<Locators>>,
     /// The fixture identity the scenarios start from.
     pub identity: Identity,
-    /// How long a scenario may wait for free phones.
-    pub lease_deadline: Duration,
     /// Counts scenarios, so each gets its own identity on the backend.
     pub(super) scenario_seq: std::sync::atomic::AtomicUsize,
 }
@@ -57,7 +54,6 @@ impl RunContext {
     ) -> RunContext {
         let pool = DevicePool::new(profile.phones.clone());
         RunContext {
-            lease_deadline: profile.timeouts.step() * 10,
             profile,
             appium_url,
             control,

@@ -80,6 +80,8 @@ pub struct CopyWorld {
     pub tags: Vec<String>,
     /// Where this scenario is (set before it starts).
     pub scenario: ScenarioKey,
+    /// The scenario as messages name it: "'its name' (file:line)".
+    pub scenario_name: String,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -111,6 +113,7 @@ impl CopyWorld {
             attachments: Vec::new(),
             tags: Vec::new(),
             scenario: (None, 0, 0),
+            scenario_name: String::new(),
         })
     }
 

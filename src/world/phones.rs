@@ -42,7 +42,7 @@ impl CopyWorld {
             return Ok(());
         }
         let need = self.need();
-        let lease = self.ctx.pool.lease(&need, self.ctx.lease_deadline).await?;
+        let lease = self.ctx.pool.lease(&need, self.ctx.profile.timeouts.lease(), &self.scenario_name).await?;
         for p in lease.phones() {
             self.control_of(p).reset_phone(&p.udid).await?;
         }

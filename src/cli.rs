@@ -191,15 +191,47 @@ pub fn defects() -> ExitCode {
 
 /// `mitid-e2e report merge`: shards' reports joined into `out`. Exits as the
 /// unsharded run would: 1 a scenario failed, 3 some could not be judged.
+/// Refuses (an error, exit 2), naming the cause, a merge that would lie: a
+/// missing file, a shard that did not run, a shard missing or given twice,
+/// shards of different feature sets.
 pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCode> {
+    use crate::report::run_info::{check_shards, RunInfo};
     use crate::report::{self, coverage::Coverage, merge};
     if shards.is_empty() {
         anyhow::bail!("name the shards' run folders (e.g. shard1/latest shard2/latest)");
     }
-    let reports = shards.iter().map(|s| merge::read(s)).collect::<Result<Vec<_>, _>>()?;
-    let merged = merge::merge(reports)?;
+    let mut reports = Vec::new();
+    let mut records = Vec::new();
+    for shard in shards {
+        let dir = if shard.is_dir() { shard.clone() } else { shard.parent().unwrap_or(Path::new(".")).to_path_buf() };
+        let info = RunInfo::read(&dir)?;
+        let report = merge::read(shard)?;
+        records.push((dir.display().to_string(), info, report.scenarios().count()));
+        reports.push(report);
+    }
+    check_shards(&records)?;
+    let mut merged = merge::merge(reports)?;
+    // The shards ran side by side: the run took as long as the longest.
+    let longest = records.iter().map(|(_, i, _)| i.duration_secs).fold(0.0, f64::max);
+    merged.duration = std::time::Duration::from_secs_f64(longest);
+    merged.quarantined = records.iter().flat_map(|(_, i, _)| i.quarantined.iter().cloned()).collect();
+    merged.quarantined.sort();
+    merged.quarantined.dedup();
     let coverage = Coverage::of(&merged, &crate::steps::catalogue::all());
     report::write_files(&merged, out, &coverage).with_context(|| format!("cannot write into {}", out.display()))?;
+    let first = &records[0].1;
+    RunInfo {
+        run_id: format!("merged from {} shards", records.len()),
+        shard: None,
+        feature_set: first.feature_set.clone(),
+        selected: records.iter().map(|(_, i, _)| i.selected).sum(),
+        exit_code: merged.exit_code(),
+        problems: Vec::new(),
+        duration_secs: longest,
+        quarantined: merged.quarantined.clone(),
+    }
+    .write(out)
+    .with_context(|| format!("cannot write into {}", out.display()))?;
     println!("merged {} shard(s) into {}", shards.len(), out.display());
     println!("{}", coverage.line());
     print!("{}", report::console::summary(&merged));

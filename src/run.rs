@@ -18,6 +18,7 @@ use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
 
+use crate::report::run_info::{feature_set, RunInfo};
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
 use crate::world::{set_context, CopyWorld, RunContext};
 
@@ -128,6 +129,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let has_bluetooth = ctx.profile.bluetooth.is_some();
     let left_out = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     let left_out_in = left_out.clone();
+    let selected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let selected_in = selected.clone();
     cucumber
         .filter_run(features, move |feature, rule, scenario| {
             let all_tags =
@@ -143,6 +146,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
                 );
                 left_out_in.lock().unwrap_or_else(|p| p.into_inner()).insert(place);
                 return false;
+            }
+            if tagged && in_shard {
+                selected_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             tagged && in_shard
         })
@@ -162,6 +168,25 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let dir = report::write_all(&report, &opts.report_dir, &coverage)
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
         .map_err(ConfigError)?;
+    let selected = selected.load(std::sync::atomic::Ordering::Relaxed);
+    // What `report merge` needs to know to refuse a merge that would lie.
+    let info = RunInfo {
+        run_id: report.run_id.clone(),
+        shard: opts.shard,
+        feature_set: feature_set(&opts.features, opts.tags.as_deref())
+            .with_context(|| format!("cannot read the features in {}", opts.features.display()))
+            .map_err(ConfigError)?,
+        selected,
+        exit_code: if !report.parse_errors.is_empty() || (selected == 0 && opts.shard.is_none()) {
+            2
+        } else {
+            report.exit_code()
+        },
+        problems: report.parse_errors.clone(),
+        duration_secs: report.duration.as_secs_f64(),
+        quarantined: report.quarantined.clone(),
+    };
+    info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
 
     if left_out > 0 {
         println!(

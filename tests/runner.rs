@@ -413,6 +413,43 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     assert_eq!(scenarios_of(&merged.join("cucumber.json")), expected, "merged shards equal the unsharded run");
     let junit = std::fs::read_to_string(merged.join("junit.xml")).unwrap();
     assert!(junit.contains(&format!("tests=\"{}\"", expected.len())), "{junit}");
+    assert!(!junit.contains("time=\"0.000\">"), "the run's real time is carried: {junit}");
+
+    // A merge that would lie is refused, naming why.
+    let merge = |name: &str, dirs: &[&Path]| {
+        let out = scratch.0.join(name);
+        let mut args = vec!["report".to_owned(), "merge".into(), "--out".into(), out.display().to_string()];
+        args.extend(dirs.iter().map(|d| d.display().to_string()));
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, out) = merge("partial", &[&shards[0], &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("shard(s) 2 of 3 are missing"), "{out}");
+    let (code, out) = merge("twice", &[&shards[0], &shards[1], &shards[1], &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("shard 2/3 is given twice"), "{out}");
+    let (code, out) = merge("whole", &[&whole.join("latest")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("is not a shard"), "{out}");
+    let (code, out) = merge("no-file", &[&shards[0], &scratch.0.join("nowhere"), &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cannot read run record (run.json) of mitid-e2e"), "{out}");
+    // A shard whose features could not be parsed selected nothing and judged nothing.
+    let broken = scratch.write("broken.feature", "Feature: broken\n  Scenario: one\n    Given x\n  Oops\n");
+    let broken_dir = scratch.0.join("broken");
+    let (code, _) =
+        run(&["run", broken.to_str().unwrap(), "--shard", "2/3", "--report-dir", broken_dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let (code, out) = merge("broken", &[&shards[0], &broken_dir.join("latest"), &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("exit code 2") && out.contains("never judged"), "{out}");
+    // Shard 2 of another feature set (other tags).
+    let other = scratch.0.join("other");
+    let (code, _) = run(&["run", "--shard", "2/3", "--tags", "@android", "--report-dir", other.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, out) = merge("other", &[&shards[0], &other.join("latest"), &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("different feature set or tag expression"), "{out}");
 }
 
 #[test]

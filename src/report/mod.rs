@@ -10,6 +10,7 @@ pub mod cucumber_json;
 pub mod junit;
 pub mod merge;
 pub mod recorder;
+pub mod run_info;
 #[cfg(test)]
 mod tests;
 

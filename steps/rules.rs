@@ -79,6 +79,10 @@ catalogue! {
     When "I enter (a|\\d+) temporary PIN codes? other than the one I receive via SMS"
         e.g. "When I enter a temporary PIN code other than the one I receive via SMS"
         docs [] Step => wrong_temporary_pins(Count);
+    When "I enter a PIN code that is not mine"
+        da "jeg indtaster en PIN-kode, der ikke er min"
+        e.g. "When I enter a PIN code that is not mine"
+        docs [] Step => wrong_pin();
     When "I create my personal PIN code, press \"Next\", repeat a different PIN code and press \"Next\""
         e.g. "When I create my personal PIN code, press \"Next\", repeat a different PIN code and press \"Next\""
         docs [] Step => pin_and_different_repeat();
@@ -343,6 +347,18 @@ async fn wrong_temporary_pins(w: &mut CopyWorld, Count(times): Count) -> StepRes
         phone.type_secret("temporary_pin_input", &wrong).await?;
         phone.tap_text("Next").await?;
     }
+    Ok(())
+}
+
+/// On the old phone's PIN screen (steps 5 and 9): a PIN code of the right
+/// length that is not mine.
+async fn wrong_pin(w: &mut CopyWorld) -> StepResult {
+    let pin = w.identity()?.pin.clone();
+    let wrong = Secret::new(SecretKind::Pin, other_digits(pin.expose()));
+    let phone = w.here().await?;
+    phone.wait_for_screen("pin_entry").await?;
+    phone.type_secret("pin_input", &wrong).await?;
+    phone.tap("pin_next").await?;
     Ok(())
 }
 

@@ -67,11 +67,27 @@ impl QrSession {
 /// A new phone's way through steps 19-26, after its scan was accepted.
 #[derive(Clone)]
 pub struct Enrolment {
+    /// How far the copy has come, as the backend has confirmed it: where a
+    /// reopened new app resumes.
+    pub stage: EnrolmentStage,
     pub qr_session: String,
     pub user_id: String,
     pub user_id_attempts_left: u32,
     pub temporary_pin: Option<(String, Duration)>,
     pub temporary_pin_attempts_left: u32,
+}
+
+/// How far a new phone's copy has come (steps 19-21), as the backend has
+/// confirmed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentStage {
+    /// The QR code was scanned (step 19): the user ID is next.
+    Scanned,
+    /// The user ID was confirmed and the temporary PIN sent (step 20).
+    UserIdConfirmed,
+    /// The temporary PIN was confirmed (step 21): the personal PIN is next.
+    TemporaryPinConfirmed,
 }
 
 /// An HTTP POST the backend owes a gateway; sent outside the farm's lock.
@@ -236,6 +252,7 @@ impl Backend {
         self.enrolments.insert(
             new_udid.to_owned(),
             Enrolment {
+                stage: EnrolmentStage::Scanned,
                 qr_session: session_id,
                 user_id,
                 user_id_attempts_left: rules::USER_ID_ATTEMPTS,
@@ -261,6 +278,7 @@ impl Backend {
         }
         let pin = random_digits(rules::TEMPORARY_PIN_LENGTH);
         e.temporary_pin = Some((pin.clone(), now + rules::TEMPORARY_PIN_VALIDITY));
+        e.stage = EnrolmentStage::UserIdConfirmed;
         let phone_number = self.identities.get(&e.user_id).map(|i| i.phone_number.clone()).unwrap_or_default();
         let minutes = rules::TEMPORARY_PIN_VALIDITY.as_secs() / 60;
         let body = serde_json::json!({
@@ -287,6 +305,7 @@ impl Backend {
         let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
         let valid = e.temporary_pin.as_ref().is_some_and(|(pin, until)| pin == entered.trim() && now <= *until);
         if valid || defects.contains(&Defect::AnyTemporaryPinAccepted) {
+            e.stage = EnrolmentStage::TemporaryPinConfirmed;
             return Ok(());
         }
         if !defects.contains(&Defect::NoTemporaryPinLockout) {

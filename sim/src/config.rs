@@ -101,10 +101,18 @@ pub enum Defect {
     PinMismatchAccepted,
     /// The old app is deactivated when the copy completes.
     OldAppDeactivated,
+    /// A wrong personal PIN code is accepted on the old phone (steps 5 and 9).
+    WrongPinAccepted,
+    /// The copy starts as soon as its confirmation screen opens, before
+    /// "Yes, I want to copy" is checked (step 6).
+    CopyStartedWithoutConsent,
+    /// Closing the new app during steps 19-25 loses the copy: reopened, it
+    /// starts over at 'Activate your MitID'.
+    CopyLostOnRestart,
 }
 
 impl Defect {
-    pub const ALL: [Defect; 14] = [
+    pub const ALL: [Defect; 17] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -119,6 +127,9 @@ impl Defect {
         Defect::PermissionDenialIgnored,
         Defect::PinMismatchAccepted,
         Defect::OldAppDeactivated,
+        Defect::WrongPinAccepted,
+        Defect::CopyStartedWithoutConsent,
+        Defect::CopyLostOnRestart,
     ];
 
     /// The snake_case name used in profiles, the CLI and the control API.
@@ -148,6 +159,9 @@ impl Defect {
             Defect::PermissionDenialIgnored => "rule-bluetooth-permission",
             Defect::PinMismatchAccepted => "rule-pin-repeat",
             Defect::OldAppDeactivated => "rule-old-app-stays-active",
+            Defect::WrongPinAccepted => "rule-personal-pin",
+            Defect::CopyStartedWithoutConsent => "rule-copy-consent",
+            Defect::CopyLostOnRestart => "rule-copy-survives-restart",
         }
     }
 
@@ -167,6 +181,9 @@ impl Defect {
             Defect::PermissionDenialIgnored => "a denied Bluetooth permission does not stop the copy",
             Defect::PinMismatchAccepted => "a PIN code and a different repeat are accepted",
             Defect::OldAppDeactivated => "the old app is deactivated when the copy completes",
+            Defect::WrongPinAccepted => "a wrong personal PIN code is accepted on the old phone",
+            Defect::CopyStartedWithoutConsent => "the copy starts before 'Yes, I want to copy' is checked",
+            Defect::CopyLostOnRestart => "closing the new app during the copy loses it",
         }
     }
 }

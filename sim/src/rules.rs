@@ -38,6 +38,12 @@ pub const MINIMUM_APP_VERSION: (u32, u32, u32) = (3, 0, 0);
 pub const CURRENT_APP_VERSION: &str = "3.4.0";
 /// The fingerprint id enrolled on virtual Android phones (`mobile: fingerprint`).
 pub const ENROLLED_FINGERPRINT_ID: u32 = 1;
+/// Whether a new app closed in the middle of the copy (steps 19-25) keeps
+/// it: reopened, it resumes at the last step the backend confirmed — the
+/// user ID after the scan, the temporary PIN after the user ID (the SMS
+/// already sent stays valid), choosing the personal PIN after the
+/// temporary PIN (a PIN typed but not yet repeated is asked for again).
+pub const COPY_RESUMES_AFTER_RESTART: bool = true;
 
 // --- Bluetooth proximity beacon (the README's Bluetooth section) ----
 

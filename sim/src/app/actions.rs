@@ -125,7 +125,7 @@ impl Phone {
     pub fn click(&mut self, id: &str, cx: &mut AppContext) {
         if !self.running {
             if id == "launcher_mitid" {
-                self.launch(cx.backend, cx.now);
+                self.launch(cx);
             }
             return;
         }
@@ -211,8 +211,8 @@ impl Phone {
             (Step::CopyInfo, "copy_info_next") => self.go(Step::Pin(PinPurpose::StartCopy)),
             (Step::Pin(purpose), "pin_next") => {
                 let pin = self.inputs.get("pin_input").cloned().unwrap_or_default();
-                if cx.backend.check_pin(&udid, &pin) {
-                    self.after_pin(purpose);
+                if cx.backend.check_pin(&udid, &pin) || defects.contains(&Defect::WrongPinAccepted) {
+                    self.after_pin(purpose, cx);
                 } else {
                     self.say("The PIN code is not correct. Try again.");
                 }
@@ -222,6 +222,11 @@ impl Phone {
             }
             (Step::Biometric(Some(purpose)), "biometric_cancel") => self.go(Step::Pin(purpose)),
             (Step::Biometric(None), "biometric_cancel") => self.go(Step::BiometricChoice),
+            // Step 6 left without "Yes, I want to copy": nothing is started.
+            (Step::ConfirmCopy, "copy_confirm_cancel") => {
+                let step = self.launch_step(cx.backend, cx.now);
+                self.go(step)
+            }
             (Step::ConfirmCopy, "copy_confirm_start") if self.checked.contains("copy_confirm_checkbox") => {
                 let user_id = cx.backend.identity_of_app(&udid).map(|i| i.user_id.clone()).unwrap_or_default();
                 let full = cx.backend.active_apps(&user_id) >= rules::MAX_ACTIVE_APPS;
@@ -277,9 +282,15 @@ impl Phone {
         }
     }
 
-    fn after_pin(&mut self, purpose: PinPurpose) {
+    fn after_pin(&mut self, purpose: PinPurpose, cx: &mut AppContext) {
         match purpose {
-            PinPurpose::StartCopy => self.go(Step::ConfirmCopy),
+            PinPurpose::StartCopy => {
+                if cx.defects.contains(&Defect::CopyStartedWithoutConsent) {
+                    let defects: Vec<Defect> = cx.defects.iter().copied().collect();
+                    cx.backend.start_copy(&self.spec.udid, cx.now, &defects);
+                }
+                self.go(Step::ConfirmCopy)
+            }
             PinPurpose::ShowQr => self.go(Step::BluetoothInfo(Side::Old)),
         }
     }
@@ -316,7 +327,7 @@ impl Phone {
 
     /// A biometric given to the prompt (`mobile: fingerprint` /
     /// `mobile: sendBiometricMatch`). Returns false when no prompt is open.
-    pub fn biometric(&mut self, matched: bool) -> bool {
+    pub fn biometric(&mut self, matched: bool, cx: &mut AppContext) -> bool {
         let Step::Biometric(purpose) = self.step.clone() else { return false };
         if !self.running {
             return false;
@@ -326,7 +337,7 @@ impl Phone {
             return true;
         }
         match purpose {
-            Some(purpose) => self.after_pin(purpose),
+            Some(purpose) => self.after_pin(purpose, cx),
             None => self.go(Step::Notifications),
         }
         true

@@ -145,7 +145,8 @@ impl Phone {
                     "As a security measure, you need to wait for 1 hour before you can copy your MitID app.",
                 )
                 .checkbox("copy_confirm_checkbox", "Yes, I want to copy")
-                .button_if("copy_confirm_start", "Start copying", self.checked.contains("copy_confirm_checkbox")),
+                .button_if("copy_confirm_start", "Start copying", self.checked.contains("copy_confirm_checkbox"))
+                .button("copy_confirm_cancel", "Cancel"),
             Step::TooManyApps => screen("too_many_apps")
                 .title("too_many_apps_title", "You already have three active MitID apps")
                 .text(

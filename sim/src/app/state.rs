@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, EnrolmentStage};
 use crate::config::{Defect, PhoneSpec};
 use crate::rules;
 use crate::ui::Platform;
@@ -220,12 +220,26 @@ impl Phone {
     }
 
     /// `mobile: activateApp`, or a tap on the launcher icon.
-    pub fn launch(&mut self, backend: &Backend, now: Duration) {
+    pub fn launch(&mut self, cx: &AppContext) {
         if !self.running {
             self.running = true;
-            let step = self.launch_step(backend, now);
+            let step = self.resume_step(cx).unwrap_or_else(|| self.launch_step(cx.backend, cx.now));
             self.go(step);
         }
+    }
+
+    /// A new app closed in the middle of the copy resumes at the last step
+    /// the backend confirmed (an assumption: [`rules::COPY_RESUMES_AFTER_RESTART`]).
+    fn resume_step(&self, cx: &AppContext) -> Option<Step> {
+        if !rules::COPY_RESUMES_AFTER_RESTART || cx.defects.contains(&Defect::CopyLostOnRestart) {
+            return None;
+        }
+        let enrolment = cx.backend.enrolments.get(&self.spec.udid)?;
+        Some(match enrolment.stage {
+            EnrolmentStage::Scanned => Step::UserId,
+            EnrolmentStage::UserIdConfirmed => Step::TemporaryPin,
+            EnrolmentStage::TemporaryPinConfirmed => Step::ChoosePin,
+        })
     }
 
     /// `mobile: terminateApp`: the app's data stays, its screen does not.

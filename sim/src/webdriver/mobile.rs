@@ -126,7 +126,7 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
                 .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
                 .ok_or_else(|| W3cError::invalid_argument("mobile: fingerprint needs {\"fingerprintId\": <1-10>}"))?;
             let matched = id == u64::from(crate::rules::ENROLLED_FINGERPRINT_ID);
-            state.with_app(udid, |phone, _| phone.biometric(matched));
+            state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
             Ok(ok(Value::Null))
         }
         ("mobile: sendBiometricMatch", Platform::Ios) => {
@@ -137,12 +137,12 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
                 )));
             }
             let matched = args.get("match").and_then(Value::as_bool).unwrap_or(true);
-            state.with_app(udid, |phone, _| phone.biometric(matched));
+            state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
             Ok(ok(Value::Null))
         }
         ("mobile: activateApp", _) => {
             app_id_ok(args)?;
-            state.with_app(udid, |phone, cx| phone.launch(cx.backend, cx.now));
+            state.with_app(udid, |phone, cx| phone.launch(cx));
             Ok(ok(Value::Null))
         }
         ("mobile: terminateApp", _) => {

@@ -84,7 +84,7 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                     },
                 );
                 // Like a real driver, a new session brings the app to the foreground.
-                state.with_app(&udid, |phone, cx| phone.launch(cx.backend, cx.now));
+                state.with_app(&udid, |phone, cx| phone.launch(cx));
                 tracing::info!(session = %id, %udid, "session created");
                 return Ok(ok(json!({ "sessionId": id, "capabilities": capabilities })));
             }

@@ -126,9 +126,15 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let features = opts.features.clone();
     // `@bluetooth` scenarios need the host probe: without a [bluetooth]
     // section they are left out (and the console says so), not failed.
+    // Each is in the reports as a skipped scenario, with the reason.
     let has_bluetooth = ctx.profile.bluetooth.is_some();
-    let left_out = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
-    let left_out_in = left_out.clone();
+    let no_probe = format!(
+        "it needs the host Bluetooth probe, and the profile {} has no [bluetooth] section",
+        opts.profile.display()
+    );
+    let left_out_into = report_handle.clone();
+    // Every scenario the run selected, left out or not: what its reports
+    // must hold (run.json; `report merge` checks it).
     let selected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let selected_in = selected.clone();
     cucumber
@@ -138,22 +144,16 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
             let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
             let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
-            if tagged && in_shard && needs_probe && !has_bluetooth {
-                let place = format!(
-                    "{}:{}",
-                    feature.path.as_deref().unwrap_or(Path::new("?")).display(),
-                    scenario.position.line
-                );
-                left_out_in.lock().unwrap_or_else(|p| p.into_inner()).insert(place);
-                return false;
-            }
             if tagged && in_shard {
                 selected_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if tagged && in_shard && needs_probe && !has_bluetooth {
+                report::recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
+                return false;
             }
             tagged && in_shard
         })
         .await;
-    let left_out = left_out.lock().unwrap_or_else(|p| p.into_inner()).len();
     let quarantined = ctx.pool.quarantined();
     set_context(None);
     drop(farm);
@@ -163,6 +163,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.duration = started.elapsed();
     report.sort();
     report.quarantined = quarantined;
+    let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
+    let ran = report.scenarios().count() - left_out;
     let catalogue = crate::steps::catalogue::all();
     let coverage = Coverage::of(&report, &catalogue);
     let dir = report::write_all(&report, &opts.report_dir, &coverage)
@@ -204,12 +206,12 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     if !report.parse_errors.is_empty() {
         return Err(ConfigError(anyhow::anyhow!("{} feature file(s) could not be read", report.parse_errors.len())));
     }
-    if report.scenarios().count() == 0 && opts.shard.is_some() {
+    if ran == 0 && opts.shard.is_some() {
         // More shards than scenarios is a split, not a mistake.
         println!("this shard holds no scenario");
         return Ok(ExitCode::SUCCESS);
     }
-    if report.scenarios().count() == 0 {
+    if ran == 0 {
         return Err(ConfigError(anyhow::anyhow!(
             "no scenario matched: check the features path '{}' and --tags{}",
             opts.features.display(),

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+#[path = "support/junit_schema.rs"]
+mod junit_schema;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -67,6 +70,15 @@ Feature: scratch
     And Bluetooth is enabled on both phones
 ";
 
+/// The run's `junit.xml` (in `dir`), after checking it against the Jenkins
+/// xUnit plugin's junit-10.xsd.
+fn valid_junit(dir: &Path) -> String {
+    let path = dir.join("junit.xml");
+    let junit = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    junit_schema::assert_valid(&junit, &path.display().to_string());
+    junit
+}
+
 /// Everything a run wrote where a person or a tool reads it.
 fn everything_written(console: &str, reports: &Path) -> String {
     let mut all = console.to_owned();
@@ -107,11 +119,26 @@ fn the_suite_passes_on_the_virtual_farm_and_covers_the_documentation() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("documented steps covered: 26/26, preconditions: 3/3"), "{out}");
     assert!(out.contains("0 failed"), "{out}");
-    let junit = std::fs::read_to_string(reports.join("latest/junit.xml")).unwrap();
+    let junit = valid_junit(&reports.join("latest"));
     assert!(junit.contains("<testsuites") && junit.contains("failures=\"0\""), "{junit}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap()).unwrap();
-    assert_eq!(json[0]["elements"].as_array().unwrap().len(), 2);
+    let feature = |uri: &str| json.as_array().unwrap().iter().find(|f| f["uri"] == uri).unwrap().clone();
+    assert_eq!(feature("features/copy_your_mitid_app.feature")["elements"].as_array().unwrap().len(), 2);
+    // The default profile has no [bluetooth] section: the @bluetooth
+    // scenarios are left out, and reported as skipped with the reason.
+    let probe = feature("features/bluetooth/host_probe.feature");
+    let left_out = probe["elements"].as_array().unwrap();
+    assert!(!left_out.is_empty());
+    for e in left_out {
+        assert_eq!(e["status"], "skipped", "{e}");
+        assert!(e["left_out"].as_str().unwrap().contains("has no [bluetooth] section"), "{e}");
+        assert!(e["line"].as_u64().is_some() && e["name"].is_string(), "{e}");
+    }
+    let n = left_out.len();
+    assert_eq!(junit.matches("type=\"left out\"").count(), n, "{junit}");
+    assert!(out.contains(&format!("{n} @bluetooth scenario(s) not run")), "{out}");
+    assert!(out.contains(&format!("0 errors, {n} skipped")), "{out}");
     assert_no_secrets(&everything_written(&out, &reports));
 }
 
@@ -125,6 +152,7 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAILED"), "{out}");
     assert!(out.contains("my MitID app on my old phone is still active"), "{out}");
+    valid_junit(&reports.join("latest"));
     let json = std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap();
     assert!(json.contains("\"embeddings\""), "the failing step carries its evidence");
     assert!(json.contains("gateway messages"), "the SMS and push messages are attached");
@@ -194,6 +222,8 @@ fn an_undefined_step_fails_the_run_and_prints_a_snippet() {
     assert!(out.contains("undefined step at"), "{out}");
     assert!(out.contains("I wave my new phone at the old one"), "{out}");
     assert!(out.contains("async fn i_wave_my_new_phone_at"), "a snippet to paste: {out}");
+    let junit = valid_junit(&scratch.reports().join("latest"));
+    assert!(junit.contains("type=\"undefined step\""), "{junit}");
 }
 
 #[test]
@@ -205,6 +235,8 @@ fn a_malformed_feature_is_a_usage_error_with_file_and_line() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("broken.feature"), "{out}");
     assert!(out.contains("at 4:"), "the line is named: {out}");
+    let junit = valid_junit(&scratch.reports().join("latest"));
+    assert!(junit.contains("<testsuite name=\"feature parsing\""), "an errored testcase: {junit}");
 }
 
 #[test]
@@ -263,7 +295,7 @@ fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
     assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("did not finish within its deadline of 2 s"), "{out}");
     assert!(out.contains("0 failed, 1 errors"), "counted apart from failures: {out}");
-    let junit = std::fs::read_to_string(scratch.reports().join("latest/junit.xml")).unwrap();
+    let junit = valid_junit(&scratch.reports().join("latest"));
     assert!(junit.contains("<error message=") && !junit.contains("<failure"), "{junit}");
     assert!(out.contains("open the menu at the top of the screen"), "names the step: {out}");
     assert!(started.elapsed() < Duration::from_secs(60), "the run ended");
@@ -411,8 +443,11 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     let (code, out) = run(&args);
     assert_eq!(code, 0, "{out}");
     assert_eq!(scenarios_of(&merged.join("cucumber.json")), expected, "merged shards equal the unsharded run");
-    let junit = std::fs::read_to_string(merged.join("junit.xml")).unwrap();
+    let junit = valid_junit(&merged);
     assert!(junit.contains(&format!("tests=\"{}\"", expected.len())), "{junit}");
+    for shard in &shards {
+        valid_junit(shard);
+    }
     assert!(!junit.contains("time=\"0.000\">"), "the run's real time is carried: {junit}");
 
     // A merge that would lie is refused, naming why.
@@ -553,6 +588,75 @@ fn a_phone_that_fails_its_health_check_is_quarantined_with_the_reason() {
     assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("quarantined: phone android-14-a2"), "{out}");
     assert!(out.contains("can never run here (quarantined: android-14-a2"), "the next scenario says why: {out}");
-    let junit = std::fs::read_to_string(scratch.reports().join("latest/junit.xml")).unwrap();
+    let junit = valid_junit(&scratch.reports().join("latest"));
     assert!(junit.contains("device pool") && junit.contains("android-14-a2: failed its health check"), "{junit}");
+}
+
+/// A feature with one Android 14 scenario whose one click is on the old
+/// phone, on a farm whose `click` loses the session: the first `times` (or
+/// every one).
+fn retried_run(scratch: &Scratch, times: Option<u32>) -> (i32, String) {
+    let times = times.map(|n| format!("times = {n}\n")).unwrap_or_default();
+    let profile = scratch.write(
+        "p.toml",
+        &format!("{}\n[[farm.faults]]\nfault = \"session_dies\"\ncommand = \"click\"\n{times}", virtual_profile()),
+    );
+    let feature = scratch.write(
+        "retried.feature",
+        &format!(
+            "{BACKGROUND}
+  @android-14
+  Scenario: the old phone's menu
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+"
+        ),
+    );
+    let reports = scratch.reports();
+    let args = ["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap(), "--retry", "2"];
+    run(&[&args[..], &["--report-dir", reports.to_str().unwrap()]].concat())
+}
+
+/// The one scenario of a run's Cucumber JSON.
+fn only_element(reports: &Path) -> serde_json::Value {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap()).unwrap();
+    json[0]["elements"][0].clone()
+}
+
+#[test]
+fn a_scenario_that_passes_on_a_retry_is_flaky_with_every_attempt_kept() {
+    let scratch = Scratch::new("flaky");
+    let (code, out) = retried_run(&scratch, Some(1));
+    assert_eq!(code, 0, "a flaky scenario passes: {out}");
+    assert!(out.contains("RETRY  the old phone's menu") && out.contains("(attempt 1 of 3)"), "{out}");
+    assert!(out.contains("FLAKY  the old phone's menu"), "{out}");
+    assert!(out.contains("passed on attempt 2 of 3"), "{out}");
+    let junit = valid_junit(&scratch.reports().join("latest"));
+    assert_eq!(junit.matches("<flakyError ").count(), 1, "{junit}");
+    assert!(junit.contains("message=\"attempt 1 of 3: the old phone: tapping"), "{junit}");
+    assert!(junit.contains("FLAKY: passed on attempt 2 of 3") && !junit.contains("<error "), "{junit}");
+    assert!(junit.contains("attachment: new-phone screenshot"), "the attempt's evidence: {junit}");
+    let element = only_element(&scratch.reports());
+    assert_eq!((element["status"].as_str(), element["attempts"].as_u64()), (Some("flaky"), Some(2)), "{element}");
+    assert_eq!(element["attempts_allowed"], 3);
+    let earlier = &element["earlier_attempts"][0];
+    assert_eq!(earlier["status"], "error", "{earlier}");
+    let failed = earlier["steps"].as_array().unwrap().iter().find(|s| s["result"]["status"] == "failed").unwrap();
+    assert!(failed["result"]["error_message"].as_str().unwrap().contains("died during 'click'"), "{failed}");
+    assert!(failed["embeddings"].as_array().is_some_and(|e| !e.is_empty()), "its evidence: {failed}");
+}
+
+#[test]
+fn a_scenario_that_errs_on_every_attempt_keeps_each_attempt() {
+    let scratch = Scratch::new("every-attempt");
+    let (code, out) = retried_run(&scratch, None);
+    assert_eq!(code, 3, "could not be judged, nothing failed: {out}");
+    assert!(out.contains("ERROR  the old phone's menu") && out.contains("(attempt 3 of 3)"), "{out}");
+    let junit = valid_junit(&scratch.reports().join("latest"));
+    assert_eq!(junit.matches("<error ").count(), 1, "the last attempt: {junit}");
+    assert_eq!(junit.matches("<rerunError ").count(), 2, "the attempts before: {junit}");
+    assert!(junit.contains("attempt 3 of 3; no attempt passed"), "{junit}");
+    let element = only_element(&scratch.reports());
+    assert_eq!((element["status"].as_str(), element["attempts"].as_u64()), (Some("error"), Some(3)), "{element}");
+    assert_eq!(element["earlier_attempts"].as_array().map(Vec::len), Some(2), "{element}");
 }

@@ -5,24 +5,28 @@ use std::path::Path;
 
 use super::{RunReport, ScenarioReport, Status};
 
-/// Prints [`scenario_lines`] as the scenario finishes.
-pub fn scenario_line(feature: &Path, s: &ScenarioReport) {
-    print!("{}", scenario_lines(feature, s));
+/// Prints [`scenario_lines`] as an attempt of the scenario finishes.
+pub fn scenario_line(feature: &Path, s: &ScenarioReport, again: bool) {
+    print!("{}", scenario_lines(feature, s, again));
 }
 
-/// A finished scenario's line: its mark, name, place and time; for a failure
-/// also the step that failed and the error, indented under it. Every line
-/// ends with a newline.
-pub fn scenario_lines(feature: &Path, s: &ScenarioReport) -> String {
+/// A finished attempt's line: its mark, name, place and time, and which
+/// attempt it was when the scenario was or will be tried again; for a
+/// failure also the step that failed and the error, indented under it.
+/// `again`: the attempt failed and cucumber will try the scenario again, so
+/// it is not the verdict (marked `RETRY`). Every line ends with a newline.
+pub fn scenario_lines(feature: &Path, s: &ScenarioReport, again: bool) -> String {
     let mark = match (s.status(), s.flaky()) {
+        _ if again => "RETRY",
         (_, true) => "FLAKY",
         (Status::Passed, _) => "ok",
         (Status::Failed, _) => "FAILED",
         (Status::Error, _) => "ERROR",
         _ => "skipped",
     };
+    let attempt = if s.attempts() > 1 || again { format!(" ({})", s.attempt_of()) } else { String::new() };
     let mut out =
-        format!("{mark:>7}  {} ({}:{}) {:.2}s\n", s.name, feature.display(), s.line, s.duration.as_secs_f64());
+        format!("{mark:>7}  {} ({}:{}) {:.2}s{attempt}\n", s.name, feature.display(), s.line, s.duration.as_secs_f64());
     if let Some(step) = s.failure() {
         out.push_str(&format!("         step: {} {} (line {})\n", step.keyword, step.text, step.line));
         if let Some(e) = &step.error {
@@ -47,17 +51,15 @@ pub fn summary(report: &RunReport) -> String {
     }
     let flaky: Vec<_> = report.scenarios().filter(|(_, s)| s.flaky()).collect();
     for (f, s) in &flaky {
-        out.push_str(&format!(
-            "flaky: '{}' ({}:{}) passed only on attempt {}\n",
-            s.name,
-            f.path.display(),
-            s.line,
-            s.attempts
-        ));
+        out.push_str(&format!("flaky: '{}' ({}:{}) passed on {}\n", s.name, f.path.display(), s.line, s.attempt_of()));
     }
-    let steps: usize = report.scenarios().map(|(_, s)| s.steps.len()).sum();
+    // The steps of the scenarios that ran (a scenario left out lists its
+    // steps, none of which ran).
+    let steps: usize = report.scenarios().filter(|(_, s)| s.left_out.is_none()).map(|(_, s)| s.steps.len()).sum();
+    let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
+    let left_out = if left_out > 0 { format!(", {left_out} left out") } else { String::new() };
     out.push_str(&format!(
-        "{} scenarios ({} flaky), {} steps in {:.2}s\n",
+        "{} scenarios ({} flaky{left_out}), {} steps in {:.2}s\n",
         report.scenarios().count(),
         flaky.len(),
         steps,

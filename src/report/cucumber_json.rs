@@ -1,10 +1,18 @@
 //! Cucumber JSON (the format cucumber-jvm and report tools read), with
 //! attachments as base64 `embeddings` on the step they belong to.
+//!
+//! An element's `steps` are its last attempt's. Beside them, fields report
+//! tools ignore and `report merge` reads back: the last attempt's
+//! `duration` (nanoseconds), `attempts` (made),
+//! `attempts_allowed`, `earlier_attempts` (each with its `status`,
+//! `duration` in nanoseconds and `steps`, evidence included), and for a
+//! scenario the run left out, `left_out` (the reason; its steps are
+//! skipped).
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{RunReport, Status};
+use super::{RunReport, ScenarioReport, Status, StepReport};
 
 /// `cucumber.json`: a feature per file, an element per scenario.
 pub fn render(report: &RunReport) -> String {
@@ -13,66 +21,7 @@ pub fn render(report: &RunReport) -> String {
         .iter()
         .map(|f| {
             let uri = f.path.display().to_string();
-            let elements: Vec<Value> = f
-                .scenarios
-                .iter()
-                .map(|s| {
-                    let steps: Vec<Value> = s
-                        .steps
-                        .iter()
-                        .map(|st| {
-                            // Cucumber JSON knows no "error": a step that could not be
-                            // judged is "failed" there, and says why in `verdict`
-                            // (a field readers ignore, and `report merge` reads back).
-                            let status = if st.status == Status::Error { "failed" } else { st.status.name() };
-                            let mut result = json!({
-                                "status": status,
-                                "duration": st.duration.as_nanos() as u64,
-                            });
-                            if st.status == Status::Error {
-                                result["verdict"] = json!("error");
-                            }
-                            if let Some(e) = &st.error {
-                                result["error_message"] = json!(e);
-                            }
-                            let embeddings: Vec<Value> = st
-                                .attachments
-                                .iter()
-                                .map(|a| json!({
-                                    "name": a.name,
-                                    "mime_type": a.mime,
-                                    "data": base64::engine::general_purpose::STANDARD.encode(&a.data),
-                                }))
-                                .collect();
-                            let mut step = json!({
-                                "keyword": format!("{} ", st.keyword),
-                                "name": st.text,
-                                "line": st.line,
-                                "result": result,
-                            });
-                            if !embeddings.is_empty() {
-                                step["embeddings"] = json!(embeddings);
-                            }
-                            step
-                        })
-                        .collect();
-                    let mut tags: Vec<Value> = s.tags.iter().map(|t| json!({ "name": format!("@{t}") })).collect();
-                    if s.flaky() {
-                        tags.push(json!({ "name": "@flaky" }));
-                    }
-                    json!({
-                        "id": format!("{};{}", slug(&f.name), slug(&s.name)),
-                        "keyword": s.keyword,
-                        "type": "scenario",
-                        "name": s.name,
-                        "line": s.line,
-                        "tags": tags,
-                        "steps": steps,
-                        "attempts": s.attempts,
-                        "status": if s.flaky() { "flaky" } else { match s.status() { Status::Passed => "passed", Status::Failed => "failed", Status::Error => "error", _ => "skipped" } },
-                    })
-                })
-                .collect();
+            let elements: Vec<Value> = f.scenarios.iter().map(|s| element(&f.name, s)).collect();
             json!({
                 "uri": uri,
                 "id": slug(&f.name),
@@ -86,6 +35,96 @@ pub fn render(report: &RunReport) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&features).unwrap_or_else(|_| "[]".into())
+}
+
+fn element(feature: &str, s: &ScenarioReport) -> Value {
+    let mut tags: Vec<Value> = s.tags.iter().map(|t| json!({ "name": format!("@{t}") })).collect();
+    if s.flaky() {
+        tags.push(json!({ "name": "@flaky" }));
+    }
+    let mut element = json!({
+        "id": format!("{};{}", slug(feature), slug(&s.name)),
+        "keyword": s.keyword,
+        "type": "scenario",
+        "name": s.name,
+        "line": s.line,
+        "tags": tags,
+        "steps": steps(&s.steps),
+        "duration": s.duration.as_nanos() as u64,
+        "attempts": s.attempts(),
+        "attempts_allowed": s.attempts_allowed,
+        "status": if s.flaky() { "flaky" } else { status_name(s.status()) },
+    });
+    if !s.earlier_attempts.is_empty() {
+        element["earlier_attempts"] = s
+            .earlier_attempts
+            .iter()
+            .map(|a| {
+                json!({
+                    "status": status_name(a.status()),
+                    "duration": a.duration.as_nanos() as u64,
+                    "steps": steps(&a.steps),
+                })
+            })
+            .collect();
+    }
+    if let Some(reason) = &s.left_out {
+        element["left_out"] = json!(reason);
+    }
+    element
+}
+
+/// A scenario's or an attempt's verdict, as `status` says it.
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Error => "error",
+        _ => "skipped",
+    }
+}
+
+fn steps(steps: &[StepReport]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|st| {
+            // Cucumber JSON knows no "error": a step that could not be
+            // judged is "failed" there, and says why in `verdict`
+            // (a field readers ignore, and `report merge` reads back).
+            let status = if st.status == Status::Error { "failed" } else { st.status.name() };
+            let mut result = json!({
+                "status": status,
+                "duration": st.duration.as_nanos() as u64,
+            });
+            if st.status == Status::Error {
+                result["verdict"] = json!("error");
+            }
+            if let Some(e) = &st.error {
+                result["error_message"] = json!(e);
+            }
+            let embeddings: Vec<Value> = st
+                .attachments
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "mime_type": a.mime,
+                        "data": base64::engine::general_purpose::STANDARD.encode(&a.data),
+                    })
+                })
+                .collect();
+            let mut step = json!({
+                "keyword": format!("{} ", st.keyword),
+                "name": st.text,
+                "line": st.line,
+                "result": result,
+            });
+            if !embeddings.is_empty() {
+                step["embeddings"] = json!(embeddings);
+            }
+            step
+        })
+        .collect()
 }
 
 fn slug(s: &str) -> String {

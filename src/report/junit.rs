@@ -1,129 +1,183 @@
-//! JUnit XML: a testsuite per feature, a testcase per scenario. Flaky
-//! scenarios pass and say so in `system-out`; attachments are listed.
+//! JUnit XML, written with quick-junit (nextest's JUnit model and writer):
+//! a testsuite per feature, a testcase per scenario.
+//!
+//! Every attempt of a retried scenario is in it. A scenario that passed on
+//! a retry is a passing testcase with a `<flakyFailure>` (or `<flakyError>`)
+//! per earlier attempt; one that failed on every attempt has its last
+//! failure as `<failure>` (or `<error>`) and the earlier ones as
+//! `<rerunFailure>` (or `<rerunError>`). Each carries that attempt's
+//! message, type, step and the evidence it gathered. A scenario the run left
+//! out is `<skipped>` with the reason.
+//!
+//! The file is valid against the Jenkins xUnit plugin's `junit-10.xsd`
+//! (`tests/schemas/`), which rejects anything it does not declare: so a
+//! testcase has no `file` or `line` attribute (the feature's file is on its
+//! testsuite, the scenario's place in the text of what went wrong or was
+//! skipped, and scenarios of one name in a feature, such as an outline's
+//! examples, have their line in the name), and the root has no `skipped`
+//! count.
 
-use std::fmt::Write as _;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::{RunReport, Status};
+use super::{Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
 /// `junit.xml`: the whole run.
 pub fn render(report: &RunReport) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut junit = Report::new("mitid-e2e");
+    junit.set_time(report.duration);
     // A feature that could not be parsed is a testcase (in error) too.
-    let total = report.scenarios().count() + report.parse_errors.len();
-    let failures = report.count(Status::Failed);
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"mitid-e2e\" tests=\"{total}\" failures=\"{failures}\" errors=\"{}\" time=\"{:.3}\">",
-        report.parse_errors.len() + report.count(Status::Error),
-        report.duration.as_secs_f64()
-    );
     for e in &report.parse_errors {
-        let _ = writeln!(out, "  <testsuite name=\"feature parsing\" tests=\"1\" failures=\"0\" errors=\"1\">");
-        let _ = writeln!(
-            out,
-            "    <testcase name=\"parse\" classname=\"features\"><error message=\"{}\"/></testcase>",
-            esc(e)
-        );
-        out.push_str("  </testsuite>\n");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(one_line(e)).set_description(e.as_str());
+        let mut case = TestCase::new("parse", status);
+        case.set_classname("features");
+        let mut suite = TestSuite::new("feature parsing");
+        suite.add_test_case(case);
+        junit.add_test_suite(suite);
     }
     for f in &report.features {
-        let failed = f.scenarios.iter().filter(|s| s.status() == Status::Failed).count();
-        let skipped = f.scenarios.iter().filter(|s| s.status() == Status::Skipped).count();
-        let errors = f.scenarios.iter().filter(|s| s.status() == Status::Error).count();
-        let time: f64 = f.scenarios.iter().map(|s| s.duration.as_secs_f64()).sum();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\" errors=\"{errors}\" time=\"{time:.3}\">",
-            esc(&f.name),
-            esc(&f.path.display().to_string()),
-            f.scenarios.len()
-        );
-        for s in &f.scenarios {
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
-                esc(&s.name),
-                esc(&f.name),
-                esc(&f.path.display().to_string()),
-                s.line,
-                s.duration.as_secs_f64()
-            );
-            let mut body = String::new();
-            match s.status() {
-                status @ (Status::Failed | Status::Error) => {
-                    let step = s.failure();
-                    let message = step.and_then(|st| st.error.clone()).unwrap_or_default();
-                    let what =
-                        step.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)).unwrap_or_default();
-                    let (element, kind) = match step.map(|st| st.status) {
-                        _ if status == Status::Error => ("error", "could not be judged"),
-                        Some(Status::Undefined) => ("failure", "undefined step"),
-                        _ => ("failure", "step failed"),
-                    };
-                    let _ = writeln!(
-                        body,
-                        "      <{element} message=\"{}\" type=\"{kind}\">{}</{element}>",
-                        esc(&message),
-                        esc(&format!("{what}\n{message}"))
-                    );
-                }
-                Status::Skipped => body.push_str("      <skipped/>\n"),
-                _ => {}
+        let mut suite = TestSuite::new(f.name.as_str());
+        suite.set_time(f.scenarios.iter().map(ScenarioReport::total_duration).sum());
+        suite.extra.insert("file".into(), f.path.display().to_string().into());
+        suite.add_test_cases(f.scenarios.iter().map(|s| {
+            let mut case = testcase(f, s);
+            // An outline's examples may share a name; a testcase has no
+            // line attribute here to tell them apart.
+            if f.scenarios.iter().filter(|o| o.name == s.name).count() > 1 {
+                case.name = format!("{} (line {})", s.name, s.line).into();
             }
-            let mut notes = Vec::new();
-            if s.flaky() {
-                notes.push(format!("FLAKY: passed only on attempt {}", s.attempts));
-            }
-            for st in &s.steps {
-                for a in &st.attachments {
-                    notes.push(format!(
-                        "attachment: {} ({}, {} bytes) on step line {}",
-                        a.name,
-                        a.mime,
-                        a.data.len(),
-                        st.line
-                    ));
-                }
-            }
-            if !notes.is_empty() {
-                let _ = writeln!(body, "      <system-out>{}</system-out>", esc(&notes.join("\n")));
-            }
-            if body.is_empty() {
-                out.push_str("/>\n");
-            } else {
-                out.push_str(">\n");
-                out.push_str(&body);
-                out.push_str("    </testcase>\n");
-            }
-        }
-        out.push_str("  </testsuite>\n");
+            case
+        }));
+        junit.add_test_suite(suite);
     }
     if !report.quarantined.is_empty() {
         let list: Vec<String> = report.quarantined.iter().map(|(u, why)| format!("{u}: {why}")).collect();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"device pool\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <system-out>quarantined phones:\n{}</system-out>\n  </testsuite>",
-            esc(&list.join("\n"))
-        );
+        let mut suite = TestSuite::new("device pool");
+        suite.set_system_out(format!("quarantined phones:\n{}", list.join("\n")));
+        junit.add_test_suite(suite);
     }
-    out.push_str("</testsuites>\n");
-    out
+    let xml = junit.to_string().expect("quick-junit writes into memory");
+    without_root_skipped(xml)
 }
 
-/// XML attribute/text escaping; control characters XML forbids are dropped.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
+/// One scenario: its verdict, every earlier attempt, and the evidence.
+fn testcase(f: &FeatureReport, s: &ScenarioReport) -> TestCase {
+    let place = format!("{}:{}", f.path.display(), s.line);
+    let retried = s.attempts_allowed > 1;
+    let mut notes = Vec::new();
+    let mut status = match s.status() {
+        Status::Passed => {
+            if s.flaky() {
+                notes.push(format!("FLAKY: passed on {}", s.attempt_of()));
+            }
+            TestCaseStatus::success()
+        }
+        Status::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(reason) = &s.left_out {
+                status.set_message(reason.as_str()).set_type("left out").set_description(place.as_str());
+            }
+            status
+        }
+        verdict => {
+            let step = s.failure();
+            let (kind, ty) = kind_of(verdict, step);
+            let message = step.and_then(|st| st.error.clone()).unwrap_or_default();
+            let head = if retried { format!("{place}, {}", s.attempt_of()) } else { place.clone() };
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_message(one_line(&message)).set_type(ty).set_description(what_failed(&head, step));
+            if retried {
+                notes.push(format!("{}; no attempt passed", s.attempt_of()));
+            }
+            status
+        }
+    };
+    let allowed = s.attempts_allowed.max(s.attempts());
+    status.add_reruns(s.earlier_attempts.iter().enumerate().map(|(i, a)| rerun(&place, i + 1, allowed, a)));
+    notes.extend(attachment_notes(&s.steps));
+    let mut case = TestCase::new(s.name.as_str(), status);
+    case.set_classname(f.name.as_str());
+    case.set_time(s.total_duration());
+    if !notes.is_empty() {
+        case.set_system_out(notes.join("\n"));
+    }
+    case
+}
+
+/// An attempt before the last, which failed or could not be judged: a
+/// `<flakyFailure>`/`<flakyError>` under a testcase that passed, a
+/// `<rerunFailure>`/`<rerunError>` under one that did not.
+fn rerun(place: &str, n: usize, allowed: usize, attempt: &Attempt) -> TestRerun {
+    let step = attempt.failure();
+    let (kind, ty) = kind_of(attempt.status(), step);
+    let message = step.and_then(|st| st.error.as_deref()).unwrap_or("no step failed");
+    let head = format!("{place}, attempt {n} of {allowed}, {:.2}s", attempt.duration.as_secs_f64());
+    let mut rerun = TestRerun::new(kind);
+    rerun
+        .set_message(format!("attempt {n} of {allowed}: {}", one_line(message)))
+        .set_type(ty)
+        .set_description(what_failed(&head, step));
+    let notes = attachment_notes(&attempt.steps);
+    if !notes.is_empty() {
+        rerun.set_system_out(notes.join("\n"));
+    }
+    rerun
+}
+
+/// `<failure>` or `<error>`, and its `type`: an error could not be judged
+/// (the harness or infrastructure failed); a failure is a step that failed
+/// or is undefined.
+fn kind_of(verdict: Status, step: Option<&StepReport>) -> (NonSuccessKind, &'static str) {
+    match step.map(|st| st.status) {
+        _ if verdict == Status::Error => (NonSuccessKind::Error, "could not be judged"),
+        Some(Status::Undefined) => (NonSuccessKind::Failure, "undefined step"),
+        _ => (NonSuccessKind::Failure, "step failed"),
+    }
+}
+
+/// The text of a failure: where and which attempt, the step, the error.
+fn what_failed(head: &str, step: Option<&StepReport>) -> String {
+    match step {
+        Some(st) => format!(
+            "{head}\n{} {} (line {})\n{}",
+            st.keyword,
+            st.text,
+            st.line,
+            st.error.as_deref().unwrap_or_default()
+        ),
+        None => head.to_owned(),
+    }
+}
+
+/// A message for an attribute: its lines joined by spaces, as an XML reader
+/// would read them anyway (the element's text keeps the lines).
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim_end).collect::<Vec<_>>().join(" ")
+}
+
+/// The evidence of an attempt, one line per attachment.
+fn attachment_notes(steps: &[StepReport]) -> Vec<String> {
+    steps
+        .iter()
+        .flat_map(|st| {
+            st.attachments.iter().map(move |a| {
+                format!("attachment: {} ({}, {} bytes) on step line {}", a.name, a.mime, a.data.len(), st.line)
+            })
+        })
+        .collect()
+}
+
+/// `<testsuites>` without its `skipped` attribute, which quick-junit always
+/// writes and junit-10.xsd does not declare there (each `<testsuite>` keeps
+/// its own `skipped` count).
+fn without_root_skipped(mut xml: String) -> String {
+    let Some(start) = xml.find("<testsuites ") else { return xml };
+    let end = xml[start..].find('>').map_or(xml.len(), |e| start + e);
+    if let Some(at) = xml[start..end].find(" skipped=\"").map(|i| start + i) {
+        let value = at + " skipped=\"".len();
+        if let Some(close) = xml[value..end].find('"') {
+            xml.replace_range(at..value + close + 1, "");
         }
     }
-    out
+    xml
 }

@@ -1,7 +1,7 @@
 //! `mitid-e2e report merge`: shards' reports joined into one, as if the run
 //! had not been split. The Cucumber JSON of each shard holds everything
-//! (steps, results, attachments), so the merged JUnit and JSON are rendered
-//! anew from it.
+//! (every attempt's steps, results and attachments; the scenarios left out
+//! and why), so the merged JUnit and JSON are rendered anew from it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +10,7 @@ use base64::Engine as _;
 use mitid_e2e_framework::file::{self, FileError, FileKind};
 use serde_json::Value;
 
-use super::{Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+use super::{Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
 /// A shard's report, as errors name it.
 pub const CUCUMBER_JSON: FileKind = FileKind::new("Cucumber JSON report of mitid-e2e");
@@ -46,16 +46,20 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
             scenarios: Vec::new(),
         };
         for e in f["elements"].as_array().ok_or_else(|| invalid("a feature without elements"))? {
-            let steps: Vec<StepReport> = e["steps"].as_array().into_iter().flatten().map(step_of).collect();
-            let duration = steps.iter().map(|s| s.duration).sum();
+            let Attempt { steps, duration } = attempt_of(e);
+            let earlier_attempts: Vec<Attempt> =
+                e["earlier_attempts"].as_array().into_iter().flatten().map(attempt_of).collect();
+            let attempts = earlier_attempts.len() + 1;
             feature.scenarios.push(ScenarioReport {
                 name: str_of(e, "name"),
                 keyword: str_of(e, "keyword"),
                 line: e["line"].as_u64().unwrap_or(0) as usize,
                 tags: tags_of(e).into_iter().filter(|t| t != "flaky").collect(),
                 steps,
-                attempts: e["attempts"].as_u64().unwrap_or(1) as usize,
                 duration,
+                earlier_attempts,
+                attempts_allowed: e["attempts_allowed"].as_u64().map_or(attempts, |n| n as usize),
+                left_out: e["left_out"].as_str().map(str::to_owned),
             });
         }
         report.features.push(feature);
@@ -90,6 +94,17 @@ fn tags_of(v: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|t| t["name"].as_str().map(|n| n.trim_start_matches('@').to_owned()))
         .collect()
+}
+
+/// An element's or an earlier attempt's steps, and how long it ran: the
+/// attempt's own `duration` when it has one, else its steps' together.
+fn attempt_of(a: &Value) -> Attempt {
+    let steps: Vec<StepReport> = a["steps"].as_array().into_iter().flatten().map(step_of).collect();
+    let duration = match a["duration"].as_u64() {
+        Some(nanos) => Duration::from_nanos(nanos),
+        None => steps.iter().map(|s| s.duration).sum(),
+    };
+    Attempt { steps, duration }
 }
 
 fn step_of(s: &Value) -> StepReport {

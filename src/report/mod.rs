@@ -80,7 +80,47 @@ pub struct StepReport {
     pub attachments: Vec<Attachment>,
 }
 
-/// One scenario: its last attempt's steps.
+/// One try at a scenario: its steps, and how long it ran.
+#[derive(Debug, Clone, Default)]
+pub struct Attempt {
+    /// Its steps, background steps first, with their errors and evidence.
+    pub steps: Vec<StepReport>,
+    /// How long it ran.
+    pub duration: Duration,
+}
+
+impl Attempt {
+    /// As [`ScenarioReport::status`], for this attempt's steps.
+    pub fn status(&self) -> Status {
+        status_of(&self.steps)
+    }
+
+    /// The step that failed, was undefined or could not be judged, if any.
+    pub fn failure(&self) -> Option<&StepReport> {
+        failure_of(&self.steps)
+    }
+}
+
+/// Failed if a step failed or was undefined; else error if a step could not
+/// be judged; passed if every step passed; skipped otherwise.
+fn status_of(steps: &[StepReport]) -> Status {
+    if steps.iter().any(|s| s.status == Status::Failed || s.status == Status::Undefined) {
+        Status::Failed
+    } else if steps.iter().any(|s| s.status == Status::Error) {
+        Status::Error
+    } else if steps.is_empty() || steps.iter().all(|s| s.status == Status::Passed) {
+        Status::Passed
+    } else {
+        Status::Skipped
+    }
+}
+
+fn failure_of(steps: &[StepReport]) -> Option<&StepReport> {
+    steps.iter().find(|s| matches!(s.status, Status::Failed | Status::Undefined | Status::Error))
+}
+
+/// One scenario: its last attempt, the attempts before it, or why it was
+/// left out of the run.
 #[derive(Debug, Clone)]
 pub struct ScenarioReport {
     /// The scenario's name, cleaned of secrets.
@@ -91,37 +131,62 @@ pub struct ScenarioReport {
     pub line: usize,
     /// Its tags and those it inherits (feature, rule), without the `@`.
     pub tags: Vec<String>,
-    /// The steps of the last attempt, background steps first.
+    /// The steps of the last attempt, background steps first; of a scenario
+    /// left out, its steps as written, each skipped.
     pub steps: Vec<StepReport>,
-    /// Attempts made; more than one when retried.
-    pub attempts: usize,
     /// How long the last attempt ran.
     pub duration: Duration,
+    /// The attempts before the last, the first first. Each failed or could
+    /// not be judged: only such a scenario is tried again.
+    pub earlier_attempts: Vec<Attempt>,
+    /// How many attempts the run allowed it: the run's `--retry` (or the
+    /// scenario's own `@retry(N)` tag) plus one.
+    pub attempts_allowed: usize,
+    /// Why the run left it out without running it (e.g. a `@bluetooth`
+    /// scenario when the profile has no `[bluetooth]` section).
+    pub left_out: Option<String>,
 }
 
 impl ScenarioReport {
-    /// Failed if a step failed or was undefined; else error if a step
-    /// could not be judged; passed if every step passed; skipped otherwise.
-    pub fn status(&self) -> Status {
-        if self.steps.iter().any(|s| s.status == Status::Failed || s.status == Status::Undefined) {
-            Status::Failed
-        } else if self.steps.iter().any(|s| s.status == Status::Error) {
-            Status::Error
-        } else if self.steps.is_empty() || self.steps.iter().all(|s| s.status == Status::Passed) {
-            Status::Passed
+    /// Attempts made: more than one when retried, none when left out.
+    pub fn attempts(&self) -> usize {
+        if self.left_out.is_some() {
+            0
         } else {
+            self.earlier_attempts.len() + 1
+        }
+    }
+
+    /// Of the last attempt: failed if a step failed or was undefined; else
+    /// error if a step could not be judged; passed if every step passed;
+    /// skipped otherwise, and always when the scenario was left out.
+    pub fn status(&self) -> Status {
+        if self.left_out.is_some() {
             Status::Skipped
+        } else {
+            status_of(&self.steps)
         }
     }
 
     /// Passed, but only after failing: reported, never hidden.
     pub fn flaky(&self) -> bool {
-        self.attempts > 1 && self.status() == Status::Passed
+        !self.earlier_attempts.is_empty() && self.status() == Status::Passed
     }
 
-    /// The step that failed, was undefined or could not be judged, if any.
+    /// The step of the last attempt that failed, was undefined or could not
+    /// be judged, if any.
     pub fn failure(&self) -> Option<&StepReport> {
-        self.steps.iter().find(|s| matches!(s.status, Status::Failed | Status::Undefined | Status::Error))
+        failure_of(&self.steps)
+    }
+
+    /// How long every attempt together ran.
+    pub fn total_duration(&self) -> Duration {
+        self.earlier_attempts.iter().map(|a| a.duration).sum::<Duration>() + self.duration
+    }
+
+    /// "attempt K of N": which attempt was the last, of how many allowed.
+    pub fn attempt_of(&self) -> String {
+        format!("attempt {} of {}", self.attempts(), self.attempts_allowed.max(self.attempts()))
     }
 }
 

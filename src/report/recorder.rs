@@ -8,8 +8,78 @@ use std::time::{Duration, SystemTime};
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
-use super::{clean, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+use super::{clean, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 use crate::world::{CopyWorld, StepPanic, Verdict};
+
+/// The feature's index in the report, added when it is not there yet.
+fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usize {
+    // Paths relative to where the run started read better and match
+    // what QA typed.
+    let path = f.path.clone().unwrap_or_default();
+    let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok().map(Into::into)).unwrap_or(path);
+    if let Some(i) = report.features.iter().position(|x| x.path == path && x.name == clean(&f.name)) {
+        return i;
+    }
+    report.features.push(FeatureReport {
+        name: clean(&f.name),
+        description: clean(f.description.as_deref().unwrap_or("").trim()),
+        path,
+        line: f.position.line,
+        tags: f.tags.clone(),
+        scenarios: Vec::new(),
+    });
+    report.features.len() - 1
+}
+
+/// A scenario's tags and those it inherits: the feature's, the rule's, its own.
+fn tags_of(
+    feature: &cucumber::gherkin::Feature,
+    rule_tags: &[String],
+    sc: &cucumber::gherkin::Scenario,
+) -> Vec<String> {
+    feature.tags.iter().chain(rule_tags).chain(&sc.tags).cloned().collect()
+}
+
+/// Records a scenario the run leaves out without running it, and why: its
+/// steps as written (background steps first), each skipped. Call it from
+/// the run's filter, as the scenario is left out.
+pub fn left_out(
+    report: &Mutex<RunReport>,
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    sc: &cucumber::gherkin::Scenario,
+    reason: &str,
+) {
+    let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
+    let fi = feature_index(&mut report, feature);
+    let backgrounds = feature.background.iter().chain(rule.and_then(|r| r.background.as_ref()));
+    let background = backgrounds.flat_map(|b| b.steps.iter().map(|s| (s, true)));
+    let steps = background
+        .chain(sc.steps.iter().map(|s| (s, false)))
+        .map(|(step, background)| StepReport {
+            keyword: step.keyword.trim().to_owned(),
+            text: clean(&step.value),
+            line: step.position.line,
+            background,
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            error: None,
+            attachments: Vec::new(),
+        })
+        .collect();
+    let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
+    report.features[fi].scenarios.push(ScenarioReport {
+        name: clean(&sc.name),
+        keyword: sc.keyword.clone(),
+        line: sc.position.line,
+        tags: tags_of(feature, &rule_tags, sc),
+        steps,
+        duration: Duration::ZERO,
+        earlier_attempts: Vec::new(),
+        attempts_allowed: 0,
+        left_out: Some(clean(reason)),
+    });
+}
 
 /// Records events; the report is shared so the runner reads it after the run.
 #[derive(Clone, Default)]
@@ -28,52 +98,38 @@ impl Recorder {
     }
 
     fn feature_index(&mut self, f: &cucumber::gherkin::Feature) -> usize {
-        let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
-        // Paths relative to where the run started read better and match
-        // what QA typed.
-        let path = f.path.clone().unwrap_or_default();
-        let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok().map(Into::into)).unwrap_or(path);
-        if let Some(i) = report.features.iter().position(|x| x.path == path && x.name == f.name) {
-            return i;
-        }
-        report.features.push(FeatureReport {
-            name: clean(&f.name),
-            description: clean(f.description.as_deref().unwrap_or("").trim()),
-            path,
-            line: f.position.line,
-            tags: f.tags.clone(),
-            scenarios: Vec::new(),
-        });
-        report.features.len() - 1
+        feature_index(&mut self.report.lock().unwrap_or_else(|p| p.into_inner()), f)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn scenario(
         &mut self,
         fi: usize,
-        feature_path: Option<&std::path::Path>,
+        feature: &cucumber::gherkin::Feature,
         sc: &cucumber::gherkin::Scenario,
         rule_tags: &[String],
         ev: Scenario<CopyWorld>,
+        retries: Option<event::Retries>,
         at: SystemTime,
     ) {
+        let feature_path = feature.path.as_deref();
         let key = (fi, sc.position.line * 10_000 + sc.position.col);
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        let tags = tags_of(feature, rule_tags, sc);
         let feature = &mut report.features[fi];
         let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == clean(&sc.name)) {
             Some(i) => i,
             None => {
-                let mut tags: Vec<String> = feature.tags.clone();
-                tags.extend(rule_tags.iter().cloned());
-                tags.extend(sc.tags.iter().cloned());
                 feature.scenarios.push(ScenarioReport {
                     name: clean(&sc.name),
                     keyword: sc.keyword.clone(),
                     line: sc.position.line,
                     tags,
                     steps: Vec::new(),
-                    attempts: 0,
                     duration: Duration::ZERO,
+                    earlier_attempts: Vec::new(),
+                    attempts_allowed: 1,
+                    left_out: None,
                 });
                 feature.scenarios.len() - 1
             }
@@ -81,9 +137,18 @@ impl Recorder {
         let scenario = &mut feature.scenarios[si];
         match ev {
             Scenario::Started => {
-                // A retry starts over: the last attempt is the one reported.
-                scenario.attempts += 1;
-                scenario.steps.clear();
+                // A retry starts over: the attempt before it is kept whole
+                // (steps, errors, evidence, time), and the new one is the
+                // one whose verdict counts.
+                if self.started.contains_key(&key) {
+                    let steps = std::mem::take(&mut scenario.steps);
+                    let duration = std::mem::take(&mut scenario.duration);
+                    scenario.earlier_attempts.push(Attempt { steps, duration });
+                }
+                // Cucumber says on every event how many retries were made
+                // and are left: the run's --retry, or the scenario's own
+                // @retry(N) tag.
+                scenario.attempts_allowed = retries.map_or(1, |r| r.current + r.left + 1);
                 self.started.insert(key, at);
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
@@ -104,7 +169,11 @@ impl Recorder {
                     }
                     event::Step::Skipped => {
                         let place = format!("{}:{}", feature.path.display(), step.position.line);
-                        report.undefined.push((format!("{} {}", step.keyword.trim(), step.value), place));
+                        let undefined = (clean(&format!("{} {}", step.keyword.trim(), step.value)), place);
+                        // Once, however often the scenario is tried.
+                        if !report.undefined.contains(&undefined) {
+                            report.undefined.push(undefined);
+                        }
                         (Status::Undefined, Some("no step definition matches this step".into()), Vec::new())
                     }
                     event::Step::Failed(_, _, world, err) => {
@@ -172,7 +241,10 @@ impl Recorder {
                     scenario.duration = at.duration_since(*start).unwrap_or_default();
                 }
                 if !self.quiet {
-                    super::console::scenario_line(&feature.path, scenario);
+                    // A failed attempt that cucumber will try again is not
+                    // the scenario's verdict, and says so.
+                    let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
+                    super::console::scenario_line(&feature.path, scenario, again);
                 }
             }
             _ => {}
@@ -238,11 +310,11 @@ impl Writer<CopyWorld> for Recorder {
         match value {
             Cucumber::Feature(f, Feature::Scenario(sc, retryable)) => {
                 let fi = self.feature_index(&f);
-                self.scenario(fi, f.path.as_deref(), &sc, &[], retryable.event, at);
+                self.scenario(fi, &f, &sc, &[], retryable.event, retryable.retries, at);
             }
             Cucumber::Feature(f, Feature::Rule(rule, Rule::Scenario(sc, retryable))) => {
                 let fi = self.feature_index(&f);
-                self.scenario(fi, f.path.as_deref(), &sc, &rule.tags, retryable.event, at);
+                self.scenario(fi, &f, &sc, &rule.tags, retryable.event, retryable.retries, at);
             }
             Cucumber::Feature(f, Feature::Started) => {
                 self.feature_index(&f);

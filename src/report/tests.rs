@@ -1,7 +1,9 @@
 //! Snapshots of what a run writes and prints — `junit.xml`, `cucumber.json`,
 //! `coverage.md` and the console's lines — for hand-made runs: a green run, a
-//! red run with evidence, a flaky scenario, a run whose strings held secrets,
-//! and a run merged from two shards.
+//! red run with evidence, retried scenarios (flaky, and failed on every
+//! attempt), a run that left scenarios out, a run whose strings held secrets,
+//! and a run merged from two shards. Every `junit.xml` is also checked
+//! against the Jenkins xUnit plugin's `junit-10.xsd` with xmllint.
 //!
 //! Every report here is fixed: durations, run ids, paths (relative, as the
 //! recorder writes them). The coverage is of a small catalogue made here, so
@@ -21,11 +23,14 @@ use serde_json::Value;
 
 use super::coverage::Coverage;
 use super::{
-    clean, console, cucumber_json, junit, merge, Attachment, FeatureReport, RunReport, ScenarioReport, Status,
+    clean, console, cucumber_json, junit, merge, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status,
     StepReport,
 };
 use crate::steps::catalogue::{Deadline, Doc, Keyword, StepDef};
 use crate::world::CopyWorld;
+
+#[path = "../../tests/support/junit_schema.rs"]
+mod junit_schema;
 
 // The step texts the catalogue below knows.
 const OLD_PHONE: &str = "an old phone with the MitID app activated";
@@ -123,12 +128,35 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<StepReport>) -> S
         tags: tags.iter().map(|t| t.to_string()).collect(),
         duration: steps.iter().map(|s| s.duration).sum(),
         steps,
-        attempts: 1,
+        earlier_attempts: Vec::new(),
+        attempts_allowed: 1,
+        left_out: None,
     }
 }
 
-fn attempts(scenario: ScenarioReport, attempts: usize) -> ScenarioReport {
-    ScenarioReport { attempts, ..scenario }
+/// `scenario` as its last attempt, after the `earlier` attempts (each as
+/// long as its steps), of `allowed`.
+fn retried(scenario: ScenarioReport, earlier: Vec<Vec<StepReport>>, allowed: usize) -> ScenarioReport {
+    let earlier_attempts =
+        earlier.into_iter().map(|steps| Attempt { duration: steps.iter().map(|s| s.duration).sum(), steps }).collect();
+    ScenarioReport { earlier_attempts, attempts_allowed: allowed, ..scenario }
+}
+
+/// `scenario` left out of the run, with its steps skipped, as the run's
+/// filter records it.
+fn left_out(scenario: ScenarioReport, reason: &str) -> ScenarioReport {
+    let steps = scenario
+        .steps
+        .into_iter()
+        .map(|s| StepReport {
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            error: None,
+            attachments: Vec::new(),
+            ..s
+        })
+        .collect();
+    ScenarioReport { steps, duration: Duration::ZERO, attempts_allowed: 0, left_out: Some(reason.into()), ..scenario }
 }
 
 /// A feature; its scenarios inherit its tags, as the recorder has them.
@@ -206,15 +234,6 @@ fn wrong_pins(refused: bool) -> ScenarioReport {
 /// Fails on the QR code, with the evidence gathered: the error has quotes,
 /// `<`, `&` and a second line, for the writers to escape.
 fn qr_expired() -> ScenarioReport {
-    let evidence = vec![
-        attachment(
-            "screenshot.png",
-            "image/png",
-            &base64::engine::general_purpose::STANDARD.decode(SCREENSHOT_PNG).unwrap(),
-        ),
-        attachment("page-source.xml", "application/xml", PAGE_SOURCE.as_bytes()),
-        attachment("gateway-messages.txt", "text/plain", GATEWAY.as_bytes()),
-    ];
     scenario(
         "Copy after the QR code has expired",
         13,
@@ -228,7 +247,7 @@ fn qr_expired() -> ScenarioReport {
                 30000,
                 "timed out after 30s waiting for the screen \"temporary_pin\"\n\
                  the phone shows \"qr_expired\" & the gateway said <410 Gone>",
-                evidence,
+                evidence(),
             ),
             step("Then", READY, 15, Status::Skipped, 0),
         ],
@@ -325,17 +344,127 @@ fn red() -> RunReport {
     }
 }
 
-/// One scenario passed on its second attempt (flaky); one failed all three
-/// (retried, but not flaky).
+/// The evidence of a failing step: a screenshot, the page source, the
+/// gateway's messages.
+fn evidence() -> Vec<Attachment> {
+    vec![
+        attachment(
+            "screenshot.png",
+            "image/png",
+            &base64::engine::general_purpose::STANDARD.decode(SCREENSHOT_PNG).unwrap(),
+        ),
+        attachment("page-source.xml", "application/xml", PAGE_SOURCE.as_bytes()),
+        attachment("gateway-messages.txt", "text/plain", GATEWAY.as_bytes()),
+    ]
+}
+
+/// [`copy_android`]'s steps in an attempt whose QR code expired, with the
+/// evidence.
+fn copy_android_qr_expired() -> Vec<StepReport> {
+    vec![
+        background("Given", OLD_PHONE, 5, Status::Passed, 120),
+        failed("When", COPY_QR, 9, 3000, "the QR code expired before the new phone scanned it", evidence()),
+        step("Then", READY, 10, Status::Skipped, 0),
+    ]
+}
+
+/// [`copy_iphone_da`]'s steps in an attempt whose session died.
+fn copy_iphone_da_session_died() -> Vec<StepReport> {
+    vec![
+        step("Givet", OLD_PHONE_DA, 8, Status::Passed, 130),
+        StepReport {
+            error: Some("the new phone: find failed: invalid session id: the session was deleted".into()),
+            ..step("Når", "jeg kopierer appen til den nye telefon med en QR-kode", 9, Status::Error, 60)
+        },
+        step("Så", "den nye telefon viser \"MitID er klar\"", 10, Status::Skipped, 0),
+    ]
+}
+
+/// [`wrong_pins`]'s steps in an attempt past a deadline.
+fn wrong_pins_deadline() -> Vec<StepReport> {
+    vec![
+        step("Given", OLD_PHONE, 13, Status::Passed, 110),
+        StepReport {
+            error: Some("did not finish within its deadline of 20 s".into()),
+            ..step("When", WRONG_PINS, 14, Status::Error, 20_000)
+        },
+        step("Then", REFUSED, 15, Status::Skipped, 0),
+    ]
+}
+
+/// Retried scenarios, every attempt kept: one passed on attempt 2 of 3
+/// after a failure with evidence (flaky), one on attempt 2 of 2 after an
+/// error (flaky); one failed on attempt 3 of 3 after a failure and an error
+/// (retried, not flaky); one passed at once though it could have been tried
+/// three times.
 fn flaky() -> RunReport {
     RunReport {
         run_id: "run-1740000200-000".into(),
         duration: Duration::from_millis(32_000),
         features: vec![
-            copy_qr(vec![attempts(copy_android(), 2)]),
-            kopi(vec![copy_iphone_da()]),
-            rules(vec![attempts(wrong_pins(false), 3)]),
+            copy_qr(vec![retried(copy_android(), vec![copy_android_qr_expired()], 3)]),
+            kopi(vec![retried(copy_iphone_da(), vec![copy_iphone_da_session_died()], 2)]),
+            rules(vec![
+                retried(wrong_pins(false), vec![wrong_pins(false).steps, wrong_pins_deadline()], 3),
+                retried(wrong_temporary_pin(), vec![], 3),
+            ]),
         ],
+        ..Default::default()
+    }
+}
+
+/// Why the run leaves out the Bluetooth scenarios.
+const NO_PROBE: &str =
+    "it needs the host Bluetooth probe, and the profile devices/virtual.toml has no [bluetooth] section";
+
+/// The Bluetooth scenarios the run left out, as the filter records them: an
+/// outline's two examples (one name, as when the name has no placeholder),
+/// and a scenario.
+fn bluetooth_left_out() -> FeatureReport {
+    let beacon = |line: usize| ScenarioReport {
+        keyword: "Scenario Outline".into(),
+        ..scenario(
+            "The host hears the beacon while the QR code is shown",
+            line,
+            &["doc-10"],
+            vec![
+                background("Given", OLD_PHONE, 5, Status::Passed, 0),
+                step("When", COPY_QR, 10, Status::Passed, 0),
+                step("Then", "the host sees my old phone's MitID beacon", 11, Status::Passed, 0),
+            ],
+        )
+    };
+    let proximity = scenario(
+        "A new phone out of range is refused",
+        16,
+        &["rule-bluetooth-proximity"],
+        vec![background("Given", OLD_PHONE, 5, Status::Passed, 0), step("Then", REFUSED, 17, Status::Passed, 0)],
+    );
+    feature(
+        "features/bluetooth/host_probe.feature",
+        "The host hears the beacon",
+        &["bluetooth"],
+        vec![left_out(beacon(13), NO_PROBE), left_out(beacon(14), NO_PROBE), left_out(proximity, NO_PROBE)],
+    )
+}
+
+/// A run on a profile without `[bluetooth]`: the `@bluetooth` scenarios are
+/// left out, a feature of them whole and one beside scenarios that ran;
+/// they are skipped with the reason, and prove nothing in the coverage.
+fn with_left_out() -> RunReport {
+    let in_range = left_out(
+        scenario(
+            "Copy over Bluetooth when the phones are close",
+            18,
+            &["bluetooth"],
+            vec![step("Given", OLD_PHONE, 19, Status::Passed, 0), step("When", COPY_QR, 20, Status::Passed, 0)],
+        ),
+        NO_PROBE,
+    );
+    RunReport {
+        run_id: "run-1740000250-000".into(),
+        duration: Duration::from_millis(9_500),
+        features: vec![bluetooth_left_out(), copy_qr(vec![copy_android(), in_range])],
         ..Default::default()
     }
 }
@@ -370,7 +499,30 @@ fn with_secrets() -> RunReport {
         ),
         step("Then", READY, 12, Status::Skipped, 0),
     ];
-    let mut feature = copy_qr(vec![scenario(&clean(&format!("Copy for {USER_ID}")), 8, &["android"], steps)]);
+    // The attempt before: the PIN refused, the SMS attached.
+    let sms = clean(&format!("SMS to {USER_ID}: your temporary PIN code for MitID is {TEMPORARY_PIN}\n"));
+    let earlier = vec![
+        background("Given", OLD_PHONE, 5, Status::Passed, 120),
+        step("When", COPY_QR, 9, Status::Passed, 4100),
+        failed(
+            "And",
+            &clean(&format!("I enter the PIN \"{PIN}\"")),
+            10,
+            300,
+            &clean(&format!("the app refused the PIN {PIN} of {USER_ID}")),
+            vec![attachment("gateway-messages.txt", "text/plain", sms.as_bytes())],
+        ),
+        step(
+            "And",
+            &clean(&format!("I enter the temporary PIN \"{TEMPORARY_PIN}\" for \"{USER_ID}\"")),
+            11,
+            Status::Skipped,
+            0,
+        ),
+        step("Then", READY, 12, Status::Skipped, 0),
+    ];
+    let scenario = scenario(&clean(&format!("Copy for {USER_ID}")), 8, &["android"], steps);
+    let mut feature = copy_qr(vec![retried(scenario, vec![earlier], 2)]);
     feature.description = clean(&format!("Copies the app of {USER_ID}, whose PIN is {PIN}."));
     RunReport {
         run_id: "run-1740000300-000".into(),
@@ -398,7 +550,22 @@ impl Outputs {
     /// snippets, the report folder).
     fn of(report: &RunReport) -> Outputs {
         let coverage = Coverage::of(report, &catalogue());
-        let mut console: String = report.scenarios().map(|(f, s)| console::scenario_lines(&f.path, s)).collect();
+        // As the recorder prints them: a line per attempt as it ends (a
+        // failed one that is tried again marked RETRY); none for a
+        // scenario left out.
+        let mut console = String::new();
+        for (f, s) in report.scenarios().filter(|(_, s)| s.left_out.is_none()) {
+            for (i, a) in s.earlier_attempts.iter().enumerate() {
+                let then = ScenarioReport {
+                    steps: a.steps.clone(),
+                    duration: a.duration,
+                    earlier_attempts: s.earlier_attempts[..i].to_vec(),
+                    ..s.clone()
+                };
+                console.push_str(&console::scenario_lines(&f.path, &then, true));
+            }
+            console.push_str(&console::scenario_lines(&f.path, s, false));
+        }
         console.push('\n');
         console.push_str(&coverage.line());
         console.push('\n');
@@ -420,7 +587,7 @@ impl Outputs {
     /// Checks the documents hold together, then snapshots each as
     /// `<run>__<output>`.
     fn snapshot(&self, run: &str) {
-        check_junit(&self.junit);
+        check_junit(&self.junit, run);
         check_cucumber_json(&self.cucumber_json);
         insta::assert_snapshot!(format!("{run}__junit_xml"), self.junit);
         insta::assert_snapshot!(format!("{run}__cucumber_json"), self.cucumber_json);
@@ -429,42 +596,36 @@ impl Outputs {
     }
 }
 
-/// The number in `name="…"` of an element's start tag.
-fn count_attr(tag: &str, name: &str) -> usize {
-    let start = tag.find(&format!(" {name}=\"")).unwrap_or_else(|| panic!("no {name} in {tag}")) + name.len() + 3;
-    let len = tag[start..].find('"').expect("a closed attribute");
-    tag[start..start + len].parse().unwrap_or_else(|_| panic!("{name} is not a count in {tag}"))
-}
-
-/// The totals of `<testsuites>` and of each `<testsuite>` are those of the
-/// testcases in it; testcases, failures and outputs are closed.
-fn check_junit(xml: &str) {
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "), "{xml}");
-    assert!(xml.ends_with("</testsuites>\n"));
-    let root = xml.lines().nth(1).unwrap();
-    assert_eq!(count_attr(root, "tests"), xml.matches("<testcase ").count(), "tests in {root}");
-    assert_eq!(count_attr(root, "failures"), xml.matches("<failure ").count(), "failures in {root}");
-    assert_eq!(count_attr(root, "errors"), xml.matches("<error ").count(), "errors in {root}");
-    let suites: Vec<&str> = xml.split("<testsuite ").skip(1).collect();
-    assert_eq!(suites.len(), xml.matches("</testsuite>").count());
-    for suite in suites {
-        let tag = &suite[..suite.find('>').unwrap()];
-        let body = &suite[..suite.find("</testsuite>").unwrap()];
-        assert_eq!(count_attr(tag, "tests"), body.matches("<testcase ").count(), "tests in {tag}");
-        assert_eq!(count_attr(tag, "failures"), body.matches("<failure ").count(), "failures in {tag}");
-        assert_eq!(count_attr(tag, "errors"), body.matches("<error ").count(), "errors in {tag}");
-        if tag.contains(" skipped=\"") {
-            assert_eq!(count_attr(tag, "skipped"), body.matches("<skipped/>").count(), "skipped in {tag}");
-        }
+/// It is valid against junit-10.xsd; the totals of `<testsuites>` and of
+/// each `<testsuite>` are those of the testcases in it (quick-junit reads
+/// it back); every earlier attempt is a rerun element.
+fn check_junit(xml: &str, run: &str) {
+    junit_schema::assert_valid(xml, &format!("{run} junit.xml"));
+    let junit = quick_junit::Report::deserialize_from_str(xml).expect("quick-junit reads junit.xml back");
+    let cases = || junit.test_suites.iter().flat_map(|s| &s.test_cases);
+    let is = |case: &quick_junit::TestCase, kind: quick_junit::NonSuccessKind| matches!(&case.status, quick_junit::TestCaseStatus::NonSuccess { kind: k, .. } if *k == kind);
+    assert_eq!(junit.tests, cases().count(), "tests in <testsuites>");
+    assert_eq!(junit.failures, cases().filter(|c| is(c, quick_junit::NonSuccessKind::Failure)).count());
+    assert_eq!(junit.errors, cases().filter(|c| is(c, quick_junit::NonSuccessKind::Error)).count());
+    for suite in &junit.test_suites {
+        let cases = &suite.test_cases;
+        let what = format!("testsuite {}", suite.name.as_str());
+        assert_eq!(suite.tests, cases.len(), "tests in {what}");
+        assert_eq!(suite.failures, cases.iter().filter(|c| is(c, quick_junit::NonSuccessKind::Failure)).count());
+        assert_eq!(suite.errors, cases.iter().filter(|c| is(c, quick_junit::NonSuccessKind::Error)).count());
+        let skipped = cases.iter().filter(|c| matches!(c.status, quick_junit::TestCaseStatus::Skipped { .. }));
+        assert_eq!(suite.skipped, skipped.count(), "skipped in {what}");
     }
-    let self_closed = xml.lines().filter(|l| l.trim_start().starts_with("<testcase ") && l.ends_with("/>")).count();
-    assert_eq!(
-        xml.matches("<testcase ").count(),
-        xml.matches("</testcase>").count() + self_closed,
-        "every testcase is closed"
-    );
-    assert_eq!(xml.matches("<system-out>").count(), xml.matches("</system-out>").count());
-    assert_eq!(xml.matches("<failure ").count(), xml.matches("</failure>").count());
+    let reruns = ["<flakyFailure ", "<flakyError ", "<rerunFailure ", "<rerunError "];
+    let rerun_count: usize = reruns.iter().map(|r| xml.matches(r).count()).sum();
+    let read_back: usize = cases()
+        .map(|c| match &c.status {
+            quick_junit::TestCaseStatus::Success { flaky_runs } => flaky_runs.len(),
+            quick_junit::TestCaseStatus::NonSuccess { reruns, .. } => reruns.runs.len(),
+            quick_junit::TestCaseStatus::Skipped { .. } => 0,
+        })
+        .sum();
+    assert_eq!(rerun_count, read_back, "every rerun element is read back");
 }
 
 /// It parses, and has what report tools read of every feature, scenario and
@@ -477,7 +638,19 @@ fn check_cucumber_json(text: &str) {
         }
         for element in feature["elements"].as_array().expect("elements") {
             assert_eq!(element["type"], "scenario");
-            for step in element["steps"].as_array().expect("steps") {
+            let earlier = element["earlier_attempts"].as_array().map_or(&[][..], |a| a.as_slice());
+            let attempts = element["attempts"].as_u64().expect("attempts") as usize;
+            if element["left_out"].is_string() {
+                assert_eq!((element["status"].as_str(), attempts), (Some("skipped"), 0), "{element}");
+            } else {
+                assert_eq!(attempts, earlier.len() + 1, "every attempt is kept: {element}");
+            }
+            for attempt in earlier {
+                assert!(["failed", "error"].contains(&attempt["status"].as_str().unwrap_or_default()), "{attempt}");
+                assert!(attempt["duration"].is_u64(), "{attempt}");
+            }
+            let steps = earlier.iter().chain([element]).flat_map(|a| a["steps"].as_array().expect("steps"));
+            for step in steps {
                 assert!(step["keyword"].as_str().is_some_and(|k| k.ends_with(' ')), "{step}");
                 assert!(step["result"]["status"].is_string(), "{step}");
                 assert!(step["result"]["duration"].is_u64(), "{step}");
@@ -518,8 +691,102 @@ fn red_run_with_evidence() {
 fn flaky_scenario() {
     let report = flaky();
     let flaky: Vec<&str> = report.scenarios().filter(|(_, s)| s.flaky()).map(|(_, s)| s.name.as_str()).collect();
-    assert_eq!(flaky, ["Copy to a new Android phone"]);
-    Outputs::of(&report).snapshot("flaky");
+    assert_eq!(flaky, ["Copy to a new Android phone", "Kopiér til en ny iPhone"]);
+    assert_eq!(report.exit_code(), 1, "the scenario that failed every attempt fails the run");
+    let out = Outputs::of(&report);
+    out.snapshot("flaky");
+    // Every attempt, with its evidence, in both formats.
+    let passed_on = |k: usize, n: usize| format!("passed on attempt {k} of {n}");
+    assert!(out.junit.contains(&passed_on(2, 3)) && out.junit.contains(&passed_on(2, 2)), "{}", out.junit);
+    assert!(out.console.contains(&passed_on(2, 3)), "{}", out.console);
+    let junit = quick_junit::Report::deserialize_from_str(&out.junit).unwrap();
+    let case = |name: &str| {
+        junit.test_suites.iter().flat_map(|s| &s.test_cases).find(|c| c.name.as_str() == name).unwrap().clone()
+    };
+    let quick_junit::TestCaseStatus::Success { flaky_runs } = case("Copy to a new Android phone").status else {
+        panic!("a flaky scenario is a passing testcase")
+    };
+    assert_eq!(flaky_runs.len(), 1);
+    assert_eq!(flaky_runs[0].kind, quick_junit::NonSuccessKind::Failure);
+    assert_eq!(flaky_runs[0].ty.as_deref(), Some("step failed"));
+    assert!(flaky_runs[0].system_out.as_deref().is_some_and(|o| o.contains("screenshot.png")), "its evidence");
+    let quick_junit::TestCaseStatus::NonSuccess { kind, reruns, .. } =
+        case("A copy is refused after 3 wrong PINs").status
+    else {
+        panic!("a scenario that failed every attempt fails")
+    };
+    assert_eq!(kind, quick_junit::NonSuccessKind::Failure);
+    assert_eq!(reruns.kind, quick_junit::FlakyOrRerun::Rerun);
+    let kinds: Vec<_> = reruns.runs.iter().map(|r| (r.kind, r.ty.clone().unwrap().into_string())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (quick_junit::NonSuccessKind::Failure, "step failed".to_owned()),
+            (quick_junit::NonSuccessKind::Error, "could not be judged".to_owned())
+        ]
+    );
+    let json: Value = serde_json::from_str(&out.cucumber_json).unwrap();
+    let android = &json[0]["elements"][0];
+    assert_eq!((android["attempts"].as_u64(), android["attempts_allowed"].as_u64()), (Some(2), Some(3)));
+    let earlier_step = &android["earlier_attempts"][0]["steps"][1];
+    assert_eq!(earlier_step["result"]["error_message"], "the QR code expired before the new phone scanned it");
+    assert_eq!(earlier_step["embeddings"].as_array().map(Vec::len), Some(3), "its evidence: {earlier_step}");
+}
+
+#[test]
+fn left_out_scenarios_are_skipped_with_the_reason() {
+    let report = with_left_out();
+    assert!(report.passed(), "a scenario left out fails nothing");
+    assert_eq!((report.count(Status::Passed), report.count(Status::Skipped)), (1, 4));
+    let out = Outputs::of(&report);
+    out.snapshot("left_out");
+    let junit = quick_junit::Report::deserialize_from_str(&out.junit).unwrap();
+    let skipped: Vec<_> = junit
+        .test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .filter_map(|c| match &c.status {
+            quick_junit::TestCaseStatus::Skipped { message, ty, description } => Some((
+                c.name.as_str().to_owned(),
+                message.as_deref().map(str::to_owned),
+                ty.as_deref().map(str::to_owned),
+                description.as_deref().map(str::to_owned),
+            )),
+            _ => None,
+        })
+        .collect();
+    let expected = |name: &str, place: &str| {
+        (name.to_owned(), Some(NO_PROBE.to_owned()), Some("left out".to_owned()), Some(place.to_owned()))
+    };
+    assert_eq!(
+        skipped,
+        [
+            // One name twice in a feature: each testcase says its line.
+            expected(
+                "The host hears the beacon while the QR code is shown (line 13)",
+                "features/bluetooth/host_probe.feature:13"
+            ),
+            expected(
+                "The host hears the beacon while the QR code is shown (line 14)",
+                "features/bluetooth/host_probe.feature:14"
+            ),
+            expected("A new phone out of range is refused", "features/bluetooth/host_probe.feature:16"),
+            expected("Copy over Bluetooth when the phones are close", "features/copy_qr.feature:18"),
+        ]
+    );
+    let json: Value = serde_json::from_str(&out.cucumber_json).unwrap();
+    let element = &json[0]["elements"][2];
+    assert_eq!((element["status"].as_str(), element["left_out"].as_str()), (Some("skipped"), Some(NO_PROBE)));
+    assert_eq!(
+        (element["name"].as_str(), element["line"].as_u64()),
+        (Some("A new phone out of range is refused"), Some(16))
+    );
+    assert!(element["steps"].as_array().unwrap().iter().all(|s| s["result"]["status"] == "skipped"), "{element}");
+    assert!(
+        !out.coverage_md.contains("rule-bluetooth-proximity"),
+        "a scenario left out proves nothing, breaks nothing"
+    );
+    assert!(out.console.ends_with("scenarios: 1 passed, 0 failed, 0 errors, 4 skipped\n"), "{}", out.console);
 }
 
 #[test]
@@ -528,13 +795,15 @@ fn secrets_are_redacted() {
     out.snapshot("secrets");
     let json: Value = serde_json::from_str(&out.cucumber_json).unwrap();
     let mut embedded = Vec::new();
-    for step in json[0]["elements"][0]["steps"].as_array().unwrap() {
+    let element = &json[0]["elements"][0];
+    let earlier = element["earlier_attempts"].as_array().unwrap();
+    for step in earlier.iter().chain([element]).flat_map(|a| a["steps"].as_array().unwrap()) {
         for e in step["embeddings"].as_array().into_iter().flatten() {
             let data = base64::engine::general_purpose::STANDARD.decode(e["data"].as_str().unwrap()).unwrap();
             embedded.push(("an attachment", String::from_utf8(data).unwrap()));
         }
     }
-    assert_eq!(embedded.len(), 1);
+    assert_eq!(embedded.len(), 2, "the attempt before and the last");
     let rendered = out.all().map(|(what, text)| (what, text.to_owned()));
     for (what, text) in rendered.iter().chain(&embedded) {
         for clear in [PIN, TEMPORARY_PIN, USER_ID] {
@@ -545,7 +814,7 @@ fn secrets_are_redacted() {
         assert!(out.console.contains(placeholder), "the console shows {placeholder} in the secret's place");
         assert!(out.junit.contains(placeholder), "junit.xml shows {placeholder} in the secret's place");
     }
-    assert!(embedded[0].1.contains("[TEMPORARY PIN]"));
+    assert!(embedded.iter().all(|(_, e)| e.contains("[TEMPORARY PIN]")));
 }
 
 /// Two shards, each written to its run folder as a shard's run writes it,
@@ -556,19 +825,23 @@ fn merged_shards() {
     let shard1 = RunReport {
         run_id: "run-1740000400-000".into(),
         duration: Duration::from_millis(9_000),
-        features: vec![copy_qr(vec![copy_android()]), rules(vec![wrong_temporary_pin()])],
+        features: vec![bluetooth_left_out(), copy_qr(vec![copy_android()]), rules(vec![wrong_temporary_pin()])],
         ..Default::default()
     };
+    let qr_expired_twice = || retried(qr_expired(), vec![qr_expired().steps], 2);
+    let kopi_flaky = || retried(copy_iphone_da(), vec![copy_iphone_da_session_died()], 2);
     let shard2 = RunReport {
         run_id: "run-1740000400-500".into(),
         duration: Duration::from_millis(41_000),
-        features: vec![kopi(vec![attempts(copy_iphone_da(), 2)]), copy_qr(vec![qr_expired()])],
+        features: vec![kopi(vec![kopi_flaky()]), copy_qr(vec![qr_expired_twice()])],
         ..Default::default()
     };
     let unsharded = RunReport {
+        duration: Duration::from_millis(41_000),
         features: vec![
-            copy_qr(vec![copy_android(), qr_expired()]),
-            kopi(vec![attempts(copy_iphone_da(), 2)]),
+            bluetooth_left_out(),
+            copy_qr(vec![copy_android(), qr_expired_twice()]),
+            kopi(vec![kopi_flaky()]),
             rules(vec![wrong_temporary_pin()]),
         ],
         ..Default::default()
@@ -583,7 +856,9 @@ fn merged_shards() {
     }
     let merged = merge::merge(shards).unwrap();
 
+    // Every attempt and every scenario left out comes through.
     assert_eq!(cucumber_json::render(&merged), cucumber_json::render(&unsharded));
+    assert_eq!(junit::render(&merged), junit::render(&unsharded));
     assert_eq!(merged.duration, Duration::from_secs(41));
     assert!(!merged.passed());
     Outputs::of(&merged).snapshot("merged");

@@ -131,6 +131,11 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             tagged && in_shard
         })
         .await;
+    // No session outlives the run: wait for any still being created, then
+    // end whatever the scenarios did not close (a step cancelled at its
+    // deadline while its session was being created, a close that failed).
+    let settled = ctx.sessions.settle(ctx.profile.timeouts.connect()).await;
+    let (ended, still_open) = ctx.sessions.close_all().await;
     let left_out = left_out.lock().unwrap_or_else(|p| p.into_inner()).len();
     let quarantined = ctx.pool.quarantined();
     set_context(None);
@@ -160,6 +165,15 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!("{}", coverage.line());
     println!("reports: {}", dir.display());
     print!("{}", report::console::summary(&report));
+    for s in &ended {
+        println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);
+    }
+    for (s, why) in &still_open {
+        println!("session left open: {} on {} ({}): {why}", s.id, s.udid, s.role);
+    }
+    if !settled {
+        println!("a session was still being created when the run ended; it may be left open");
+    }
     if !report.parse_errors.is_empty() {
         return Err(ConfigError(anyhow::anyhow!("{} feature file(s) could not be read", report.parse_errors.len())));
     }

@@ -5,12 +5,14 @@
 //! - [`context`]: what the whole run shares, and opening a session;
 //! - [`failure`]: what a failed step is;
 //! - [`evidence`]: what a failing step leaves behind;
-//! - [`phones`]: leasing, health checks and release of the scenario's phones.
+//! - [`phones`]: leasing, health checks and release of the scenario's phones;
+//! - [`sessions`]: every session the run has open, so that none outlives it.
 
 pub mod context;
 pub mod evidence;
 pub mod failure;
 pub mod phones;
+pub mod sessions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -118,12 +118,31 @@ impl CopyWorld {
         self.phone(role).await
     }
 
-    /// Closes every session this scenario opened. Called when a step runs
-    /// past its deadline and when the scenario ends, whatever happened.
+    /// Closes every session this scenario opened, all at once. Called when a
+    /// step runs past its deadline and when the scenario ends, whatever
+    /// happened.
     pub async fn close_sessions(&mut self) {
-        for phone in self.phones.values_mut() {
-            if let Err(e) = phone.close().await {
-                tracing::warn!("{e}");
+        let tasks: Vec<_> = std::mem::take(&mut self.phones)
+            .into_iter()
+            .map(|(role, mut phone)| {
+                let ctx = self.ctx.clone();
+                tokio::spawn(async move {
+                    let closed = ctx.close_session(&mut phone).await;
+                    (role, phone, closed)
+                })
+            })
+            .collect();
+        for task in tasks {
+            match task.await {
+                Ok((role, phone, closed)) => {
+                    if let Err(e) = closed {
+                        tracing::warn!("{e}");
+                    }
+                    // Kept, closed: a later step says the session is closed
+                    // rather than open a new one.
+                    self.phones.insert(role, phone);
+                }
+                Err(e) => tracing::warn!("closing a session stopped: {e}"),
             }
         }
     }
@@ -138,7 +157,7 @@ impl CopyWorld {
             let check = async {
                 let mut phone = self.ctx.open_session(&profile, "health check").await?;
                 let shown = phone.source().await.map(|_| ());
-                let closed = phone.close().await;
+                let closed = self.ctx.close_session(&mut phone).await;
                 shown.and(closed).map_err(StepFailure::from)
             };
             let deadline = self.ctx.profile.timeouts.connect() * 2;

@@ -67,7 +67,13 @@ pub fn render(report: &RunReport) -> String {
                         esc(&format!("{what}\n{message}"))
                     );
                 }
-                Status::Skipped => body.push_str("      <skipped/>\n"),
+                // Why, when a step says (a run interrupted before the scenario began).
+                Status::Skipped => match s.steps.iter().find_map(|st| st.error.as_deref()) {
+                    Some(why) => {
+                        let _ = writeln!(body, "      <skipped message=\"{}\"/>", esc(why));
+                    }
+                    None => body.push_str("      <skipped/>\n"),
+                },
                 _ => {}
             }
             let mut notes = Vec::new();

@@ -1,7 +1,7 @@
 //! What a whole run shares (profile, Appium URL, test-control API, clock,
-//! gateways, device pool, locators, identity, its open sessions), and the
-//! one place a session is opened on a phone, for a scenario or a health
-//! check, and closed.
+//! gateways, device pool, locators, identity, its open sessions, whether it
+//! was asked to stop), and the one place a session is opened on a phone, for
+//! a scenario or a health check, and closed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,6 +19,7 @@ use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
 
 use super::sessions::OpenSessions;
 use super::StepFailure;
+use crate::interrupt::Stop;
 
 /// Everything a run shares.
 pub struct RunContext {
@@ -45,6 +46,8 @@ pub struct RunContext {
     pub(super) scenario_seq: std::sync::atomic::AtomicUsize,
     /// Every session opened and not yet closed.
     pub sessions: Arc<OpenSessions>,
+    /// Whether a signal asked the run to stop.
+    pub stop: Stop,
 }
 
 impl RunContext {
@@ -72,6 +75,7 @@ impl RunContext {
             identity,
             scenario_seq: Default::default(),
             sessions: Default::default(),
+            stop: Stop::default(),
         }
     }
 

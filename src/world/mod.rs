@@ -82,6 +82,9 @@ pub struct CopyWorld {
     pub tags: Vec<String>,
     /// Where this scenario is (set before it starts).
     pub scenario: ScenarioKey,
+    /// How many steps have begun: none when the run is asked to stop means
+    /// the scenario never began (not run), else it was interrupted.
+    pub steps_begun: usize,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -113,6 +116,7 @@ impl CopyWorld {
             attachments: Vec::new(),
             tags: Vec::new(),
             scenario: (None, 0, 0),
+            steps_begun: 0,
         })
     }
 

@@ -120,7 +120,7 @@ impl CopyWorld {
 
     /// Closes every session this scenario opened, all at once. Called when a
     /// step runs past its deadline and when the scenario ends, whatever
-    /// happened.
+    /// happened (also after an interrupt).
     pub async fn close_sessions(&mut self) {
         let tasks: Vec<_> = std::mem::take(&mut self.phones)
             .into_iter()
@@ -149,11 +149,17 @@ impl CopyWorld {
 
     /// After a failed scenario: can each of its phones still start a session
     /// and show a screen? One that cannot is quarantined for the rest of the
-    /// run, with the reason in the report.
+    /// run, with the reason in the report. Not done once the run is asked
+    /// to stop, and given up when it is asked during the check (the check's
+    /// session is then ended by the run).
     pub async fn health_check(&mut self) {
         let Some(lease) = &self.lease else { return };
         let phones: Vec<PhoneProfile> = lease.phones().into_iter().cloned().collect();
+        let stop = self.ctx.stop.clone();
         for profile in phones {
+            if stop.requested().is_some() {
+                return;
+            }
             let check = async {
                 let mut phone = self.ctx.open_session(&profile, "health check").await?;
                 let shown = phone.source().await.map(|_| ());
@@ -161,7 +167,11 @@ impl CopyWorld {
                 shown.and(closed).map_err(StepFailure::from)
             };
             let deadline = self.ctx.profile.timeouts.connect() * 2;
-            let reason = match tokio::time::timeout(deadline, check).await {
+            let checked = tokio::select! {
+                checked = tokio::time::timeout(deadline, check) => checked,
+                _ = stop.wait() => return,
+            };
+            let reason = match checked {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => format!("failed its health check after a failed scenario: {e}"),
                 Err(_) => format!("did not answer its health check within {deadline:?}"),

@@ -13,7 +13,9 @@ use mitid_e2e::run::RunOptions;
 /// documented step or rule, or a step is undefined); 2 a configuration or
 /// usage error; 3 nothing failed, but some scenarios could not be judged (a
 /// session died, no phone was free, a server could not be reached, a
-/// deadline passed).
+/// deadline passed); 130 Ctrl-C (SIGINT) or 143 SIGTERM stopped the run:
+/// no new scenario started, running steps ended, every session was closed
+/// and the reports were written (a second Ctrl-C exits 130 at once).
 #[derive(Parser)]
 #[command(name = "mitid-e2e", version, about)]
 struct Cli {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
 
+use crate::interrupt::{self, Outcome, Signal};
 use crate::report::run_info::{feature_set, RunInfo};
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
 use crate::world::{set_context, CopyWorld, RunContext};
@@ -69,8 +71,9 @@ impl Default for RunOptions {
 #[error("{0:#}")]
 pub struct ConfigError(pub anyhow::Error);
 
-/// Runs the suite. `Ok(0)` all passed, `Ok(1)` a scenario failed; a
-/// [`ConfigError`] means exit code 2.
+/// Runs the suite. `Ok(0)` all passed, `Ok(1)` a scenario failed, `Ok(3)`
+/// some could not be judged, `Ok(130)`/`Ok(143)` a SIGINT/SIGTERM stopped
+/// it (see [`crate::interrupt`]); a [`ConfigError`] means exit code 2.
 pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let started = Instant::now();
     let prepared = prepare(opts).await.map_err(ConfigError)?;
@@ -81,6 +84,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         None => default_concurrency(&ctx.profile),
     };
     set_context(Some(ctx.clone()));
+    // From here on Ctrl-C and SIGTERM stop the run cleanly.
+    let listener =
+        interrupt::listen(ctx.stop.clone()).context("cannot listen for Ctrl-C and SIGTERM").map_err(ConfigError)?;
 
     if !opts.quiet {
         let why = match opts.concurrency {
@@ -92,6 +98,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     }
     let recorder = Recorder::new(opts.quiet);
     let report_handle = recorder.report.clone();
+    let running_handle = recorder.running.clone();
     let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
     let shard = opts.shard;
     let cucumber = cucumber::Cucumber::new()
@@ -116,7 +123,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             Box::pin(async move {
                 if let Some(world) = world {
                     world.close_sessions().await;
-                    if failed {
+                    // An interrupted scenario says nothing about its phones.
+                    if failed && world.ctx.stop.requested().is_none() {
                         world.health_check().await;
                     }
                     world.release();
@@ -134,31 +142,50 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     );
     let left_out_into = report_handle.clone();
     // Every scenario the run selected, left out or not: what its reports
-    // must hold (run.json; `report merge` checks it).
-    let selected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // must hold (run.json; `report merge` checks it), and how an interrupted
+    // run counts the scenarios it never reached.
+    let selected = Arc::new(AtomicUsize::new(0));
     let selected_in = selected.clone();
-    cucumber
-        .filter_run(features, move |feature, rule, scenario| {
-            let all_tags =
-                || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
-            let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
-            let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
-            let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
-            if tagged && in_shard {
-                selected_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            if tagged && in_shard && needs_probe && !has_bluetooth {
-                report::recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
-                return false;
-            }
-            tagged && in_shard
-        })
-        .await;
+    let run = cucumber.filter_run(features, move |feature, rule, scenario| {
+        let all_tags =
+            || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+        let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
+        let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
+        let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
+        if tagged && in_shard {
+            selected_in.fetch_add(1, Ordering::Relaxed);
+        }
+        if tagged && in_shard && needs_probe && !has_bluetooth {
+            report::recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
+            return false;
+        }
+        tagged && in_shard
+    });
+    let outcome = interrupt::run_until_stopped(run, &ctx.stop, interrupt::WIND_DOWN).await;
+    // No session outlives the run: wait for any still being created, then
+    // end whatever the scenarios did not close (after an interrupt, those of
+    // a scenario the run dropped, or whose step was cancelled mid-creation).
+    let settled = ctx.sessions.settle(ctx.profile.timeouts.connect()).await;
+    let (ended, still_open) = ctx.sessions.close_all().await;
     let quarantined = ctx.pool.quarantined();
+    let signal = match outcome {
+        Outcome::Interrupted { signal, .. } => Some(signal),
+        Outcome::Finished => ctx.stop.requested(),
+    };
     set_context(None);
     drop(farm);
 
     let mut report = report_handle.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut unfinished = 0;
+    if let (Some(signal), Outcome::Interrupted { wound_down: false, .. }) = (signal, outcome) {
+        let running = running_handle.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let message = format!(
+            "interrupted by {}: the scenario was still running {} after the signal and was stopped; its sessions were closed by the runner",
+            signal.name(),
+            crate::steps::catalogue::human(interrupt::WIND_DOWN)
+        );
+        unfinished = crate::report::recorder::mark_unfinished(&mut report, &running, &message);
+    }
     report.run_id = run_id();
     report.duration = started.elapsed();
     report.sort();
@@ -170,7 +197,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let dir = report::write_all(&report, &opts.report_dir, &coverage)
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
         .map_err(ConfigError)?;
-    let selected = selected.load(std::sync::atomic::Ordering::Relaxed);
+    let selected = selected.load(Ordering::Relaxed);
     // What `report merge` needs to know to refuse a merge that would lie.
     let info = RunInfo {
         run_id: report.run_id.clone(),
@@ -179,7 +206,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             .with_context(|| format!("cannot read the features in {}", opts.features.display()))
             .map_err(ConfigError)?,
         selected,
-        exit_code: if !report.parse_errors.is_empty() || (selected == 0 && opts.shard.is_none()) {
+        exit_code: if let Some(signal) = signal {
+            signal.exit_code()
+        } else if !report.parse_errors.is_empty() || (selected == 0 && opts.shard.is_none()) {
             2
         } else {
             report.exit_code()
@@ -203,6 +232,24 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!("{}", coverage.line());
     println!("reports: {}", dir.display());
     print!("{}", report::console::summary(&report));
+    for s in &ended {
+        println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);
+    }
+    for (s, why) in &still_open {
+        println!("session left open: {} on {} ({}): {why}", s.id, s.udid, s.role);
+    }
+    if !settled {
+        println!("a session was still being created when the run ended; it may be left open");
+    }
+    if let Some(signal) = signal {
+        print!(
+            "{}",
+            interrupted_lines(&report, signal, outcome, unfinished, selected, still_open.is_empty() && settled)
+        );
+        listener.abort();
+        return Ok(ExitCode::from(signal.exit_code()));
+    }
+    listener.abort();
     if !report.parse_errors.is_empty() {
         return Err(ConfigError(anyhow::anyhow!("{} feature file(s) could not be read", report.parse_errors.len())));
     }
@@ -223,6 +270,53 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         )));
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// What the console says of an interrupted run, after the totals: how many
+/// scenarios were interrupted and not run, and whether every session is closed.
+fn interrupted_lines(
+    report: &report::RunReport,
+    signal: Signal,
+    outcome: Outcome,
+    unfinished: usize,
+    selected: usize,
+    all_closed: bool,
+) -> String {
+    let message = |s: &report::ScenarioReport| s.steps.iter().find_map(|st| st.error.clone()).unwrap_or_default();
+    let interrupted = report
+        .scenarios()
+        .filter(|(_, s)| s.status() == report::Status::Error && message(s).starts_with("interrupted"))
+        .count();
+    let not_run = report
+        .scenarios()
+        .filter(|(_, s)| s.status() == report::Status::Skipped && message(s) == interrupt::NOT_RUN)
+        .count();
+    let mut out = String::new();
+    if let Outcome::Interrupted { took, wound_down, .. } = outcome {
+        if wound_down {
+            out.push_str(&format!("the run wound down {:.2} s after the signal\n", took.as_secs_f64()));
+        } else {
+            out.push_str(&format!(
+                "the run did not wind down within {} of the signal: {unfinished} scenario(s) still running were stopped\n",
+                crate::steps::catalogue::human(interrupt::WIND_DOWN)
+            ));
+        }
+    }
+    let unreported = selected.saturating_sub(report.scenarios().count());
+    let unreported = if unreported > 0 {
+        format!("; {unreported} the run never reached are left out of the reports")
+    } else {
+        String::new()
+    };
+    out.push_str(&format!(
+        "interrupted by {}: {interrupted} scenario(s) interrupted (errors: could not be judged), {not_run} not run \
+         (skipped: \"{}\"){unreported}; {}; exit {}\n",
+        signal.name(),
+        interrupt::NOT_RUN,
+        if all_closed { "every session the run opened is closed" } else { "some sessions may be left open (above)" },
+        signal.exit_code()
+    ));
+    out
 }
 
 struct Prepared {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use cucumber::codegen::LocalBoxFuture;
 use cucumber::step::{Context, Location};
 
-use crate::world::{CopyWorld, Role, StepFailure, StepPanic, StepResult};
+use crate::world::{CopyWorld, Role, StepFailure, StepPanic, StepResult, Verdict};
 
 /// Given, When or Then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +260,12 @@ pub(crate) use catalogue;
 
 /// Runs one step: captures in, the body under its deadline, and on failure
 /// the evidence gathered and the step failed with a redacted message.
+///
+/// Once the run is asked to stop (Ctrl-C, SIGTERM) no step begins: the
+/// first of a scenario that has not begun says it was not run
+/// ([`Verdict::NotRun`]); any other says it was interrupted. A step running
+/// when the stop is asked ends at once, interrupted; its scenario's
+/// sessions are closed as it ends, like any scenario's.
 pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, body: StepFn) {
     // Waiting for free phones has its own deadline (timeouts.lease): the
     // step's starts once the scenario has them.
@@ -269,8 +275,35 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     }
     let limit = deadline.limit(world);
     let text = cx.step.value.clone();
+    let stop = world.ctx.stop.clone();
+    if let Some(signal) = stop.requested() {
+        let (verdict, message) = if world.steps_begun == 0 {
+            (Verdict::NotRun, crate::interrupt::NOT_RUN.to_owned())
+        } else {
+            (
+                Verdict::Interrupted,
+                format!(
+                    "interrupted by {} before this step: the run was stopped, so the scenario could not be judged",
+                    signal.name()
+                ),
+            )
+        };
+        std::panic::panic_any(StepPanic { verdict, message });
+    }
+    world.steps_begun += 1;
     let captures: Vec<String> = cx.matches.into_iter().skip(1).map(|(_, v)| v).collect();
-    let outcome = tokio::time::timeout(limit, body(world, captures)).await;
+    let started = std::time::Instant::now();
+    let outcome = tokio::select! {
+        outcome = tokio::time::timeout(limit, body(world, captures)) => outcome,
+        signal = stop.wait() => {
+            let message = format!(
+                "interrupted by {} {} into the step \"{text}\": the run was stopped, so the scenario could not be judged; its phones' sessions are closed",
+                signal.name(),
+                human_elapsed(started.elapsed()),
+            );
+            std::panic::panic_any(StepPanic { verdict: Verdict::Interrupted, message: mitid_e2e_framework::secret::redact(&message) });
+        }
+    };
     let failure = match outcome {
         Ok(Ok(())) => return,
         Ok(Err(failure)) => {
@@ -289,6 +322,11 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     };
     let message = mitid_e2e_framework::secret::redact(&failure.message);
     std::panic::panic_any(StepPanic { verdict: failure.verdict, message });
+}
+
+/// An elapsed time to a tenth of a second: "1.2 s".
+fn human_elapsed(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }
 
 /// A duration as a person reads it: "20 s", "0.5 s".

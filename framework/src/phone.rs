@@ -376,18 +376,38 @@ impl Phone {
         let Some(id) = &self.session_id else {
             return Err(self.command_error("closing the session", "it hangs, and its id is unknown"));
         };
-        let url = format!("{}/session/{id}", self.server);
-        let http = reqwest::Client::builder().no_proxy().timeout(CLOSE_WAIT).build().unwrap_or_default();
-        match http.delete(&url).send().await {
-            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND => Ok(()),
-            Ok(r) => Err(self.command_error("closing the session", format!("DELETE {url} answered {}", r.status()))),
-            Err(e) => Err(self.command_error("closing the session", format!("DELETE {url}: {e}"))),
-        }
+        delete_session(&self.server, id).await.map_err(|reason| self.command_error("closing the session", reason))
     }
 
     /// Whether [`Phone::close`] has been called.
     pub fn is_closed(&self) -> bool {
         self.client.is_none()
+    }
+
+    /// The session's id, as the server gave it (unknown if the client could
+    /// not say).
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// The Appium server (or Grid hub) the session is on, without a trailing `/`.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+}
+
+/// Ends a session by its id with a direct `DELETE {server}/session/{id}` on
+/// a fresh connection, waiting at most as long as [`Phone::close`] waits:
+/// for a session whose client is stuck behind a hung command, or gone. A
+/// session the server no longer knows (404) counts as ended. The error says
+/// what the server answered, redacted.
+pub async fn delete_session(server: &str, session_id: &str) -> Result<(), String> {
+    let url = format!("{}/session/{session_id}", server.trim_end_matches('/'));
+    let http = reqwest::Client::builder().no_proxy().timeout(CLOSE_WAIT).build().unwrap_or_default();
+    match http.delete(&url).send().await {
+        Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND => Ok(()),
+        Ok(r) => Err(redact(&format!("DELETE {url} answered {}", r.status()))),
+        Err(e) => Err(redact(&format!("DELETE {url}: {e}"))),
     }
 }
 

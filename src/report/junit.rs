@@ -76,6 +76,9 @@ fn testcase(f: &FeatureReport, s: &ScenarioReport) -> TestCase {
             let mut status = TestCaseStatus::skipped();
             if let Some(reason) = &s.left_out {
                 status.set_message(reason.as_str()).set_type("left out").set_description(place.as_str());
+            } else if let Some(why) = s.steps.iter().find_map(|st| st.error.as_deref()) {
+                // Why, when a step says (a run interrupted before the scenario began).
+                status.set_message(one_line(why)).set_type("not run").set_description(place.as_str());
             }
             status
         }

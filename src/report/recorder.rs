@@ -1,7 +1,7 @@
 //! A cucumber writer that records the run into a [`RunReport`] and prints a
 //! line per scenario as it finishes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -86,8 +86,20 @@ pub fn left_out(
 pub struct Recorder {
     /// The run so far.
     pub report: Arc<Mutex<RunReport>>,
+    /// Scenarios started and not yet finished, as (feature, scenario)
+    /// indexes into the report's features before [`RunReport::sort`]: what
+    /// a run dropped after an interrupt leaves unfinished ([`mark_unfinished`]).
+    pub running: Arc<Mutex<BTreeSet<(usize, usize)>>>,
     started: HashMap<(usize, usize), SystemTime>,
     step_started: HashMap<(usize, usize, usize), SystemTime>,
+    /// Scenarios whose attempt was interrupted or not run: a retry (cucumber
+    /// retries them as failed) does not replace that attempt in the report.
+    stopped: HashSet<(usize, usize)>,
+    /// Scenarios whose events are ignored now: retries of `stopped` ones.
+    ignored: HashSet<(usize, usize)>,
+    /// Scenarios never begun because the run was interrupted: no console
+    /// line each, the runner counts them at the end.
+    not_run: HashSet<(usize, usize)>,
     quiet: bool,
 }
 
@@ -135,7 +147,16 @@ impl Recorder {
             }
         };
         let scenario = &mut feature.scenarios[si];
+        if self.ignored.contains(&key) {
+            if matches!(ev, Scenario::Finished) {
+                self.ignored.remove(&key);
+            }
+            return;
+        }
         match ev {
+            Scenario::Started if self.stopped.contains(&key) => {
+                self.ignored.insert(key);
+            }
             Scenario::Started => {
                 // A retry starts over: the attempt before it is kept whole
                 // (steps, errors, evidence, time), and the new one is the
@@ -150,6 +171,7 @@ impl Recorder {
                 // @retry(N) tag.
                 scenario.attempts_allowed = retries.map_or(1, |r| r.current + r.left + 1);
                 self.started.insert(key, at);
+                self.running.lock().unwrap_or_else(|p| p.into_inner()).insert((fi, si));
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
                 let background = !sc.steps.iter().any(|s| s.position == step.position);
@@ -189,6 +211,16 @@ impl Recorder {
                                     .collect()
                             })
                             .unwrap_or_default();
+                        match stopped_by(&err) {
+                            Some(Verdict::NotRun) => {
+                                self.stopped.insert(key);
+                                self.not_run.insert(key);
+                            }
+                            Some(_) => {
+                                self.stopped.insert(key);
+                            }
+                            None => {}
+                        }
                         let (status, message) = describe(&err);
                         (status, Some(clean(&message)), attachments)
                     }
@@ -240,7 +272,8 @@ impl Recorder {
                 if let Some(start) = self.started.get(&key) {
                     scenario.duration = at.duration_since(*start).unwrap_or_default();
                 }
-                if !self.quiet {
+                self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&(fi, si));
+                if !self.quiet && !self.not_run.contains(&key) {
                     // A failed attempt that cucumber will try again is not
                     // the scenario's verdict, and says so.
                     let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
@@ -271,11 +304,47 @@ fn describe(err: &StepError) -> (Status, String) {
     match err {
         StepError::Panic(info) => match info.downcast_ref::<StepPanic>() {
             Some(StepPanic { verdict: Verdict::Failed, message }) => (Status::Failed, message.clone()),
-            Some(StepPanic { verdict: Verdict::Error, message }) => (Status::Error, message.clone()),
+            Some(StepPanic { verdict: Verdict::Error | Verdict::Interrupted, message }) => {
+                (Status::Error, message.clone())
+            }
+            Some(StepPanic { verdict: Verdict::NotRun, message }) => (Status::Skipped, message.clone()),
             None => (Status::Error, panic_text(info)),
         },
         other => (Status::Error, other.to_string()),
     }
+}
+
+/// Whether a failed step was stopped by an interrupt: interrupted, or not run.
+fn stopped_by(err: &StepError) -> Option<Verdict> {
+    match err {
+        StepError::Panic(info) => match info.downcast_ref::<StepPanic>() {
+            Some(StepPanic { verdict: v @ (Verdict::Interrupted | Verdict::NotRun), .. }) => Some(*v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Marks the scenarios a run dropped after an interrupt left unfinished
+/// (`running`, from [`Recorder::running`]) as errors, saying `message`. Call
+/// before [`RunReport::sort`]. Returns how many there were.
+pub fn mark_unfinished(report: &mut RunReport, running: &BTreeSet<(usize, usize)>, message: &str) -> usize {
+    let mut marked = 0;
+    for &(fi, si) in running {
+        let Some(scenario) = report.features.get_mut(fi).and_then(|f| f.scenarios.get_mut(si)) else { continue };
+        scenario.steps.push(StepReport {
+            keyword: "Run".into(),
+            text: "the scenario was still running when the run stopped".into(),
+            line: scenario.line,
+            background: false,
+            status: Status::Error,
+            duration: Duration::ZERO,
+            error: Some(clean(message)),
+            attachments: Vec::new(),
+        });
+        marked += 1;
+    }
+    marked
 }
 
 fn panic_text(info: &event::Info) -> String {

@@ -29,7 +29,8 @@ pub struct RunInfo {
     pub feature_set: String,
     /// The scenarios it selected (after tags and shard).
     pub selected: usize,
-    /// How it exited: 0 passed, 1 failed, 2 configuration error, 3 errors only.
+    /// How it exited: 0 passed, 1 failed, 2 configuration error, 3 errors
+    /// only, 130/143 stopped by SIGINT/SIGTERM.
     pub exit_code: u8,
     /// Why it could not run everything: features that could not be parsed.
     pub problems: Vec<String>,
@@ -92,8 +93,8 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Why shards cannot be merged into a report that tells the truth.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ShardsError {
-    /// A shard did not run its scenarios: its features could not be read, or
-    /// its configuration was wrong.
+    /// A shard did not run its scenarios: its features could not be read,
+    /// its configuration was wrong, or a signal stopped it.
     #[error("{dir}: that run ended with exit code {exit_code}{problems}: its scenarios were never judged")]
     DidNotRun {
         /// The shard's folder.
@@ -173,7 +174,8 @@ pub fn check_shards(shards: &[(String, RunInfo, usize)]) -> Result<(), ShardsErr
     let mut seen: BTreeMap<usize, &str> = BTreeMap::new();
     let Some((first_dir, first, _)) = shards.first() else { return Ok(()) };
     for (dir, info, reported) in shards {
-        if info.exit_code == 2 || !info.problems.is_empty() {
+        // 2: its features or configuration were wrong; 130/143: a signal stopped it.
+        if info.exit_code == 2 || info.exit_code >= 128 || !info.problems.is_empty() {
             let problems =
                 if info.problems.is_empty() { String::new() } else { format!(": {}", info.problems.join("; ")) };
             return Err(ShardsError::DidNotRun { dir: dir.clone(), exit_code: info.exit_code, problems });

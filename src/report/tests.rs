@@ -2,7 +2,7 @@
 //! `coverage.md` and the console's lines — for hand-made runs: a green run, a
 //! red run with evidence, retried scenarios (flaky, and failed on every
 //! attempt), a run that left scenarios out, a run whose strings held secrets,
-//! and a run merged from two shards. Every `junit.xml` is also checked
+//! a run merged from two shards, and a run stopped by a signal. Every `junit.xml` is also checked
 //! against the Jenkins xUnit plugin's `junit-10.xsd` with xmllint.
 //!
 //! Every report here is fixed: durations, run ids, paths (relative, as the
@@ -476,6 +476,63 @@ const USER_ID: &str = "bodil-ravn-3391";
 
 /// Every string that could hold a secret made through [`clean`], as the
 /// recorder makes them: names, step texts, the error, the gateway's messages.
+/// A run stopped by Ctrl-C: one scenario had passed, one was interrupted
+/// mid-step, one never began, and one was still running when the run was
+/// dropped (marked by [`super::recorder::mark_unfinished`]).
+fn interrupted() -> RunReport {
+    let interrupted = scenario(
+        "Copy to a new iPhone",
+        15,
+        &["ios"],
+        vec![
+            step("Given", OLD_PHONE, 16, Status::Passed, 120),
+            StepReport {
+                error: Some(
+                    "interrupted by SIGINT 0.4 s into the step \"I copy the app to a new phone with a QR code\": the run \
+                     was stopped, so the scenario could not be judged; its phones' sessions are closed"
+                        .into(),
+                ),
+                ..step("When", COPY_QR, 17, Status::Error, 400)
+            },
+            step("Then", READY, 18, Status::Skipped, 0),
+        ],
+    );
+    let not_run = scenario(
+        "Three wrong PINs block the copy",
+        10,
+        &["rule-wrong-pin"],
+        vec![
+            StepReport {
+                error: Some(crate::interrupt::NOT_RUN.into()),
+                ..step("Given", OLD_PHONE, 11, Status::Skipped, 0)
+            },
+            step("When", WRONG_PINS, 12, Status::Skipped, 0),
+            step("Then", REFUSED, 13, Status::Skipped, 0),
+        ],
+    );
+    let unfinished = scenario(
+        "A wrong temporary PIN is refused",
+        20,
+        &["rule-wrong-temporary-pin"],
+        vec![step("Given", OLD_PHONE, 21, Status::Passed, 110)],
+    );
+    let mut report = RunReport {
+        run_id: "run-1740000800-000".into(),
+        duration: Duration::from_millis(12_500),
+        features: vec![copy_qr(vec![copy_android(), interrupted]), rules(vec![not_run, unfinished])],
+        ..Default::default()
+    };
+    let running = std::collections::BTreeSet::from([(1, 1)]);
+    let marked = super::recorder::mark_unfinished(
+        &mut report,
+        &running,
+        "interrupted by SIGTERM: the scenario was still running 10 s after the signal and was stopped; its sessions \
+         were closed by the runner",
+    );
+    assert_eq!(marked, 1);
+    report
+}
+
 fn with_secrets() -> RunReport {
     let _pin = Secret::new(SecretKind::Pin, PIN);
     let _temporary = Secret::new(SecretKind::TemporaryPin, TEMPORARY_PIN);
@@ -862,6 +919,30 @@ fn merged_shards() {
     assert_eq!(merged.duration, Duration::from_secs(41));
     assert!(!merged.passed());
     Outputs::of(&merged).snapshot("merged");
+}
+
+/// Interrupted scenarios are errors (JUnit `<error>`, "interrupted" in the
+/// message), a scenario never begun is skipped saying why, and neither counts
+/// as passed; read back by `report merge`, the run is the same.
+#[test]
+fn interrupted_run() {
+    let report = interrupted();
+    let status = |name: &str| report.scenarios().find(|(_, s)| s.name == name).map(|(_, s)| s.status());
+    assert_eq!(status("Copy to a new Android phone"), Some(Status::Passed));
+    assert_eq!(status("Copy to a new iPhone"), Some(Status::Error));
+    assert_eq!(status("Three wrong PINs block the copy"), Some(Status::Skipped));
+    assert_eq!(status("A wrong temporary PIN is refused"), Some(Status::Error));
+    assert_eq!((report.count(Status::Passed), report.count(Status::Error), report.count(Status::Skipped)), (1, 2, 1));
+    let out = Outputs::of(&report);
+    out.snapshot("interrupted");
+    assert_eq!(out.junit.matches("<error message=\"interrupted by ").count(), 2, "{}", out.junit);
+    assert!(out.junit.contains("<skipped message=\"not run: the run was interrupted\" type=\"not run\">"), "{}", out.junit);
+
+    let dir = TempDir::new("interrupted_run");
+    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();
+    let read = merge::merge(vec![merge::read(&dir.0).unwrap()]).unwrap();
+    assert_eq!(cucumber_json::render(&read), out.cucumber_json);
+    assert_eq!(junit::render(&RunReport { duration: report.duration, ..read }), out.junit);
 }
 
 #[test]

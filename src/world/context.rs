@@ -1,6 +1,7 @@
 //! What a whole run shares (profile, Appium URL, test-control API, clock,
-//! gateways, device pool, locators, identity), and the one place a session
-//! is opened on a phone, for a scenario or a health check.
+//! gateways, device pool, locators, identity, its open sessions, whether it
+//! was asked to stop), and the one place a session is opened on a phone, for
+//! a scenario or a health check, and closed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,11 +12,13 @@ use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::locators::Locators;
-use mitid_e2e_framework::phone::{Phone, SessionRequest};
+use mitid_e2e_framework::phone::{Phone, PhoneError, SessionRequest};
 use mitid_e2e_framework::pool::DevicePool;
 use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
 
+use super::sessions::OpenSessions;
 use super::StepFailure;
+use crate::interrupt::Stop;
 
 /// Everything a run shares.
 pub struct RunContext {
@@ -38,6 +41,10 @@ pub struct RunContext {
     pub identity: Identity,
     /// Counts scenarios, so each gets its own identity on the backend.
     pub(super) scenario_seq: std::sync::atomic::AtomicUsize,
+    /// Every session opened and not yet closed.
+    pub sessions: Arc<OpenSessions>,
+    /// Whether a signal asked the run to stop.
+    pub stop: Stop,
 }
 
 impl RunContext {
@@ -63,28 +70,60 @@ impl RunContext {
             locators,
             identity,
             scenario_seq: Default::default(),
+            sessions: Default::default(),
+            stop: Stop::default(),
         }
     }
 
-    /// Opens a session on a phone of the profile, in a role ("the old phone").
+    /// Opens a session on a phone of the profile, in a role ("the old phone"),
+    /// and records it in [`RunContext::sessions`].
+    ///
+    /// The session is created on a task of its own: should the step that
+    /// asked be cancelled (its deadline, an interrupt) while the server
+    /// creates it, the session is still recorded, and the run ends it.
     pub async fn open_session(&self, phone: &PhoneProfile, role: &str) -> Result<Phone, StepFailure> {
         let locators = self
             .locators
             .get(&phone.platform)
             .cloned()
             .ok_or_else(|| StepFailure::error(format!("no locators for {}", phone.platform.name())))?;
-        Ok(Phone::connect(SessionRequest {
-            url: &self.appium_url,
-            role,
-            udid: &phone.udid,
-            platform: phone.platform,
-            app_id: self.profile.app.id(phone.platform),
-            capabilities: self.profile.capabilities(phone),
-            locators,
-            connect_timeout: self.profile.timeouts.connect(),
-            find_timeout: self.profile.timeouts.find(),
-        })
-        .await?)
+        let url = self.appium_url.clone();
+        let role = role.to_owned();
+        let udid = phone.udid.clone();
+        let platform = phone.platform;
+        let app_id = self.profile.app.id(platform).to_owned();
+        let capabilities = self.profile.capabilities(phone);
+        let (connect_timeout, find_timeout) = (self.profile.timeouts.connect(), self.profile.timeouts.find());
+        let sessions = self.sessions.clone();
+        let opening = sessions.opening();
+        let task = tokio::spawn(async move {
+            let _opening = opening;
+            let phone = Phone::connect(SessionRequest {
+                url: &url,
+                role: &role,
+                udid: &udid,
+                platform,
+                app_id: &app_id,
+                capabilities,
+                locators,
+                connect_timeout,
+                find_timeout,
+            })
+            .await?;
+            sessions.opened(&phone);
+            Ok::<_, PhoneError>(phone)
+        });
+        match task.await {
+            Ok(opened) => Ok(opened?),
+            Err(e) => Err(StepFailure::error(format!("opening a session on {} stopped: {e}", phone.udid))),
+        }
+    }
+
+    /// Closes a session ([`Phone::close`]) and, once it is closed, forgets it.
+    pub async fn close_session(&self, phone: &mut Phone) -> Result<(), PhoneError> {
+        phone.close().await?;
+        self.sessions.closed(phone);
+        Ok(())
     }
 
     /// Where the identities and locators are.

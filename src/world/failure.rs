@@ -22,6 +22,12 @@ pub enum Verdict {
     /// The harness or infrastructure could not judge: a session died, no
     /// phone was free, a server could not be reached, a deadline passed.
     Error,
+    /// A signal stopped the run while the scenario ran: it could not be
+    /// judged (an error, whose message says "interrupted").
+    Interrupted,
+    /// A signal stopped the run before the scenario began: it was not run
+    /// (skipped, [`crate::interrupt::NOT_RUN`]).
+    NotRun,
 }
 
 /// What a failed step is: a message for the report (already redacted by

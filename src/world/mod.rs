@@ -5,12 +5,14 @@
 //! - [`context`]: what the whole run shares, and opening a session;
 //! - [`failure`]: what a failed step is;
 //! - [`evidence`]: what a failing step leaves behind;
-//! - [`phones`]: leasing, health checks and release of the scenario's phones.
+//! - [`phones`]: leasing, health checks and release of the scenario's phones;
+//! - [`sessions`]: every session the run has open, so that none outlives it.
 
 pub mod context;
 pub mod evidence;
 pub mod failure;
 pub mod phones;
+pub mod sessions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -82,6 +84,9 @@ pub struct CopyWorld {
     pub scenario: ScenarioKey,
     /// The scenario as messages name it: "'its name' (file:line)".
     pub scenario_name: String,
+    /// How many steps have begun: none when the run is asked to stop means
+    /// the scenario never began (not run), else it was interrupted.
+    pub steps_begun: usize,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -114,6 +119,7 @@ impl CopyWorld {
             tags: Vec::new(),
             scenario: (None, 0, 0),
             scenario_name: String::new(),
+            steps_begun: 0,
         })
     }
 

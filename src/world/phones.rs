@@ -118,31 +118,60 @@ impl CopyWorld {
         self.phone(role).await
     }
 
-    /// Closes every session this scenario opened. Called when a step runs
-    /// past its deadline and when the scenario ends, whatever happened.
+    /// Closes every session this scenario opened, all at once. Called when a
+    /// step runs past its deadline and when the scenario ends, whatever
+    /// happened (also after an interrupt).
     pub async fn close_sessions(&mut self) {
-        for phone in self.phones.values_mut() {
-            if let Err(e) = phone.close().await {
-                tracing::warn!("{e}");
+        let tasks: Vec<_> = std::mem::take(&mut self.phones)
+            .into_iter()
+            .map(|(role, mut phone)| {
+                let ctx = self.ctx.clone();
+                tokio::spawn(async move {
+                    let closed = ctx.close_session(&mut phone).await;
+                    (role, phone, closed)
+                })
+            })
+            .collect();
+        for task in tasks {
+            match task.await {
+                Ok((role, phone, closed)) => {
+                    if let Err(e) = closed {
+                        tracing::warn!("{e}");
+                    }
+                    // Kept, closed: a later step says the session is closed
+                    // rather than open a new one.
+                    self.phones.insert(role, phone);
+                }
+                Err(e) => tracing::warn!("closing a session stopped: {e}"),
             }
         }
     }
 
     /// After a failed scenario: can each of its phones still start a session
     /// and show a screen? One that cannot is quarantined for the rest of the
-    /// run, with the reason in the report.
+    /// run, with the reason in the report. Not done once the run is asked
+    /// to stop, and given up when it is asked during the check (the check's
+    /// session is then ended by the run).
     pub async fn health_check(&mut self) {
         let Some(lease) = &self.lease else { return };
         let phones: Vec<PhoneProfile> = lease.phones().into_iter().cloned().collect();
+        let stop = self.ctx.stop.clone();
         for profile in phones {
+            if stop.requested().is_some() {
+                return;
+            }
             let check = async {
                 let mut phone = self.ctx.open_session(&profile, "health check").await?;
                 let shown = phone.source().await.map(|_| ());
-                let closed = phone.close().await;
+                let closed = self.ctx.close_session(&mut phone).await;
                 shown.and(closed).map_err(StepFailure::from)
             };
             let deadline = self.ctx.profile.timeouts.connect() * 2;
-            let reason = match tokio::time::timeout(deadline, check).await {
+            let checked = tokio::select! {
+                checked = tokio::time::timeout(deadline, check) => checked,
+                _ = stop.wait() => return,
+            };
+            let reason = match checked {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => format!("failed its health check after a failed scenario: {e}"),
                 Err(_) => format!("did not answer its health check within {deadline:?}"),

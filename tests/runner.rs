@@ -448,7 +448,8 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     for shard in &shards {
         valid_junit(shard);
     }
-    assert!(!junit.contains("time=\"0.000\">"), "the run's real time is carried: {junit}");
+    let root = junit.lines().find(|l| l.starts_with("<testsuites")).unwrap();
+    assert!(!root.contains("time=\"0.000\""), "the run's real time is carried: {root}");
 
     // A merge that would lie is refused, naming why.
     let merge = |name: &str, dirs: &[&Path]| {

@@ -936,7 +936,11 @@ fn interrupted_run() {
     let out = Outputs::of(&report);
     out.snapshot("interrupted");
     assert_eq!(out.junit.matches("<error message=\"interrupted by ").count(), 2, "{}", out.junit);
-    assert!(out.junit.contains("<skipped message=\"not run: the run was interrupted\" type=\"not run\">"), "{}", out.junit);
+    assert!(
+        out.junit.contains("<skipped message=\"not run: the run was interrupted\" type=\"not run\">"),
+        "{}",
+        out.junit
+    );
 
     let dir = TempDir::new("interrupted_run");
     super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();

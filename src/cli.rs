@@ -61,13 +61,13 @@ pub fn steps() -> ExitCode {
 
 /// `mitid-e2e doctor`: checks a profile's parts one by one and says what is
 /// wrong. Exit 0 when all is well, 2 otherwise.
-pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
+pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
     let mut problems = 0;
     let mut check = |name: &str, outcome: Result<String>| match outcome {
         Ok(detail) => println!("  ok     {name}: {detail}"),
         Err(e) => {
             problems += 1;
-            println!("  FAIL   {name}: {}", mitid_e2e_framework::secret::redact(&format!("{e:#}")));
+            println!("  FAIL   {name}: {}", mitid_e2e_framework::secret::redact(&each_cause_once(&e)));
         }
     };
     println!("doctor: {}", profile_path.display());
@@ -86,7 +86,7 @@ pub async fn doctor(profile_path: &Path) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let fixtures = crate::world::RunContext::fixtures_dir();
+    let fixtures = crate::world::RunContext::fixtures_dir(root);
     check(
         "identity",
         mitid_e2e_framework::identities::load(&fixtures.join("identities.toml"), &profile.identity)
@@ -236,4 +236,22 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     println!("{}", coverage.line());
     print!("{}", report::console::summary(&merged));
     Ok(ExitCode::from(merged.exit_code()))
+}
+
+/// An error and its causes, each said once: a cause whose words the
+/// message before it already holds (an OS error a file error quotes) is
+/// not repeated.
+pub fn each_cause_once(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

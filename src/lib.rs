@@ -10,9 +10,12 @@
 pub mod cli;
 pub mod farm_profile;
 pub mod interrupt;
+pub mod lint;
 pub mod logging;
 pub mod report;
+pub mod root;
 pub mod run;
+pub mod select;
 #[path = "../steps/mod.rs"]
 pub mod steps;
 pub mod world;

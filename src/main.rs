@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use mitid_e2e::root;
 use mitid_e2e::run::RunOptions;
 
 /// End-to-end tests for "Copy your MitID app to another phone/tablet".
@@ -21,6 +22,11 @@ use mitid_e2e::run::RunOptions;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The project's root (the folder with fixtures/, devices/, features/).
+    /// Default: $MITID_E2E_ROOT, else the nearest folder upwards from here
+    /// that has fixtures/identities.toml.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -33,9 +39,9 @@ enum Command {
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 4723)]
         port: u16,
-        /// Device profile whose [farm] section lists the phones.
-        #[arg(long, default_value = "devices/virtual.toml")]
-        profile: PathBuf,
+        /// Device profile whose [farm] section lists the phones [default: devices/virtual.toml].
+        #[arg(long)]
+        profile: Option<PathBuf>,
         /// Start the farm as a defective build (repeatable); see `GET /sim/defects`.
         #[arg(long = "defect", value_name = "NAME")]
         defects: Vec<String>,
@@ -50,8 +56,9 @@ enum Command {
     /// Check a device profile: Appium reachable, test-control API, gateways,
     /// identity and locators.
     Doctor {
-        #[arg(long, default_value = "devices/virtual.toml")]
-        profile: PathBuf,
+        /// The profile to check [default: devices/virtual.toml].
+        #[arg(long)]
+        profile: Option<PathBuf>,
     },
 }
 
@@ -67,11 +74,23 @@ enum ReportCommand {
     },
 }
 
-#[derive(Args)]
+#[derive(Args, Default)]
 struct RunArgs {
-    /// A .feature file or a folder of them.
-    #[arg(default_value = "features")]
-    features: PathBuf,
+    /// Feature files or folders [default: features/]; `FILE.feature:LINE`
+    /// takes one scenario, one example row, or an outline's every row.
+    #[arg(value_name = "FEATURES")]
+    features: Vec<PathBuf>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    name: Option<String>,
+    /// Start no new scenario once one has failed.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Read every selected feature and match every step against the
+    /// catalogue, without phones or farm: undefined and ambiguous steps (exit
+    /// 1), malformed features (exit 2), with file and line.
+    #[arg(long)]
+    dry_run: bool,
     /// Only scenarios matching this tag expression, e.g. "@android and not @slow".
     #[arg(long)]
     tags: Option<String>,
@@ -83,12 +102,12 @@ struct RunArgs {
     /// Retry a failed scenario up to N times; one that then passes is reported as flaky.
     #[arg(long, default_value_t = 0)]
     retry: usize,
-    /// Device profile: which phones, which Appium server.
-    #[arg(long, default_value = "devices/virtual.toml")]
-    profile: PathBuf,
-    /// Where reports/<run id>/ is written.
-    #[arg(long, default_value = "reports")]
-    report_dir: PathBuf,
+    /// Device profile: which phones, which Appium server [default: devices/virtual.toml].
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Where <run id>/ is written [default: reports/].
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
     /// Run against the virtual farm started as a defective build (repeatable).
     #[arg(long = "defect", value_name = "NAME")]
     defects: Vec<String>,
@@ -105,22 +124,6 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
         return Err(format!("{i}/{n}: expected 1 <= I <= N"));
     }
     Ok((i, n))
-}
-
-impl Default for RunArgs {
-    fn default() -> Self {
-        let d = RunOptions::default();
-        RunArgs {
-            features: d.features,
-            tags: None,
-            concurrency: None,
-            retry: d.retry,
-            profile: d.profile,
-            report_dir: d.report_dir,
-            defects: Vec::new(),
-            shard: None,
-        }
-    }
 }
 
 fn main() -> ExitCode {
@@ -140,23 +143,31 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        let here = std::env::current_dir()?;
+        let root = mitid_e2e::root::find(cli.root.as_deref(), &here)?;
+        let profile = |p: Option<PathBuf>| root::or_default(p, &root, "devices/virtual.toml");
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-            Command::Sim { port, profile, defects } => mitid_e2e::cli::sim(port, &profile, &defects).await,
+            Command::Sim { port, profile: p, defects } => mitid_e2e::cli::sim(port, &profile(p), &defects).await,
             Command::Steps => Ok(mitid_e2e::cli::steps()),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
             Command::Report(ReportCommand::Merge { out, shards }) => mitid_e2e::cli::merge_reports(&out, &shards),
-            Command::Doctor { profile } => mitid_e2e::cli::doctor(&profile).await,
+            Command::Doctor { profile: p } => mitid_e2e::cli::doctor(&profile(p), &root).await,
             Command::Run(a) => {
+                let features = if a.features.is_empty() { vec![root.join("features")] } else { a.features };
                 let opts = RunOptions {
-                    features: a.features,
+                    features,
+                    name: a.name,
+                    fail_fast: a.fail_fast,
+                    dry_run: a.dry_run,
                     tags: a.tags,
                     concurrency: a.concurrency.map(|n| n as usize),
                     retry: a.retry,
-                    profile: a.profile,
-                    report_dir: a.report_dir,
+                    profile: profile(a.profile),
+                    report_dir: root::or_default(a.report_dir, &root, "reports"),
                     defects: a.defects,
                     shard: a.shard,
                     quiet: false,
+                    root: root.clone(),
                 };
                 mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }
@@ -165,7 +176,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", mitid_e2e_framework::secret::redact(&format!("{e:#}")));
+            eprintln!("error: {}", mitid_e2e_framework::secret::redact(&mitid_e2e::cli::each_cause_once(&e)));
             ExitCode::from(2)
         }
     }

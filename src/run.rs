@@ -20,8 +20,10 @@ use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
 
 use crate::interrupt::{self, Outcome, Signal};
+use crate::lint;
 use crate::report::run_info::{feature_set, RunInfo};
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
+use crate::select::Selection;
 use crate::world::{set_context, CopyWorld, RunContext};
 
 /// The tag of scenarios that need the host Bluetooth probe.
@@ -30,8 +32,16 @@ pub const BLUETOOTH_TAG: &str = "bluetooth";
 /// What `mitid-e2e run` was asked.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// A .feature file or a folder of them.
-    pub features: PathBuf,
+    /// Feature files or folders, or `file.feature:LINE` ([`Selection`]).
+    pub features: Vec<PathBuf>,
+    /// Only scenarios whose name matches this regex.
+    pub name: Option<String>,
+    /// Start no new scenario once one has failed.
+    pub fail_fast: bool,
+    /// Check the features against the catalogue and stop: no farm, no phones.
+    pub dry_run: bool,
+    /// The project's root: its fixtures are read from there.
+    pub root: PathBuf,
     /// A cucumber tag expression: only scenarios matching it run.
     pub tags: Option<String>,
     /// Scenarios run at once; `None`: [`default_concurrency`].
@@ -53,7 +63,11 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            features: "features".into(),
+            features: vec!["features".into()],
+            name: None,
+            fail_fast: false,
+            dry_run: false,
+            root: ".".into(),
             tags: None,
             concurrency: None,
             retry: 0,
@@ -76,8 +90,50 @@ pub struct ConfigError(pub anyhow::Error);
 /// it (see [`crate::interrupt`]); a [`ConfigError`] means exit code 2.
 pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let started = Instant::now();
+    let tags = parse_tags(opts).map_err(ConfigError)?;
+    let selection = Selection::new(&opts.features, opts.name.as_deref()).map_err(|e| ConfigError(e.into()))?;
+    let files = selection.files();
+    // What can be known without a phone is known first.
+    let lint = lint::check(&files, &selection, tags.as_ref(), &crate::steps::catalogue::all());
+    if opts.dry_run {
+        return Ok(dry_run_report(&lint, started));
+    }
+    let blocking = lint.blocking();
+    if !blocking.is_empty() {
+        // Refused before any farm starts; the reports still say why, for CI.
+        let problems: Vec<String> = blocking.iter().map(|f| format!("{}: {}", f.place(), f.message)).collect();
+        let report = report::RunReport {
+            run_id: run_id(),
+            duration: started.elapsed(),
+            parse_errors: problems.clone(),
+            ..Default::default()
+        };
+        let dir = report::write_all(&report, &opts.report_dir, &Coverage::of(&report, &crate::steps::catalogue::all()))
+            .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
+            .map_err(ConfigError)?;
+        RunInfo {
+            run_id: report.run_id.clone(),
+            shard: opts.shard,
+            feature_set: feature_set(&files, &opts.root, &format!("{:?}\n{}", opts.tags, selection.describe()))
+                .context("cannot read the features")
+                .map_err(ConfigError)?,
+            selected: 0,
+            exit_code: 2,
+            problems: problems.clone(),
+            duration_secs: report.duration.as_secs_f64(),
+            quarantined: Vec::new(),
+        }
+        .write(&dir)
+        .with_context(|| format!("cannot write {}", dir.display()))
+        .map_err(ConfigError)?;
+        return Err(ConfigError(anyhow::anyhow!(
+            "the features cannot run as written (`run --dry-run` lists every problem; reports: {}):\n{}",
+            dir.display(),
+            problems.join("\n")
+        )));
+    }
     let prepared = prepare(opts).await.map_err(ConfigError)?;
-    let Prepared { ctx, farm, tags } = prepared;
+    let Prepared { ctx, farm } = prepared;
     let concurrency = match opts.concurrency {
         Some(0) => return Err(ConfigError(anyhow::anyhow!("--concurrency 0 runs nothing: give 1 or more"))),
         Some(n) => n,
@@ -101,7 +157,10 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let running_handle = recorder.running.clone();
     let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
     let shard = opts.shard;
-    let cucumber = cucumber::Cucumber::new()
+    // cucumber's own parser reads one path; ours reads the selection's files.
+    let single: cucumber::Cucumber<CopyWorld, cucumber::parser::Basic, PathBuf, _, _> = cucumber::Cucumber::new();
+    let cucumber = single
+        .with_parser(crate::select::Files)
         .steps(collection)
         .with_writer(cucumber::writer::Normalize::new(recorder))
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
@@ -131,7 +190,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
                 }
             })
         });
-    let features = opts.features.clone();
+    let cucumber = if opts.fail_fast { cucumber.fail_fast() } else { cucumber };
+    let taken = selection.clone();
     // `@bluetooth` scenarios need the host probe: without a [bluetooth]
     // section they are left out (and the console says so), not failed.
     // Each is in the reports as a skipped scenario, with the reason.
@@ -146,10 +206,11 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     // run counts the scenarios it never reached.
     let selected = Arc::new(AtomicUsize::new(0));
     let selected_in = selected.clone();
-    let run = cucumber.filter_run(features, move |feature, rule, scenario| {
+    let run = cucumber.filter_run(files.clone(), move |feature, rule, scenario| {
         let all_tags =
             || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
-        let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()));
+        let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()))
+            && taken.takes(feature.path.as_deref(), scenario.position.line, &scenario.name);
         let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
         let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
         if tagged && in_shard {
@@ -202,8 +263,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let info = RunInfo {
         run_id: report.run_id.clone(),
         shard: opts.shard,
-        feature_set: feature_set(&opts.features, opts.tags.as_deref())
-            .with_context(|| format!("cannot read the features in {}", opts.features.display()))
+        feature_set: feature_set(&files, &opts.root, &format!("{:?}\n{}", opts.tags, selection.describe()))
+            .context("cannot read the features")
             .map_err(ConfigError)?,
         selected,
         exit_code: if let Some(signal) = signal {
@@ -260,8 +321,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     }
     if ran == 0 {
         return Err(ConfigError(anyhow::anyhow!(
-            "no scenario matched: check the features path '{}' and --tags{}",
-            opts.features.display(),
+            "no scenario matched: check the features paths ({}), --name and --tags{}",
+            opts.features.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
             if left_out > 0 {
                 format!(" ({left_out} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section)")
             } else {
@@ -323,26 +384,50 @@ struct Prepared {
     ctx: Arc<RunContext>,
     /// Kept alive for the run; stops when dropped.
     farm: Option<mitid_sim::RunningFarm>,
-    tags: Option<TagOperation>,
+}
+
+/// `--tags` as a tag expression.
+fn parse_tags(opts: &RunOptions) -> Result<Option<TagOperation>> {
+    match &opts.tags {
+        None => Ok(None),
+        Some(expr) => Ok(Some(expr.parse::<TagOperation>().map_err(|e| {
+            anyhow::anyhow!("--tags '{expr}' is not a tag expression (e.g. \"@android and not @slow\"): {e}")
+        })?)),
+    }
+}
+
+/// What a dry run prints, and its exit code: 0 every step defined, 1 a step
+/// undefined or ambiguous, 2 a malformed feature.
+fn dry_run_report(lint: &lint::Lint, started: Instant) -> ExitCode {
+    for f in &lint.findings {
+        let what = match f.kind {
+            lint::Kind::Undefined => "undefined step",
+            lint::Kind::Ambiguous => "ambiguous step",
+            lint::Kind::NoSteps => "no steps",
+            lint::Kind::Misspelt => "misspelt keyword",
+            lint::Kind::Language => "unknown language",
+            lint::Kind::Malformed => "malformed feature",
+        };
+        println!("{}: {what}: {}\n", f.place(), f.message);
+    }
+    println!(
+        "dry run: {} scenario(s), {} step(s) checked against the catalogue in {:.2}s; {} problem(s)",
+        lint.scenarios,
+        lint.steps,
+        started.elapsed().as_secs_f64(),
+        lint.findings.len()
+    );
+    ExitCode::from(lint.exit_code())
 }
 
 async fn prepare(opts: &RunOptions) -> Result<Prepared> {
-    if !opts.features.exists() {
-        bail!("features path '{}' does not exist", opts.features.display());
-    }
-    let tags = match &opts.tags {
-        None => None,
-        Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
-            anyhow::anyhow!("--tags '{expr}' is not a tag expression (e.g. \"@android and not @slow\"): {e}")
-        })?),
-    };
     if let Some((i, n)) = opts.shard {
         if n == 0 || i == 0 || i > n {
             bail!("--shard {i}/{n}: expected i/n with 1 <= i <= n");
         }
     }
     let mut profile = Profile::load(&opts.profile)?;
-    let fixtures = RunContext::fixtures_dir();
+    let fixtures = RunContext::fixtures_dir(&opts.root);
     let identity = mitid_e2e_framework::identities::load(&fixtures.join("identities.toml"), &profile.identity)
         .with_context(|| format!("{}: identity", profile.path.display()))?;
     let mut locators = BTreeMap::new();
@@ -405,7 +490,7 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
         ClockMode::Real => Clock::Real,
     };
     let ctx = Arc::new(RunContext::new(profile, appium_url, control, clock, gateways, locators, identity));
-    Ok(Prepared { ctx, farm, tags })
+    Ok(Prepared { ctx, farm })
 }
 
 /// How many scenarios run at once unless `--concurrency` says: one per pair
@@ -455,26 +540,11 @@ fn run_id() -> String {
     format!("run-{}-{:03}", now.as_secs(), now.subsec_millis())
 }
 
-/// A catalogue entry to paste for a step nobody has defined yet.
+/// A catalogue entry to paste for a step nobody has defined yet (`step`
+/// with its keyword), after the phrase it may have meant.
 pub fn snippet(step: &str) -> String {
     let (keyword, text) = step.split_once(' ').unwrap_or(("When", step));
-    let keyword = match keyword {
-        "Given" | "When" | "Then" => keyword,
-        _ => "When",
-    };
-    let name: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect::<String>()
-        .split('_')
-        .filter(|s| !s.is_empty())
-        .take(6)
-        .collect::<Vec<_>>()
-        .join("_");
-    let phrase = regex::escape(text).replace('"', "\\\"");
-    format!(
-        "Add it to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} \"{phrase}\"\n        e.g. \"{}\"\n        docs [] Step => {name}();\n\nasync fn {name}(w: &mut CopyWorld) -> StepResult {{\n    let phone = w.here().await?;\n    todo!(\"look at the phone\")\n}}",
-        step.replace('"', "\\\"")
-    )
+    let catalogue = crate::steps::catalogue::all();
+    let near = lint::did_you_mean(text, &catalogue).map(|e| format!("did you mean \"{e}\"?\n")).unwrap_or_default();
+    format!("{near}{}", lint::snippet(keyword, text))
 }

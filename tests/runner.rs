@@ -234,7 +234,7 @@ fn a_malformed_feature_is_a_usage_error_with_file_and_line() {
     let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("broken.feature"), "{out}");
-    assert!(out.contains("at 4:"), "the line is named: {out}");
+    assert!(out.contains("broken.feature:4: not Gherkin at line 4"), "the line is named: {out}");
     let junit = valid_junit(&scratch.reports().join("latest"));
     assert!(junit.contains("<testsuite name=\"feature parsing\""), "an errored testcase: {junit}");
 }
@@ -660,4 +660,122 @@ fn a_scenario_that_errs_on_every_attempt_keeps_each_attempt() {
     let element = only_element(&scratch.reports());
     assert_eq!((element["status"].as_str(), element["attempts"].as_u64()), (Some("error"), Some(3)), "{element}");
     assert_eq!(element["earlier_attempts"].as_array().map(Vec::len), Some(2), "{element}");
+}
+
+#[test]
+fn a_dry_run_finds_typos_undefined_and_malformed_steps_without_phones() {
+    let scratch = Scratch::new("dry-run");
+    let (code, out) = run(&["run", "--dry-run"]);
+    assert_eq!(code, 0, "the suite as it is: {out}");
+    assert!(out.contains("0 problem(s)"), "{out}");
+    let typos = scratch.write(
+        "typos.feature",
+        &format!(
+            "{BACKGROUND}
+  Scenario: a typo
+    When I pres \"Activate\"
+
+  Scenario: a misspelt keyword
+    Givn Bluetooth is turned off on my old phone
+    When I open the MitID app on my new phone
+
+  Scenario: nothing
+"
+        ),
+    );
+    let (code, out) = run(&["run", "--dry-run", typos.to_str().unwrap()]);
+    assert_eq!(code, 2, "a misspelt keyword and an empty scenario are malformed: {out}");
+    assert!(
+        out.contains("typos.feature:9: undefined step") && out.contains("did you mean \"I press \"Activate\"\"?"),
+        "{out}"
+    );
+    assert!(out.contains("docs [] Step => i_pres(String);"), "a snippet with the quoted text as a parameter: {out}");
+    assert!(out.contains("typos.feature:12: misspelt keyword") && out.contains("did you mean 'Given'?"), "{out}");
+    assert!(out.contains("typos.feature:15: no steps"), "{out}");
+    let only_undefined = scratch
+        .write("undefined.feature", &format!("{BACKGROUND}\n  Scenario: a typo\n    When I pres \"Activate\"\n"));
+    let (code, out) = run(&["run", "--dry-run", only_undefined.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let language = scratch.write("xx.feature", "# language: xx\nFeature: x\n  Scenario: y\n    Given z\n");
+    let (code, out) = run(&["run", "--dry-run", language.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("xx.feature:1: unknown language: unknown language 'xx'"), "{out}");
+    // A real run refuses the malformed feature before it starts a farm, naming it.
+    let (code, out) = run(&["run", typos.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("typos.feature:12") && !out.contains("scenarios:"), "{out}");
+}
+
+#[test]
+fn scenarios_are_chosen_by_line_name_and_several_paths() {
+    let scratch = Scratch::new("select");
+    let reports = scratch.reports();
+    let names = |out: &str| -> Vec<String> {
+        out.lines().filter(|l| l.trim_start().starts_with("ok ")).map(|l| l.trim().to_owned()).collect()
+    };
+    // An example row, and an outline's line (all its rows), in two paths.
+    let (code, out) = run(&[
+        "run",
+        "features/copy_your_mitid_app.feature:58",
+        "features/rules/closing_the_new_app.feature:19",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(names(&out).len(), 5, "one row and an outline of four: {out}");
+    let (code, out) = run(&[
+        "run",
+        "features/rules",
+        "--name",
+        "PIN code that is not mine",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(names(&out).len(), 2, "{out}");
+    let (code, out) =
+        run(&["run", "features/copy_your_mitid_app.feature:3", "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("copy_your_mitid_app.feature:3: no scenario or example row starts on that line"), "{out}");
+    let (code, out) = run(&["run", "--name", "(unclosed", "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--name '(unclosed' is not a regular expression"), "{out}");
+}
+
+#[test]
+fn fail_fast_starts_no_scenario_after_a_failure() {
+    let scratch = Scratch::new("fail-fast");
+    let reports = scratch.reports();
+    let args =
+        ["run", "--defect", "wrong_pin_accepted", "--concurrency", "1", "--report-dir", reports.to_str().unwrap()];
+    let (code, out) = run(&[&args[..], &["--fail-fast"]].concat());
+    assert_eq!(code, 1, "{out}");
+    let ran = out.lines().filter(|l| l.trim_start().starts_with("ok ") || l.contains("FAILED  ")).count();
+    assert!(ran < 40, "the run stopped starting scenarios after the failure ({ran} ran): {out}");
+}
+
+#[test]
+fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() {
+    let inside = Path::new(ROOT).join("sim/src");
+    let out = Command::new(BIN).args(["run", "--dry-run"]).current_dir(&inside).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 problem(s)"), "{text}");
+    let outside = std::env::temp_dir();
+    let out = Command::new(BIN)
+        .args(["run", "--dry-run"])
+        .current_dir(&outside)
+        .env_remove("MITID_E2E_ROOT")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--root DIR or MITID_E2E_ROOT=DIR"), "{err}");
+    let out = Command::new(BIN).args(["--root", ROOT, "run", "--dry-run"]).current_dir(&outside).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A file error says its cause once.
+    let out =
+        Command::new(BIN).args(["doctor", "--profile", "no/such/profile.toml"]).current_dir(ROOT).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
 }

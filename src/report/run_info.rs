@@ -55,13 +55,12 @@ impl RunInfo {
     }
 }
 
-/// A digest of the `.feature` files under `features` (their paths and
-/// contents) and of the tag expression: FNV-1a 64, enough to tell two
-/// feature sets apart, not a security measure.
-pub fn feature_set(features: &Path, tags: Option<&str>) -> std::io::Result<String> {
-    let mut files = Vec::new();
-    collect(features, &mut files)?;
-    files.sort();
+/// A digest of the feature files a run chose from (their paths from the
+/// project's root, and their contents) and of what else chose (`extra`: the
+/// tag expression, lines, name filter): FNV-1a 64, enough to tell two
+/// feature sets apart on any machine, not a security measure.
+pub fn feature_set(files: &[PathBuf], root: &Path, extra: &str) -> std::io::Result<String> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -69,25 +68,15 @@ pub fn feature_set(features: &Path, tags: Option<&str>) -> std::io::Result<Strin
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     };
-    for f in &files {
-        eat(f.to_string_lossy().as_bytes());
+    for f in files {
+        let shown = f.strip_prefix(&root).unwrap_or(f);
+        eat(shown.to_string_lossy().as_bytes());
         eat(&[0]);
         eat(&std::fs::read(f)?);
         eat(&[0]);
     }
-    eat(tags.unwrap_or("").as_bytes());
+    eat(extra.as_bytes());
     Ok(format!("fnv1a64:{h:016x}"))
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            collect(&entry?.path(), out)?;
-        }
-    } else if path.extension().is_some_and(|e| e == "feature") {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
 }
 
 /// Why shards cannot be merged into a report that tells the truth.
@@ -274,12 +263,14 @@ mod tests {
     fn the_feature_set_digest_changes_with_a_file_or_the_tags() {
         let dir = std::env::temp_dir().join(format!("mitid-feature-set-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("a.feature"), "Feature: a\n").unwrap();
-        let one = feature_set(&dir, None).unwrap();
-        assert_eq!(one, feature_set(&dir, None).unwrap());
-        assert_ne!(one, feature_set(&dir, Some("@android")).unwrap());
-        std::fs::write(dir.join("a.feature"), "Feature: b\n").unwrap();
-        assert_ne!(one, feature_set(&dir, None).unwrap());
+        let file = dir.join("a.feature");
+        std::fs::write(&file, "Feature: a\n").unwrap();
+        let files = [file.canonicalize().unwrap()];
+        let one = feature_set(&files, &dir, "").unwrap();
+        assert_eq!(one, feature_set(&files, &dir, "").unwrap());
+        assert_ne!(one, feature_set(&files, &dir, "@android").unwrap());
+        std::fs::write(&file, "Feature: b\n").unwrap();
+        assert_ne!(one, feature_set(&files, &dir, "").unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

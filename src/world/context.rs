@@ -127,8 +127,8 @@ impl RunContext {
     }
 
     /// Where the identities and locators are.
-    pub fn fixtures_dir() -> PathBuf {
-        PathBuf::from("fixtures")
+    pub fn fixtures_dir(root: &std::path::Path) -> PathBuf {
+        root.join("fixtures")
     }
 }
 

@@ -51,6 +51,9 @@ enum Command {
         #[arg(long, default_value = "devices/virtual.toml")]
         profile: PathBuf,
     },
+    /// What the run history says: runs, flaky, slow, phones, scenario NAME,
+    /// prune, html (see README, Run history).
+    History(mitid_e2e::history::cli::HistoryArgs),
 }
 
 #[derive(Subcommand)]
@@ -62,6 +65,13 @@ enum ReportCommand {
         out: PathBuf,
         /// The shards' run folders (each holding cucumber.json).
         shards: Vec<PathBuf>,
+        /// The run history store the merged run is recorded in (see `run --history`).
+        #[arg(long, value_name = "URL")]
+        history: Option<String>,
+        /// The report folder whose history.sqlite and history.html are meant
+        /// when no --history names a store.
+        #[arg(long, default_value = "reports", value_name = "DIR")]
+        report_dir: PathBuf,
     },
 }
 
@@ -93,6 +103,11 @@ struct RunArgs {
     /// Run only shard I of N (e.g. 2/4): deterministic and disjoint.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Record the run in this history store: postgres://user@host:port/db or
+    /// a SQLite file (default: the profile's [history] url, else
+    /// REPORT_DIR/history.sqlite; also MITID_HISTORY_URL).
+    #[arg(long, value_name = "URL")]
+    history: Option<String>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -117,6 +132,7 @@ impl Default for RunArgs {
             report_dir: d.report_dir,
             defects: Vec::new(),
             shard: None,
+            history: None,
         }
     }
 }
@@ -142,7 +158,12 @@ fn main() -> ExitCode {
             Command::Sim { port, profile, defects } => mitid_e2e::cli::sim(port, &profile, &defects).await,
             Command::Steps => Ok(mitid_e2e::cli::steps()),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
-            Command::Report(ReportCommand::Merge { out, shards }) => mitid_e2e::cli::merge_reports(&out, &shards),
+            Command::Report(ReportCommand::Merge { out, shards, history, report_dir }) => {
+                let code = mitid_e2e::cli::merge_reports(&out, &shards)?;
+                mitid_e2e::history::cli::record_merge(&out, &shards, history.as_deref(), &report_dir).await;
+                Ok(code)
+            }
+            Command::History(args) => mitid_e2e::history::cli::history(&args).await,
             Command::Doctor { profile } => mitid_e2e::cli::doctor(&profile).await,
             Command::Run(a) => {
                 let opts = RunOptions {
@@ -155,6 +176,7 @@ fn main() -> ExitCode {
                     defects: a.defects,
                     shard: a.shard,
                     quiet: false,
+                    history: a.history,
                 };
                 mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }

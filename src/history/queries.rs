@@ -279,8 +279,8 @@ pub fn phones(h: &History) -> Vec<PhoneRow> {
         bad_places: BTreeSet<String>,
     }
     let mut per: BTreeMap<String, Acc> = BTreeMap::new();
-    // Per scenario, the phones it passed on.
-    let mut passed_on: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Per scenario, the phones of each attempt that passed.
+    let mut passed_on: BTreeMap<String, Vec<BTreeSet<String>>> = BTreeMap::new();
     for (i, run) in h.runs.iter().enumerate() {
         for a in &run.attempts {
             let good = a.status == "passed" || a.status == "flaky";
@@ -296,12 +296,13 @@ pub fn phones(h: &History) -> Vec<PhoneRow> {
                     "retried" => acc.retried += 1,
                     _ => {}
                 }
-                if good {
-                    passed_on.entry(a.place()).or_default().insert(p.udid.clone());
-                } else if a.status != "skipped" {
+                if !good && a.status != "skipped" {
                     acc.bad_runs.insert(i);
                     acc.bad_places.insert(a.place());
                 }
+            }
+            if good {
+                passed_on.entry(a.place()).or_default().push(a.phones.iter().map(|p| p.udid.clone()).collect());
             }
         }
         for q in &run.quarantines {
@@ -314,7 +315,7 @@ pub fn phones(h: &History) -> Vec<PhoneRow> {
             let elsewhere = acc
                 .bad_places
                 .iter()
-                .filter(|place| passed_on.get(*place).is_some_and(|on| on.iter().any(|u| *u != udid)))
+                .filter(|place| passed_on.get(*place).is_some_and(|sets| sets.iter().any(|set| !set.contains(&udid))))
                 .count();
             let mut summary = if acc.bad_runs.is_empty() {
                 format!("passed in all of its last {} runs", acc.runs.len())

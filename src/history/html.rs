@@ -112,10 +112,10 @@ fn flaky(out: &mut String, h: &History) {
     }
     out.push_str("<table id=\"flaky\"><tr><th>scenario</th><th>flaky</th><th>failed</th><th></th></tr>\n");
     for r in rows.iter().take(10) {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<tr><td>{}<br><small>{}</small></td><td class=\"n\">{}/{} ({:.0}%)</td><td class=\"n\">{}/{} ({:.0}%)</td>\
-             <td><span class=\"bar\" style=\"width:{:.0}px\"></span><span class=\"bar f\" style=\"width:{:.0}px\"></span></td></tr>\n",
+             <td><span class=\"bar\" style=\"width:{:.0}px\"></span><span class=\"bar f\" style=\"width:{:.0}px\"></span></td></tr>",
             esc(&r.name),
             esc(&r.scenario),
             r.flaky,
@@ -218,10 +218,10 @@ fn phones(out: &mut String, h: &History) {
         } else {
             "ok"
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{} <small>{} · {}</small></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"{class}\">{}</td></tr>\n",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"{class}\">{}</td></tr>",
             esc(&r.udid),
             esc(&r.model),
             esc(&r.os_version),
@@ -244,10 +244,10 @@ fn runs_table(out: &mut String, runs: &[queries::RunRow]) {
             0 => "ok",
             _ => "bad",
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}s</td><td>{}</td></tr>\n",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}s</td><td>{}</td></tr>",
             esc(&r.run_id),
             when(r.started_ms),
             esc(&r.kind),

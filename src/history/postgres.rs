@@ -10,7 +10,7 @@ use super::record::{AttemptRecord, PhoneRecord, QuarantineRecord, RunRecord};
 use super::store::{check_version, Location, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SELECT_RUNS};
 
 /// The advisory lock migrations hold ("mitid" in ASCII).
-const MIGRATION_LOCK: i64 = 0x6d69_7469_64;
+const MIGRATION_LOCK: i64 = 0x006d_6974_6964;
 
 /// An open PostgreSQL history.
 pub struct PgStore {

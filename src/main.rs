@@ -60,6 +60,9 @@ enum Command {
         #[arg(long)]
         profile: Option<PathBuf>,
     },
+    /// What the run history says: runs, flaky, slow, phones, scenario NAME,
+    /// prune, html (see README, Run history).
+    History(mitid_e2e::history::cli::HistoryArgs),
 }
 
 #[derive(Subcommand)]
@@ -71,6 +74,13 @@ enum ReportCommand {
         out: PathBuf,
         /// The shards' run folders (each holding cucumber.json).
         shards: Vec<PathBuf>,
+        /// The run history store the merged run is recorded in (see `run --history`).
+        #[arg(long, value_name = "URL")]
+        history: Option<String>,
+        /// The report folder whose history.sqlite and history.html are meant
+        /// when no --history names a store [default: reports/].
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
 }
 
@@ -114,6 +124,11 @@ struct RunArgs {
     /// Run only shard I of N (e.g. 2/4): deterministic and disjoint.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Record the run in this history store: postgres://user@host:port/db or
+    /// a SQLite file (default: the profile's [history] url, else
+    /// REPORT_DIR/history.sqlite; also MITID_HISTORY_URL).
+    #[arg(long, value_name = "URL")]
+    history: Option<String>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -150,7 +165,13 @@ fn main() -> ExitCode {
             Command::Sim { port, profile: p, defects } => mitid_e2e::cli::sim(port, &profile(p), &defects).await,
             Command::Steps => Ok(mitid_e2e::cli::steps()),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
-            Command::Report(ReportCommand::Merge { out, shards }) => mitid_e2e::cli::merge_reports(&out, &shards),
+            Command::Report(ReportCommand::Merge { out, shards, history, report_dir }) => {
+                let code = mitid_e2e::cli::merge_reports(&out, &shards)?;
+                let report_dir = root::or_default(report_dir, &root, "reports");
+                mitid_e2e::history::cli::record_merge(&out, &shards, history.as_deref(), &report_dir).await;
+                Ok(code)
+            }
+            Command::History(args) => mitid_e2e::history::cli::history(&args).await,
             Command::Doctor { profile: p } => mitid_e2e::cli::doctor(&profile(p), &root).await,
             Command::Run(a) => {
                 let features = if a.features.is_empty() { vec![root.join("features")] } else { a.features };
@@ -168,6 +189,7 @@ fn main() -> ExitCode {
                     shard: a.shard,
                     quiet: false,
                     root: root.clone(),
+                    history: a.history,
                 };
                 mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }

@@ -58,6 +58,9 @@ pub struct RunOptions {
     pub shard: Option<(usize, usize)>,
     /// No per-scenario console lines (the closing summary still prints).
     pub quiet: bool,
+    /// The run history store (`--history`); else the profile's, else
+    /// `<report dir>/history.sqlite`.
+    pub history: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -76,6 +79,7 @@ impl Default for RunOptions {
             defects: Vec::new(),
             shard: None,
             quiet: false,
+            history: None,
         }
     }
 }
@@ -279,6 +283,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         quarantined: report.quarantined.clone(),
     };
     info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
+    let facts = crate::history::record::RunFacts::of(&info, opts);
+    let history_url = ctx.profile.history.url.as_deref();
+    crate::history::cli::record_run(&report, &facts, opts.history.as_deref(), history_url, &opts.report_dir).await;
 
     if left_out > 0 {
         println!(

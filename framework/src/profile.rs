@@ -341,9 +341,22 @@ pub struct Profile {
     /// The virtual farm's own section, read only by the runner.
     #[serde(default)]
     pub farm: Option<toml::Value>,
+    /// Where runs are recorded (see README, Run history).
+    #[serde(default)]
+    pub history: HistorySettings,
     /// Where this profile was read from (not a TOML field).
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// `[history]`: the run history store.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySettings {
+    /// `postgres://user@host:port/db` for a store the farm's CI machines
+    /// share, or a SQLite file; absent: `<report dir>/history.sqlite`.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 fn default_identity() -> String {

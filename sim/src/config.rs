@@ -277,6 +277,10 @@ pub struct FarmConfig {
     /// Added to every WebDriver command, to imitate real phones.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Added, besides `latency_ms`, to every WebDriver command on the
+    /// phone of this udid: a slower phone (the history's `slow` trend).
+    #[serde(default)]
+    pub phone_latency_ms: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for FarmConfig {
@@ -308,6 +312,7 @@ impl Default for FarmConfig {
             defects: Vec::new(),
             faults: Vec::new(),
             latency_ms: 0,
+            phone_latency_ms: Default::default(),
         }
     }
 }

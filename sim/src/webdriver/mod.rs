@@ -70,7 +70,8 @@ async fn command<T>(
     let (latency, fault) = {
         let mut state = shared.lock();
         let session = state.sessions.get(sid).cloned().ok_or_else(|| no_session(sid))?;
-        (state.latency, state.command_fault(&session.udid, name))
+        let own = state.config.phone_latency_ms.get(&session.udid).copied().unwrap_or(0);
+        (state.latency + Duration::from_millis(own), state.command_fault(&session.udid, name))
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -1,0 +1,457 @@
+//! `mitid-e2e history`, and what the runner and `report merge` call to
+//! record a run.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use super::queries;
+use super::record::{self, RunFacts, RunRecord};
+use super::store::{Location, Store};
+use crate::report::RunReport;
+
+/// How long recording may take before the run gives up on its store.
+const RECORD_WITHIN: Duration = Duration::from_secs(120);
+
+/// How many runs the trends page shows.
+pub const PAGE_RUNS: usize = 30;
+
+/// `mitid-e2e history`: what the run history says.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The store: `postgres://user@host:port/db`, or a SQLite file
+    /// (default: the profile's `[history] url`, else REPORT_DIR/history.sqlite).
+    /// Also read from MITID_HISTORY_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub history: Option<String>,
+    /// The report folder, holding history.sqlite and history.html.
+    #[arg(long, global = true, default_value = "reports", value_name = "DIR")]
+    pub report_dir: PathBuf,
+    /// A device profile whose `[history] url` names the store.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Answer in JSON rather than a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Over the last N runs (a merged sharded run counts once).
+    #[arg(long, global = true, default_value_t = 30, value_name = "N")]
+    pub last: usize,
+    /// What to ask.
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+}
+
+/// The questions.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The last N runs, with verdicts and counts.
+    Runs,
+    /// Per scenario, flaky and failure rates, most unstable first.
+    Flaky,
+    /// Scenarios whose median time over their last K passing runs is at
+    /// least THRESHOLD times the median of their earlier ones (at least 3).
+    Slow {
+        /// K: how many of the latest passing runs make "recent".
+        #[arg(long, default_value_t = 5, value_name = "K")]
+        recent: usize,
+        /// How many times slower than the baseline counts as slow.
+        #[arg(long, default_value_t = 1.5)]
+        threshold: f64,
+    },
+    /// Per phone: runs, failures, errors, quarantines, worst first.
+    Phones,
+    /// One scenario's history, run by run (by name, part of it, or file:line).
+    Scenario {
+        /// The scenario's name, part of it, or its `file:line`.
+        name: String,
+    },
+    /// Delete runs older than N days.
+    Prune {
+        /// Keep the runs of the last N days.
+        #[arg(long, value_name = "N")]
+        keep_days: u64,
+    },
+    /// Write the trends page, REPORT_DIR/history.html.
+    Html,
+}
+
+fn location(flag: Option<&str>, profile: Option<&Path>, report_dir: &Path) -> Result<Location> {
+    let from_profile = match profile {
+        Some(p) => mitid_e2e_framework::profile::Profile::load(p)?.history.url,
+        None => None,
+    };
+    Ok(Location::resolve(flag, from_profile.as_deref(), report_dir))
+}
+
+/// Runs a `history` command; exit 0, or an error (exit 2).
+pub async fn history(args: &HistoryArgs) -> Result<ExitCode> {
+    let location = location(args.history.as_deref(), args.profile.as_deref(), &args.report_dir)?;
+    if let Location::Sqlite(path) = &location {
+        if !path.exists() {
+            anyhow::bail!(
+                "no run history at {location}: no run has been recorded there yet (see --history, --report-dir)"
+            );
+        }
+    }
+    let mut store = Store::open(&location).await?;
+    let last = Some(args.last);
+    let json = |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    match &args.command {
+        HistoryCommand::Runs => {
+            let rows = queries::runs(&store.load(last).await?);
+            if args.json {
+                json(serde_json::to_value(&rows)?);
+            } else {
+                print!("{}", runs_table(&rows));
+            }
+        }
+        HistoryCommand::Flaky => {
+            let h = store.load(last).await?;
+            let rows = queries::flaky(&h);
+            if args.json {
+                json(serde_json::to_value(&rows)?);
+            } else if rows.is_empty() {
+                println!("no scenario was flaky or failed in the last {} run(s)", h.runs.len());
+            } else {
+                print!("{}", flaky_table(&rows));
+            }
+        }
+        HistoryCommand::Slow { recent, threshold } => {
+            let h = store.load(last).await?;
+            let rows = queries::slow(&h, *recent, *threshold);
+            if args.json {
+                json(serde_json::to_value(&rows)?);
+            } else if rows.is_empty() {
+                println!(
+                    "no scenario's median over its last {recent} passing run(s) is {threshold}x its earlier median (last {} run(s))",
+                    h.runs.len()
+                );
+            } else {
+                print!("{}", slow_table(&rows));
+            }
+        }
+        HistoryCommand::Phones => {
+            let rows = queries::phones(&store.load(last).await?);
+            if args.json {
+                json(serde_json::to_value(&rows)?);
+            } else {
+                print!("{}", phones_table(&rows));
+            }
+        }
+        HistoryCommand::Scenario { name } => {
+            let rows = queries::scenario(&store.load(last).await?, name);
+            if rows.is_empty() {
+                anyhow::bail!("no scenario named like '{name}' in the last {} run(s)", args.last);
+            }
+            if args.json {
+                json(serde_json::to_value(&rows)?);
+            } else {
+                print!("{}", scenario_table(&rows));
+            }
+        }
+        HistoryCommand::Prune { keep_days } => {
+            let before = record::now_ms() - (*keep_days as i64) * 86_400_000;
+            let n = store.prune(before).await?;
+            if args.json {
+                json(serde_json::json!({ "deleted_runs": n, "kept_days": keep_days }));
+            } else {
+                println!("deleted {n} run(s) older than {keep_days} day(s) from {location}");
+            }
+        }
+        HistoryCommand::Html => {
+            let path = write_page(&mut store, &args.report_dir).await?;
+            println!("trends: {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `report_dir/history.html` from the store's last [`PAGE_RUNS`] runs.
+pub async fn write_page(store: &mut Store, report_dir: &Path) -> Result<PathBuf> {
+    let h = store.load(Some(PAGE_RUNS)).await?;
+    let path = report_dir.join(super::HTML_FILE);
+    std::fs::create_dir_all(report_dir).with_context(|| format!("cannot make {}", report_dir.display()))?;
+    std::fs::write(&path, super::html::render(&h)).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+async fn store_and_page(location: &Location, run: &RunRecord, report_dir: &Path) -> Result<PathBuf> {
+    let mut store = Store::open(location).await?;
+    store.record(run).await?;
+    write_page(&mut store, report_dir).await
+}
+
+/// Records a finished run and writes the trends page; says on the console
+/// how that went. A store that cannot be reached does not change the run's
+/// outcome: the reports on disk are the truth.
+pub async fn record_run(
+    report: &RunReport,
+    facts: &RunFacts,
+    history: Option<&str>,
+    profile_url: Option<&str>,
+    report_dir: &Path,
+) {
+    let location = Location::resolve(history, profile_url, report_dir);
+    let run = record::of_run(report, facts, &super::leases::take());
+    say(
+        &location,
+        &run,
+        report_dir,
+        tokio::time::timeout(RECORD_WITHIN, store_and_page(&location, &run, report_dir)).await,
+    );
+}
+
+fn say(
+    location: &Location,
+    run: &RunRecord,
+    report_dir: &Path,
+    result: Result<Result<PathBuf>, tokio::time::error::Elapsed>,
+) {
+    match result {
+        Ok(Ok(page)) => println!("history: recorded {} in {location}; trends: {}", run.run_id, page.display()),
+        Ok(Err(e)) => println!(
+            "history: {} was NOT recorded in {location}: {} (the reports in {} are complete; the exit code is unchanged)",
+            run.run_id,
+            mitid_e2e_framework::secret::redact(&format!("{e:#}")),
+            report_dir.display()
+        ),
+        Err(_) => println!(
+            "history: {} was NOT recorded in {location}: no answer within {RECORD_WITHIN:?} (the reports in {} are complete; the exit code is unchanged)",
+            run.run_id,
+            report_dir.display()
+        ),
+    }
+}
+
+/// After `report merge`: records the merged run once, as one run. When
+/// every shard was recorded in the store, the merged run carries their
+/// scenario attempts (with phones) and the shards are marked merged into
+/// it, so queries count the nightly once; otherwise it carries the merged
+/// report's scenarios (without phones).
+pub async fn record_merge(out: &Path, shards: &[PathBuf], history: Option<&str>, report_dir: &Path) {
+    let location = Location::resolve(history, None, report_dir);
+    let run = match merged_record(out) {
+        Ok(run) => run,
+        Err(e) => {
+            println!("history: the merged run was NOT recorded: {e:#}");
+            return;
+        }
+    };
+    let work = async {
+        let mut store = Store::open(&location).await?;
+        let mut run = run.clone();
+        let mut found = Vec::new();
+        for dir in shards {
+            let dir = if dir.is_dir() { dir.clone() } else { dir.parent().unwrap_or(Path::new(".")).to_path_buf() };
+            let info = crate::report::run_info::RunInfo::read(&dir)?;
+            let (i, n) = info.shard.unwrap_or((0, 0));
+            found.push(store.find_shard(&info.run_id, i as i64, n as i64).await?);
+        }
+        if found.iter().all(Option::is_some) {
+            let found: Vec<RunRecord> = found.into_iter().flatten().collect();
+            run.attempts = found.iter().flat_map(|s| s.attempts.iter().cloned()).collect();
+            run.attempts.sort_by(|a, b| (&a.file, a.line, a.attempt).cmp(&(&b.file, b.line, b.attempt)));
+            run.quarantines = found.iter().flat_map(|s| s.quarantines.iter().cloned()).collect();
+            run.started_ms = found.iter().map(|s| s.started_ms).min().unwrap_or(run.started_ms);
+            run.git_commit = found.iter().find_map(|s| s.git_commit.clone()).or(run.git_commit);
+            run.profile = found.first().map(|s| s.profile.clone()).unwrap_or(run.profile);
+            run.defects = found.first().map(|s| s.defects.clone()).unwrap_or(run.defects);
+            run.merges = found.iter().map(|s| s.key.clone()).collect();
+        }
+        store.record(&run).await?;
+        write_page(&mut store, report_dir).await
+    };
+    say(&location, &run, report_dir, tokio::time::timeout(RECORD_WITHIN, work).await);
+}
+
+fn merged_record(out: &Path) -> Result<RunRecord> {
+    let report = crate::report::merge::read(out)?;
+    let info = crate::report::run_info::RunInfo::read(out)?;
+    let id = {
+        let now = record::now_ms();
+        format!("merged-{}-{:03}", now / 1000, now % 1000)
+    };
+    let facts = RunFacts {
+        run_id: id,
+        profile: String::new(),
+        shard: None,
+        defects: Vec::new(),
+        feature_set: info.feature_set.clone(),
+        selected: info.selected,
+        exit_code: info.exit_code,
+    };
+    let mut report = report;
+    report.duration = Duration::from_secs_f64(info.duration_secs);
+    report.quarantined = info.quarantined.clone();
+    let mut run = record::of_run(&report, &facts, &Default::default());
+    run.kind = "merged".into();
+    Ok(run)
+}
+
+/// A plain text table: a header, then rows, columns padded.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    for r in rows {
+        out.push_str(&line(r.clone()));
+    }
+    out
+}
+
+/// A time in ms since the epoch as `YYYY-MM-DD HH:MM` UTC.
+pub fn when(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// The `runs` table.
+pub fn runs_table(rows: &[queries::RunRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.run_id.clone(),
+                when(r.started_ms),
+                r.kind.clone(),
+                r.verdict.clone(),
+                r.passed.to_string(),
+                r.flaky.to_string(),
+                r.failed.to_string(),
+                r.errors.to_string(),
+                r.skipped.to_string(),
+                r.quarantined.to_string(),
+                format!("{:.1}s", r.duration_secs),
+                r.git_commit.as_deref().map(|c| c.chars().take(10).collect()).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "run",
+            "started (UTC)",
+            "kind",
+            "verdict",
+            "passed",
+            "flaky",
+            "failed",
+            "errors",
+            "skipped",
+            "quarantined",
+            "time",
+            "commit",
+        ],
+        &body,
+    )
+}
+
+/// The `flaky` table.
+pub fn flaky_table(rows: &[queries::FlakyRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                pct(r.flaky_rate),
+                pct(r.failure_rate),
+                format!("{}/{}", r.flaky, r.runs),
+                format!("{}/{}", r.failed, r.runs),
+                r.scenario.clone(),
+                r.name.clone(),
+            ]
+        })
+        .collect();
+    table(&["flaky", "failing", "flaky runs", "failed runs", "scenario", "name"], &body)
+}
+
+/// The `slow` table.
+pub fn slow_table(rows: &[queries::SlowRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{:.2}x", r.ratio),
+                format!("{:.2}s ({} runs)", r.baseline_secs, r.baseline_runs),
+                format!("{:.2}s ({} runs)", r.recent_secs, r.recent_runs),
+                r.scenario.clone(),
+                r.name.clone(),
+            ]
+        })
+        .collect();
+    table(&["slower", "baseline median", "recent median", "scenario", "name"], &body)
+}
+
+/// The `phones` table.
+pub fn phones_table(rows: &[queries::PhoneRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.udid.clone(),
+                format!("{} ({} {})", r.model, r.os_version, r.rig),
+                r.runs.to_string(),
+                r.failures.to_string(),
+                r.errors.to_string(),
+                r.retried.to_string(),
+                r.quarantines.to_string(),
+                r.summary.clone(),
+            ]
+        })
+        .collect();
+    table(&["phone", "model", "runs", "failures", "errors", "retried", "quarantines", "health"], &body)
+}
+
+/// The `scenario` table.
+pub fn scenario_table(rows: &[queries::ScenarioRun]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.run_id.clone(),
+                when(r.started_ms),
+                r.status.clone(),
+                r.attempts.to_string(),
+                format!("{:.2}s", r.duration_secs),
+                r.phones.clone(),
+                r.failure.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut out = format!("{} ({})\n", rows[0].name, rows[0].scenario);
+    out.push_str(&table(&["run", "started (UTC)", "status", "attempts", "time", "phones", "failure"], &body));
+    out
+}

@@ -1,0 +1,266 @@
+//! What the history keeps of a run, built from the report model (whose
+//! strings already went through [`crate::report::clean`]: no secret in clear).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::leases::Leases;
+use crate::report::{RunReport, Status};
+
+/// One run: a whole run, a shard of one, or a merged sharded run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    /// Unique in the store: the run id and the host (`run-…@host`), so
+    /// shards started in the same millisecond on two machines stay apart.
+    pub key: String,
+    /// The run's id (its report folder's name).
+    pub run_id: String,
+    /// When it started, in milliseconds since the Unix epoch.
+    pub started_ms: i64,
+    /// Its wall time in milliseconds.
+    pub duration_ms: i64,
+    /// `git rev-parse HEAD` where it ran, if that answered.
+    pub git_commit: Option<String>,
+    /// The device profile it ran on.
+    pub profile: String,
+    /// The machine it ran on.
+    pub host: String,
+    /// `(i, n)`: shard i of n.
+    pub shard: Option<(i64, i64)>,
+    /// `run`, `shard` or `merged`.
+    pub kind: String,
+    /// The feature-set digest of `run.json`.
+    pub feature_set: String,
+    /// The farm's defective builds it ran against (`--defect`), comma-separated.
+    pub defects: String,
+    /// The verdict: 0 passed, 1 failed, 2 configuration, 3 errors only.
+    pub exit_code: i64,
+    /// Scenarios selected.
+    pub selected: i64,
+    /// Scenarios that passed on their first attempt.
+    pub passed: i64,
+    /// Scenarios that failed.
+    pub failed: i64,
+    /// Scenarios that could not be judged.
+    pub errors: i64,
+    /// Scenarios that passed only on a retry.
+    pub flaky: i64,
+    /// Scenarios skipped.
+    pub skipped: i64,
+    /// Keys of the shard runs this merged run joins (only when recording).
+    #[serde(skip)]
+    pub merges: Vec<String>,
+    /// Its scenario attempts.
+    pub attempts: Vec<AttemptRecord>,
+    /// Its quarantines.
+    pub quarantines: Vec<QuarantineRecord>,
+}
+
+/// One attempt of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttemptRecord {
+    /// The feature's name.
+    pub feature: String,
+    /// The feature file.
+    pub file: String,
+    /// The scenario's line in it.
+    pub line: i64,
+    /// The scenario's name.
+    pub name: String,
+    /// Its tags, space-separated, without `@`.
+    pub tags: String,
+    /// Which attempt (1-based).
+    pub attempt: i64,
+    /// `passed`, `failed`, `error`, `flaky` (passed on this, a retry),
+    /// `skipped`; `retried` for an earlier attempt that did not pass (the
+    /// report model keeps the steps of the last attempt only, so whether it
+    /// failed or erred, and where, is not known).
+    pub status: String,
+    /// Its duration in milliseconds (0 when not known: earlier attempts).
+    pub duration_ms: i64,
+    /// The step that failed or erred: `Keyword text (line N)`.
+    pub failing_step: Option<String>,
+    /// That step's message.
+    pub message: Option<String>,
+    /// The phones it leased, old phone first.
+    pub phones: Vec<PhoneRecord>,
+}
+
+impl AttemptRecord {
+    /// `file:line`: how the history tells scenarios apart.
+    pub fn place(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// A phone an attempt leased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhoneRecord {
+    /// Its udid.
+    pub udid: String,
+    /// Its model, if the profile says.
+    pub model: String,
+    /// Its OS version.
+    pub os_version: String,
+    /// Its rig.
+    pub rig: String,
+}
+
+/// A phone taken out of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarantineRecord {
+    /// The phone.
+    pub udid: String,
+    /// Why.
+    pub reason: String,
+    /// When, in milliseconds since the epoch: the report keeps no time of
+    /// its own for a quarantine, so this is when the run ended.
+    pub at_ms: i64,
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// `git rev-parse HEAD` in the current folder, if git is there and answers.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// This machine's name.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// What the runner knows of a run besides its report.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    /// The run id.
+    pub run_id: String,
+    /// The device profile's path.
+    pub profile: String,
+    /// `(i, n)` for a shard.
+    pub shard: Option<(usize, usize)>,
+    /// `--defect` names.
+    pub defects: Vec<String>,
+    /// The feature-set digest.
+    pub feature_set: String,
+    /// Scenarios selected.
+    pub selected: usize,
+    /// The exit code the run gives.
+    pub exit_code: u8,
+}
+
+impl RunFacts {
+    /// What `run.json` and the options say.
+    pub fn of(info: &crate::report::run_info::RunInfo, opts: &crate::run::RunOptions) -> RunFacts {
+        RunFacts {
+            run_id: info.run_id.clone(),
+            profile: opts.profile.display().to_string(),
+            shard: info.shard,
+            defects: opts.defects.clone(),
+            feature_set: info.feature_set.clone(),
+            selected: info.selected,
+            exit_code: info.exit_code,
+        }
+    }
+}
+
+/// The record of a run from its report, what the runner knows, and the
+/// phones its scenarios leased.
+pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecord {
+    let host = host();
+    let ended = now_ms();
+    let duration_ms = report.duration.as_millis() as i64;
+    let count = |st: Status| report.scenarios().filter(|(_, s)| s.status() == st && !s.flaky()).count() as i64;
+    let mut attempts = Vec::new();
+    for (f, s) in report.scenarios() {
+        let file = f.path.display().to_string();
+        let tags = s.tags.join(" ");
+        let attempts_made = s.attempts().max(1);
+        let leased = leases.of(&file, s.line);
+        // Earlier attempts, each with its verdict, failing step and phones.
+        for (i, earlier) in s.earlier_attempts.iter().enumerate() {
+            let status = match earlier.status() {
+                Status::Undefined => Status::Failed,
+                st => st,
+            };
+            let failure =
+                earlier.steps.iter().find(|st| matches!(st.status, Status::Failed | Status::Undefined | Status::Error));
+            attempts.push(AttemptRecord {
+                feature: f.name.clone(),
+                file: file.clone(),
+                line: s.line as i64,
+                name: s.name.clone(),
+                tags: tags.clone(),
+                attempt: i as i64 + 1,
+                status: status.name().into(),
+                duration_ms: earlier.duration.as_millis() as i64,
+                failing_step: failure.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)),
+                message: failure.and_then(|st| st.error.clone()),
+                phones: leased.get(i).cloned().unwrap_or_default(),
+            });
+        }
+        let status = if s.flaky() { "flaky" } else { s.status().name() };
+        let status = if status == "undefined" { "failed" } else { status };
+        let failure = s.failure();
+        // Leases are one per attempt that got as far as leasing; the last
+        // one belongs to the last attempt when every attempt leased.
+        let phones =
+            if leased.len() == attempts_made { leased.last().cloned().unwrap_or_default() } else { Vec::new() };
+        attempts.push(AttemptRecord {
+            feature: f.name.clone(),
+            file,
+            line: s.line as i64,
+            name: s.name.clone(),
+            tags,
+            attempt: attempts_made as i64,
+            status: status.into(),
+            duration_ms: s.duration.as_millis() as i64,
+            failing_step: failure.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)),
+            message: failure.and_then(|st| st.error.clone()),
+            phones,
+        });
+    }
+    let kind = if facts.shard.is_some() { "shard" } else { "run" };
+    RunRecord {
+        key: format!("{}@{host}", facts.run_id),
+        run_id: facts.run_id.clone(),
+        started_ms: ended - duration_ms,
+        duration_ms,
+        git_commit: git_commit(),
+        profile: facts.profile.clone(),
+        host,
+        shard: facts.shard.map(|(i, n)| (i as i64, n as i64)),
+        kind: kind.into(),
+        feature_set: facts.feature_set.clone(),
+        defects: facts.defects.join(","),
+        exit_code: i64::from(facts.exit_code),
+        selected: facts.selected as i64,
+        passed: count(Status::Passed),
+        failed: count(Status::Failed),
+        errors: count(Status::Error),
+        flaky: report.scenarios().filter(|(_, s)| s.flaky()).count() as i64,
+        skipped: count(Status::Skipped),
+        merges: Vec::new(),
+        attempts,
+        quarantines: report
+            .quarantined
+            .iter()
+            .map(|(udid, reason)| QuarantineRecord { udid: udid.clone(), reason: reason.clone(), at_ms: ended })
+            .collect(),
+    }
+}

@@ -3,7 +3,7 @@
 //! library logs at a verbose level (a WebDriver request body, say) is still
 //! not printed in clear.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Sends log lines to stderr, redacted, at `RUST_LOG`'s level (default: warnings).
 pub fn init() {
@@ -11,7 +11,14 @@ pub fn init() {
         // appium-client's Drop tries to end sessions we already closed, and
         // logs that as an error: it is not one.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,appium_client=off"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| Redacting(std::io::stderr())).try_init();
+    // Colour only for a person at a terminal, and never when NO_COLOR is set
+    // (no-color.org): a log file or CI log gets plain lines.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(|| Redacting(std::io::stderr()))
+        .try_init();
 }
 
 /// A writer with every known secret scrubbed from what goes through it.

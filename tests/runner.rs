@@ -779,3 +779,17 @@ fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() 
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
 }
+
+#[test]
+fn log_lines_off_a_terminal_carry_no_colour_codes() {
+    let out = Command::new(BIN)
+        .args(["run", "--dry-run"])
+        .env("RUST_LOG", "debug")
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let sim = Command::new(BIN).args(["defects"]).env("RUST_LOG", "debug").current_dir(ROOT).output().unwrap();
+    let all = format!("{err}{}", String::from_utf8_lossy(&sim.stderr));
+    assert!(!all.contains('\u{1b}'), "an ANSI escape in a log file: {all}");
+}

@@ -28,9 +28,11 @@
 //! guard's Drop), also when the test fails; should the test process itself
 //! be killed, the kernel kills them (PR_SET_PDEATHSIG).
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::fs::File;
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -101,19 +103,7 @@ impl Services {
         let out = File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let err = out.try_clone().expect("clone the log file handle");
         let program = command.get_program().to_string_lossy().into_owned();
-        // Should this test process be killed before the guard's Drop runs
-        // (a harness timeout, Ctrl-C), the kernel kills the child too,
-        // rather than leave a Java process holding a fixed port.
-        // SAFETY: prctl is async-signal-safe; nothing else runs between
-        // fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        child::dies_with_the_test(&mut command);
         let child = command
             .current_dir(ROOT)
             .stdin(Stdio::null())

@@ -18,8 +18,10 @@
 //! also when it fails (a guard's Drop; and should the test process be
 //! killed, the kernel kills them: PR_SET_PDEATHSIG).
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::fs::File;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -60,16 +62,7 @@ impl Proc {
     fn start(name: &str, mut command: Command, log: PathBuf) -> Proc {
         let out = File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let err = out.try_clone().expect("clone the log file handle");
-        // SAFETY: prctl is async-signal-safe; nothing else runs between
-        // fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        child::dies_with_the_test(&mut command);
         let child = command
             .current_dir(ROOT)
             .env_remove("MITID_APPIUM_URL")

@@ -199,6 +199,23 @@ fn thirty_nights_give_known_answers_in_sqlite_and_postgresql() {
         assert!(!html.contains(outside), "the page must be self-contained: it has {outside}");
     }
     rt.block_on(trends_page_in_chromium(&page, &dir));
+
+    // prune: the 5 oldest nights, made 40 days old, go with their attempts;
+    // the other 25 stay, and answer as before.
+    {
+        let db = rusqlite::Connection::open(sqlite).unwrap();
+        let aged = db
+            .execute(
+                "UPDATE runs SET started_ms = started_ms - 40 * 86400000 \
+                 WHERE key IN (SELECT key FROM runs ORDER BY started_ms LIMIT 5)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(aged, 5);
+    }
+    let pruned = json(sqlite, &["prune", "--keep-days", "30"]);
+    assert_eq!(pruned["deleted_runs"], 5, "{pruned}");
+    assert_eq!(json(sqlite, &["runs", "--last", "100"]).as_array().unwrap().len(), 25);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -234,6 +234,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     .with_context(|| format!("cannot write into {}", out.display()))?;
     println!("merged {} shard(s) into {}", shards.len(), out.display());
     println!("{}", coverage.line());
+    print!("{}", report::console::evidence(&merged, &report::console::from_here(out)));
     print!("{}", report::console::summary(&merged));
     Ok(ExitCode::from(merged.exit_code()))
 }

@@ -299,6 +299,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!();
     println!("{}", coverage.line());
     println!("reports: {}", dir.display());
+    print!("{}", report::console::evidence(&report, &report::console::from_here(&dir)));
     print!("{}", report::console::summary(&report));
     for s in &ended {
         println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);

@@ -4,6 +4,7 @@
 //! Every string enters the model through [`clean`], which scrubs secrets:
 //! the writers never see a PIN, temporary PIN or user ID in clear.
 
+pub mod attachments;
 pub mod console;
 pub mod coverage;
 pub mod cucumber_json;
@@ -270,10 +271,14 @@ impl RunReport {
     }
 }
 
-/// Writes the report files into `run_dir`.
+/// Writes the report files into `run_dir`, every attachment as a file under
+/// its `attachments/` (see [`attachments`]).
 pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<()> {
     std::fs::create_dir_all(run_dir)?;
-    std::fs::write(run_dir.join("junit.xml"), junit::render(report))?;
+    attachments::write(report, run_dir)?;
+    // JUnit names the files by absolute path, as its attachments plugin wants.
+    let absolute = std::fs::canonicalize(run_dir)?;
+    std::fs::write(run_dir.join("junit.xml"), junit::render_at(report, &absolute))?;
     std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
     std::fs::write(run_dir.join("coverage.md"), coverage.markdown())
 }

@@ -13,7 +13,7 @@
 //! `INSTA_UPDATE=always cargo test -p mitid-e2e --lib report::tests` and review
 //! the changed files in `src/report/snapshots/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -626,6 +626,7 @@ impl Outputs {
         console.push('\n');
         console.push_str(&coverage.line());
         console.push('\n');
+        console.push_str(&console::evidence(report, Path::new("reports/20260101-120000")));
         console.push_str(&console::summary(report));
         let coverage_md = coverage.markdown();
         assert_eq!(coverage_md.lines().nth(2), Some(coverage.line().as_str()), "coverage.md opens with the line");
@@ -742,6 +743,31 @@ fn red_run_with_evidence() {
     assert_eq!(data[0], SCREENSHOT_PNG);
     assert_eq!(decode(&data[1]), PAGE_SOURCE.as_bytes());
     assert_eq!(decode(&data[2]), GATEWAY.as_bytes());
+
+    // And as files under the run's folder, which JUnit names by absolute path.
+    let dir = TempDir::new("red_evidence_files");
+    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();
+    let evidence = dir.0.join("attachments/copy-qr-L13");
+    let read = |name: &str| std::fs::read(evidence.join(name)).unwrap();
+    assert_eq!(base64::engine::general_purpose::STANDARD.encode(read("1-step-L14-screenshot.png")), SCREENSHOT_PNG);
+    assert_eq!(read("1-step-L14-page-source.xml"), PAGE_SOURCE.as_bytes());
+    assert_eq!(read("1-step-L14-gateway-messages.txt"), GATEWAY.as_bytes());
+    let junit = std::fs::read_to_string(dir.0.join("junit.xml")).unwrap();
+    let absolute = std::fs::canonicalize(&evidence).unwrap().join("1-step-L14-screenshot.png");
+    assert!(junit.lines().any(|l| l == format!("[[ATTACHMENT|{}]]", absolute.display())), "{junit}");
+}
+
+#[test]
+fn attachment_file_names_are_safe() {
+    use super::attachments::{extension, safe_name};
+    assert_eq!(safe_name("Old phone Screenshot"), "old-phone-screenshot");
+    assert_eq!(safe_name("  Kopiér/../til ÆØÅ!  "), "kopi-r-til");
+    assert_eq!(safe_name("…"), "x");
+    assert_eq!(
+        [extension("image/png"), extension("application/xml"), extension("text/plain; charset=utf-8")],
+        ["png", "xml", "txt"]
+    );
+    assert_eq!(extension("application/octet-stream"), "bin");
 }
 
 #[test]

@@ -208,6 +208,18 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     for path in linked {
         assert!(Path::new(path).is_absolute() && Path::new(path).is_file(), "{path} is not an absolute file");
     }
+
+    // Every report says where and of what the run ran.
+    assert!(junit.contains("<property name=\"defects\" value=\"old_app_deactivated\"/>"), "{junit}");
+    assert!(junit.contains("<property name=\"host\" value=\""), "{junit}");
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("latest/run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["meta"]["defects"], serde_json::json!(["old_app_deactivated"]), "{run_json}");
+    assert!(run_json["meta"]["profile"].is_string() && run_json["meta"]["host"].is_string(), "{run_json}");
+    let features: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for f in features.as_array().unwrap() {
+        assert_eq!(f["run"]["defects"], "old_app_deactivated", "{}", f["uri"]);
+    }
 }
 
 /// Every text attachment of a Cucumber JSON report, decoded (they are base64 there).

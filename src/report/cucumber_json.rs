@@ -7,7 +7,8 @@
 //! `attempts_allowed`, `earlier_attempts` (each with its `status`,
 //! `duration` in nanoseconds and `steps`, evidence included), and for a
 //! scenario the run left out, `left_out` (the reason; its steps are
-//! skipped).
+//! skipped). Each feature has `run`: the run's `git.commit`, `profile`,
+//! `host`, `shard` and `defects`, as far as known.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -16,13 +17,16 @@ use super::{RunReport, ScenarioReport, Status, StepReport};
 
 /// `cucumber.json`: a feature per file, an element per scenario.
 pub fn render(report: &RunReport) -> String {
+    // Where and of what the run ran, on each feature (report tools ignore it).
+    let run: serde_json::Map<String, Value> =
+        report.meta.properties(report.shard).into_iter().map(|(n, v)| (n.to_owned(), Value::String(v))).collect();
     let features: Vec<Value> = report
         .features
         .iter()
         .map(|f| {
             let uri = f.path.display().to_string();
             let elements: Vec<Value> = f.scenarios.iter().map(|s| element(&f.name, s)).collect();
-            json!({
+            let mut feature = json!({
                 "uri": uri,
                 "id": slug(&f.name),
                 "keyword": "Feature",
@@ -31,7 +35,11 @@ pub fn render(report: &RunReport) -> String {
                 "line": f.line,
                 "tags": f.tags.iter().map(|t| json!({ "name": format!("@{t}") })).collect::<Vec<_>>(),
                 "elements": elements,
-            })
+            });
+            if !run.is_empty() {
+                feature["run"] = Value::Object(run.clone());
+            }
+            feature
         })
         .collect();
     serde_json::to_string_pretty(&features).unwrap_or_else(|_| "[]".into())

@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::attachments::{self, AttachmentFile};
 use super::{Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
@@ -36,6 +36,7 @@ pub fn render(report: &RunReport) -> String {
 /// wants an absolute path: pass an absolute `run_dir`).
 pub fn render_at(report: &RunReport, run_dir: &Path) -> String {
     let files = attachments::files(report);
+    let run_properties = report.meta.properties(report.shard);
     let mut junit = Report::new("mitid-e2e");
     junit.set_time(report.duration);
     // A feature that could not be parsed is a testcase (in error) too.
@@ -52,6 +53,8 @@ pub fn render_at(report: &RunReport, run_dir: &Path) -> String {
         let mut suite = TestSuite::new(f.name.as_str());
         suite.set_time(f.scenarios.iter().map(ScenarioReport::total_duration).sum());
         suite.extra.insert("file".into(), f.path.display().to_string().into());
+        // junit-10.xsd allows properties on a testsuite only: each says the run's.
+        suite.add_properties(run_properties.iter().map(|(n, v)| Property::new(*n, v.as_str())));
         suite.add_test_cases(f.scenarios.iter().enumerate().map(|(si, s)| {
             let mine: Vec<&AttachmentFile> = files.iter().filter(|a| a.feature == fi && a.scenario == si).collect();
             let mut case = testcase(f, s, &Evidence { files: &mine, run_dir });

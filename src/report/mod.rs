@@ -223,6 +223,10 @@ pub struct RunReport {
     pub undefined: Vec<(String, String)>,
     /// Phones taken out of the run (udid, why).
     pub quarantined: Vec<(String, String)>,
+    /// Where and of what it ran: commit, profile, host, defects.
+    pub meta: run_info::RunMeta,
+    /// `(i, n)`: the i-th of n shards; `None`: the whole suite.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl RunReport {

@@ -341,6 +341,13 @@ fn red() -> RunReport {
         ],
         undefined: vec![("When I type the temporary PIN backwards".into(), "features/rules.feature:22".into())],
         quarantined: vec![("emulator-5556".into(), "did not answer within 30s (adb: device offline)".into())],
+        meta: super::run_info::RunMeta {
+            git_commit: Some("69685f5c0ffee".into()),
+            profile: Some("profiles/virtual.toml".into()),
+            host: Some("ci-runner-3".into()),
+            defects: vec!["old_app_deactivated".into()],
+        },
+        shard: Some((1, 2)),
     }
 }
 

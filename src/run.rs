@@ -259,6 +259,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.sort();
     report.quarantined = quarantined;
     report.meta = RunMeta::here(&opts.profile, &opts.defects);
+    crate::history::leases::fill(&mut report, &crate::history::leases::peek());
     report.shard = opts.shard;
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
     let ran = report.scenarios().count() - left_out;

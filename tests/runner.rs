@@ -220,6 +220,21 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     for f in features.as_array().unwrap() {
         assert_eq!(f["run"]["defects"], "old_app_deactivated", "{}", f["uri"]);
     }
+    // And each scenario that ran, when it started and on which phones.
+    let ran: Vec<&serde_json::Value> = features
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .filter(|e| e["left_out"].is_null())
+        .collect();
+    assert!(!ran.is_empty());
+    for e in ran {
+        assert!(e["start_timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{}", e["name"]);
+        assert!(e["phones"].as_array().is_some_and(|p| !p.is_empty() && p[0]["udid"].is_string()), "{}", e["name"]);
+    }
+    assert!(junit.lines().any(|l| l.starts_with("phone: ")), "{junit}");
+    assert!(junit.contains("<system-out>started: "), "{junit}");
 }
 
 /// Every text attachment of a Cucumber JSON report, decoded (they are base64 there).

@@ -7,7 +7,9 @@
 //! `attempts_allowed`, `earlier_attempts` (each with its `status`,
 //! `duration` in nanoseconds and `steps`, evidence included), and for a
 //! scenario the run left out, `left_out` (the reason; its steps are
-//! skipped). Each feature has `run`: the run's `git.commit`, `profile`,
+//! skipped); `start_timestamp` (RFC 3339, UTC, as cucumber-jvm writes it)
+//! and `phones` (each `udid`, `model`, `os_version`, `rig`) when known.
+//! Each feature has `run`: the run's `git.commit`, `profile`,
 //! `host`, `shard` and `defects`, as far as known.
 
 use base64::Engine as _;
@@ -78,6 +80,12 @@ fn element(feature: &str, s: &ScenarioReport) -> Value {
     }
     if let Some(reason) = &s.left_out {
         element["left_out"] = json!(reason);
+    }
+    if let Some(started) = s.started {
+        element["start_timestamp"] = json!(super::rfc3339(started));
+    }
+    if !s.phones.is_empty() {
+        element["phones"] = json!(s.phones);
     }
     element
 }

@@ -118,6 +118,17 @@ fn testcase(f: &FeatureReport, s: &ScenarioReport, evidence: &Evidence) -> TestC
             status
         }
     };
+    // junit-10.xsd has no properties or timestamp on a testcase: its
+    // start and phones open its system-out.
+    let mut head = Vec::new();
+    if let Some(started) = s.started {
+        head.push(format!("started: {}", super::rfc3339(started)));
+    }
+    for p in &s.phones {
+        let model = if p.model.is_empty() { "model unknown" } else { p.model.as_str() };
+        head.push(format!("phone: {} ({model}, OS {}, rig {})", p.udid, p.os_version, p.rig));
+    }
+    notes.splice(0..0, head);
     let allowed = s.attempts_allowed.max(s.attempts());
     status.add_reruns(s.earlier_attempts.iter().enumerate().map(|(i, a)| rerun(&place, i + 1, allowed, a, evidence)));
     // Every attempt's evidence, where the attachments plugin reads it.

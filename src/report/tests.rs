@@ -131,6 +131,8 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<StepReport>) -> S
         earlier_attempts: Vec::new(),
         attempts_allowed: 1,
         left_out: None,
+        started: None,
+        phones: Vec::new(),
     }
 }
 
@@ -234,7 +236,13 @@ fn wrong_pins(refused: bool) -> ScenarioReport {
 /// Fails on the QR code, with the evidence gathered: the error has quotes,
 /// `<`, `&` and a second line, for the writers to escape.
 fn qr_expired() -> ScenarioReport {
-    scenario(
+    let phone = |udid: &str, model: &str, os: &str| super::PhoneRecord {
+        udid: udid.into(),
+        model: model.into(),
+        os_version: os.into(),
+        rig: "rack-2".into(),
+    };
+    let s = scenario(
         "Copy after the QR code has expired",
         13,
         &["android"],
@@ -251,7 +259,27 @@ fn qr_expired() -> ScenarioReport {
             ),
             step("Then", READY, 15, Status::Skipped, 0),
         ],
-    )
+    );
+    ScenarioReport {
+        started: Some(std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250)),
+        phones: vec![phone("emulator-5554", "Pixel 7", "14"), phone("emulator-5556", "", "13")],
+        ..s
+    }
+}
+
+#[test]
+fn times_are_rfc3339_and_read_back() {
+    for ms in [0, 951_782_400_000, 1_740_000_000_250, 4_102_444_799_999] {
+        let t = std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(super::parse_rfc3339(&super::rfc3339(t)), Some(t), "{ms}");
+    }
+    let t = std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250);
+    assert_eq!(super::rfc3339(t), "2025-02-19T21:20:00.250Z");
+    assert_eq!(
+        super::rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(951_782_400_000)),
+        "2000-02-29T00:00:00.000Z"
+    );
+    assert_eq!(super::parse_rfc3339("2025-02-19 21:20:00"), None);
 }
 
 fn wrong_temporary_pin_undefined() -> ScenarioReport {

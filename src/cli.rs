@@ -217,6 +217,11 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     merged.quarantined = records.iter().flat_map(|(_, i, _)| i.quarantined.iter().cloned()).collect();
     merged.quarantined.sort();
     merged.quarantined.dedup();
+    // The shards' commit, profile and defects (the first's; hosts may differ).
+    merged.meta = records[0].1.meta.clone();
+    let hosts: std::collections::BTreeSet<&str> =
+        records.iter().filter_map(|(_, i, _)| i.meta.host.as_deref()).collect();
+    merged.meta.host = (!hosts.is_empty()).then(|| hosts.into_iter().collect::<Vec<_>>().join(","));
     let coverage = Coverage::of(&merged, &crate::steps::catalogue::all());
     report::write_files(&merged, out, &coverage).with_context(|| format!("cannot write into {}", out.display()))?;
     let first = &records[0].1;
@@ -229,11 +234,13 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
         problems: Vec::new(),
         duration_secs: longest,
         quarantined: merged.quarantined.clone(),
+        meta: merged.meta.clone(),
     }
     .write(out)
     .with_context(|| format!("cannot write into {}", out.display()))?;
     println!("merged {} shard(s) into {}", shards.len(), out.display());
     println!("{}", coverage.line());
+    print!("{}", report::console::evidence(&merged, &report::console::from_here(out)));
     print!("{}", report::console::summary(&merged));
     Ok(ExitCode::from(merged.exit_code()))
 }

@@ -21,7 +21,7 @@ use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
 
 use crate::interrupt::{self, Outcome, Signal};
 use crate::lint;
-use crate::report::run_info::{feature_set, RunInfo};
+use crate::report::run_info::{feature_set, RunInfo, RunMeta};
 use crate::report::{self, coverage::Coverage, recorder::Recorder};
 use crate::select::Selection;
 use crate::world::{set_context, CopyWorld, RunContext};
@@ -110,6 +110,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             run_id: run_id(),
             duration: started.elapsed(),
             parse_errors: problems.clone(),
+            meta: RunMeta::here(&opts.profile, &opts.defects),
+            shard: opts.shard,
             ..Default::default()
         };
         let dir = report::write_all(&report, &opts.report_dir, &Coverage::of(&report, &crate::steps::catalogue::all()))
@@ -126,6 +128,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             problems: problems.clone(),
             duration_secs: report.duration.as_secs_f64(),
             quarantined: Vec::new(),
+            meta: report.meta.clone(),
         }
         .write(&dir)
         .with_context(|| format!("cannot write {}", dir.display()))
@@ -255,6 +258,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.duration = started.elapsed();
     report.sort();
     report.quarantined = quarantined;
+    report.meta = RunMeta::here(&opts.profile, &opts.defects);
+    crate::history::leases::fill(&mut report, &crate::history::leases::peek());
+    report.shard = opts.shard;
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
     let ran = report.scenarios().count() - left_out;
     let catalogue = crate::steps::catalogue::all();
@@ -281,6 +287,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         problems: report.parse_errors.clone(),
         duration_secs: report.duration.as_secs_f64(),
         quarantined: report.quarantined.clone(),
+        meta: report.meta.clone(),
     };
     info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
     let facts = crate::history::record::RunFacts::of(&info, opts);
@@ -299,6 +306,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!();
     println!("{}", coverage.line());
     println!("reports: {}", dir.display());
+    print!("{}", report::console::evidence(&report, &report::console::from_here(&dir)));
     print!("{}", report::console::summary(&report));
     for s in &ended {
         println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);

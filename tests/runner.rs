@@ -86,7 +86,28 @@ fn everything_written(console: &str, reports: &Path) -> String {
     for f in ["junit.xml", "cucumber.json", "coverage.md"] {
         all.push_str(&std::fs::read_to_string(latest.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")));
     }
+    for file in attachment_files(&latest) {
+        all.push_str(&String::from_utf8_lossy(&std::fs::read(&file).unwrap()));
+    }
     all
+}
+
+/// Every file under a run's `attachments/`, sorted.
+fn attachment_files(run_dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![run_dir.join("attachments")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// The fixture identity's secrets, and the shape of a temporary PIN in an SMS
@@ -161,6 +182,59 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     assert!(decoded.contains("hierarchy") || decoded.contains("AppiumAUT"), "a page source is attached");
     assert!(decoded.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is attached, redacted");
     assert_no_secrets(&decoded);
+
+    // The evidence is on disk too, as files the console and JUnit name.
+    let files = attachment_files(&reports.join("latest"));
+    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for suffix in ["-screenshot.png", "-page-source.xml", "-gateway-messages.txt"] {
+        assert!(names.iter().any(|n| n.ends_with(suffix) && n.contains("-step-L")), "no *{suffix}: {names:?}");
+    }
+    let mut on_disk = String::new();
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        if file.extension().is_some_and(|e| e == "png") {
+            assert!(bytes.starts_with(b"\x89PNG"), "{} is a PNG", file.display());
+        }
+        on_disk.push_str(&String::from_utf8_lossy(&bytes));
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(out.lines().any(|l| l.trim_end().ends_with(&format!("/{name}"))), "the console names {name}: {out}");
+    }
+    assert!(on_disk.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is on disk, redacted");
+    assert_no_secrets(&on_disk);
+    let junit = std::fs::read_to_string(reports.join("latest/junit.xml")).unwrap();
+    let linked: Vec<&str> =
+        junit.lines().filter_map(|l| l.strip_prefix("[[ATTACHMENT|").and_then(|l| l.strip_suffix("]]"))).collect();
+    assert!(!linked.is_empty(), "{junit}");
+    for path in linked {
+        assert!(Path::new(path).is_absolute() && Path::new(path).is_file(), "{path} is not an absolute file");
+    }
+
+    // Every report says where and of what the run ran.
+    assert!(junit.contains("<property name=\"defects\" value=\"old_app_deactivated\"/>"), "{junit}");
+    assert!(junit.contains("<property name=\"host\" value=\""), "{junit}");
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("latest/run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["meta"]["defects"], serde_json::json!(["old_app_deactivated"]), "{run_json}");
+    assert!(run_json["meta"]["profile"].is_string() && run_json["meta"]["host"].is_string(), "{run_json}");
+    let features: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for f in features.as_array().unwrap() {
+        assert_eq!(f["run"]["defects"], "old_app_deactivated", "{}", f["uri"]);
+    }
+    // And each scenario that ran, when it started and on which phones.
+    let ran: Vec<&serde_json::Value> = features
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .filter(|e| e["left_out"].is_null())
+        .collect();
+    assert!(!ran.is_empty());
+    for e in ran {
+        assert!(e["start_timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{}", e["name"]);
+        assert!(e["phones"].as_array().is_some_and(|p| !p.is_empty() && p[0]["udid"].is_string()), "{}", e["name"]);
+    }
+    assert!(junit.lines().any(|l| l.starts_with("phone: ")), "{junit}");
+    assert!(junit.contains("<system-out>started: "), "{junit}");
 }
 
 /// Every text attachment of a Cucumber JSON report, decoded (they are base64 there).

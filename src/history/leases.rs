@@ -1,7 +1,7 @@
-//! The phones each scenario attempt leased. The report model has no phones;
-//! the World notes its lease here ([`note`]) and the runner takes them all
-//! when the run ends ([`take`]), keyed by the scenario's file and line as the
-//! report names them.
+//! The phones each scenario attempt leased. The World notes its lease here
+//! ([`note`]); as the run ends the runner gives them to the report's
+//! scenarios ([`fill`]) and then takes them all for the history ([`take`]),
+//! keyed by the scenario's file and line as the report names them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,6 +51,26 @@ pub fn note(path: Option<&Path>, line: usize, phones: &[&PhoneProfile]) {
         })
         .collect();
     LEASES.lock().unwrap_or_else(|p| p.into_inner()).0.entry((file, line)).or_default().push(phones);
+}
+
+/// Every lease noted since the last [`take`], leaving them for it.
+pub fn peek() -> Leases {
+    LEASES.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Gives each scenario of `report` the phones its attempts leased, each
+/// once, in the order leased.
+pub fn fill(report: &mut crate::report::RunReport, leases: &Leases) {
+    for f in &mut report.features {
+        let file = f.path.display().to_string();
+        for s in &mut f.scenarios {
+            for phone in leases.of(&file, s.line).iter().flatten() {
+                if !s.phones.contains(phone) {
+                    s.phones.push(phone.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Every lease noted since the last call, leaving none.

@@ -38,6 +38,40 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport, again: bool) -> String
     out
 }
 
+/// The evidence of the run, by scenario: under a line naming the scenario
+/// and its verdict, the file each attachment of each attempt was written
+/// to, as `run_dir` (the run's folder, as the person watching would type
+/// it) joined with its name under it. Empty when nothing was attached.
+pub fn evidence(report: &RunReport, run_dir: &Path) -> String {
+    let mut out = String::new();
+    let mut last = None;
+    for file in super::attachments::files(report) {
+        let f = &report.features[file.feature];
+        let s = &f.scenarios[file.scenario];
+        if last != Some((file.feature, file.scenario)) {
+            last = Some((file.feature, file.scenario));
+            let verdict = if s.flaky() { "flaky" } else { s.status().name() };
+            out.push_str(&format!("evidence of '{}' ({}:{}), {verdict}:\n", s.name, f.path.display(), s.line));
+        }
+        out.push_str(&format!(
+            "         attempt {}, step line {}: {}\n",
+            file.attempt,
+            file.step_line,
+            run_dir.join(&file.path).display()
+        ));
+    }
+    out
+}
+
+/// `path` relative to the working folder when it is under it, as it is
+/// otherwise.
+pub fn from_here(path: &Path) -> std::path::PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| path.strip_prefix(here).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
 /// The closing lines. The last one counts the scenarios by verdict:
 /// passed, failed (the app broke a documented step or rule), errors (could
 /// not be judged) and skipped.

@@ -7,7 +7,10 @@
 //! `attempts_allowed`, `earlier_attempts` (each with its `status`,
 //! `duration` in nanoseconds and `steps`, evidence included), and for a
 //! scenario the run left out, `left_out` (the reason; its steps are
-//! skipped).
+//! skipped); `start_timestamp` (RFC 3339, UTC, as cucumber-jvm writes it)
+//! and `phones` (each `udid`, `model`, `os_version`, `rig`) when known.
+//! Each feature has `run`: the run's `git.commit`, `profile`,
+//! `host`, `shard` and `defects`, as far as known.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -16,13 +19,16 @@ use super::{RunReport, ScenarioReport, Status, StepReport};
 
 /// `cucumber.json`: a feature per file, an element per scenario.
 pub fn render(report: &RunReport) -> String {
+    // Where and of what the run ran, on each feature (report tools ignore it).
+    let run: serde_json::Map<String, Value> =
+        report.meta.properties(report.shard).into_iter().map(|(n, v)| (n.to_owned(), Value::String(v))).collect();
     let features: Vec<Value> = report
         .features
         .iter()
         .map(|f| {
             let uri = f.path.display().to_string();
             let elements: Vec<Value> = f.scenarios.iter().map(|s| element(&f.name, s)).collect();
-            json!({
+            let mut feature = json!({
                 "uri": uri,
                 "id": slug(&f.name),
                 "keyword": "Feature",
@@ -31,7 +37,11 @@ pub fn render(report: &RunReport) -> String {
                 "line": f.line,
                 "tags": f.tags.iter().map(|t| json!({ "name": format!("@{t}") })).collect::<Vec<_>>(),
                 "elements": elements,
-            })
+            });
+            if !run.is_empty() {
+                feature["run"] = Value::Object(run.clone());
+            }
+            feature
         })
         .collect();
     serde_json::to_string_pretty(&features).unwrap_or_else(|_| "[]".into())
@@ -70,6 +80,12 @@ fn element(feature: &str, s: &ScenarioReport) -> Value {
     }
     if let Some(reason) = &s.left_out {
         element["left_out"] = json!(reason);
+    }
+    if let Some(started) = s.started {
+        element["start_timestamp"] = json!(super::rfc3339(started));
+    }
+    if !s.phones.is_empty() {
+        element["phones"] = json!(s.phones);
     }
     element
 }

@@ -17,12 +17,26 @@
 //! examples, have their line in the name), and the root has no `skipped`
 //! count.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use std::path::Path;
 
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+
+use super::attachments::{self, AttachmentFile};
 use super::{Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
 
-/// `junit.xml`: the whole run.
+/// `junit.xml`: the whole run, its attachments' files named relative to
+/// the run's folder (see [`render_at`]).
 pub fn render(report: &RunReport) -> String {
+    render_at(report, Path::new(""))
+}
+
+/// `junit.xml` for a run written into `run_dir`: each attachment's file is
+/// named in its testcase's `system-out` as `[[ATTACHMENT|<run_dir>/…]]` on a
+/// line of its own, as the Jenkins JUnit Attachments plugin reads it (it
+/// wants an absolute path: pass an absolute `run_dir`).
+pub fn render_at(report: &RunReport, run_dir: &Path) -> String {
+    let files = attachments::files(report);
+    let run_properties = report.meta.properties(report.shard);
     let mut junit = Report::new("mitid-e2e");
     junit.set_time(report.duration);
     // A feature that could not be parsed is a testcase (in error) too.
@@ -35,12 +49,15 @@ pub fn render(report: &RunReport) -> String {
         suite.add_test_case(case);
         junit.add_test_suite(suite);
     }
-    for f in &report.features {
+    for (fi, f) in report.features.iter().enumerate() {
         let mut suite = TestSuite::new(f.name.as_str());
         suite.set_time(f.scenarios.iter().map(ScenarioReport::total_duration).sum());
         suite.extra.insert("file".into(), f.path.display().to_string().into());
-        suite.add_test_cases(f.scenarios.iter().map(|s| {
-            let mut case = testcase(f, s);
+        // junit-10.xsd allows properties on a testsuite only: each says the run's.
+        suite.add_properties(run_properties.iter().map(|(n, v)| Property::new(*n, v.as_str())));
+        suite.add_test_cases(f.scenarios.iter().enumerate().map(|(si, s)| {
+            let mine: Vec<&AttachmentFile> = files.iter().filter(|a| a.feature == fi && a.scenario == si).collect();
+            let mut case = testcase(f, s, &Evidence { files: &mine, run_dir });
             // An outline's examples may share a name; a testcase has no
             // line attribute here to tell them apart.
             if f.scenarios.iter().filter(|o| o.name == s.name).count() > 1 {
@@ -60,8 +77,14 @@ pub fn render(report: &RunReport) -> String {
     without_root_skipped(xml)
 }
 
+/// A scenario's attachment files, and the folder they are under.
+struct Evidence<'a> {
+    files: &'a [&'a AttachmentFile<'a>],
+    run_dir: &'a Path,
+}
+
 /// One scenario: its verdict, every earlier attempt, and the evidence.
-fn testcase(f: &FeatureReport, s: &ScenarioReport) -> TestCase {
+fn testcase(f: &FeatureReport, s: &ScenarioReport, evidence: &Evidence) -> TestCase {
     let place = format!("{}:{}", f.path.display(), s.line);
     let retried = s.attempts_allowed > 1;
     let mut notes = Vec::new();
@@ -95,9 +118,24 @@ fn testcase(f: &FeatureReport, s: &ScenarioReport) -> TestCase {
             status
         }
     };
+    // junit-10.xsd has no properties or timestamp on a testcase: its
+    // start and phones open its system-out.
+    let mut head = Vec::new();
+    if let Some(started) = s.started {
+        head.push(format!("started: {}", super::rfc3339(started)));
+    }
+    for p in &s.phones {
+        let model = if p.model.is_empty() { "model unknown" } else { p.model.as_str() };
+        head.push(format!("phone: {} ({model}, OS {}, rig {})", p.udid, p.os_version, p.rig));
+    }
+    notes.splice(0..0, head);
     let allowed = s.attempts_allowed.max(s.attempts());
-    status.add_reruns(s.earlier_attempts.iter().enumerate().map(|(i, a)| rerun(&place, i + 1, allowed, a)));
-    notes.extend(attachment_notes(&s.steps));
+    status.add_reruns(s.earlier_attempts.iter().enumerate().map(|(i, a)| rerun(&place, i + 1, allowed, a, evidence)));
+    // Every attempt's evidence, where the attachments plugin reads it.
+    for a in &s.earlier_attempts {
+        notes.extend(attachment_notes(&a.steps, evidence));
+    }
+    notes.extend(attachment_notes(&s.steps, evidence));
     let mut case = TestCase::new(s.name.as_str(), status);
     case.set_classname(f.name.as_str());
     case.set_time(s.total_duration());
@@ -110,7 +148,7 @@ fn testcase(f: &FeatureReport, s: &ScenarioReport) -> TestCase {
 /// An attempt before the last, which failed or could not be judged: a
 /// `<flakyFailure>`/`<flakyError>` under a testcase that passed, a
 /// `<rerunFailure>`/`<rerunError>` under one that did not.
-fn rerun(place: &str, n: usize, allowed: usize, attempt: &Attempt) -> TestRerun {
+fn rerun(place: &str, n: usize, allowed: usize, attempt: &Attempt, evidence: &Evidence) -> TestRerun {
     let step = attempt.failure();
     let (kind, ty) = kind_of(attempt.status(), step);
     let message = step.and_then(|st| st.error.as_deref()).unwrap_or("no step failed");
@@ -120,7 +158,7 @@ fn rerun(place: &str, n: usize, allowed: usize, attempt: &Attempt) -> TestRerun 
         .set_message(format!("attempt {n} of {allowed}: {}", one_line(message)))
         .set_type(ty)
         .set_description(what_failed(&head, step));
-    let notes = attachment_notes(&attempt.steps);
+    let notes = attachment_notes(&attempt.steps, evidence);
     if !notes.is_empty() {
         rerun.set_system_out(notes.join("\n"));
     }
@@ -158,16 +196,19 @@ fn one_line(message: &str) -> String {
     message.lines().map(str::trim_end).collect::<Vec<_>>().join(" ")
 }
 
-/// The evidence of an attempt, one line per attachment.
-fn attachment_notes(steps: &[StepReport]) -> Vec<String> {
-    steps
-        .iter()
-        .flat_map(|st| {
-            st.attachments.iter().map(move |a| {
-                format!("attachment: {} ({}, {} bytes) on step line {}", a.name, a.mime, a.data.len(), st.line)
-            })
-        })
-        .collect()
+/// The evidence of an attempt: per attachment, a line saying what it is,
+/// then its file as `[[ATTACHMENT|path]]` on a line of its own.
+fn attachment_notes(steps: &[StepReport], evidence: &Evidence) -> Vec<String> {
+    let mut out = Vec::new();
+    for st in steps {
+        for a in &st.attachments {
+            out.push(format!("attachment: {} ({}, {} bytes) on step line {}", a.name, a.mime, a.data.len(), st.line));
+            if let Some(file) = evidence.files.iter().find(|f| std::ptr::eq(f.attachment, a)) {
+                out.push(format!("[[ATTACHMENT|{}]]", evidence.run_dir.join(&file.path).display()));
+            }
+        }
+    }
+    out
 }
 
 /// `<testsuites>` without its `skipped` attribute, which quick-junit always

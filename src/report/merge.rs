@@ -60,11 +60,24 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
                 earlier_attempts,
                 attempts_allowed: e["attempts_allowed"].as_u64().map_or(attempts, |n| n as usize),
                 left_out: e["left_out"].as_str().map(str::to_owned),
+                started: e["start_timestamp"].as_str().and_then(super::parse_rfc3339),
+                phones: e["phones"].as_array().into_iter().flatten().map(phone_of).collect(),
             });
         }
         report.features.push(feature);
     }
     Ok(report)
+}
+
+/// A phone as `cucumber.json` lists it under a scenario's `phones`.
+fn phone_of(p: &Value) -> super::PhoneRecord {
+    let field = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
+    super::PhoneRecord {
+        udid: field("udid"),
+        model: field("model"),
+        os_version: field("os_version"),
+        rig: field("rig"),
+    }
 }
 
 /// How long the shard's run took: `cucumber.json` has no place for it, so

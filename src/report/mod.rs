@@ -4,6 +4,7 @@
 //! Every string enters the model through [`clean`], which scrubs secrets:
 //! the writers never see a PIN, temporary PIN or user ID in clear.
 
+pub mod attachments;
 pub mod console;
 pub mod coverage;
 pub mod cucumber_json;
@@ -15,7 +16,9 @@ pub mod run_info;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use crate::history::record::PhoneRecord;
 
 /// The outcome of a step or scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +148,11 @@ pub struct ScenarioReport {
     /// Why the run left it out without running it (e.g. a `@bluetooth`
     /// scenario when the profile has no `[bluetooth]` section).
     pub left_out: Option<String>,
+    /// When its first attempt started.
+    pub started: Option<SystemTime>,
+    /// The phones its attempts leased (udid, model, OS, rig), each once,
+    /// in the order leased.
+    pub phones: Vec<PhoneRecord>,
 }
 
 impl ScenarioReport {
@@ -222,6 +230,10 @@ pub struct RunReport {
     pub undefined: Vec<(String, String)>,
     /// Phones taken out of the run (udid, why).
     pub quarantined: Vec<(String, String)>,
+    /// Where and of what it ran: commit, profile, host, defects.
+    pub meta: run_info::RunMeta,
+    /// `(i, n)`: the i-th of n shards; `None`: the whole suite.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl RunReport {
@@ -254,6 +266,44 @@ impl RunReport {
     }
 }
 
+/// `t` in UTC as RFC 3339 with milliseconds, e.g. `2026-11-30T12:56:51.042Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) as i64;
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, min, sec, milli) = (rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{milli:03}Z")
+}
+
+/// The time [`rfc3339`] wrote (`YYYY-MM-DDTHH:MM:SS.mmmZ`), if that is what `s` is.
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() != 24 || b[23] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (h, min, sec, milli) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let ms = ((days * 24 + h) * 60 + min) * 60_000 + sec * 1000 + milli;
+    Some(UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).ok()?))
+}
+
 /// Scrubs secrets from a string bound for the model.
 pub fn clean(s: &str) -> String {
     mitid_e2e_framework::secret::redact(s)
@@ -270,10 +320,14 @@ impl RunReport {
     }
 }
 
-/// Writes the report files into `run_dir`.
+/// Writes the report files into `run_dir`, every attachment as a file under
+/// its `attachments/` (see [`attachments`]).
 pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<()> {
     std::fs::create_dir_all(run_dir)?;
-    std::fs::write(run_dir.join("junit.xml"), junit::render(report))?;
+    attachments::write(report, run_dir)?;
+    // JUnit names the files by absolute path, as its attachments plugin wants.
+    let absolute = std::fs::canonicalize(run_dir)?;
+    std::fs::write(run_dir.join("junit.xml"), junit::render_at(report, &absolute))?;
     std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
     std::fs::write(run_dir.join("coverage.md"), coverage.markdown())
 }

@@ -78,6 +78,8 @@ pub fn left_out(
         earlier_attempts: Vec::new(),
         attempts_allowed: 0,
         left_out: Some(clean(reason)),
+        started: None,
+        phones: Vec::new(),
     });
 }
 
@@ -142,6 +144,8 @@ impl Recorder {
                     earlier_attempts: Vec::new(),
                     attempts_allowed: 1,
                     left_out: None,
+                    started: None,
+                    phones: Vec::new(),
                 });
                 feature.scenarios.len() - 1
             }
@@ -170,6 +174,7 @@ impl Recorder {
                 // and are left: the run's --retry, or the scenario's own
                 // @retry(N) tag.
                 scenario.attempts_allowed = retries.map_or(1, |r| r.current + r.left + 1);
+                scenario.started.get_or_insert(at);
                 self.started.insert(key, at);
                 self.running.lock().unwrap_or_else(|p| p.into_inner()).insert((fi, si));
             }

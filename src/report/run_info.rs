@@ -38,6 +38,59 @@ pub struct RunInfo {
     pub duration_secs: f64,
     /// The phones it took out of the run, and why.
     pub quarantined: Vec<(String, String)>,
+    /// Where and of what it ran: commit, profile, host, defects. A file
+    /// written before it was recorded reads as unknown.
+    #[serde(default)]
+    pub meta: RunMeta,
+}
+
+/// Where and of what a run ran, for every report to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunMeta {
+    /// `git rev-parse HEAD` where it ran, if that answered.
+    pub git_commit: Option<String>,
+    /// The device profile's path, as given.
+    pub profile: Option<String>,
+    /// The machine it ran on.
+    pub host: Option<String>,
+    /// The farm's defective builds it ran against (`--defect`).
+    pub defects: Vec<String>,
+}
+
+impl RunMeta {
+    /// Of this run, on this machine: commit, profile, host, defects.
+    pub fn here(profile: &Path, defects: &[String]) -> RunMeta {
+        RunMeta {
+            git_commit: crate::history::record::git_commit(),
+            profile: Some(profile.display().to_string()),
+            host: Some(crate::history::record::host()),
+            defects: defects.to_vec(),
+        }
+    }
+
+    /// Name and value of what is known, with `shard` (`i/n`) when the run
+    /// was one: `git.commit`, `profile`, `host`, `shard`, `defects`
+    /// (comma-separated).
+    pub fn properties(&self, shard: Option<(usize, usize)>) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.git_commit {
+            out.push(("git.commit", c.clone()));
+        }
+        if let Some(p) = &self.profile {
+            out.push(("profile", p.clone()));
+        }
+        if let Some(h) = &self.host {
+            out.push(("host", h.clone()));
+        }
+        if let Some((i, n)) = shard {
+            out.push(("shard", format!("{i}/{n}")));
+        }
+        if !self.defects.is_empty() {
+            out.push(("defects", self.defects.join(",")));
+        }
+        out
+    }
 }
 
 impl RunInfo {
@@ -211,7 +264,26 @@ mod tests {
             problems: Vec::new(),
             duration_secs: 1.5,
             quarantined: Vec::new(),
+            meta: RunMeta::default(),
         }
+    }
+
+    #[test]
+    fn a_run_json_without_meta_still_reads_and_meta_round_trips() {
+        let old = r#"{"run_id":"r","shard":null,"feature_set":"f","selected":1,"exit_code":0,"problems":[],"duration_secs":1.0,"quarantined":[]}"#;
+        let info: RunInfo = serde_json::from_str(old).unwrap();
+        assert_eq!(info.meta, RunMeta::default());
+        let meta = RunMeta {
+            git_commit: Some("abc".into()),
+            profile: Some("profiles/virtual.toml".into()),
+            host: Some("ci-7".into()),
+            defects: vec!["old_app_deactivated".into()],
+        };
+        let info = RunInfo { meta: meta.clone(), ..shard(1, 2) };
+        let back: RunInfo = serde_json::from_str(&serde_json::to_string(&info).unwrap()).unwrap();
+        assert_eq!(back.meta, meta);
+        let names: Vec<&str> = meta.properties(Some((1, 2))).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["git.commit", "profile", "host", "shard", "defects"]);
     }
 
     fn dirs(infos: Vec<RunInfo>) -> Vec<(String, RunInfo, usize)> {

@@ -13,7 +13,7 @@
 //! `INSTA_UPDATE=always cargo test -p mitid-e2e --lib report::tests` and review
 //! the changed files in `src/report/snapshots/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -131,6 +131,8 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<StepReport>) -> S
         earlier_attempts: Vec::new(),
         attempts_allowed: 1,
         left_out: None,
+        started: None,
+        phones: Vec::new(),
     }
 }
 
@@ -234,7 +236,13 @@ fn wrong_pins(refused: bool) -> ScenarioReport {
 /// Fails on the QR code, with the evidence gathered: the error has quotes,
 /// `<`, `&` and a second line, for the writers to escape.
 fn qr_expired() -> ScenarioReport {
-    scenario(
+    let phone = |udid: &str, model: &str, os: &str| super::PhoneRecord {
+        udid: udid.into(),
+        model: model.into(),
+        os_version: os.into(),
+        rig: "rack-2".into(),
+    };
+    let s = scenario(
         "Copy after the QR code has expired",
         13,
         &["android"],
@@ -251,7 +259,27 @@ fn qr_expired() -> ScenarioReport {
             ),
             step("Then", READY, 15, Status::Skipped, 0),
         ],
-    )
+    );
+    ScenarioReport {
+        started: Some(std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250)),
+        phones: vec![phone("emulator-5554", "Pixel 7", "14"), phone("emulator-5556", "", "13")],
+        ..s
+    }
+}
+
+#[test]
+fn times_are_rfc3339_and_read_back() {
+    for ms in [0, 951_782_400_000, 1_740_000_000_250, 4_102_444_799_999] {
+        let t = std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(super::parse_rfc3339(&super::rfc3339(t)), Some(t), "{ms}");
+    }
+    let t = std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250);
+    assert_eq!(super::rfc3339(t), "2025-02-19T21:20:00.250Z");
+    assert_eq!(
+        super::rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(951_782_400_000)),
+        "2000-02-29T00:00:00.000Z"
+    );
+    assert_eq!(super::parse_rfc3339("2025-02-19 21:20:00"), None);
 }
 
 fn wrong_temporary_pin_undefined() -> ScenarioReport {
@@ -341,6 +369,13 @@ fn red() -> RunReport {
         ],
         undefined: vec![("When I type the temporary PIN backwards".into(), "features/rules.feature:22".into())],
         quarantined: vec![("emulator-5556".into(), "did not answer within 30s (adb: device offline)".into())],
+        meta: super::run_info::RunMeta {
+            git_commit: Some("69685f5c0ffee".into()),
+            profile: Some("profiles/virtual.toml".into()),
+            host: Some("ci-runner-3".into()),
+            defects: vec!["old_app_deactivated".into()],
+        },
+        shard: Some((1, 2)),
     }
 }
 
@@ -626,6 +661,7 @@ impl Outputs {
         console.push('\n');
         console.push_str(&coverage.line());
         console.push('\n');
+        console.push_str(&console::evidence(report, Path::new("reports/20260101-120000")));
         console.push_str(&console::summary(report));
         let coverage_md = coverage.markdown();
         assert_eq!(coverage_md.lines().nth(2), Some(coverage.line().as_str()), "coverage.md opens with the line");
@@ -742,6 +778,31 @@ fn red_run_with_evidence() {
     assert_eq!(data[0], SCREENSHOT_PNG);
     assert_eq!(decode(&data[1]), PAGE_SOURCE.as_bytes());
     assert_eq!(decode(&data[2]), GATEWAY.as_bytes());
+
+    // And as files under the run's folder, which JUnit names by absolute path.
+    let dir = TempDir::new("red_evidence_files");
+    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();
+    let evidence = dir.0.join("attachments/copy-qr-L13");
+    let read = |name: &str| std::fs::read(evidence.join(name)).unwrap();
+    assert_eq!(base64::engine::general_purpose::STANDARD.encode(read("1-step-L14-screenshot.png")), SCREENSHOT_PNG);
+    assert_eq!(read("1-step-L14-page-source.xml"), PAGE_SOURCE.as_bytes());
+    assert_eq!(read("1-step-L14-gateway-messages.txt"), GATEWAY.as_bytes());
+    let junit = std::fs::read_to_string(dir.0.join("junit.xml")).unwrap();
+    let absolute = std::fs::canonicalize(&evidence).unwrap().join("1-step-L14-screenshot.png");
+    assert!(junit.lines().any(|l| l == format!("[[ATTACHMENT|{}]]", absolute.display())), "{junit}");
+}
+
+#[test]
+fn attachment_file_names_are_safe() {
+    use super::attachments::{extension, safe_name};
+    assert_eq!(safe_name("Old phone Screenshot"), "old-phone-screenshot");
+    assert_eq!(safe_name("  Kopiér/../til ÆØÅ!  "), "kopi-r-til");
+    assert_eq!(safe_name("…"), "x");
+    assert_eq!(
+        [extension("image/png"), extension("application/xml"), extension("text/plain; charset=utf-8")],
+        ["png", "xml", "txt"]
+    );
+    assert_eq!(extension("application/octet-stream"), "bin");
 }
 
 #[test]

@@ -334,14 +334,20 @@ async fn unknown_route_and_unknown_method() {
 
 #[tokio::test]
 async fn unknown_locator_strategy() {
+    // As UiAutomator2 and XCUITest answer: `invalid selector`, "not
+    // supported for this session", and each platform refuses the other's.
     let farm = farm().await;
-    let sid = farm.raw_session("ios-17-b1").await;
-    for (using, value) in [
-        ("-ios predicate string", "name == 'get_started'"),
-        ("css selector", "#get_started"),
-        ("-android uiautomator", "new UiSelector().text(\"Get started\")"),
-        ("link text", "Get started"),
-        ("", "get_started"),
+    let android = farm.raw_session("android-14-a1").await;
+    let ios = farm.raw_session("ios-17-b1").await;
+    for (sid, using, value, supported) in [
+        (&ios, "-android uiautomator", "new UiSelector().text(\"Get started\")", "-ios class chain"),
+        (&ios, "css selector", "#get_started", "-ios predicate string"),
+        (&ios, "link text", "Get started", "name"),
+        (&ios, "", "get_started", "accessibility id"),
+        (&android, "-ios predicate string", "name == 'get_started'", "-android uiautomator"),
+        (&android, "-ios class chain", "**/XCUIElementTypeButton", "-android uiautomator"),
+        (&android, "name", "get_started", "-android uiautomator"),
+        (&android, "magic wand", "x", "xpath"),
     ] {
         for command in ["element", "elements"] {
             let answer = farm
@@ -349,11 +355,62 @@ async fn unknown_locator_strategy() {
                 .await;
             answer.expect_error(
                 400,
-                "invalid argument",
-                &[&format!("'{using}'"), "unsupported locator strategy", "accessibility id", "xpath"],
+                "invalid selector",
+                &[&format!("'{using}'"), "not supported for this session", "accessibility id", supported],
             );
             farm.assert_serving().await;
         }
+    }
+    assert_no_farm_panics();
+}
+
+#[tokio::test]
+async fn every_strategy_of_each_platform_finds_the_welcome_button() {
+    let farm = farm().await;
+    let android = farm.raw_session("android-14-a1").await;
+    let ios = farm.raw_session("ios-17-b1").await;
+    for (sid, using, value) in [
+        (&android, "accessibility id", "get_started"),
+        (&android, "id", "get_started"),
+        (&android, "id", "dk.mitid.app:id/get_started"),
+        (&android, "xpath", "//android.widget.Button[@text='Get started']"),
+        (&android, "-android uiautomator", "new UiSelector().text(\"Get started\")"),
+        (
+            &android,
+            "-android uiautomator",
+            "new UiSelector().className(\"android.widget.Button\").textContains(\"started\")",
+        ),
+        (&android, "-android uiautomator", "new UiSelector().resourceId(\"dk.mitid.app:id/get_started\")"),
+        (&android, "-android uiautomator", "new UiSelector().description(\"get_started\").enabled(true)"),
+        (&ios, "accessibility id", "get_started"),
+        (&ios, "id", "get_started"),
+        (&ios, "name", "get_started"),
+        (&ios, "xpath", "//XCUIElementTypeButton[@label='Get started']"),
+        (&ios, "-ios predicate string", "label == 'Get started'"),
+        (&ios, "-ios predicate string", "type == 'XCUIElementTypeButton' AND label BEGINSWITH[c] 'get'"),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[`label == \"Get started\"`]"),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[1]"),
+    ] {
+        let element = farm.raw_find(sid, using, value).await;
+        let name = farm.raw("GET", &format!("/session/{sid}/element/{element}/text"), None).await;
+        assert_eq!(name.expect_ok(), &json!("Get started"), "{using} {value}");
+    }
+    // The text as a text node is found on neither platform.
+    for (sid, xpath) in [(&android, "//*[text()='Get started']"), (&ios, "//*[text()='Get started']")] {
+        let answer =
+            farm.raw_json("POST", &format!("/session/{sid}/elements"), json!({"using": "xpath", "value": xpath})).await;
+        assert_eq!(answer.expect_ok(), &json!([]), "{xpath}");
+    }
+    // A malformed selector of each kind is an invalid selector naming it.
+    for (sid, using, value) in [
+        (&android, "-android uiautomator", "new UiSelector().text(\"Get started\""),
+        (&android, "-android uiautomator", "new UiScrollable(new UiSelector().scrollable(true))"),
+        (&ios, "-ios predicate string", "label =="),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[`label ==`]"),
+    ] {
+        let answer =
+            farm.raw_json("POST", &format!("/session/{sid}/element"), json!({"using": using, "value": value})).await;
+        answer.expect_error(400, "invalid selector", &[using, value]);
     }
     assert_no_farm_panics();
 }

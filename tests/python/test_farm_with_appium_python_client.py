@@ -592,9 +592,9 @@ def test_bad_input_gets_w3c_errors_and_the_server_lives_on(farm: Farm):
         sid = phone.driver.session_id
         # An unknown locator strategy: raw W3C, then through the client.
         status, body = http_call("POST", f"{farm.url}/session/{sid}/element", {"using": "magic wand", "value": "x"})
-        message = w3c_error(status, body, "invalid argument", 400)
+        message = w3c_error(status, body, "invalid selector", 400)
         assert "magic wand" in message and "xpath" in message, message
-        with pytest.raises(InvalidArgumentException, match="magic wand"):
+        with pytest.raises(InvalidSelectorException, match="magic wand"):
             phone.driver.find_element("magic wand", "x")
 
         # An invalid XPath.

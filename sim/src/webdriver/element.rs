@@ -73,10 +73,10 @@ async fn find(shared: &Arc<Shared>, sid: &str, name: &str, from: Option<&str>, l
                     (state.phone(&s.udid).map(|p| p.instance).unwrap_or_default(), tree, None)
                 }
             };
-            let found = locate::find(&tree, &loc.using, &loc.value, context).map_err(|e| match e {
-                locate::FindError::UnknownStrategy(_) => W3cError::invalid_argument(e.to_string()),
-                _ => W3cError::invalid_selector(e.to_string()),
-            })?;
+            // Every locator problem is an `invalid selector`, as UiAutomator2
+            // and XCUITest answer an unknown strategy or a malformed selector.
+            let found = locate::find(&tree, &loc.using, &loc.value, context)
+                .map_err(|e| W3cError::invalid_selector(e.to_string()))?;
             Ok((found.into_iter().map(|i| element_ref(instance, i)).collect::<Vec<_>>(), s.implicit_wait))
         })
         .await?;

@@ -37,6 +37,11 @@ enum Command {
         /// Start the farm as a defective build (repeatable); see `GET /sim/defects`.
         #[arg(long = "defect", value_name = "NAME")]
         defects: Vec<String>,
+        /// Answer browsers from any origin (CORS), as `appium --allow-cors`:
+        /// for Appium Inspector in a browser (its Appium plugin, or the web
+        /// version). Off by default, as in Appium.
+        #[arg(long)]
+        allow_cors: bool,
     },
     /// List every step phrase, with an example, for writing features.
     Steps,
@@ -139,7 +144,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-            Command::Sim { port, profile, defects } => mitid_e2e::cli::sim(port, &profile, &defects).await,
+            Command::Sim { port, profile, defects, allow_cors } => {
+                mitid_e2e::cli::sim(port, &profile, &defects, allow_cors).await
+            }
             Command::Steps => Ok(mitid_e2e::cli::steps()),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
             Command::Report(ReportCommand::Merge { out, shards }) => mitid_e2e::cli::merge_reports(&out, &shards),

@@ -260,6 +260,13 @@ pub struct FarmConfig {
     /// Added to every WebDriver command, to imitate real phones.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Answer browsers from any origin, as `appium --allow-cors` does: every
+    /// answer carries `Access-Control-Allow-Origin: *` and the methods and
+    /// headers Appium allows, and a preflight `OPTIONS` is answered 200.
+    /// Off by default, as in Appium: a web page could otherwise drive the
+    /// farm. Appium Inspector in a browser needs it (see the README).
+    #[serde(default)]
+    pub allow_cors: bool,
 }
 
 impl Default for FarmConfig {
@@ -291,6 +298,7 @@ impl Default for FarmConfig {
             defects: Vec::new(),
             faults: Vec::new(),
             latency_ms: 0,
+            allow_cors: false,
         }
     }
 }

@@ -89,6 +89,7 @@ impl RunningFarm {
         resolve_air(&mut config)?;
         validate(&config)?;
         let bluez = config.radio == crate::config::RadioMode::Bluez;
+        let allow_cors = config.allow_cors;
         let radio_config = config.clone();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
@@ -102,6 +103,7 @@ impl RunningFarm {
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
+        let app = if allow_cors { app.layer(axum::middleware::from_fn(allow_cross_domain)) } else { app };
         let (radio, bluetooth_addresses) = if bluez {
             let (task, addresses) = crate::bluez::start(shared.clone(), &radio_config).await?;
             (Some(task), addresses)
@@ -263,6 +265,28 @@ async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware:
     };
     error.into_response()
 }
+
+/// `allow_cors`: what Appium's `allowCrossDomain` middleware does
+/// (@appium/base-driver, lib/express/middleware): these headers on every
+/// answer, and a preflight `OPTIONS` answered `200 OK` whatever the path.
+async fn allow_cross_domain(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse as _;
+    let mut response = if request.method() == axum::http::Method::OPTIONS {
+        (axum::http::StatusCode::OK, "OK").into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_METHODS));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_HEADERS));
+    response
+}
+
+/// The methods and headers `appium --allow-cors` allows, word for word.
+pub const CORS_METHODS: &str = "GET, POST, PUT, OPTIONS, DELETE";
+pub const CORS_HEADERS: &str = "Cache-Control, Pragma, Origin, X-Requested-With, Content-Type, Accept, User-Agent";
 
 /// The virtual clock as a phone's status bar shows it: the farm starts at
 /// 09:00.

@@ -463,8 +463,8 @@ def test_android_copy_flow_steps_1_to_26(farm: Farm, gateways: Gateways):
     try:
         new = Phone(farm, "android-14-a2")
         assert old.driver.capabilities["platformName"].lower() == "android"
-        assert old.driver.capabilities["appium:automationName"] == "UiAutomator2"
-        assert old.driver.capabilities["appium:udid"] == "android-14-a1"
+        assert old.driver.capabilities["automationName"] == "UiAutomator2"
+        assert old.driver.capabilities["udid"] == "android-14-a1"
         assert "<hierarchy" in old.driver.page_source and "android.widget.Button" in old.driver.page_source
 
         start_copy_on_old(old)
@@ -535,7 +535,7 @@ def test_ios_copy_flow_up_to_the_qr_code(farm: Farm, gateways: Gateways):
     try:
         new = Phone(farm, "ios-17-b2")
         assert old.driver.capabilities["platformName"].lower() == "ios"
-        assert old.driver.capabilities["appium:automationName"] == "XCUITest"
+        assert old.driver.capabilities["automationName"] == "XCUITest"
         source = old.driver.page_source
         assert source.startswith('<?xml version="1.0" encoding="UTF-8"?>'), source[:80]
         assert "<AppiumAUT>" in source and "<XCUIElementTypeApplication" in source, source[:300]

@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/session", post(session::new_session))
         .route("/appium/sessions", get(session::list_sessions))
         .route("/session/{sid}", get(session::get_session).delete(session::delete_session))
+        .route("/session/{sid}/appium/capabilities", get(session::appium_capabilities))
         .route("/session/{sid}/timeouts", get(session::get_timeouts).post(session::set_timeouts))
         .route("/session/{sid}/source", get(screen::page_source))
         .route("/session/{sid}/screenshot", get(screen::take_screenshot))

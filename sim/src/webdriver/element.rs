@@ -151,7 +151,7 @@ pub(super) async fn click(State(shared): State<Arc<Shared>>, Path((sid, eid)): P
         let node = screen.node(index).cloned().ok_or_else(|| W3cError::no_such_element(eid.clone()))?;
         // A tap on a disabled control does nothing on a phone; neither here.
         if node.enabled {
-            state.with_app(&s.udid, |phone, cx| phone.click(&node.id, cx));
+            state.with_app(&s.udid, |phone, cx| phone.tap(&node, cx));
         }
         Ok(ok(Value::Null))
     })

@@ -68,6 +68,8 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                 let id = crate::backend::random_hex(16);
                 let phone = state.phone(&udid).ok_or_else(|| W3cError::unknown_error("phone vanished"))?;
                 let capabilities = session_capabilities(&caps, phone);
+                let platform = phone.platform();
+                let log_cursor = phone.log.back().map_or(0, |l| l.seq + 1);
                 state.sessions.insert(
                     id.clone(),
                     Session {
@@ -75,6 +77,10 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                         udid: udid.clone(),
                         capabilities: capabilities.clone(),
                         implicit_wait: implicit,
+                        settings: super::device::default_settings(platform),
+                        // A session reads the log from its start, as a
+                        // driver's logcat capture starts with the session.
+                        log_cursor,
                     },
                 );
                 // Like a real driver, a new session brings the app to the foreground.
@@ -352,24 +358,4 @@ pub(super) async fn window_rect(State(shared): State<Arc<Shared>>, Path(sid): Pa
         Ok(ok(json!({ "x": 0, "y": 0, "width": crate::ui::SCREEN_WIDTH, "height": crate::ui::SCREEN_HEIGHT })))
     })
     .await
-}
-
-pub(super) async fn orientation(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getOrientation", |_, _| Ok(ok(json!("PORTRAIT")))).await
-}
-
-pub(super) async fn contexts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getContexts", |_, _| Ok(ok(json!(["NATIVE_APP"])))).await
-}
-
-pub(super) async fn context(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getCurrentContext", |_, _| Ok(ok(json!("NATIVE_APP")))).await
-}
-
-pub(super) async fn get_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getSettings", |_, _| Ok(ok(json!({})))).await
-}
-
-pub(super) async fn set_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "updateSettings", |_, _| Ok(ok(Value::Null))).await
 }

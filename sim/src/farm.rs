@@ -138,8 +138,9 @@ impl FarmState {
         self.backend.push_suppressed = false;
     }
 
+    /// The faults switched on, each with the times it may still fire.
     pub fn fault_rules(&self) -> Vec<FaultRule> {
-        self.faults.iter().map(|f| f.rule.clone()).collect()
+        self.faults.iter().map(|f| FaultRule { times: f.remaining, ..f.rule.clone() }).collect()
     }
 
     /// Whether a fault of this kind applies to this phone and command, using
@@ -156,6 +157,8 @@ impl FarmState {
                 if let Some(n) = &mut f.remaining {
                     *n -= 1;
                 }
+                // A fault used up is gone: GET /sim/faults no longer lists it.
+                self.faults.retain(|f| f.remaining != Some(0));
                 true
             }
             None => false,

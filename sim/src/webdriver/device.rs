@@ -86,7 +86,7 @@ pub(super) async fn set_orientation(
         "LANDSCAPE" => Err(W3cError::unknown_error(
             "Set the orientation, but app refused to rotate: the MitID app is portrait only",
         )),
-        other => Err(W3cError::invalid_argument(format!("orientation must be PORTRAIT or LANDSCAPE, not '{other}'"))),
+        other => Err(W3cError::unknown_error(format!("Orientation must be LANDSCAPE or PORTRAIT, not '{other}'"))),
     })
     .await
 }

@@ -135,12 +135,15 @@ pub(super) async fn active_element(State(shared): State<Arc<Shared>>, Path(sid):
     command(&shared, &sid, "getActiveElement", |state, s| {
         let screen = state.screen(&s.udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
         let instance = state.phone(&s.udid).map(|p| p.instance).unwrap_or_default();
+        // The field with the input focus (tapped or typed into), as the
+        // drivers answer; none has it before that.
+        let focused = state.phone(&s.udid).and_then(|p| if p.running { p.focused.clone() } else { None });
         screen
             .nodes()
             .iter()
-            .position(|n| n.is_input())
+            .position(|n| n.is_input() && focused.as_deref() == Some(n.id.as_str()))
             .map(|i| ok(element_ref(instance, i)))
-            .ok_or_else(|| W3cError::no_such_element("no input field has the focus on this screen"))
+            .ok_or_else(|| W3cError::no_such_element("no element has the input focus on this screen"))
     })
     .await
 }

@@ -49,7 +49,6 @@ pub(super) const ROUTES: &[Route] = &[
     route("GET", "/session/:sessionId/source", "getPageSource"),
     route("GET", "/session/:sessionId/screenshot", "getScreenshot"),
     route("GET", "/session/:sessionId/window/rect", "getWindowRect"),
-    route("GET", "/session/:sessionId/window/size", "getWindowSize"),
     route("GET", "/session/:sessionId/orientation", "getOrientation"),
     route("POST", "/session/:sessionId/orientation", "setOrientation"),
     route("GET", "/session/:sessionId/appium/device/orientation", "getOrientation"),
@@ -120,7 +119,6 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/session/{sid}/source", get(screen::page_source))
         .route("/session/{sid}/screenshot", get(screen::take_screenshot))
         .route("/session/{sid}/window/rect", get(session::window_rect))
-        .route("/session/{sid}/window/size", get(session::window_rect))
         .route("/session/{sid}/orientation", get(device::orientation).post(device::set_orientation))
         .route("/session/{sid}/appium/device/orientation", get(device::orientation).post(device::set_orientation))
         .route("/session/{sid}/contexts", get(device::contexts))

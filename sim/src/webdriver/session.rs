@@ -327,7 +327,10 @@ pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid):
 
 pub(super) async fn get_timeouts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
     command(&shared, &sid, "getTimeouts", |_, s| {
-        Ok(ok(json!({ "implicit": s.implicit_wait.as_millis() as u64, "pageLoad": 300000, "script": 30000 })))
+        // As Appium's base driver answers: its new-command timeout, and the
+        // implicit wait.
+        let command = s.capabilities.get("newCommandTimeout").and_then(Value::as_f64).unwrap_or(60.0);
+        Ok(ok(json!({ "command": (command * 1000.0) as u64, "implicit": s.implicit_wait.as_millis() as u64 })))
     })
     .await
 }

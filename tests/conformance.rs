@@ -7,7 +7,7 @@
 //! MitID app on an Android phone), so each request names its element ids,
 //! locators and `mobile:`/`fake:` methods per target. Whatever still
 //! differs must be listed, with its reason, in the README's table
-//! "Where the farm answers differently from Appium 3" (section The virtual
+//! "Where the farm answers differently from Appium 3" (under The virtual
 //! farm): the test reads that table and fails on a difference it does not
 //! list, on a row whose answers are no longer what it says, and on a row
 //! for a difference that is gone.
@@ -438,8 +438,8 @@ fn check_capabilities(target: &str, caps: &Value) {
 fn documented() -> BTreeMap<String, (String, String, String)> {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
     let start = readme
-        .find("#### Where the farm answers differently from Appium 3")
-        .expect("the README has the section '#### Where the farm answers differently from Appium 3'");
+        .find("### Where the farm answers differently from Appium 3")
+        .expect("the README has the section '### Where the farm answers differently from Appium 3'");
     let mut rows = BTreeMap::new();
     for line in readme[start..].lines().skip(1).skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|')) {
         let cells: Vec<String> =

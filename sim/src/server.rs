@@ -103,6 +103,9 @@ impl RunningFarm {
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
+        // Outermost but for CORS: every request's body is read whole before
+        // it is answered.
+        let app = app.layer(axum::middleware::from_fn(read_whole_body));
         let app = if allow_cors { app.layer(axum::middleware::from_fn(allow_cross_domain)) } else { app };
         let (radio, bluetooth_addresses) = if bluez {
             let (task, addresses) = crate::bluez::start(shared.clone(), &radio_config).await?;
@@ -264,6 +267,35 @@ async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware:
         _ => crate::error::W3cError::unknown_error(format!("{method} {path}: {text}")),
     };
     error.into_response()
+}
+
+/// Reads a request's body to its end before the handler runs. Hyper closes
+/// a keep-alive connection whose request body a handler left unread (a
+/// click's `{}`, a clear's, any command that takes no body); a client that
+/// pools connections, as Selenium's and Appium's Python clients do, then
+/// sends its next command on a connection the farm has closed, and sees
+/// "Remote end closed connection without response".
+async fn read_whole_body(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) if parts.uri.path().starts_with("/sim") => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({
+                "error": format!("the body of {} {} is over {} MB", parts.method, parts.uri.path(), MAX_BODY / (1024 * 1024)),
+                "status": 413,
+            })),
+        )
+            .into_response(),
+        Err(_) => crate::error::W3cError::invalid_argument(format!(
+            "the body of {} {} is too large for this farm (over {} MB)",
+            parts.method,
+            parts.uri.path(),
+            MAX_BODY / (1024 * 1024)
+        ))
+        .into_response(),
+    }
 }
 
 /// `allow_cors`: what Appium's `allowCrossDomain` middleware does

@@ -240,6 +240,13 @@ async fn back_goes_a_screen_back_or_leaves_the_app_and_home_backgrounds_it() {
     );
     raw.mobile("mobile: pressKey", json!({})).await.expect_error(400, "invalid argument", &["\"keycode\"", "missing"]);
 
+    // backgroundApp: back at once after `seconds`, or left in the background.
+    raw.mobile("mobile: activateApp", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
+    raw.mobile("mobile: backgroundApp", json!({ "seconds": 0 })).await.expect_ok();
+    assert_eq!(raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(4));
+    raw.mobile("mobile: backgroundApp", json!({})).await.expect_ok();
+    assert_eq!(raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(3));
+
     // iOS: the home button backgrounds the app; key codes are Android's.
     let ios = Raw::on(&farm, "ios-17-b1").await;
     ios.mobile("mobile: pressButton", json!({ "name": "home" })).await.expect_ok();

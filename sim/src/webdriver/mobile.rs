@@ -304,7 +304,17 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
         "mobile: isKeyboardShown" => Ok(ok(json!(state.phone(udid).is_some_and(|p| p.keyboard_shown())))),
         "mobile: hideKeyboard" => device::hide_keyboard(state, udid),
         "mobile: backgroundApp" => {
-            state.with_app(udid, |phone, _| phone.send_to_background());
+            // As the drivers: to the background, and back after `seconds`
+            // unless they are negative or absent. The phone's clock does not
+            // move (time passes only by the test-control API), so it is back
+            // at once.
+            let restore = args.get("seconds").and_then(Value::as_f64).is_some_and(|s| s >= 0.0);
+            state.with_app(udid, |phone, cx| {
+                phone.send_to_background();
+                if restore {
+                    phone.launch(cx.backend, cx.now);
+                }
+            });
             Ok(ok(Value::Null))
         }
         "mobile: pullFile" => {

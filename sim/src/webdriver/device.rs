@@ -339,8 +339,27 @@ pub(super) async fn press_keycode(
 // --- logs -------------------------------------------------------------------------
 
 pub(super) async fn log_types(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getLogTypes", |state, s| Ok(ok(json!([device::log_type(platform_of(state, &s.udid)?)]))))
-        .await
+    log_types_of(&shared, &sid, None).await
+}
+
+/// The log types; `only_android` names UiAutomator2's own route, which an
+/// iOS session does not have.
+async fn log_types_of(shared: &Arc<Shared>, sid: &str, only_android: Option<&str>) -> W3cResult {
+    command(shared, sid, "getLogTypes", |state, s| {
+        let platform = platform_of(state, &s.udid)?;
+        refuse_on_ios(platform, only_android)?;
+        Ok(ok(json!([device::log_type(platform)])))
+    })
+    .await
+}
+
+fn refuse_on_ios(platform: Platform, only_android: Option<&str>) -> Result<(), W3cError> {
+    match (platform, only_android) {
+        (Platform::Ios, Some(route)) => Err(W3cError::unknown_command(format!(
+            "{route} is a UiAutomator2 route; on iOS the device log is at /session/:id/se/log"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `POST /se/log {"type"}`: the phone's log lines since this session last
@@ -350,14 +369,24 @@ pub(super) async fn log(
     Path(sid): Path<String>,
     body: axum::body::Bytes,
 ) -> W3cResult {
+    log_of(&shared, &sid, body, None).await
+}
+
+async fn log_of(
+    shared: &Arc<Shared>,
+    sid: &str,
+    body: axum::body::Bytes,
+    only_android: Option<&'static str>,
+) -> W3cResult {
     let body = parse_json(&body)?;
     let kind = match body.get("type") {
         Some(Value::String(s)) => s.clone(),
         None | Some(Value::Null) => return Err(bad_parameters(&["type"], &[], &body)),
         Some(other) => return Err(W3cError::invalid_argument(format!("'type' must be a log type, got {other}"))),
     };
-    command(&shared, &sid, "getLog", move |state, s| {
+    command(shared, sid, "getLog", move |state, s| {
         let platform = platform_of(state, &s.udid)?;
+        refuse_on_ios(platform, only_android)?;
         let served = device::log_type(platform);
         if kind != served {
             return Err(W3cError::unknown_error(format!(
@@ -387,19 +416,8 @@ pub(super) async fn log(
 
 /// UiAutomator2's own `GET /log/types` and `POST /log`: an iOS session has
 /// no such routes.
-async fn android_only(shared: &Arc<Shared>, sid: &str, route: &str) -> Result<(), W3cError> {
-    command(shared, sid, "getLogTypes", |state, s| match platform_of(state, &s.udid)? {
-        Platform::Android => Ok(()),
-        Platform::Ios => Err(W3cError::unknown_command(format!(
-            "{route} is a UiAutomator2 route; on iOS the device log is at /session/:id/se/log"
-        ))),
-    })
-    .await
-}
-
 pub(super) async fn android_log_types(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    android_only(&shared, &sid, "GET /session/:id/log/types").await?;
-    log_types(State(shared), Path(sid)).await
+    log_types_of(&shared, &sid, Some("GET /session/:id/log/types")).await
 }
 
 pub(super) async fn android_log(
@@ -407,8 +425,7 @@ pub(super) async fn android_log(
     Path(sid): Path<String>,
     body: axum::body::Bytes,
 ) -> W3cResult {
-    android_only(&shared, &sid, "POST /session/:id/log").await?;
-    log(State(shared), Path(sid), body).await
+    log_of(&shared, &sid, body, Some("POST /session/:id/log")).await
 }
 
 // --- settings ---------------------------------------------------------------------

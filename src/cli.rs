@@ -9,11 +9,15 @@ use mitid_e2e_framework::profile::Profile;
 
 use crate::farm_profile;
 
-/// `mitid-e2e sim`: serve the farm until Ctrl-C.
-pub async fn sim(port: u16, profile: &Path, defects: &[String]) -> Result<ExitCode> {
+/// `mitid-e2e sim`: serve the farm until Ctrl-C; `allow_cors` answers
+/// browsers from any origin, as `appium --allow-cors` does (Appium
+/// Inspector in a browser needs it).
+pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool) -> Result<ExitCode> {
     let profile = Profile::load(profile)?;
     let mut config = farm_profile::from_profile(&profile)?;
     config.defects.extend(farm_profile::defects(defects)?);
+    config.allow_cors |= allow_cors;
+    let config_allows_cors = config.allow_cors;
     let phones = config.phones.clone();
     let farm = mitid_sim::RunningFarm::start(config, port).await.context("cannot start the virtual farm")?;
     println!("listening on {}", farm.url());
@@ -22,6 +26,9 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String]) -> Result<ExitCo
         println!("  {:<16} {:<7} {:<5} {:<12} {}", p.udid, p.platform.name(), p.os_version, p.model, p.rig);
     }
     println!("test-control API: {}/sim/phones (see README); Ctrl-C stops", farm.url());
+    if config_allows_cors {
+        println!("CORS allowed from any origin (--allow-cors): Appium Inspector in a browser can attach");
+    }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     farm.stop();
     Ok(ExitCode::SUCCESS)

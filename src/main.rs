@@ -45,6 +45,11 @@ enum Command {
         /// Start the farm as a defective build (repeatable); see `GET /sim/defects`.
         #[arg(long = "defect", value_name = "NAME")]
         defects: Vec<String>,
+        /// Answer browsers from any origin (CORS), as `appium --allow-cors`:
+        /// for Appium Inspector in a browser (its Appium plugin, or the web
+        /// version). Off by default, as in Appium.
+        #[arg(long)]
+        allow_cors: bool,
     },
     /// List every step phrase, with an example, for writing features.
     Steps,
@@ -162,7 +167,9 @@ fn main() -> ExitCode {
         let root = mitid_e2e::root::find(cli.root.as_deref(), &here)?;
         let profile = |p: Option<PathBuf>| root::or_default(p, &root, "devices/virtual.toml");
         match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-            Command::Sim { port, profile: p, defects } => mitid_e2e::cli::sim(port, &profile(p), &defects).await,
+            Command::Sim { port, profile: p, defects, allow_cors } => {
+                mitid_e2e::cli::sim(port, &profile(p), &defects, allow_cors).await
+            }
             Command::Steps => Ok(mitid_e2e::cli::steps()),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
             Command::Report(ReportCommand::Merge { out, shards, history, report_dir }) => {

@@ -15,20 +15,20 @@
 //! The fake driver ships no app, so the test writes the XML "app" it loads
 //! (`appium:app`), and the locator file that names its elements.
 
-use std::fs::File;
-use std::net::TcpListener;
+#[path = "support/appium.rs"]
+mod appium;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use appium::{appium_dir, Appium};
 
 use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::phone::{Phone, PhoneError, SessionRequest};
 use mitid_e2e_framework::profile::Platform;
 use serde_json::{json, Value};
 
-/// How long Appium may take to answer `GET /status`.
-const STARTUP: Duration = Duration::from_secs(60);
 /// The whole conversation with the server, so that a hung command fails.
 const BUDGET: Duration = Duration::from_secs(180);
 /// How long a find waits for an element that is not there.
@@ -63,117 +63,6 @@ start_button = "xpath=//MockButton[@id='start_button']"
 pin_input = "id=pin_input"
 missing = "accessibility id=not_on_this_screen"
 "#;
-
-/// Appium, started by this test; dropping it kills the process by its PID.
-struct Appium {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Appium {
-    /// Starts `<dir>/node_modules/.bin/appium` with `dir` as its home.
-    fn start(dir: &Path, work: &Path) -> Appium {
-        let bin = dir.join("node_modules/.bin/appium");
-        let port = free_port();
-        let log = work.join("appium.log");
-        let out = File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-        let err = out.try_clone().expect("clone the log file handle");
-        let child = Command::new(&bin)
-            .args(["--address", "127.0.0.1", "--port", &port.to_string()])
-            // GET /appium/sessions, to see from outside which sessions are open.
-            .args(["--allow-insecure", "*:session_discovery"])
-            .arg("--log-no-colors")
-            // Appium 3 finds its drivers in the node_modules of its home: the
-            // fake driver is listed in <dir>/package.json, nothing else is
-            // installed. The working directory would be found too; say both.
-            .env("APPIUM_HOME", dir)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} (is node on PATH?): {e}", bin.display()));
-        Appium { child, url: format!("http://127.0.0.1:{port}"), log }
-    }
-
-    /// Waits until `GET /status` says ready, failing after STARTUP or when
-    /// the process exits first.
-    async fn wait_ready(&mut self, http: &reqwest::Client) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the appium process") {
-                panic!("appium exited with {status} before it was ready; its log:\n{}", self.log_tail());
-            }
-            let ready = match http.get(format!("{}/status", self.url)).timeout(Duration::from_secs(2)).send().await {
-                Ok(r) if r.status().is_success() => {
-                    r.json::<Value>().await.map(|v| v["value"]["ready"] == json!(true)).unwrap_or(false)
-                }
-                _ => false,
-            };
-            if ready {
-                eprintln!("appium ready at {} after {:.1?}", self.url, started.elapsed());
-                return;
-            }
-            if started.elapsed() > STARTUP {
-                panic!(
-                    "appium did not answer GET {}/status within {STARTUP:?}; its log:\n{}",
-                    self.url,
-                    self.log_tail()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(60)..].join("\n")
-    }
-}
-
-impl Drop for Appium {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- the last lines of the appium log ({}) ---\n{}", self.log.display(), self.log_tail());
-        }
-        // Child::kill signals exactly this PID (SIGKILL); wait reaps it.
-        let pid = self.child.id();
-        match self.child.try_wait() {
-            Ok(Some(_)) => {}
-            _ => {
-                if let Err(e) = self.child.kill() {
-                    eprintln!("could not kill appium (pid {pid}): {e}");
-                }
-                let _ = self.child.wait();
-            }
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
-    l.local_addr().expect("local address").port()
-}
-
-/// The Appium folder made by tests/env/appium-env.sh; fails (not skips) when
-/// it is missing.
-fn appium_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var_os("MITID_APPIUM_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".tools/appium"));
-    for needed in ["node_modules/.bin/appium", "node_modules/@appium/fake-driver/package.json"] {
-        if !dir.join(needed).exists() {
-            panic!(
-                "Appium is not installed: {} is missing.\nRun `bash tests/env/appium-env.sh` first (it installs appium 3 and \
-                 @appium/fake-driver into {}), then run this test again.",
-                dir.join(needed).display(),
-                dir.display()
-            );
-        }
-    }
-    dir
-}
 
 /// A fresh folder for this run's app, locators and log.
 fn work_dir() -> PathBuf {
@@ -243,7 +132,7 @@ async fn the_phone_driver_works_against_appium_3_with_the_fake_driver() {
     let locators = Arc::new(Locators::load(&work, Platform::Android).expect("the test's locator file loads"));
 
     let http = reqwest::Client::new();
-    let mut appium = Appium::start(&dir, &work);
+    let mut appium = Appium::start(&dir, &work, &[]);
     let started = Instant::now();
     appium.wait_ready(&http).await;
     let url = appium.url.clone();

@@ -460,6 +460,7 @@ fn a_black_qr_screenshot_names_flag_secure_and_the_options() {
     assert!(out.contains("camera rig") && out.contains("test build"), "the options are named: {out}");
     let json = std::fs::read_to_string(scratch.reports().join("latest/cucumber.json")).unwrap();
     assert!(json.contains("page source"), "the page source stands in for the black screenshot");
+    assert!(json.contains("old-phone device log"), "the phone's own latest log lines are evidence too");
 }
 
 /// A scenario as its report shows it: (file, line, name, status, [(step, status)]).

@@ -379,6 +379,43 @@ impl Phone {
         delete_session(&self.server, id).await.map_err(|reason| self.command_error("closing the session", reason))
     }
 
+    /// The phone's latest system log lines — logcat on Android, syslog on
+    /// iOS — as its Appium driver gives them (`POST /session/:id/se/log`:
+    /// the lines since the session last asked), at most `limit`, the newest
+    /// last, redacted. For a failing step's evidence.
+    pub async fn recent_log(&self, limit: usize) -> Result<Vec<String>, PhoneError> {
+        let Some(id) = &self.session_id else {
+            return Err(self.command_error("reading the device log", "the session's id is unknown"));
+        };
+        let kind = match self.platform {
+            Platform::Android => "logcat",
+            Platform::Ios => "syslog",
+        };
+        let url = format!("{}/session/{id}/se/log", self.server);
+        let http = reqwest::Client::builder().no_proxy().timeout(CLOSE_WAIT).build().unwrap_or_default();
+        let answer = http
+            .post(&url)
+            // A Selenium Grid hub wants the charset said.
+            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(serde_json::json!({ "type": kind }).to_string())
+            .send()
+            .await
+            .map_err(|e| self.command_error("reading the device log", format!("POST {url}: {e}")))?;
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(self.command_error("reading the device log", format!("POST {url} answered {status}")));
+        }
+        let lines: Vec<String> = body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["message"].as_str())
+            .map(redact)
+            .collect();
+        Ok(lines[lines.len().saturating_sub(limit)..].to_vec())
+    }
+
     /// Whether [`Phone::close`] has been called.
     pub fn is_closed(&self) -> bool {
         self.client.is_none()

@@ -281,6 +281,13 @@ pub struct FarmConfig {
     /// phone of this udid: a slower phone (the history's `slow` trend).
     #[serde(default)]
     pub phone_latency_ms: std::collections::BTreeMap<String, u64>,
+    /// Answer browsers from any origin, as `appium --allow-cors` does: every
+    /// answer carries `Access-Control-Allow-Origin: *` and the methods and
+    /// headers Appium allows, and a preflight `OPTIONS` is answered 200.
+    /// Off by default, as in Appium: a web page could otherwise drive the
+    /// farm. Appium Inspector in a browser needs it (see the README).
+    #[serde(default)]
+    pub allow_cors: bool,
 }
 
 impl Default for FarmConfig {
@@ -313,6 +320,7 @@ impl Default for FarmConfig {
             faults: Vec::new(),
             latency_ms: 0,
             phone_latency_ms: Default::default(),
+            allow_cors: false,
         }
     }
 }

@@ -33,15 +33,104 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/sim/latency", put(set_latency))
         .route("/sim/state", get(diagnostics))
         .route("/sim/reset", post(reset))
+        .route("/sim", axum::routing::any(no_such_call))
+        .route("/sim/", axum::routing::any(no_such_call))
+        .route("/sim/{*rest}", axum::routing::any(no_such_call))
+        // Camera-sized bodies are the WebDriver side's; a control body is small.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTROL_BODY))
+        .layer(axum::middleware::from_fn(control_rejections))
 }
 
-/// A control-API error: `{"error": "..."}` with a 4xx status.
+/// The largest control body: far above any real one.
+pub const MAX_CONTROL_BODY: usize = 2 * 1024 * 1024;
+/// The most latency a command may be given: a phone slower than this is a
+/// fault (`hang`), not latency.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+/// The most times a fault may be set to fire.
+pub const MAX_FAULT_TIMES: u32 = 10_000;
+/// The most apps an identity may be given on phones outside the farm: the
+/// rule allows three; a fourth proves the 4th-app rule (defect or not).
+pub const MAX_APPS_ELSEWHERE: usize = 10;
+/// The longest a control field's text may be (udids, versions, user ids).
+pub const MAX_TEXT: usize = 256;
+
+/// A control-API error. Every failure under `/sim/` has this one shape:
+/// `{"error": "<what was wrong and what is taken>", "status": <HTTP status>}`.
 struct Problem(StatusCode, String);
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(json!({ "error": self.1, "status": self.0.as_u16() }))).into_response()
     }
+}
+
+/// An unknown call under `/sim/`.
+async fn no_such_call(method: axum::http::Method, uri: axum::http::Uri) -> Problem {
+    Problem(
+        StatusCode::NOT_FOUND,
+        format!(
+            "{method} {} is not a call of the test-control API; the calls are: GET /sim/phones, PUT /sim/phones/{{udid}}, \
+             POST /sim/phones/{{udid}}/reset, POST /sim/identities, GET /sim/clock, POST /sim/clock/advance, \
+             GET|PUT /sim/gateways, GET|PUT /sim/defects, GET|POST|DELETE /sim/faults, POST /sim/beacons/verify, \
+             PUT /sim/latency, GET /sim/state, POST /sim/reset",
+            uri.path()
+        ),
+    )
+}
+
+/// What axum answers by itself before a handler runs (a method a call does
+/// not take: 405 with an empty body; a body over the limit: 413 in plain
+/// text) gets the control API's one error shape too.
+async fn control_rejections(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            format!("{path} does not take {method}; it takes {}", methods_of(&path).unwrap_or("other methods"))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the body of {method} {path} is over {} MB: {text}", MAX_CONTROL_BODY / (1024 * 1024))
+        }
+        _ => format!("{method} {path}: {text}"),
+    };
+    let mut answer = Problem(status, message).into_response();
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    answer
+}
+
+/// The methods a control call takes (axum adds its Allow header only
+/// outside the middleware that shapes the error).
+fn methods_of(path: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(2).collect();
+    Some(match parts.as_slice() {
+        ["phones"] | ["clock"] | ["state"] => "GET",
+        ["phones", _] | ["latency"] => "PUT",
+        ["phones", _, "reset"] | ["identities"] | ["clock", "advance"] | ["beacons", "verify"] | ["reset"] => "POST",
+        ["gateways"] | ["defects"] => "GET, PUT",
+        ["faults"] => "GET, POST, DELETE",
+        _ => return None,
+    })
+}
+
+/// A text field within [`MAX_TEXT`].
+fn bounded_text(field: &str, value: &str) -> Result<(), Problem> {
+    if value.chars().count() > MAX_TEXT {
+        return Err(Problem(StatusCode::BAD_REQUEST, format!("{field} is longer than {MAX_TEXT} characters")));
+    }
+    Ok(())
 }
 
 type Answer = Result<Json<Value>, Problem>;
@@ -73,6 +162,13 @@ struct PhoneChange {
 async fn set_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>, bytes: axum::body::Bytes) -> Answer {
     let change: PhoneChange =
         body(&bytes, "PUT /sim/phones/{udid} takes {app_version?, os_version?, bluetooth?, rig?}")?;
+    for (field, value) in
+        [("app_version", &change.app_version), ("os_version", &change.os_version), ("rig", &change.rig)]
+    {
+        if let Some(v) = value {
+            bounded_text(field, v)?;
+        }
+    }
     {
         let mut state = shared.lock();
         let i = state.phone_index(&udid).ok_or_else(|| not_found(&udid, &state))?;
@@ -154,6 +250,19 @@ async fn provision(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
         &bytes,
         "POST /sim/identities takes {user_id, phone_number, pin, active_apps_elsewhere?, app_on?: [udid]}",
     )?;
+    for (field, value) in [("user_id", &p.user_id), ("phone_number", &p.phone_number), ("pin", &p.pin)] {
+        bounded_text(field, value)?;
+    }
+    if p.active_apps_elsewhere > MAX_APPS_ELSEWHERE {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "active_apps_elsewhere must be between 0 and {MAX_APPS_ELSEWHERE} (the rule allows {}), got {}",
+                crate::rules::MAX_ACTIVE_APPS,
+                p.active_apps_elsewhere
+            ),
+        ));
+    }
     let apps = p.app_on.clone();
     shared.lock().provision(p).map_err(|e| Problem(StatusCode::BAD_REQUEST, e))?;
     // The user ID is a secret: the answer does not echo it.
@@ -246,6 +355,15 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
         &bytes,
         "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound, \"udid\"?, \"command\"?, \"times\"?}",
     )?;
+    if let Some(times) = rule.times.filter(|t| !(1..=MAX_FAULT_TIMES).contains(t)) {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            format!("times must be between 1 and {MAX_FAULT_TIMES} (leave it out for always), got {times}"),
+        ));
+    }
+    if let Some(command) = &rule.command {
+        bounded_text("command", command)?;
+    }
     if let Some(udid) = &rule.udid {
         let state = shared.lock();
         if state.phone(udid).is_none() {
@@ -269,6 +387,12 @@ struct Latency {
 
 async fn set_latency(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
     let l: Latency = body(&bytes, "PUT /sim/latency takes {\"ms\": N}")?;
+    if l.ms > MAX_LATENCY_MS {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            format!("ms must be between 0 and {MAX_LATENCY_MS} (a minute per command), got {}", l.ms),
+        ));
+    }
     shared.lock().latency = Duration::from_millis(l.ms);
     Ok(Json(json!({ "latency_ms": l.ms })))
 }

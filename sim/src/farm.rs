@@ -22,6 +22,12 @@ pub struct Session {
     pub udid: String,
     pub capabilities: serde_json::Value,
     pub implicit_wait: Duration,
+    /// `POST /appium/settings`: the session's settings, the driver's
+    /// defaults with the updates on top.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The sequence number of the first phone log line this session has
+    /// not read yet (`POST /se/log` answers what came since).
+    pub log_cursor: u64,
 }
 
 /// A fault switched on, with how many times it may still fire.
@@ -43,6 +49,9 @@ pub struct FarmState {
     /// as the BlueZ radio task last read it (crate::bluez). Unused by the
     /// in-memory radio.
     pub heard_by: HashMap<String, Heard>,
+    /// Unix seconds when every phone's clock reads zero (09:00 UTC on the
+    /// day the farm started): the phones' date and time.
+    pub epoch: u64,
     /// The BlueZ radio's latest problems (an advert it could not register,
     /// discovery that would not start), newest last, for diagnostics.
     pub radio_problems: std::collections::VecDeque<String>,
@@ -77,6 +86,7 @@ impl FarmState {
             sessions: HashMap::new(),
             heard_by: HashMap::new(),
             radio_problems: Default::default(),
+            epoch: crate::device::epoch_at_start(),
             config,
         };
         state.reset();
@@ -128,8 +138,9 @@ impl FarmState {
         self.backend.push_suppressed = false;
     }
 
+    /// The faults switched on, each with the times it may still fire.
     pub fn fault_rules(&self) -> Vec<FaultRule> {
-        self.faults.iter().map(|f| f.rule.clone()).collect()
+        self.faults.iter().map(|f| FaultRule { times: f.remaining, ..f.rule.clone() }).collect()
     }
 
     /// Whether a fault of this kind applies to this phone and command, using
@@ -146,6 +157,8 @@ impl FarmState {
                 if let Some(n) = &mut f.remaining {
                     *n -= 1;
                 }
+                // A fault used up is gone: GET /sim/faults no longer lists it.
+                self.faults.retain(|f| f.remaining != Some(0));
                 true
             }
             None => false,

@@ -19,6 +19,7 @@ mod bluez;
 mod camera;
 mod config;
 mod control;
+mod device;
 mod dom;
 mod error;
 mod farm;

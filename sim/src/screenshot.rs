@@ -54,7 +54,7 @@ const IMAGE_INK: Rgb = [0x55, 0x55, 0x55];
 const BAR_FILL: Rgb = [0xF0, 0xF0, 0xF0];
 const BAR_LINE: Rgb = [0xD0, 0xD0, 0xD0];
 
-const STATUS_BAR_HEIGHT: i64 = 40;
+pub(crate) const STATUS_BAR_HEIGHT: i64 = 40;
 /// Glyphs are 8x8; one empty column between letters and generous leading
 /// keep 1x text readable.
 const ADVANCE: i64 = 9;

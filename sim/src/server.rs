@@ -89,6 +89,7 @@ impl RunningFarm {
         resolve_air(&mut config)?;
         validate(&config)?;
         let bluez = config.radio == crate::config::RadioMode::Bluez;
+        let allow_cors = config.allow_cors;
         let radio_config = config.clone();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
@@ -102,6 +103,10 @@ impl RunningFarm {
             .merge(crate::control::routes())
             .fallback(unknown_route)
             .with_state(shared.clone());
+        // Outermost but for CORS: every request's body is read whole before
+        // it is answered.
+        let app = app.layer(axum::middleware::from_fn(read_whole_body));
+        let app = if allow_cors { app.layer(axum::middleware::from_fn(allow_cross_domain)) } else { app };
         let (radio, bluetooth_addresses) = if bluez {
             let (task, addresses) = crate::bluez::start(shared.clone(), &radio_config).await?;
             (Some(task), addresses)
@@ -263,6 +268,57 @@ async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware:
     };
     error.into_response()
 }
+
+/// Reads a request's body to its end before the handler runs. Hyper closes
+/// a keep-alive connection whose request body a handler left unread (a
+/// click's `{}`, a clear's, any command that takes no body); a client that
+/// pools connections, as Selenium's and Appium's Python clients do, then
+/// sends its next command on a connection the farm has closed, and sees
+/// "Remote end closed connection without response".
+async fn read_whole_body(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) if parts.uri.path().starts_with("/sim") => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({
+                "error": format!("the body of {} {} is over {} MB", parts.method, parts.uri.path(), MAX_BODY / (1024 * 1024)),
+                "status": 413,
+            })),
+        )
+            .into_response(),
+        Err(_) => crate::error::W3cError::invalid_argument(format!(
+            "the body of {} {} is too large for this farm (over {} MB)",
+            parts.method,
+            parts.uri.path(),
+            MAX_BODY / (1024 * 1024)
+        ))
+        .into_response(),
+    }
+}
+
+/// `allow_cors`: what Appium's `allowCrossDomain` middleware does
+/// (@appium/base-driver, lib/express/middleware): these headers on every
+/// answer, and a preflight `OPTIONS` answered `200 OK` whatever the path.
+async fn allow_cross_domain(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse as _;
+    let mut response = if request.method() == axum::http::Method::OPTIONS {
+        (axum::http::StatusCode::OK, "OK").into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_METHODS));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_HEADERS));
+    response
+}
+
+/// The methods and headers `appium --allow-cors` allows, word for word.
+pub const CORS_METHODS: &str = "GET, POST, PUT, OPTIONS, DELETE";
+pub const CORS_HEADERS: &str = "Cache-Control, Pragma, Origin, X-Requested-With, Content-Type, Accept, User-Agent";
 
 /// The virtual clock as a phone's status bar shows it: the farm starts at
 /// 09:00.

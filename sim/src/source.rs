@@ -129,7 +129,7 @@ fn android_attrs(node: &Node, index: usize, class: &str, package: &str) -> Vec<(
         ("clickable", flag(clickable)),
         ("enabled", flag(node.enabled)),
         ("focusable", flag(clickable)),
-        ("focused", "false"),
+        ("focused", flag(node.focused)),
         ("long-clickable", "false"),
         ("password", flag(node.role == Role::SecureField)),
         ("scrollable", "false"),

@@ -77,6 +77,8 @@ pub struct Node {
     pub enabled: bool,
     /// For checkboxes and radios.
     pub checked: bool,
+    /// For text fields: it has the input focus (the keyboard is up).
+    pub focused: bool,
     /// For [`Role::QrCode`]: the payload the QR encodes.
     pub qr: Option<String>,
     /// Filled in by [`Screen::layout`].
@@ -93,6 +95,7 @@ impl Node {
             value: String::new(),
             enabled: true,
             checked: false,
+            focused: false,
             qr: None,
             rect: Rect::default(),
             children: Vec::new(),

@@ -261,11 +261,11 @@ async fn malformed_json_on_commands() {
         (format!("/session/{sid}/element"), json!(["accessibility id", "get_started"]), &["'using'"][..]),
         (format!("/session/{sid}/timeouts"), json!({ "implicit": -5 }), &["implicit", "whole number"][..]),
         (format!("/session/{sid}/timeouts"), json!({ "implicit": "1s" }), &["implicit", "whole number"][..]),
-        (format!("/session/{sid}/execute/sync"), json!({ "args": [] }), &["'script'"][..]),
+        (format!("/session/{sid}/execute/sync"), json!({ "args": [] }), &["\"script\"", "required"][..]),
         (
             format!("/session/{sid}/execute/sync"),
             json!({ "script": "mobile: queryAppState", "args": 5 }),
-            &["'args'", "array"][..],
+            &["arguments for execute method", "5"][..],
         ),
         (format!("/session/{sid}/element/{button}/value"), json!({ "keys": "x" }), &["'text'"][..]),
         (format!("/session/{sid}/actions"), json!({ "actions": {} }), &["'actions'", "array"][..]),
@@ -334,14 +334,20 @@ async fn unknown_route_and_unknown_method() {
 
 #[tokio::test]
 async fn unknown_locator_strategy() {
+    // As UiAutomator2 and XCUITest answer: `invalid selector`, "not
+    // supported for this session", and each platform refuses the other's.
     let farm = farm().await;
-    let sid = farm.raw_session("ios-17-b1").await;
-    for (using, value) in [
-        ("-ios predicate string", "name == 'get_started'"),
-        ("css selector", "#get_started"),
-        ("-android uiautomator", "new UiSelector().text(\"Get started\")"),
-        ("link text", "Get started"),
-        ("", "get_started"),
+    let android = farm.raw_session("android-14-a1").await;
+    let ios = farm.raw_session("ios-17-b1").await;
+    for (sid, using, value, supported) in [
+        (&ios, "-android uiautomator", "new UiSelector().text(\"Get started\")", "-ios class chain"),
+        (&ios, "css selector", "#get_started", "-ios predicate string"),
+        (&ios, "link text", "Get started", "name"),
+        (&ios, "", "get_started", "accessibility id"),
+        (&android, "-ios predicate string", "name == 'get_started'", "-android uiautomator"),
+        (&android, "-ios class chain", "**/XCUIElementTypeButton", "-android uiautomator"),
+        (&android, "name", "get_started", "-android uiautomator"),
+        (&android, "magic wand", "x", "xpath"),
     ] {
         for command in ["element", "elements"] {
             let answer = farm
@@ -349,11 +355,62 @@ async fn unknown_locator_strategy() {
                 .await;
             answer.expect_error(
                 400,
-                "invalid argument",
-                &[&format!("'{using}'"), "unsupported locator strategy", "accessibility id", "xpath"],
+                "invalid selector",
+                &[&format!("'{using}'"), "not supported for this session", "accessibility id", supported],
             );
             farm.assert_serving().await;
         }
+    }
+    assert_no_farm_panics();
+}
+
+#[tokio::test]
+async fn every_strategy_of_each_platform_finds_the_welcome_button() {
+    let farm = farm().await;
+    let android = farm.raw_session("android-14-a1").await;
+    let ios = farm.raw_session("ios-17-b1").await;
+    for (sid, using, value) in [
+        (&android, "accessibility id", "get_started"),
+        (&android, "id", "get_started"),
+        (&android, "id", "dk.mitid.app:id/get_started"),
+        (&android, "xpath", "//android.widget.Button[@text='Get started']"),
+        (&android, "-android uiautomator", "new UiSelector().text(\"Get started\")"),
+        (
+            &android,
+            "-android uiautomator",
+            "new UiSelector().className(\"android.widget.Button\").textContains(\"started\")",
+        ),
+        (&android, "-android uiautomator", "new UiSelector().resourceId(\"dk.mitid.app:id/get_started\")"),
+        (&android, "-android uiautomator", "new UiSelector().description(\"get_started\").enabled(true)"),
+        (&ios, "accessibility id", "get_started"),
+        (&ios, "id", "get_started"),
+        (&ios, "name", "get_started"),
+        (&ios, "xpath", "//XCUIElementTypeButton[@label='Get started']"),
+        (&ios, "-ios predicate string", "label == 'Get started'"),
+        (&ios, "-ios predicate string", "type == 'XCUIElementTypeButton' AND label BEGINSWITH[c] 'get'"),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[`label == \"Get started\"`]"),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[1]"),
+    ] {
+        let element = farm.raw_find(sid, using, value).await;
+        let name = farm.raw("GET", &format!("/session/{sid}/element/{element}/text"), None).await;
+        assert_eq!(name.expect_ok(), &json!("Get started"), "{using} {value}");
+    }
+    // The text as a text node is found on neither platform.
+    for (sid, xpath) in [(&android, "//*[text()='Get started']"), (&ios, "//*[text()='Get started']")] {
+        let answer =
+            farm.raw_json("POST", &format!("/session/{sid}/elements"), json!({"using": "xpath", "value": xpath})).await;
+        assert_eq!(answer.expect_ok(), &json!([]), "{xpath}");
+    }
+    // A malformed selector of each kind is an invalid selector naming it.
+    for (sid, using, value) in [
+        (&android, "-android uiautomator", "new UiSelector().text(\"Get started\""),
+        (&android, "-android uiautomator", "new UiScrollable(new UiSelector().scrollable(true))"),
+        (&ios, "-ios predicate string", "label =="),
+        (&ios, "-ios class chain", "**/XCUIElementTypeButton[`label ==`]"),
+    ] {
+        let answer =
+            farm.raw_json("POST", &format!("/session/{sid}/element"), json!({"using": using, "value": value})).await;
+        answer.expect_error(400, "invalid selector", &[using, value]);
     }
     assert_no_farm_panics();
 }
@@ -492,16 +549,22 @@ async fn unknown_and_non_mobile_scripts() {
         async move { farm.raw_json("POST", &path, body).await }
     };
     for sid in [&android, &ios] {
-        for script in ["mobile: frobnicate", "mobile: pressButton", "mobile:"] {
+        for script in ["mobile: frobnicate", "mobile:  swipeGesture", "mobile:"] {
             run(sid, script, json!({})).await.expect_error(
                 500,
                 "unsupported operation",
-                &[&format!("'{script}'"), "not a mobile: command", "mobile: activateApp", "mobile: injectCameraImage"],
+                &[
+                    &script.replace(":  ", ": "),
+                    "Unsupported execute method",
+                    "mobile: activateApp",
+                    "mobile: injectCameraImage",
+                ],
             );
             farm.assert_serving().await;
         }
+        // As UiAutomator2 and XCUITest in a native context: not implemented.
         for script in ["return document.title", "window.scrollTo(0, 100)", "  "] {
-            run(sid, script, json!({})).await.expect_error(500, "unsupported operation", &["native app", "'mobile:'"]);
+            run(sid, script, json!({})).await.expect_error(405, "unknown method", &["native app", "'mobile:'"]);
             farm.assert_serving().await;
         }
     }
@@ -510,7 +573,7 @@ async fn unknown_and_non_mobile_scripts() {
     run(&ios, "mobile: shell", shell.clone()).await.expect_error(
         500,
         "unsupported operation",
-        &["'mobile: shell'", "iOS", "mobile: shell (Android)"],
+        &["'mobile: shell'", "iOS", "mobile: sendBiometricMatch"],
     );
     run(&android, "mobile: sendBiometricMatch", json!({ "type": "faceId" })).await.expect_error(
         500,
@@ -716,4 +779,107 @@ async fn control_api_refuses_bad_input_with_what_it_takes() {
     assert!(body["error"].as_str().unwrap().contains("{\"ms\": N}"), "{body}");
     farm.assert_serving().await;
     assert_no_farm_panics();
+}
+
+/// Every failure under `/sim/` has one shape: `{"error": "...", "status": N}`,
+/// JSON, whatever failed: a handler, or axum before any handler ran.
+async fn control_error(farm: &TestFarm, verb: &str, path: &str, body: Option<Vec<u8>>) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(verb.as_bytes()).unwrap();
+    let mut request = farm.http.request(method, format!("{}{path}", farm.farm.url()));
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body);
+    }
+    let answer = request.send().await.unwrap();
+    let status = answer.status().as_u16();
+    let content_type = answer.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/json"), "{verb} {path} answered {status}");
+    let body: Value = answer.json().await.unwrap();
+    assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{verb} {path}: {body}");
+    assert_eq!(body["status"], status, "{verb} {path}: {body}");
+    assert_eq!(body.as_object().unwrap().len(), 2, "only error and status: {body}");
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn control_api_answers_every_failure_in_one_json_shape() {
+    let farm = farm().await;
+    // A method a call does not take (axum's own 405 had an empty body).
+    let (status, body) = control_error(&farm, "DELETE", "/sim/phones", None).await;
+    assert_eq!(status, 405);
+    assert!(body["error"].as_str().unwrap().contains("GET"), "{body}");
+    // A body over 2 MB (axum's own 413 was text/plain).
+    let big = vec![b' '; 3 * 1024 * 1024];
+    let (status, _) = control_error(&farm, "PUT", "/sim/latency", Some(big)).await;
+    assert_eq!(status, 413);
+    // A call that does not exist.
+    for path in ["/sim/nope", "/sim", "/sim/phones/android-14-a1/explode"] {
+        let (status, body) = control_error(&farm, "POST", path, Some(b"{}".to_vec())).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(body["error"].as_str().unwrap().contains("GET /sim/phones"), "the calls are listed: {body}");
+    }
+    // Bad input and unknown phones, as before, now with their status.
+    assert_eq!(control_error(&farm, "PUT", "/sim/latency", Some(b"ms=150".to_vec())).await.0, 400);
+    assert_eq!(control_error(&farm, "POST", "/sim/phones/pixel-9-zz/reset", Some(b"{}".to_vec())).await.0, 404);
+    farm.assert_serving().await;
+    assert_no_farm_panics();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn control_api_numbers_are_bounded() {
+    let farm = farm().await;
+    for (verb, path, body, words) in [
+        ("PUT", "/sim/latency", json!({ "ms": u64::MAX }), &["ms", "between 0 and 60000"][..]),
+        ("PUT", "/sim/latency", json!({ "ms": 60_001 }), &["between 0 and 60000"][..]),
+        ("POST", "/sim/faults", json!({ "fault": "hang", "times": 0 }), &["times", "between 1 and 10000"][..]),
+        ("POST", "/sim/faults", json!({ "fault": "hang", "times": 10_001 }), &["between 1 and 10000"][..]),
+        ("POST", "/sim/faults", json!({ "fault": "hang", "times": u64::MAX }), &["times"][..]),
+        (
+            "POST",
+            "/sim/identities",
+            json!({ "user_id": "u", "phone_number": "+45", "pin": "246810", "active_apps_elsewhere": u64::MAX }),
+            &["active_apps_elsewhere"][..],
+        ),
+        (
+            "POST",
+            "/sim/identities",
+            json!({ "user_id": "u", "phone_number": "+45", "pin": "246810", "active_apps_elsewhere": 11 }),
+            &["active_apps_elsewhere", "between 0 and 10"][..],
+        ),
+        ("PUT", "/sim/phones/android-14-a1", json!({ "rig": "r".repeat(300) }), &["rig", "256"][..]),
+        ("POST", "/sim/clock/advance", json!({ "seconds": f64::MAX }), &["between 0 and a year"][..]),
+    ] {
+        let (status, answer) = within(&format!("{verb} {path}"), farm.control_raw(verb, path, body)).await;
+        assert_eq!(status, 400, "{verb} {path}: {answer}");
+        for word in words {
+            assert!(answer["error"].as_str().unwrap().contains(word), "{verb} {path}: {answer}");
+        }
+        within("GET /status", farm.assert_serving()).await;
+    }
+    // The limits themselves are taken.
+    farm.control("PUT", "/sim/latency", json!({ "ms": 60_000 })).await;
+    farm.control("PUT", "/sim/latency", json!({ "ms": 0 })).await;
+    assert_no_farm_panics();
+}
+
+#[tokio::test]
+async fn a_fault_used_up_is_gone_from_the_list() {
+    let farm = farm().await;
+    farm.control("POST", "/sim/faults", json!({ "fault": "server_error", "command": "getPageSource", "times": 2 }))
+        .await;
+    farm.control("POST", "/sim/faults", json!({ "fault": "black_screenshots" })).await;
+    let sid = farm.raw_session("android-14-a1").await;
+    let listed = |faults: Value| {
+        faults.as_array().unwrap().iter().map(|f| (f["fault"].clone(), f["times"].clone())).collect::<Vec<_>>()
+    };
+    farm.raw("GET", &format!("/session/{sid}/source"), None).await.expect_error(500, "unknown error", &["fault"]);
+    let faults = farm.control("GET", "/sim/faults", json!({})).await;
+    assert_eq!(
+        listed(faults),
+        vec![(json!("server_error"), json!(1)), (json!("black_screenshots"), Value::Null)],
+        "one time left"
+    );
+    farm.raw("GET", &format!("/session/{sid}/source"), None).await.expect_error(500, "unknown error", &["fault"]);
+    let faults = farm.control("GET", "/sim/faults", json!({})).await;
+    assert_eq!(listed(faults), vec![(json!("black_screenshots"), Value::Null)], "used up, gone");
+    farm.raw("GET", &format!("/session/{sid}/source"), None).await.expect_ok();
 }

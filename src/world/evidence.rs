@@ -1,5 +1,5 @@
-//! What a failing step leaves behind: each phone's screenshot and page
-//! source, the gateway messages; and the attachments a passing step made
+//! What a failing step leaves behind: each phone's screenshot, page source
+//! and latest device log lines, the gateway messages; and the attachments a passing step made
 //! (the Bluetooth trace), held until the report records that step.
 
 use std::path::PathBuf;
@@ -10,6 +10,9 @@ use super::CopyWorld;
 /// How long gathering a phone's screenshot or page source for a failure
 /// may take: a phone that hangs gives no evidence, and must not hold up the run.
 const EVIDENCE_WAIT: Duration = Duration::from_secs(2);
+
+/// How many of a phone's latest system log lines a failing step keeps.
+const DEVICE_LOG_LINES: usize = 50;
 
 /// Evidence attached to a failing step.
 #[derive(Debug, Clone)]
@@ -46,7 +49,8 @@ pub fn take_passing_attachments(key: &ScenarioKey) -> Vec<Attachment> {
 
 impl CopyWorld {
     /// Evidence for a failing step: each open phone's screenshot (or, when
-    /// it is black, its page source) and the gateway messages, redacted.
+    /// it is black, its page source), its latest log lines (logcat or
+    /// syslog) and the gateway messages, redacted.
     pub async fn collect_evidence(&mut self) {
         let mut found = Vec::new();
         for (role, phone) in &self.phones {
@@ -64,6 +68,16 @@ impl CopyWorld {
                         data:
                             b"The screenshot is black: the screen is protected by FLAG_SECURE. The page source follows."
                                 .to_vec(),
+                    });
+                }
+            }
+            // The phone's own log: what the app and the system wrote lately.
+            if let Ok(Ok(lines)) = tokio::time::timeout(EVIDENCE_WAIT, phone.recent_log(DEVICE_LOG_LINES)).await {
+                if !lines.is_empty() {
+                    found.push(Attachment {
+                        name: format!("{name} device log"),
+                        mime: "text/plain",
+                        data: lines.join("\n").into_bytes(),
                     });
                 }
             }

@@ -463,8 +463,8 @@ def test_android_copy_flow_steps_1_to_26(farm: Farm, gateways: Gateways):
     try:
         new = Phone(farm, "android-14-a2")
         assert old.driver.capabilities["platformName"].lower() == "android"
-        assert old.driver.capabilities["appium:automationName"] == "UiAutomator2"
-        assert old.driver.capabilities["appium:udid"] == "android-14-a1"
+        assert old.driver.capabilities["automationName"] == "UiAutomator2"
+        assert old.driver.capabilities["udid"] == "android-14-a1"
         assert "<hierarchy" in old.driver.page_source and "android.widget.Button" in old.driver.page_source
 
         start_copy_on_old(old)
@@ -535,7 +535,7 @@ def test_ios_copy_flow_up_to_the_qr_code(farm: Farm, gateways: Gateways):
     try:
         new = Phone(farm, "ios-17-b2")
         assert old.driver.capabilities["platformName"].lower() == "ios"
-        assert old.driver.capabilities["appium:automationName"] == "XCUITest"
+        assert old.driver.capabilities["automationName"] == "XCUITest"
         source = old.driver.page_source
         assert source.startswith('<?xml version="1.0" encoding="UTF-8"?>'), source[:80]
         assert "<AppiumAUT>" in source and "<XCUIElementTypeApplication" in source, source[:300]
@@ -592,9 +592,9 @@ def test_bad_input_gets_w3c_errors_and_the_server_lives_on(farm: Farm):
         sid = phone.driver.session_id
         # An unknown locator strategy: raw W3C, then through the client.
         status, body = http_call("POST", f"{farm.url}/session/{sid}/element", {"using": "magic wand", "value": "x"})
-        message = w3c_error(status, body, "invalid argument", 400)
+        message = w3c_error(status, body, "invalid selector", 400)
         assert "magic wand" in message and "xpath" in message, message
-        with pytest.raises(InvalidArgumentException, match="magic wand"):
+        with pytest.raises(InvalidSelectorException, match="magic wand"):
             phone.driver.find_element("magic wand", "x")
 
         # An invalid XPath.

@@ -114,10 +114,73 @@ impl Phone {
 
     /// The camera now sees an image holding this QR payload.
     pub fn inject_camera(&mut self, payload: String, cx: &mut AppContext) {
+        self.note(super::state::LogLevel::Debug, "Camera", "a frame with a QR code is in front of the camera");
         self.camera = Some(payload);
         self.listening_since = None;
         if self.running && self.step == Step::Scanner {
             self.scan(cx);
+        }
+    }
+
+    /// A tap on an element: a text field takes the focus (the keyboard
+    /// comes up), anything else does what the app does with the tap.
+    pub fn tap(&mut self, node: &crate::ui::Node, cx: &mut AppContext) {
+        if self.running && node.is_input() {
+            self.focused = Some(node.id.clone());
+        }
+        self.click(&node.id, cx);
+    }
+
+    /// The Back key (Android's KEYCODE_BACK): first it closes the keyboard;
+    /// then a system prompt is dismissed (a permission dialog as a denial,
+    /// the biometric prompt as a cancel); then the app goes back a screen,
+    /// or, on a screen with nothing before it, leaves for the home screen
+    /// and goes on in the background.
+    pub fn back(&mut self, cx: &mut AppContext) {
+        if !self.running {
+            return;
+        }
+        if self.focused.take().is_some() {
+            self.instance += 1;
+            return;
+        }
+        self.note(super::state::LogLevel::Debug, "MitID", "Back pressed");
+        let previous = match self.step.clone() {
+            Step::Dialog(..) => return self.click("permission_deny", cx),
+            Step::Biometric(_) => return self.click("biometric_cancel", cx),
+            Step::Method => Some(Step::Welcome),
+            Step::Prerequisite => Some(Step::Method),
+            Step::BluetoothInfo(Side::New) | Step::Scanner => Some(Step::Prerequisite),
+            Step::BluetoothOff(side) | Step::PermissionDenied(side) => Some(Step::BluetoothInfo(side)),
+            Step::Menu
+            | Step::TooManyApps
+            | Step::CopyDone
+            | Step::Qr(_)
+            | Step::QrExpired
+            | Step::ContinueOnNew(_) => Some(Step::Home),
+            Step::ActivateMenu => Some(Step::Menu),
+            Step::CopyInfo | Step::UpdateRequired => Some(Step::ActivateMenu),
+            Step::Pin(PinPurpose::StartCopy) | Step::ConfirmCopy => Some(Step::CopyInfo),
+            Step::Waiting => Some(self.launch_step(cx.backend, cx.now)),
+            Step::Pin(PinPurpose::ShowQr) | Step::BluetoothInfo(Side::Old) => Some(Step::ShowQrIntro),
+            // The first screen of each role, and the activation once the QR
+            // code is scanned: Back leaves the app.
+            Step::Welcome
+            | Step::Home
+            | Step::ShowQrIntro
+            | Step::UserId
+            | Step::TemporaryPin
+            | Step::Blocked
+            | Step::ChoosePin
+            | Step::CreatePin
+            | Step::RepeatPin
+            | Step::BiometricChoice
+            | Step::Notifications
+            | Step::Activated => None,
+        };
+        match previous {
+            Some(step) => self.go(step),
+            None => self.send_to_background(),
         }
     }
 
@@ -255,6 +318,11 @@ impl Phone {
             }
             (Step::Dialog(permission, side), "permission_allow" | "permission_deny") => {
                 let allowed = id == "permission_allow";
+                self.note(
+                    super::state::LogLevel::Info,
+                    "PermissionController",
+                    format!("{permission:?} {} for dk.mitid.app", if allowed { "granted" } else { "denied" }),
+                );
                 self.granted.insert((permission, allowed));
                 match permission {
                     Permission::Notifications => self.go(Step::Activated),
@@ -313,6 +381,8 @@ impl Phone {
             return Err(ActionError::Disabled(id.to_owned()));
         }
         self.inputs.entry(id.to_owned()).or_default().push_str(text);
+        // Typing into a field gives it the focus, and the keyboard comes up.
+        self.focused = Some(id.to_owned());
         Ok(())
     }
 

@@ -10,4 +10,4 @@ mod actions;
 mod screens;
 mod state;
 
-pub use state::{AppContext, Beacon, OverAir, Phone, LISTEN_FOR_BEACON};
+pub use state::{AppContext, Beacon, LogLevel, LogLine, OverAir, Phone, LISTEN_FOR_BEACON};

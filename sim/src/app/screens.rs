@@ -353,6 +353,7 @@ impl Phone {
         fn visit(phone: &Phone, node: &mut Node) {
             if node.is_input() {
                 node.value = phone.value_of(&node.id);
+                node.focused = phone.running && phone.focused.as_deref() == Some(node.id.as_str());
             }
             if matches!(node.role, Role::Checkbox | Role::Radio) {
                 node.checked = phone.checked.contains(&node.id);

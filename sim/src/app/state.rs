@@ -77,6 +77,15 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step's name for the log, without its data.
+    fn label(&self) -> String {
+        match self {
+            Step::Qr(_) => "Qr".into(),
+            Step::ContinueOnNew(_) => "ContinueOnNew".into(),
+            other => format!("{other:?}"),
+        }
+    }
+
     pub(super) fn is_secure(&self) -> bool {
         matches!(
             self,
@@ -84,6 +93,27 @@ impl Step {
         )
     }
 }
+/// How serious a log line is (logcat's D I W; syslog's Debug, Notice,
+/// Warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+}
+
+/// One line of a phone's system log.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// Increasing per phone: a reader asks for what came after.
+    pub seq: u64,
+    /// The phone's virtual time when it was written.
+    pub at: Duration,
+    pub level: LogLevel,
+    pub tag: String,
+    pub message: String,
+}
+
 /// A phone advertising the proximity beacon: who, where, what.
 #[derive(Debug, Clone)]
 pub struct Beacon {
@@ -132,6 +162,17 @@ pub struct Phone {
     pub os_version: String,
     /// The MitID app is in the foreground.
     pub running: bool,
+    /// The app is running in the background (Home, Back from its first
+    /// screen): it keeps its screen and comes back to it when activated.
+    pub background: bool,
+    /// The text field that has the focus, by accessibility id: the soft
+    /// keyboard is shown while there is one on the screen.
+    pub focused: Option<String>,
+    /// The phone's system log (logcat, syslog): the app's own lines and the
+    /// system's about it, newest last, never a PIN or user ID.
+    pub log: std::collections::VecDeque<LogLine>,
+    /// The sequence number the next log line gets.
+    pub(super) log_seq: u64,
     /// Virtual time on this phone. Each phone has its own, so scenarios on
     /// different phones can let hours pass side by side.
     pub clock: Duration,
@@ -161,6 +202,10 @@ impl Phone {
             rig: spec.rig.clone(),
             os_version: spec.os_version.clone(),
             running: false,
+            background: false,
+            focused: None,
+            log: Default::default(),
+            log_seq: 0,
             clock: Duration::ZERO,
             step: Step::Welcome,
             instance: 1,
@@ -187,13 +232,37 @@ impl Phone {
     /// Back to a freshly installed app, as set up by the profile.
     pub fn reset(&mut self) {
         let (instance, clock) = (self.instance, self.clock);
+        let (log, log_seq) = (std::mem::take(&mut self.log), self.log_seq);
         *self = Phone::new(self.spec.clone());
-        // Time on a phone never runs backwards, reset or not.
+        // Time on a phone never runs backwards, reset or not; its log stays.
         self.clock = clock;
         self.instance = instance + 1;
+        self.log = log;
+        self.log_seq = log_seq;
+        self.note(LogLevel::Info, "PackageManager", "dk.mitid.app: data cleared, as freshly installed");
+    }
+
+    /// A line in the phone's system log. Nothing secret may be written here.
+    pub fn note(&mut self, level: LogLevel, tag: &str, message: impl Into<String>) {
+        const KEPT: usize = 1000;
+        self.log.push_back(LogLine {
+            seq: self.log_seq,
+            at: self.clock,
+            level,
+            tag: tag.to_owned(),
+            message: message.into(),
+        });
+        self.log_seq += 1;
+        while self.log.len() > KEPT {
+            self.log.pop_front();
+        }
     }
 
     pub(super) fn go(&mut self, step: Step) {
+        if step != self.step {
+            self.note(LogLevel::Info, "MitID", format!("screen {}", step.label()));
+        }
+        self.focused = None;
         self.step = step;
         self.instance += 1;
         self.inputs.clear();
@@ -202,7 +271,9 @@ impl Phone {
     }
 
     pub(super) fn say(&mut self, message: impl Into<String>) {
-        self.message = Some(message.into());
+        let message = message.into();
+        self.note(LogLevel::Warn, "MitID", format!("shows: {message}"));
+        self.message = Some(message);
         self.instance += 1;
         self.inputs.clear();
     }
@@ -219,13 +290,25 @@ impl Phone {
         }
     }
 
-    /// `mobile: activateApp`, or a tap on the launcher icon.
+    /// `mobile: activateApp`, or a tap on the launcher icon: a running app
+    /// comes back to the foreground where it was; else it starts.
     pub fn launch(&mut self, cx: &AppContext) {
-        if !self.running {
-            self.running = true;
-            let step = self.resume_step(cx).unwrap_or_else(|| self.launch_step(cx.backend, cx.now));
-            self.go(step);
+        if self.running {
+            return;
         }
+        self.running = true;
+        if std::mem::take(&mut self.background) {
+            self.note(LogLevel::Info, "ActivityManager", "dk.mitid.app brought to the foreground");
+            self.instance += 1;
+            return;
+        }
+        self.note(
+            LogLevel::Info,
+            "ActivityManager",
+            "Start proc dk.mitid.app for top-activity dk.mitid.app/.MainActivity",
+        );
+        let step = self.resume_step(cx).unwrap_or_else(|| self.launch_step(cx.backend, cx.now));
+        self.go(step);
     }
 
     /// A new app closed in the middle of the copy resumes at the last step
@@ -244,10 +327,44 @@ impl Phone {
 
     /// `mobile: terminateApp`: the app's data stays, its screen does not.
     pub fn terminate(&mut self) -> bool {
-        let was_running = self.running;
+        let was_running = self.running || self.background;
+        if was_running {
+            self.note(LogLevel::Info, "ActivityManager", "Force stopping dk.mitid.app");
+        }
         self.running = false;
+        self.background = false;
+        self.focused = None;
         self.instance += 1;
         was_running
+    }
+
+    /// Home (or App switch): the app goes on in the background, where a
+    /// launch finds it again.
+    pub fn send_to_background(&mut self) {
+        if self.running {
+            self.note(LogLevel::Info, "ActivityManager", "dk.mitid.app moved to the background");
+            self.running = false;
+            self.background = true;
+            self.focused = None;
+            self.instance += 1;
+        }
+    }
+
+    /// Appium's app states: 1 installed but not running, 3 running in the
+    /// background, 4 running in the foreground.
+    pub fn app_state(&self) -> u8 {
+        if self.running {
+            4
+        } else if self.background {
+            3
+        } else {
+            1
+        }
+    }
+
+    /// The soft keyboard is up: a text field on the screen has the focus.
+    pub fn keyboard_shown(&self) -> bool {
+        self.running && self.focused.is_some()
     }
 
     /// The app activated on this phone with the given identity (control API).
@@ -258,7 +375,7 @@ impl Phone {
 
     /// Transitions that come from time passing or from other phones.
     pub fn refresh(&mut self, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) {
-        if !self.running {
+        if !self.running && !self.background {
             return;
         }
         let udid = self.spec.udid.clone();

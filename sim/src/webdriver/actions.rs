@@ -61,9 +61,9 @@ fn tap_at(state: &mut FarmState, udid: &str, x: i64, y: i64) {
             let r = n.rect;
             x >= i64::from(r.x) && x < i64::from(r.x + r.width) && y >= i64::from(r.y) && y < i64::from(r.y + r.height)
         })
-        .map(|n| n.id.clone());
-    if let Some(id) = hit {
-        state.with_app(udid, |phone, cx| phone.click(&id, cx));
+        .cloned();
+    if let Some(node) = hit {
+        state.with_app(udid, |phone, cx| phone.tap(&node, cx));
     }
 }
 

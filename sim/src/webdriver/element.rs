@@ -73,10 +73,10 @@ async fn find(shared: &Arc<Shared>, sid: &str, name: &str, from: Option<&str>, l
                     (state.phone(&s.udid).map(|p| p.instance).unwrap_or_default(), tree, None)
                 }
             };
-            let found = locate::find(&tree, &loc.using, &loc.value, context).map_err(|e| match e {
-                locate::FindError::UnknownStrategy(_) => W3cError::invalid_argument(e.to_string()),
-                _ => W3cError::invalid_selector(e.to_string()),
-            })?;
+            // Every locator problem is an `invalid selector`, as UiAutomator2
+            // and XCUITest answer an unknown strategy or a malformed selector.
+            let found = locate::find(&tree, &loc.using, &loc.value, context)
+                .map_err(|e| W3cError::invalid_selector(e.to_string()))?;
             Ok((found.into_iter().map(|i| element_ref(instance, i)).collect::<Vec<_>>(), s.implicit_wait))
         })
         .await?;
@@ -135,12 +135,15 @@ pub(super) async fn active_element(State(shared): State<Arc<Shared>>, Path(sid):
     command(&shared, &sid, "getActiveElement", |state, s| {
         let screen = state.screen(&s.udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
         let instance = state.phone(&s.udid).map(|p| p.instance).unwrap_or_default();
+        // The field with the input focus (tapped or typed into), as the
+        // drivers answer; none has it before that.
+        let focused = state.phone(&s.udid).and_then(|p| if p.running { p.focused.clone() } else { None });
         screen
             .nodes()
             .iter()
-            .position(|n| n.is_input())
+            .position(|n| n.is_input() && focused.as_deref() == Some(n.id.as_str()))
             .map(|i| ok(element_ref(instance, i)))
-            .ok_or_else(|| W3cError::no_such_element("no input field has the focus on this screen"))
+            .ok_or_else(|| W3cError::no_such_element("no element has the input focus on this screen"))
     })
     .await
 }
@@ -151,7 +154,7 @@ pub(super) async fn click(State(shared): State<Arc<Shared>>, Path((sid, eid)): P
         let node = screen.node(index).cloned().ok_or_else(|| W3cError::no_such_element(eid.clone()))?;
         // A tap on a disabled control does nothing on a phone; neither here.
         if node.enabled {
-            state.with_app(&s.udid, |phone, cx| phone.click(&node.id, cx));
+            state.with_app(&s.udid, |phone, cx| phone.tap(&node, cx));
         }
         Ok(ok(Value::Null))
     })

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{command, parse_json, str_field};
+use super::{command, device, parse_json, str_field};
 use crate::app::Phone;
 use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::FarmState;
@@ -15,15 +15,87 @@ use crate::server::Shared;
 use crate::ui::Platform;
 use crate::APP_ID;
 
-const MOBILE_SCRIPTS: &[&str] = &[
-    "mobile: shell (Android)",
-    "mobile: fingerprint (Android)",
-    "mobile: sendBiometricMatch (iOS)",
-    "mobile: activateApp",
-    "mobile: terminateApp",
-    "mobile: queryAppState",
-    "mobile: injectCameraImage",
+/// One `mobile:` extension method: its name as the driver spells it, the
+/// driver command behind it, the platform whose driver has it (`None`:
+/// both, under the same name), and its parameters as the driver's
+/// execute-method map declares them.
+pub(super) struct Script {
+    pub name: &'static str,
+    pub command: &'static str,
+    pub platform: Option<Platform>,
+    /// The required parameters on Android and on iOS (the app methods take
+    /// `appId` on Android and `bundleId` on iOS).
+    required: (&'static [&'static str], &'static [&'static str]),
+    pub optional: &'static [&'static str],
+}
+
+impl Script {
+    pub fn required(&self, platform: Platform) -> &'static [&'static str] {
+        match platform {
+            Platform::Android => self.required.0,
+            Platform::Ios => self.required.1,
+        }
+    }
+}
+
+const fn script(
+    name: &'static str,
+    command: &'static str,
+    platform: Option<Platform>,
+    required: (&'static [&'static str], &'static [&'static str]),
+    optional: &'static [&'static str],
+) -> Script {
+    Script { name, command, platform, required, optional }
+}
+
+const ANDROID: Option<Platform> = Some(Platform::Android);
+const IOS: Option<Platform> = Some(Platform::Ios);
+const BOTH: Option<Platform> = None;
+const NONE: &[&str] = &[];
+const APP: (&[&str], &[&str]) = (&["appId"], &["bundleId"]);
+
+/// The `mobile:` methods the farm serves, with the drivers' names and
+/// parameters (appium-uiautomator2-driver / appium-android-driver and
+/// appium-xcuitest-driver execute-method maps), plus the farm's own
+/// `mobile: injectCameraImage`.
+pub(super) const SCRIPTS: &[Script] = &[
+    script("mobile: shell", "mobileShell", ANDROID, (&["command"], NONE), &["args", "timeout", "includeStderr"]),
+    script("mobile: fingerprint", "mobileFingerprint", ANDROID, (&["fingerprintId"], NONE), NONE),
+    script("mobile: sendBiometricMatch", "mobileSendBiometricMatch", IOS, (NONE, NONE), &["type", "match"]),
+    script("mobile: activateApp", "activateApp", BOTH, APP, NONE),
+    script("mobile: terminateApp", "mobileTerminateApp", BOTH, APP, NONE),
+    script("mobile: queryAppState", "queryAppState", BOTH, APP, NONE),
+    script("mobile: isAppInstalled", "mobileIsAppInstalled", BOTH, APP, NONE),
+    script(
+        "mobile: pressKey",
+        "mobilePressKey",
+        ANDROID,
+        (&["keycode"], NONE),
+        &["metastate", "flags", "isLongPress", "source"],
+    ),
+    script("mobile: pressButton", "mobilePressButton", IOS, (NONE, &["name"]), &["durationSeconds"]),
+    script("mobile: getCurrentPackage", "getCurrentPackage", ANDROID, (NONE, NONE), NONE),
+    script("mobile: getCurrentActivity", "getCurrentActivity", ANDROID, (NONE, NONE), NONE),
+    script("mobile: activeAppInfo", "mobileGetActiveAppInfo", IOS, (NONE, NONE), NONE),
+    script("mobile: getContexts", "mobileGetContexts", BOTH, (NONE, NONE), &["waitForWebviewMs"]),
+    script("mobile: getDeviceTime", "mobileGetDeviceTime", BOTH, (NONE, NONE), &["format"]),
+    script("mobile: deviceInfo", "mobileGetDeviceInfo", BOTH, (NONE, NONE), NONE),
+    script("mobile: isKeyboardShown", "isKeyboardShown", BOTH, (NONE, NONE), NONE),
+    script("mobile: hideKeyboard", "hideKeyboard", BOTH, (NONE, NONE), NONE),
+    script("mobile: backgroundApp", "mobileBackgroundApp", BOTH, (NONE, NONE), &["seconds"]),
+    script("mobile: pullFile", "pullFile", BOTH, (&["remotePath"], &["remotePath"]), NONE),
+    script("mobile: injectCameraImage", "injectCameraImage", BOTH, (&["image"], &["image"]), NONE),
 ];
+
+/// `mobile:queryAppState` and `mobile:  queryAppState` are
+/// `mobile: queryAppState`, as the drivers rewrite the name.
+pub(super) fn normalize(script: &str) -> String {
+    let script = script.trim();
+    match script.strip_prefix("mobile:") {
+        Some(rest) => format!("mobile: {}", rest.trim_start()),
+        None => script.to_owned(),
+    }
+}
 
 pub(super) async fn execute(
     State(shared): State<Arc<Shared>>,
@@ -31,12 +103,27 @@ pub(super) async fn execute(
     body: axum::body::Bytes,
 ) -> W3cResult {
     let body = parse_json(&body)?;
-    let script = str_field(&body, "script")?.trim().to_owned();
+    if body.get("script").is_none() || body.get("args").is_none() {
+        return Err(super::device::bad_parameters(&["script", "args"], &[], &body));
+    }
+    let script = normalize(str_field(&body, "script")?);
+    // As Appium validates an execute method's arguments: zero or one, and
+    // that one a JSON object.
     let args = match body.get("args") {
-        Some(Value::Array(a)) => a.first().cloned().unwrap_or(json!({})),
-        None | Some(Value::Null) => json!({}),
-        Some(_) => return Err(W3cError::invalid_argument("execute needs 'args' as an array")),
+        Some(Value::Array(a)) if a.len() <= 1 => a.first().cloned().unwrap_or(json!({})),
+        other => {
+            return Err(W3cError::invalid_argument(format!(
+                "Did not get correct format of arguments for execute method. Expected zero or one arguments to \
+                 execute script and instead received: {}",
+                other.cloned().unwrap_or(Value::Null)
+            )))
+        }
     };
+    if script.starts_with("mobile: ") && !args.is_object() {
+        return Err(W3cError::invalid_argument(
+            "Did not receive an appropriate execute method parameters object. It needs to be deserializable as a plain JS object",
+        ));
+    }
     // Decoding the camera image is the slow part: do it outside the lock.
     let camera_payload = if script == "mobile: injectCameraImage" {
         let b64 = args.get("image").and_then(Value::as_str).ok_or_else(|| {
@@ -91,20 +178,36 @@ async fn await_scan_decided(shared: &Arc<Shared>, sid: &str) {
 
 fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, camera: Option<String>) -> W3cResult {
     let platform = state.phone(udid).map(Phone::platform).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
-    let app_id_ok = |args: &Value| {
-        let id = args.get("appId").or_else(|| args.get("bundleId")).and_then(Value::as_str);
-        match id {
-            Some(APP_ID) => Ok(()),
-            Some(other) => {
-                Err(W3cError::invalid_argument(format!("app '{other}' is not installed (the MitID app is '{APP_ID}')")))
-            }
-            None => Err(W3cError::invalid_argument(format!(
-                "{script} needs {{\"appId\": \"{APP_ID}\"}} (or bundleId on iOS)"
-            ))),
-        }
+    if !script.starts_with("mobile: ") {
+        // UiAutomator2 and XCUITest run scripts only in a web context.
+        return Err(W3cError::unknown_method(format!(
+            "Method is not implemented: this is a native app context, where only 'mobile:' methods run (got '{}')",
+            script.chars().take(60).collect::<String>()
+        )));
+    }
+    let Some(method) = SCRIPTS.iter().find(|m| m.name == script && m.platform.is_none_or(|p| p == platform)) else {
+        let known: Vec<&str> =
+            SCRIPTS.iter().filter(|m| m.platform.is_none_or(|p| p == platform)).map(|m| m.name).collect();
+        return Err(W3cError::unsupported_operation(format!(
+            "Unsupported execute method '{script}' on this {} phone ({}). Execute methods available: {}",
+            platform.name(),
+            platform.automation_name(),
+            known.join(", ")
+        )));
     };
-    match (script, platform) {
-        ("mobile: shell", Platform::Android) => {
+    let required = method.required(platform);
+    if required.iter().any(|r| args.get(r).is_none_or(Value::is_null)) {
+        return Err(device::bad_parameters(required, method.optional, args));
+    }
+    let app = || -> Result<String, W3cError> {
+        let key = required.first().copied().unwrap_or("appId");
+        args.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| W3cError::invalid_argument(format!("{script}: '{key}' must be a string")))
+    };
+    match script {
+        "mobile: shell" => {
             let line = shell_line(args)?;
             let on = match line.as_str() {
                 "cmd bluetooth_manager enable" | "svc bluetooth enable" => true,
@@ -117,10 +220,15 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
             };
             let i = state.phone_index(udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
             state.phones[i].bluetooth_on = on;
+            state.phones[i].note(
+                crate::app::LogLevel::Info,
+                "BluetoothManagerService",
+                if on { "Bluetooth enabled" } else { "Bluetooth disabled" },
+            );
             state.refresh();
             Ok(ok(json!("")))
         }
-        ("mobile: fingerprint", Platform::Android) => {
+        "mobile: fingerprint" => {
             let id = args
                 .get("fingerprintId")
                 .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
@@ -129,7 +237,7 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
             state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
             Ok(ok(Value::Null))
         }
-        ("mobile: sendBiometricMatch", Platform::Ios) => {
+        "mobile: sendBiometricMatch" => {
             let kind = args.get("type").and_then(Value::as_str).unwrap_or("touchId");
             if kind != "touchId" && kind != "faceId" {
                 return Err(W3cError::invalid_argument(format!(
@@ -140,37 +248,128 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
             state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
             Ok(ok(Value::Null))
         }
-        ("mobile: activateApp", _) => {
-            app_id_ok(args)?;
-            state.with_app(udid, |phone, cx| phone.launch(cx));
+        "mobile: activateApp" => device::activate(state, udid, &app()?),
+        "mobile: terminateApp" => device::terminate(state, udid, &app()?),
+        "mobile: queryAppState" => Ok(ok(device::app_state(state, udid, &app()?))),
+        "mobile: isAppInstalled" => Ok(ok(json!(device::installed(&app()?)))),
+        "mobile: pressKey" => {
+            let keycode = args.get("keycode").cloned().unwrap_or(Value::Null);
+            device::press_key(state, udid, &keycode)
+        }
+        "mobile: pressButton" => {
+            let name = args.get("name").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+            match name.as_str() {
+                "home" => {
+                    state.with_app(udid, |phone, _| phone.send_to_background());
+                    Ok(ok(Value::Null))
+                }
+                "volumeup" | "volumedown" => Ok(ok(Value::Null)),
+                _ => Err(W3cError::invalid_argument(format!(
+                    "mobile: pressButton: '{}' is not a button of an iPhone; the name must be home, volumeUp or volumeDown",
+                    args.get("name").cloned().unwrap_or(Value::Null)
+                ))),
+            }
+        }
+        "mobile: getCurrentPackage" => Ok(ok(json!(foreground_package(state, udid)))),
+        "mobile: getCurrentActivity" => {
+            let package = foreground_package(state, udid);
+            Ok(ok(json!(if package == APP_ID { ".MainActivity" } else { ".Launcher" })))
+        }
+        "mobile: activeAppInfo" => {
+            let running = state.phone(udid).is_some_and(|p| p.running);
+            Ok(ok(if running {
+                json!({ "pid": 4321, "bundleId": APP_ID, "name": "", "processArguments": { "args": [], "env": {} } })
+            } else {
+                json!({ "pid": 58, "bundleId": "com.apple.springboard", "name": "", "processArguments": { "args": [], "env": {} } })
+            }))
+        }
+        "mobile: getContexts" => Ok(ok(match platform {
+            // UiAutomator2 lists the web views it found: the app has none.
+            Platform::Android => json!([]),
+            Platform::Ios => json!([{ "id": super::device::NATIVE_APP }]),
+        })),
+        "mobile: getDeviceTime" => {
+            let format = match args.get("format") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(f)) => Some(f.as_str()),
+                Some(other) => {
+                    return Err(W3cError::invalid_argument(format!(
+                        "mobile: getDeviceTime: 'format' must be a string, got {other}"
+                    )))
+                }
+            };
+            Ok(ok(device::device_time(state, udid, format)?))
+        }
+        "mobile: deviceInfo" => Ok(ok(device_info(state, udid))),
+        "mobile: isKeyboardShown" => Ok(ok(json!(state.phone(udid).is_some_and(|p| p.keyboard_shown())))),
+        "mobile: hideKeyboard" => device::hide_keyboard(state, udid),
+        "mobile: backgroundApp" => {
+            // As the drivers: to the background, and back after `seconds`
+            // unless they are negative or absent. The phone's clock does not
+            // move (time passes only by the test-control API), so it is back
+            // at once.
+            let restore = args.get("seconds").and_then(Value::as_f64).is_some_and(|s| s >= 0.0);
+            state.with_app(udid, |phone, cx| {
+                phone.send_to_background();
+                if restore {
+                    phone.launch(cx);
+                }
+            });
             Ok(ok(Value::Null))
         }
-        ("mobile: terminateApp", _) => {
-            app_id_ok(args)?;
-            let was_running = state.with_app(udid, |phone, _| phone.terminate()).unwrap_or(false);
-            Ok(ok(json!(was_running)))
+        "mobile: pullFile" => {
+            let path = args.get("remotePath").and_then(Value::as_str).unwrap_or_default().to_owned();
+            device::pull_file(state, udid, &path)
         }
-        ("mobile: queryAppState", _) => {
-            app_id_ok(args)?;
-            let running = state.phone(udid).is_some_and(|p| p.running);
-            // Appium: 1 installed but not running, 4 running in the foreground.
-            Ok(ok(json!(if running { 4 } else { 1 })))
-        }
-        ("mobile: injectCameraImage", _) => {
+        "mobile: injectCameraImage" => {
             let payload =
                 camera.ok_or_else(|| W3cError::invalid_argument("mobile: injectCameraImage needs an image"))?;
             state.with_app(udid, |phone, cx| phone.inject_camera(payload, cx));
             Ok(ok(Value::Null))
         }
-        (s, _) if s.starts_with("mobile:") => Err(W3cError::unsupported_operation(format!(
-            "'{s}' is not a mobile: command of this {} phone; the farm knows: {}",
-            platform.name(),
-            MOBILE_SCRIPTS.join(", ")
-        ))),
-        (s, _) => Err(W3cError::unsupported_operation(format!(
-            "this is a native app context: scripts other than 'mobile:' commands cannot run (got '{}')",
-            s.chars().take(60).collect::<String>()
-        ))),
+        other => Err(W3cError::unsupported_operation(format!("'{other}' is listed but not served: a farm bug"))),
+    }
+}
+
+/// The package in the foreground: a system dialog's, the launcher's while
+/// the app is not, else the app's (as the page source says it).
+fn foreground_package(state: &mut FarmState, udid: &str) -> String {
+    match super::screen::screen_of(state, udid) {
+        Ok((_, tree)) => tree.children.first().and_then(|c| c.attr("package")).unwrap_or(APP_ID).to_owned(),
+        Err(_) => APP_ID.to_owned(),
+    }
+}
+
+/// `mobile: deviceInfo`, as UiAutomator2 and XCUITest answer it.
+fn device_info(state: &FarmState, udid: &str) -> Value {
+    let Some(phone) = state.phone(udid) else { return Value::Null };
+    match phone.platform() {
+        Platform::Android => json!({
+            "androidId": format!("{:016x}", udid.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))),
+            "manufacturer": "Google",
+            "model": phone.spec.model,
+            "brand": "google",
+            "apiVersion": phone.api_level().map(|a| a.to_string()),
+            "platformVersion": phone.os_version,
+            "carrierName": "",
+            "realDisplaySize": format!("{}x{}", crate::ui::SCREEN_WIDTH, crate::ui::SCREEN_HEIGHT),
+            "displayDensity": 160,
+            "networks": [],
+            "locale": "en_DK",
+            "timeZone": "UTC",
+            "bluetooth": { "state": if phone.bluetooth_on { "ON" } else { "OFF" } },
+        }),
+        Platform::Ios => json!({
+            "currentLocale": "en_DK",
+            "timeZone": "UTC",
+            "name": phone.spec.model,
+            "model": "iPhone",
+            "uuid": udid,
+            "userInterfaceIdiom": 1,
+            "userInterfaceStyle": "light",
+            "isSimulator": false,
+            "thermalState": 0,
+        }),
     }
 }
 

@@ -67,13 +67,9 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                     .map_or(Duration::ZERO, Duration::from_millis);
                 let id = crate::backend::random_hex(16);
                 let phone = state.phone(&udid).ok_or_else(|| W3cError::unknown_error("phone vanished"))?;
-                let mut returned = caps.clone();
-                returned.insert("platformName".into(), json!(phone.platform().name()));
-                returned.insert("appium:automationName".into(), json!(phone.platform().automation_name()));
-                returned.insert("appium:udid".into(), json!(udid));
-                returned.insert("appium:platformVersion".into(), json!(phone.os_version));
-                returned.insert("appium:deviceName".into(), json!(phone.spec.model));
-                let capabilities = Value::Object(returned);
+                let capabilities = session_capabilities(&caps, phone);
+                let platform = phone.platform();
+                let log_cursor = phone.log.back().map_or(0, |l| l.seq + 1);
                 state.sessions.insert(
                     id.clone(),
                     Session {
@@ -81,6 +77,10 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                         udid: udid.clone(),
                         capabilities: capabilities.clone(),
                         implicit_wait: implicit,
+                        settings: super::device::default_settings(platform),
+                        // A session reads the log from its start, as a
+                        // driver's logcat capture starts with the session.
+                        log_cursor,
                     },
                 );
                 // Like a real driver, a new session brings the app to the foreground.
@@ -92,6 +92,83 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
         }
     }
     Err(W3cError::session_not_created(last_problem))
+}
+
+/// The capabilities a new session answers with, shaped as Appium 3 returns
+/// them from the phone's driver: the requested ones with Appium's `appium:`
+/// prefix taken off (other vendors' prefixes stay), then what the driver
+/// adds. UiAutomator2 (`startSession` in appium-uiautomator2-driver) adds
+/// its server's fixed capabilities, the device's serial as `deviceName`
+/// and `deviceUDID`, the app, and the device details (`deviceScreenSize`,
+/// `deviceApiLevel`, `pixelRatio`, `statBarHeight`, `viewportRect`, …);
+/// XCUITest (`createSession` in appium-xcuitest-driver) puts its fixed
+/// server capabilities under the requested ones and sets `udid`. The farm
+/// also fills in `platformVersion`, `deviceName` and `udid` where a
+/// request left them out, since it picked the phone.
+fn session_capabilities(requested: &serde_json::Map<String, Value>, phone: &Phone) -> Value {
+    let desired: serde_json::Map<String, Value> =
+        requested.iter().map(|(k, v)| (k.strip_prefix("appium:").unwrap_or(k).to_owned(), v.clone())).collect();
+    let udid = phone.spec.udid.as_str();
+    let mut caps = serde_json::Map::new();
+    match phone.platform() {
+        Platform::Android => {
+            caps.extend(desired.clone());
+            let size = format!("{}x{}", crate::ui::SCREEN_WIDTH, crate::ui::SCREEN_HEIGHT);
+            let status_bar = crate::screenshot::STATUS_BAR_HEIGHT;
+            for (k, v) in [
+                ("platform", json!("LINUX")),
+                ("webStorageEnabled", json!(false)),
+                ("takesScreenshot", json!(true)),
+                ("javascriptEnabled", json!(true)),
+                ("databaseEnabled", json!(false)),
+                ("networkConnectionEnabled", json!(true)),
+                ("locationContextEnabled", json!(false)),
+                ("warnings", json!({})),
+                ("desired", Value::Object(desired.clone())),
+                ("deviceName", json!(udid)),
+                ("deviceUDID", json!(udid)),
+                ("appPackage", json!(APP_ID)),
+                ("appActivity", json!(format!("{APP_ID}.MainActivity"))),
+                ("pixelRatio", json!(1.0)),
+                ("statBarHeight", json!(status_bar)),
+                (
+                    "viewportRect",
+                    json!({ "left": 0, "top": status_bar, "width": crate::ui::SCREEN_WIDTH,
+                            "height": i64::from(crate::ui::SCREEN_HEIGHT) - status_bar }),
+                ),
+                ("deviceApiLevel", json!(phone.api_level())),
+                ("platformVersion", json!(phone.os_version)),
+                ("deviceManufacturer", json!("Google")),
+                ("deviceModel", json!(phone.spec.model)),
+                ("deviceScreenSize", json!(size)),
+                ("deviceScreenDensity", json!(160)),
+            ] {
+                caps.insert(k.into(), v);
+            }
+        }
+        Platform::Ios => {
+            for (k, v) in [
+                ("webStorageEnabled", json!(false)),
+                ("locationContextEnabled", json!(false)),
+                ("browserName", json!("")),
+                ("platform", json!("MAC")),
+                ("javascriptEnabled", json!(true)),
+                ("databaseEnabled", json!(false)),
+                ("takesScreenshot", json!(true)),
+                ("networkConnectionEnabled", json!(false)),
+            ] {
+                caps.insert(k.into(), v);
+            }
+            caps.extend(desired);
+            caps.entry("deviceName").or_insert_with(|| json!(phone.spec.model));
+            caps.entry("bundleId").or_insert_with(|| json!(APP_ID));
+            caps.insert("platformVersion".into(), json!(phone.os_version));
+        }
+    }
+    caps.insert("platformName".into(), json!(phone.platform().name()));
+    caps.insert("automationName".into(), json!(phone.platform().automation_name()));
+    caps.insert("udid".into(), json!(udid));
+    Value::Object(caps)
 }
 
 /// W3C §7.2: alwaysMatch merged with each firstMatch; legacy
@@ -233,6 +310,12 @@ pub(super) async fn get_session(State(shared): State<Arc<Shared>>, Path(sid): Pa
     Ok(ok(session.capabilities.clone()))
 }
 
+/// `GET /session/:id/appium/capabilities`: `{"capabilities": ...}`.
+pub(super) async fn appium_capabilities(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getAppiumSessionCapabilities", |_, s| Ok(ok(json!({ "capabilities": s.capabilities }))))
+        .await
+}
+
 pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
     let mut state = shared.lock();
     state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
@@ -244,7 +327,10 @@ pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid):
 
 pub(super) async fn get_timeouts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
     command(&shared, &sid, "getTimeouts", |_, s| {
-        Ok(ok(json!({ "implicit": s.implicit_wait.as_millis() as u64, "pageLoad": 300000, "script": 30000 })))
+        // As Appium's base driver answers: its new-command timeout, and the
+        // implicit wait.
+        let command = s.capabilities.get("newCommandTimeout").and_then(Value::as_f64).unwrap_or(60.0);
+        Ok(ok(json!({ "command": (command * 1000.0) as u64, "implicit": s.implicit_wait.as_millis() as u64 })))
     })
     .await
 }
@@ -275,24 +361,4 @@ pub(super) async fn window_rect(State(shared): State<Arc<Shared>>, Path(sid): Pa
         Ok(ok(json!({ "x": 0, "y": 0, "width": crate::ui::SCREEN_WIDTH, "height": crate::ui::SCREEN_HEIGHT })))
     })
     .await
-}
-
-pub(super) async fn orientation(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getOrientation", |_, _| Ok(ok(json!("PORTRAIT")))).await
-}
-
-pub(super) async fn contexts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getContexts", |_, _| Ok(ok(json!(["NATIVE_APP"])))).await
-}
-
-pub(super) async fn context(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getCurrentContext", |_, _| Ok(ok(json!("NATIVE_APP")))).await
-}
-
-pub(super) async fn get_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "getSettings", |_, _| Ok(ok(json!({})))).await
-}
-
-pub(super) async fn set_settings(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    command(&shared, &sid, "updateSettings", |_, _| Ok(ok(Value::Null))).await
 }

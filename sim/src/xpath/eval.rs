@@ -1,5 +1,10 @@
 //! Evaluating a parsed expression over the page source flattened into XPath's
-//! data model (with virtual text children): values, axes, core functions.
+//! data model: values, axes, core functions.
+//!
+//! The page source has elements and attributes only, as UiAutomator2's and
+//! XCUITest's do: an element's text is its `text` or `label` attribute, never
+//! a text node. So `text()` selects nothing and an element's string value is
+//! empty, as on a phone.
 
 use super::parse::{Axis, Expr, NodeTest, Op, Step};
 use super::MAX_WORK;
@@ -32,11 +37,11 @@ pub(super) fn select(root: &XmlNode, ast: &Expr, context: Option<usize>) -> Resu
                 }
             }
             Item::Elem(_) => {}
-            Item::Attr(..) | Item::Text(_) => other = true,
+            Item::Attr(..) => other = true,
         }
     }
     if found.is_empty() && other {
-        return Err("it selects attributes or text, but a locator must select elements".into());
+        return Err("it selects attributes, but a locator must select elements".into());
     }
     Ok(found)
 }
@@ -86,12 +91,6 @@ impl<'a> Doc<'a> {
         ancestor < e && e < self.elems[ancestor].end
     }
 
-    /// The text Appium keeps in an attribute, exposed as a text node.
-    fn text(&self, e: usize) -> Option<&'a str> {
-        let node = self.elems[e].node?;
-        node.attr("text").or_else(|| node.attr("label")).filter(|t| !t.is_empty())
-    }
-
     fn attrs(&self, e: usize) -> &'a [(String, String)] {
         self.elems[e].node.map_or(&[], |n| n.attrs.as_slice())
     }
@@ -103,24 +102,21 @@ enum Item {
     Elem(usize),
     /// Owner element and index into its attributes.
     Attr(usize, usize),
-    /// The virtual text child of an element.
-    Text(usize),
 }
 
 impl Item {
-    /// Document order: an element, then its attributes, then its text
-    /// (its first child), then its child elements (which have larger ids).
+    /// Document order: an element, then its attributes, then its child
+    /// elements (which have larger ids).
     fn order(self) -> (usize, usize, usize) {
         match self {
             Item::Elem(e) => (e, 0, 0),
             Item::Attr(e, i) => (e, 1, i),
-            Item::Text(e) => (e, 2, 0),
         }
     }
 
     fn owner(self) -> usize {
         match self {
-            Item::Elem(e) | Item::Attr(e, _) | Item::Text(e) => e,
+            Item::Elem(e) | Item::Attr(e, _) => e,
         }
     }
 }
@@ -363,13 +359,9 @@ impl Eval<'_, '_> {
     fn string_value(&mut self, item: Item) -> Res<String> {
         match item {
             Item::Attr(e, i) => Ok(self.doc.attrs(e).get(i).map(|(_, v)| v.clone()).unwrap_or_default()),
-            Item::Text(e) => Ok(self.doc.text(e).unwrap_or_default().to_string()),
-            Item::Elem(e) => {
-                // An element's string value is all the text beneath it.
-                let end = self.doc.elems[e].end;
-                self.charge(end - e)?;
-                Ok((e..end).filter_map(|d| self.doc.text(d)).collect())
-            }
+            // An element's string value is the text nodes beneath it, and
+            // a page source has none.
+            Item::Elem(_) => Ok(String::new()),
         }
     }
 
@@ -479,7 +471,8 @@ impl Eval<'_, '_> {
     fn test(&self, item: Item, step: &Step) -> bool {
         match (&step.test, item) {
             (NodeTest::Node, _) => true,
-            (NodeTest::Text, Item::Text(_)) => true,
+            // No page source has text nodes: `text()` selects nothing.
+            (NodeTest::Text, _) => false,
             (NodeTest::Any, Item::Attr(..)) => step.axis == Axis::Attribute,
             (NodeTest::Any, Item::Elem(e)) => e != DOCUMENT && step.axis != Axis::Attribute,
             (NodeTest::Name(name), Item::Attr(e, i)) => {
@@ -496,31 +489,15 @@ impl Eval<'_, '_> {
     /// document order for the reverse axes), which positions count in.
     fn axis(&mut self, item: Item, axis: Axis) -> Res<Vec<Item>> {
         let doc = self.doc;
-        let with_text = |e: usize, out: &mut Vec<Item>| {
-            out.push(Item::Elem(e));
-            if doc.text(e).is_some() {
-                out.push(Item::Text(e));
-            }
-        };
         let mut out = Vec::new();
         match (axis, item) {
             (Axis::Itself, _) => out.push(item),
-            (Axis::Child, Item::Elem(e)) => {
-                if doc.text(e).is_some() {
-                    out.push(Item::Text(e));
-                }
-                out.extend(doc.elems[e].children.iter().map(|&c| Item::Elem(c)));
-            }
+            (Axis::Child, Item::Elem(e)) => out.extend(doc.elems[e].children.iter().map(|&c| Item::Elem(c))),
             (Axis::Descendant | Axis::DescendantOrSelf, Item::Elem(e)) => {
                 if axis == Axis::DescendantOrSelf {
                     out.push(item);
                 }
-                if doc.text(e).is_some() {
-                    out.push(Item::Text(e));
-                }
-                for d in e + 1..doc.elems[e].end {
-                    with_text(d, &mut out);
-                }
+                out.extend((e + 1..doc.elems[e].end).map(Item::Elem));
             }
             (Axis::DescendantOrSelf, _) => out.push(item),
             (Axis::Parent, Item::Elem(e)) => out.extend(doc.elems[e].parent.map(Item::Elem)),
@@ -531,7 +508,7 @@ impl Eval<'_, '_> {
                 }
                 let mut up = match item {
                     Item::Elem(e) => doc.elems[e].parent,
-                    _ => Some(item.owner()),
+                    Item::Attr(e, _) => Some(e),
                 };
                 while let Some(e) = up {
                     out.push(Item::Elem(e));
@@ -546,46 +523,23 @@ impl Eval<'_, '_> {
                     out.extend(siblings.iter().skip(here + 1).map(|&s| Item::Elem(s)));
                 } else {
                     out.extend(siblings.iter().take(here).rev().map(|&s| Item::Elem(s)));
-                    // The parent's text node comes first among its children.
-                    if doc.text(parent).is_some() {
-                        out.push(Item::Text(parent));
-                    }
                 }
             }
-            (Axis::FollowingSibling, Item::Text(e)) => out.extend(doc.elems[e].children.iter().map(|&c| Item::Elem(c))),
             (Axis::Following, _) => {
-                // Everything after the item's subtree (an attribute's or a
-                // text's "subtree" is just itself).
+                // Everything after the item's subtree (an attribute's
+                // "subtree" is just itself, so its owner's children follow).
                 let from = match item {
                     Item::Elem(e) => doc.elems[e].end,
-                    Item::Attr(e, _) => {
-                        if doc.text(e).is_some() {
-                            out.push(Item::Text(e));
-                        }
-                        e + 1
-                    }
-                    Item::Text(e) => e + 1,
+                    Item::Attr(e, _) => e + 1,
                 };
-                for d in from..doc.elems.len() {
-                    with_text(d, &mut out);
-                }
+                out.extend((from..doc.elems.len()).map(Item::Elem));
             }
             (Axis::Preceding, _) => {
                 // Everything before the item except its ancestors, walked
                 // backwards because this is a reverse axis. The owner of an
-                // attribute or text is its ancestor, and its own text comes
-                // after its attributes, so only elements before it count.
+                // attribute is its ancestor.
                 let owner = item.owner();
-                for d in (0..owner).rev() {
-                    // An ancestor's text precedes its children, so it is
-                    // preceding even though the ancestor is not.
-                    if doc.text(d).is_some() {
-                        out.push(Item::Text(d));
-                    }
-                    if doc.elems[d].end <= owner {
-                        out.push(Item::Elem(d));
-                    }
-                }
+                out.extend((0..owner).rev().filter(|&d| doc.elems[d].end <= owner).map(Item::Elem));
             }
             (Axis::Attribute, Item::Elem(e)) => {
                 out.extend((0..doc.attrs(e).len()).map(|i| Item::Attr(e, i)));

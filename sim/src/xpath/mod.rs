@@ -8,9 +8,9 @@
 //! and `namespace-uri()`. Not supported: variables and namespace prefixes.
 //!
 //! Appium puts an element's text in an attribute (`text` on Android, `label`
-//! on iOS), not in a text node; so that the common `[text()='Next']` works,
-//! every element with a non-empty text attribute gets a virtual text child
-//! holding it.
+//! on iOS), never in a text node: on UiAutomator2 and XCUITest
+//! `//*[text()='Next']` finds nothing, and so it does here. Write
+//! `//*[@text='Next']` (Android) or `//*[@label='Next']` (iOS).
 //!
 //! Every input is safe: nesting is capped at [`MAX_NESTING`] and evaluation
 //! at [`MAX_WORK`] steps, and malformed input is an [`XPathError`].
@@ -224,16 +224,21 @@ mod tests {
     }
 
     #[test]
-    fn text_and_normalize_space() {
-        assert_eq!(android("//*[text()='Next']"), vec![4, 8]);
-        assert_eq!(ios("//*[text()='Next']"), vec![4, 8], "iOS text is the label");
-        assert_eq!(android("//*[text()='••']"), vec![2], "secure fields are masked");
-        assert_eq!(ios("//*[text()='PIN']"), vec![2]);
-        assert_eq!(android("//*[contains(text(),'agree')]"), vec![3]);
+    fn text_is_an_attribute_never_a_text_node() {
+        // As on UiAutomator2 and XCUITest: no element has a text child.
+        assert_eq!(android("//*[text()='Next']"), Vec::<usize>::new());
+        assert_eq!(ios("//*[text()='Next']"), Vec::<usize>::new());
+        assert_eq!(android("//*[contains(text(),'agree')]"), Vec::<usize>::new());
+        assert_eq!(android("//*[.='Next']"), Vec::<usize>::new(), "an element's string value is empty");
+        assert_eq!(android("//android.widget.Button/text()/.."), Vec::<usize>::new());
+        assert_eq!(android("//*[string-length(.)=0][@content-desc='next']"), vec![4]);
+        // The attribute is where the text is.
+        assert_eq!(android("//*[@text='Next']"), vec![4, 8]);
+        assert_eq!(ios("//*[@label='Next']"), vec![4, 8]);
+        assert_eq!(android("//*[@text='••']"), vec![2], "secure fields are masked");
+        assert_eq!(ios("//*[@label='PIN']"), vec![2]);
+        assert_eq!(android("//*[contains(@text,'agree')]"), vec![3]);
         assert_eq!(android("//*[normalize-space(@text)='Copy MitID now']"), vec![1]);
-        assert_eq!(android("//*[normalize-space(text())='Copy MitID now']"), vec![1]);
-        assert_eq!(android("//*[.='Next']"), vec![4, 8], "string value is the text beneath");
-        assert_eq!(android("//android.widget.Button/text()/.."), vec![4, 5, 8]);
     }
 
     #[test]

@@ -53,11 +53,10 @@ pub fn steps() -> ExitCode {
                 crate::steps::catalogue::Doc::Before(n) => format!("@before-{n}"),
             })
             .collect();
-        let phrase = def.phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
-        println!("{:?}  {phrase}", def.keyword);
+        println!("{:?}  {}", def.keyword, crate::steps::catalogue::readable(def.phrase));
         println!("    e.g.   {}", def.example);
         if let Some(danish) = def.danish {
-            println!("    dansk  {}", danish.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\""));
+            println!("    dansk  {}", crate::steps::catalogue::readable(danish));
         }
         if !docs.is_empty() {
             println!("    proves {}", docs.join(" "));

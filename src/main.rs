@@ -147,6 +147,13 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a closed pipe (`mitid-e2e steps | head`) would
+    // make println! panic; a command-line tool ends quietly instead.
+    #[cfg(unix)]
+    // SAFETY: done first, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

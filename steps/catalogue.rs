@@ -215,6 +215,51 @@ pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_l
     }
 }
 
+/// A phrase as QA reads it, in Cucumber Expression style: `{string}` for
+/// quoted text, `{int}` for a number, `{phone}` for old/new, `{answer}` for
+/// yes/no, `{unit}` for a unit of time, `{count}` for "a" or a number,
+/// `word/other` for alternatives, `app(s)` for an optional ending.
+pub fn readable(phrase: &str) -> String {
+    let mut out = phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
+    let named: &[(&str, &str)] = &[
+        (r#""([^"]+)""#, r#""{string}""#),
+        (r"'([^']+)'", "'{string}'"),
+        (r"(\d+\.\d+\.\d+)", "{version}"),
+        (r"(\d+)", "{int}"),
+        (r"(old|new)", "{phone}"),
+        (r"(gamle|nye)", "{phone}"),
+        (r"(yes|no)", "{answer}"),
+        (r"(ja|nej)", "{answer}"),
+        (r"(a|\d+)", "{count}"),
+        (r"(hours?|minutes?|seconds?)", "{unit}"),
+        (r"(timer?|minut(?:ter)?|sekund(?:er)?)", "{unit}"),
+        (r"([a-zA-Z]+)", "{word}"),
+        (r"\.", "."),
+    ];
+    for (regex, shown) in named {
+        out = out.replace(regex, shown);
+    }
+    // What is left: optional endings and alternatives.
+    let optional = regex::Regex::new(r"\(\?:([^()|]+)\)\?|([a-z])\?").expect("a valid regex");
+    out = optional
+        .replace_all(&out, |c: &regex::Captures| match (c.get(1), c.get(2)) {
+            (Some(text), _) => format!("\u{2039}{}\u{203a}", text.as_str()),
+            (_, Some(letter)) => format!("\u{2039}{}\u{203a}", letter.as_str()),
+            _ => String::new(),
+        })
+        .into_owned();
+    // One-word alternatives read `a/b`; longer ones `[a | b]`.
+    let alternatives = regex::Regex::new(r"\((?:\?:)?([^()]+)\)").expect("a valid regex");
+    let out = alternatives.replace_all(&out, |c: &regex::Captures| {
+        if c[1].contains(' ') {
+            format!("[{}]", c[1].replace('|', " | "))
+        } else {
+            c[1].replace('|', "/")
+        }
+    });
+    out.replace('\u{2039}', "(").replace('\u{203a}', ")")
+}
+
 /// Builds the catalogue: each entry gets its own cucumber step function
 /// (cucumber wants plain fn pointers) that parses its captures into the
 /// body's argument types and runs the body under its deadline.
@@ -413,6 +458,21 @@ mod tests {
                 at.contains(&format!("\"{}\"", phrase.replace('\\', "\\\\").replace('"', "\\\""))),
                 "{path}:{line}: {at}"
             );
+        }
+    }
+
+    #[test]
+    fn every_phrase_reads_without_regex() {
+        assert_eq!(readable(r#"^I press \"([^\"]+)\"$"#), r#"I press "{string}""#);
+        assert_eq!(readable("^(\\d+) (hours?|minutes?|seconds?) pass(?:es)?$"), "{int} {unit} pass(es)");
+        assert_eq!(readable("^I take my (old|new) phone$"), "I take my {phone} phone");
+        for def in all() {
+            for phrase in std::iter::once(def.phrase).chain(def.danish) {
+                let shown = readable(phrase);
+                for regex in ["(?:", "[^", "\\", "?", "^", "$"] {
+                    assert!(!shown.contains(regex), "{phrase} reads as {shown}");
+                }
+            }
         }
     }
 

@@ -77,7 +77,8 @@ impl CopyWorld {
                     found.push(Attachment {
                         name: format!("{name} device log"),
                         mime: "text/plain",
-                        data: lines.join("\n").into_bytes(),
+                        // A real phone's log may hold what an app should never log.
+                        data: mitid_e2e_framework::secret::redact(&lines.join("\n")).into_bytes(),
                     });
                 }
             }

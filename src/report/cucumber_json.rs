@@ -31,7 +31,7 @@ pub fn render(report: &RunReport) -> String {
             let mut feature = json!({
                 "uri": uri,
                 "id": slug(&f.name),
-                "keyword": "Feature",
+                "keyword": f.keyword,
                 "name": f.name,
                 "description": f.description,
                 "line": f.line,

@@ -38,6 +38,7 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
     let mut report = RunReport { duration: run_duration(&path), ..Default::default() };
     for f in json.as_array().ok_or_else(|| invalid("not an array of features"))? {
         let mut feature = FeatureReport {
+            keyword: f["keyword"].as_str().unwrap_or("Feature").to_owned(),
             name: str_of(f, "name"),
             description: str_of(f, "description"),
             path: PathBuf::from(str_of(f, "uri")),

@@ -201,6 +201,8 @@ impl ScenarioReport {
 /// One feature file and the scenarios of it that ran.
 #[derive(Debug, Clone)]
 pub struct FeatureReport {
+    /// Its keyword as the file says it: `Feature`, or `Egenskab` in a Danish file.
+    pub keyword: String,
     /// The feature's name, cleaned of secrets.
     pub name: String,
     /// The text under `Feature:`, cleaned of secrets.

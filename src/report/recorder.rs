@@ -21,6 +21,7 @@ fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usiz
         return i;
     }
     report.features.push(FeatureReport {
+        keyword: f.keyword.clone(),
         name: clean(&f.name),
         description: clean(f.description.as_deref().unwrap_or("").trim()),
         path,

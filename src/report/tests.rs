@@ -168,7 +168,15 @@ fn feature(path: &str, name: &str, tags: &[&str], scenarios: Vec<ScenarioReport>
         .into_iter()
         .map(|s| ScenarioReport { tags: tags.iter().cloned().chain(s.tags).collect(), ..s })
         .collect();
-    FeatureReport { name: name.into(), description: String::new(), path: PathBuf::from(path), line: 2, tags, scenarios }
+    FeatureReport {
+        keyword: "Feature".into(),
+        name: name.into(),
+        description: String::new(),
+        path: PathBuf::from(path),
+        line: 2,
+        tags,
+        scenarios,
+    }
 }
 
 fn copy_qr(scenarios: Vec<ScenarioReport>) -> FeatureReport {
@@ -179,7 +187,10 @@ fn copy_qr(scenarios: Vec<ScenarioReport>) -> FeatureReport {
 }
 
 fn kopi(scenarios: Vec<ScenarioReport>) -> FeatureReport {
-    feature("features/da/kopi.feature", "Kopiér MitID-appen", &["da"], scenarios)
+    FeatureReport {
+        keyword: "Egenskab".into(),
+        ..feature("features/da/kopi.feature", "Kopiér MitID-appen", &["da"], scenarios)
+    }
 }
 
 fn rules(scenarios: Vec<ScenarioReport>) -> FeatureReport {

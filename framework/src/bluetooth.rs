@@ -163,26 +163,13 @@ impl Sighting {
     /// One line of a Bluetooth trace: time, address, token digest, RSSI.
     pub fn trace_line(&self) -> String {
         let rssi = self.rssi.map_or("unknown".to_owned(), |r| format!("{r} dBm"));
-        format!("{}  address {}  token digest {}  RSSI {rssi}", utc(self.at), self.address, self.token_digest)
+        format!(
+            "{}  address {}  token digest {}  RSSI {rssi}",
+            crate::clock::rfc3339(self.at),
+            self.address,
+            self.token_digest
+        )
     }
-}
-
-/// `2026-11-25T21:12:37.829Z`.
-fn utc(at: SystemTime) -> String {
-    let d = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    // Howard Hinnant's civil_from_days.
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let t = secs % 86_400;
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", t / 3600, t / 60 % 60, t % 60, d.subsec_millis())
 }
 
 /// A printable digest of a token: FNV-1a 64-bit, first 8 hex digits, labelled
@@ -544,8 +531,11 @@ mod tests {
     #[test]
     fn trace_times_are_utc() {
         let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_641_157_829);
-        assert_eq!(utc(at), "2026-11-25T21:12:37.829Z");
-        assert_eq!(utc(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00.000Z");
+        assert_eq!(crate::clock::rfc3339(at), "2026-11-25T21:12:37.829Z");
+        assert_eq!(
+            crate::clock::rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]

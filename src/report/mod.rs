@@ -268,28 +268,7 @@ impl RunReport {
     }
 }
 
-/// The calendar date (year, month, day) of a count of days since
-/// 1970-01-01: Howard Hinnant's `civil_from_days`, so no date crate is needed.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// `t` in UTC as RFC 3339 with milliseconds, e.g. `2026-11-30T12:56:51.042Z`.
-pub fn rfc3339(t: SystemTime) -> String {
-    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) as i64;
-    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(days);
-    let (h, min, sec, milli) = (rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000);
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{milli:03}Z")
-}
+pub use mitid_e2e_framework::clock::{civil_from_days, rfc3339};
 
 /// The time [`rfc3339`] wrote (`YYYY-MM-DDTHH:MM:SS.mmmZ`), if that is what `s` is.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {

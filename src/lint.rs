@@ -125,6 +125,8 @@ fn check_file(
 ) {
     let shown = shown_path(file);
     let mut find = |line: usize, kind: Kind, message: String| {
+        // A step's text goes to the console and run.json: scrubbed like any report string.
+        let message = crate::report::clean(&message);
         lint.findings.push(Finding { file: shown.clone(), line, kind, message });
     };
     let text = match std::fs::read_to_string(file) {

@@ -83,18 +83,10 @@ async fn no_such_call(method: axum::http::Method, uri: axum::http::Uri) -> Probl
 /// text) gets the control API's one error shape too.
 async fn control_rejections(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
-    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
+    let (status, allow, text) = match crate::server::plain_rejection(next.run(request).await).await {
+        Ok(plain) => plain,
+        Err(ours) => return ours,
+    };
     let message = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
             format!("{path} does not take {method}; it takes {}", methods_of(&path).unwrap_or("other methods"))

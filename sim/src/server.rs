@@ -243,17 +243,10 @@ async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> crat
 async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
+    let (status, _, text) = match plain_rejection(next.run(request).await).await {
+        Ok(plain) => plain,
+        Err(ours) => return ours,
+    };
     let error = match status {
         // axum adds the Allow header with the methods the route takes
         // outside this layer.
@@ -267,6 +260,25 @@ async fn w3c_rejections(request: axum::extract::Request, next: axum::middleware:
         _ => crate::error::W3cError::unknown_error(format!("{method} {path}: {text}")),
     };
     error.into_response()
+}
+
+/// An error axum answered by itself, in plain text, before a handler ran:
+/// its status, its `Allow` header and its text. `Err` gives back any other
+/// answer (a handler's, or a success) untouched.
+pub(crate) async fn plain_rejection(
+    response: axum::response::Response,
+) -> Result<(axum::http::StatusCode, Option<axum::http::HeaderValue>, String), axum::response::Response> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return Err(response);
+    }
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    Ok((status, allow, String::from_utf8_lossy(&text).into_owned()))
 }
 
 /// Reads a request's body to its end before the handler runs. Hyper closes

@@ -105,7 +105,7 @@ pub fn check(files: &[PathBuf], selection: &Selection, tags: Option<&TagOperatio
     let phrases: Vec<(Regex, &StepDef)> = catalogue
         .iter()
         .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d)))
-        .filter_map(|(p, d)| Regex::new(p).ok().map(|r| (r, d)))
+        .filter_map(|(p, d)| crate::steps::catalogue::compile(p).ok().map(|r| (r, d)))
         .collect();
     let mut lint = Lint::default();
     for file in files {
@@ -338,9 +338,10 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A catalogue row and body to paste for an undefined step: quoted text and
-/// numbers become parameters, everything else is matched as written, and
-/// the phrase is a Rust string literal that compiles.
+/// A catalogue row and body to paste for an undefined step: quoted text
+/// becomes `{string}` and numbers `{int}`, the rest is matched as written
+/// (a Cucumber Expression, its special characters escaped), and the phrase
+/// is a Rust string literal that compiles.
 pub fn snippet(keyword: &str, text: &str) -> String {
     let keyword = match keyword {
         "Given" | "When" | "Then" => keyword,
@@ -351,17 +352,16 @@ pub fn snippet(keyword: &str, text: &str) -> String {
     let mut args = Vec::new();
     let mut last = 0;
     for m in token.find_iter(text) {
-        phrase.push_str(&regex::escape(&text[last..m.start()]));
+        phrase.push_str(&expression_text(&text[last..m.start()]));
         let (part, ty) = match m.as_str().chars().next() {
-            Some('"') => (r#""([^"]+)""#, "String"),
-            Some('\'') => (r"'([^']+)'", "String"),
-            _ => (r"(\d+)", "u64"),
+            Some('"' | '\'') => ("{string}", "String"),
+            _ => ("{int}", "u64"),
         };
         phrase.push_str(part);
         args.push(ty);
         last = m.end();
     }
-    phrase.push_str(&regex::escape(&text[last..]));
+    phrase.push_str(&expression_text(&text[last..]));
     let name: String = token
         .replace_all(text, " ")
         .to_lowercase()
@@ -382,6 +382,19 @@ pub fn snippet(keyword: &str, text: &str) -> String {
         rust_literal(&format!("{keyword} {text}")),
         args.join(", ")
     )
+}
+
+/// Text matched as written in a Cucumber Expression: `(`, `{`, `/` and
+/// `\\` would mean an optional, a parameter, an alternative or an escape.
+fn expression_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '(' | '{' | '/' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `s` as a Rust string literal.
@@ -412,21 +425,31 @@ mod tests {
         let s = snippet("When", text);
         assert!(s.contains("=> i_wave_my_new_phone_gently(String, u64, String);"), "{s}");
         assert!(s.contains("arg1: String, arg2: u64, arg3: String"), "{s}");
-        // The phrase, read back as Rust reads the literal, is a regex that
-        // matches the step exactly.
+        // The phrase, read back as Rust reads the literal, is a Cucumber
+        // Expression that matches the step exactly.
         let literal = s.lines().find(|l| l.trim_start().starts_with("When \"")).unwrap().trim();
         let literal = &literal["When ".len()..];
         let phrase = literal[1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
-        let re = Regex::new(&format!("^{phrase}$")).unwrap();
-        assert!(re.is_match(text), "{phrase}");
-        let caps = re.captures(text).unwrap();
-        assert_eq!((&caps[1], &caps[2], &caps[3]), ("Bob", "3", "a while"));
+        assert!(phrase.contains("{string}") && phrase.contains("{int}"), "{phrase}");
+        let re = crate::steps::catalogue::compile(&phrase).unwrap();
+        let caps = re.captures(text).unwrap_or_else(|| panic!("{phrase} does not match {text}"));
+        let groups = re
+            .capture_names()
+            .zip(caps.iter())
+            .skip(1)
+            .map(|(n, m)| (n.map(str::to_owned), m.map_or(String::new(), |m| m.as_str().to_owned())));
+        assert_eq!(crate::steps::catalogue::arguments(groups), ["Bob", "3", "a while"]);
     }
 
     #[test]
     fn a_snippet_compiles_as_rust() {
-        let s = snippet("Given", r#"the file "a\b.txt" has (3) [lines] and costs $5.00 | {x}"#);
+        let text = r#"the file "a\b.txt" has (3) [lines] and costs $5.00 | {x} a/b \ c"#;
+        let s = snippet("Given", text);
         let literal = s.lines().find(|l| l.trim_start().starts_with("Given \"")).unwrap().trim();
+        // And the expression in it matches the step it was made for.
+        let phrase = literal["Given ".len() + 1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
+        let re = crate::steps::catalogue::compile(&phrase).unwrap_or_else(|e| panic!("{e}"));
+        assert!(re.is_match(text), "{phrase} does not match {text}");
         let dir = std::env::temp_dir().join(format!("mitid-snippet-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let src = dir.join("snippet.rs");

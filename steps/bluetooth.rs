@@ -27,7 +27,7 @@ const LISTEN_AT_LEAST: Duration = Duration::from_secs(5);
 
 catalogue! {
     Then "the host sees my old phone's MitID beacon"
-        da "(?:værten ser|ser værten) min gamle telefons MitID-beacon"
+        da "^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"
         e.g. "And the host sees my old phone's MitID beacon"
         docs [] Step => host_sees_beacon();
     Then "the beacon is gone after the QR code expires"

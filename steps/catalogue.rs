@@ -35,6 +35,16 @@ pub enum Doc {
     Before(u8),
 }
 
+impl Doc {
+    /// Its tag in the features: `@doc-5`, `@before-2`.
+    pub fn tag(&self) -> String {
+        match self {
+            Doc::Step(n) => format!("@doc-{n}"),
+            Doc::Before(n) => format!("@before-{n}"),
+        }
+    }
+}
+
 /// How many numbered steps the documentation has.
 pub const DOCUMENTED_STEPS: u8 = 26;
 /// How many items its "Before you begin" list has.
@@ -78,7 +88,8 @@ pub type CucumberFn = for<'a> fn(&'a mut CopyWorld, Context) -> LocalBoxFuture<'
 pub struct StepDef {
     /// Given, When or Then (every phrase answers to all three).
     pub keyword: Keyword,
-    /// A regex matched against the whole step text.
+    /// What the step text must match: a Cucumber Expression, or a regex
+    /// anchored with `^…$` where an expression cannot say it ([`compile`]).
     pub phrase: &'static str,
     /// A line QA can paste into a feature.
     pub example: &'static str,
@@ -92,6 +103,10 @@ pub struct StepDef {
     pub arity: usize,
     /// Where the row is: the line of its phrase in `steps/`.
     pub location: Location,
+    /// Where its Danish phrase is.
+    pub danish_location: Option<Location>,
+    /// The name of the body function, as written in the row.
+    pub body: &'static str,
     /// What cucumber runs.
     pub cucumber: CucumberFn,
 }
@@ -215,11 +230,96 @@ pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_l
     }
 }
 
-/// A phrase as QA reads it, in Cucumber Expression style: `{string}` for
-/// quoted text, `{int}` for a number, `{phone}` for old/new, `{answer}` for
-/// yes/no, `{unit}` for a unit of time, `{count}` for "a" or a number,
-/// `word/other` for alternatives, `app(s)` for an optional ending.
+/// A parameter type of the phrases' Cucumber Expressions, beside the
+/// built-in `{int}`, `{float}`, `{word}`, `{string}` and `{}`.
+pub struct ParameterType {
+    /// The name written between braces: `{phone}`.
+    pub name: &'static str,
+    /// What it matches (no capture groups: one parameter, one value).
+    pub regex: &'static str,
+    /// What QA may write, for the `steps` listing.
+    pub means: &'static str,
+}
+
+/// The parameter types the phrases use, in one place: the runner compiles
+/// phrases with them, and editors read them from `steps/glue.rs`.
+/// Danish words mean what their English twins do, so one type serves both.
+pub const PARAMETER_TYPES: &[ParameterType] = &[
+    ParameterType { name: "phone", regex: "old|new|gamle|nye", means: "old or new (gamle or nye)" },
+    ParameterType { name: "answer", regex: "yes|no|ja|nej", means: "yes or no (ja or nej)" },
+    ParameterType {
+        name: "unit",
+        regex: "hours?|minutes?|seconds?|timer?|minut(?:ter)?|sekund(?:er)?",
+        means: "hour(s), minute(s), second(s) (time(r), minut(ter), sekund(er))",
+    },
+    ParameterType { name: "count", regex: r"an?|\d+", means: "a or a number" },
+    ParameterType { name: "version", regex: r"\d+\.\d+\.\d+", means: "a version: 3.1.0" },
+];
+
+/// Whether a phrase is a regular expression: anchored at both ends, as
+/// cucumber-js and the Cucumber language server tell them apart. Every
+/// other phrase is a Cucumber Expression.
+pub fn is_regex(phrase: &str) -> bool {
+    phrase.starts_with('^') && phrase.ends_with('$')
+}
+
+/// A phrase that is neither a valid Cucumber Expression nor a valid regex.
+#[derive(Debug, thiserror::Error)]
+#[error("the phrase \"{phrase}\" does not compile: {reason}")]
+pub struct PhraseError {
+    /// The phrase as written.
+    pub phrase: String,
+    /// What the expression parser or regex compiler said.
+    pub reason: String,
+}
+
+/// The regex a phrase matches with: a Cucumber Expression expanded with
+/// [`PARAMETER_TYPES`], or the phrase itself when it is a regex.
+pub fn compile(phrase: &str) -> Result<regex::Regex, PhraseError> {
+    let error = |reason: String| PhraseError { phrase: phrase.to_owned(), reason };
+    if is_regex(phrase) {
+        return regex::Regex::new(phrase).map_err(|e| error(e.to_string()));
+    }
+    let types: std::collections::HashMap<&str, &str> = PARAMETER_TYPES.iter().map(|t| (t.name, t.regex)).collect();
+    cucumber_expressions::Expression::regex_with_parameters(phrase, &types).map_err(|e| error(e.to_string()))
+}
+
+/// The values of a match, one per parameter. An expression's `{string}`
+/// is one parameter matched by two groups (double or single quotes), named
+/// `__<n>_0` and `__<n>_1`; its value is whichever matched, without quotes.
+pub fn arguments(groups: impl IntoIterator<Item = (Option<String>, String)>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut last_string: Option<String> = None;
+    for (name, value) in groups {
+        match name.as_deref().and_then(|n| n.strip_prefix("__")).and_then(|n| n.split_once('_')) {
+            Some((id, _)) => {
+                if last_string.as_deref() == Some(id) {
+                    if let Some(v) = out.last_mut().filter(|v| v.is_empty()) {
+                        *v = value;
+                    }
+                } else {
+                    last_string = Some(id.to_owned());
+                    out.push(value);
+                }
+            }
+            None => {
+                last_string = None;
+                out.push(value);
+            }
+        }
+    }
+    out
+}
+
+/// A phrase as QA reads it. A Cucumber Expression reads as written; a
+/// regex is shown in the same style: `{string}` for quoted text, `{int}`
+/// for a number, `{phone}` for old/new, `{answer}` for yes/no, `{unit}`
+/// for a unit of time, `{count}` for "a" or a number, `word/other` for
+/// alternatives, `app(s)` for an optional ending.
 pub fn readable(phrase: &str) -> String {
+    if !is_regex(phrase) {
+        return phrase.to_owned();
+    }
     let mut out = phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
     let named: &[(&str, &str)] = &[
         (r#""([^"]+)""#, r#""{string}""#),
@@ -288,13 +388,15 @@ macro_rules! catalogue {
                 }
                 $crate::steps::catalogue::StepDef {
                     keyword: $crate::steps::catalogue::Keyword::$kw,
-                    phrase: concat!("^", $phrase, "$"),
+                    phrase: $phrase,
                     example: $example,
-                    danish: None $(.or(Some(concat!("^", $danish, "$"))))?,
+                    danish: None $(.or(Some($danish)))?,
                     docs: &[$($doc),*],
                     deadline: $crate::steps::catalogue::Deadline::$deadline,
                     arity: <[&str]>::len(&[$(stringify!($arg)),*]),
                     location: $crate::steps::catalogue::locate(file!(), SOURCE, stringify!($phrase), line!()),
+                    danish_location: None $(.or(Some($crate::steps::catalogue::locate(file!(), SOURCE, stringify!($danish), line!()))))?,
+                    body: stringify!($body),
                     cucumber: cucumber_step,
                 }
             }),*]
@@ -336,7 +438,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         std::panic::panic_any(StepPanic { verdict, message });
     }
     world.steps_begun += 1;
-    let captures: Vec<String> = cx.matches.into_iter().skip(1).map(|(_, v)| v).collect();
+    let captures = arguments(cx.matches.into_iter().skip(1));
     let started = std::time::Instant::now();
     let outcome = tokio::select! {
         outcome = tokio::time::timeout(limit, body(world, captures)) => outcome,
@@ -393,13 +495,13 @@ pub fn all() -> Vec<StepDef> {
 }
 
 /// cucumber's step collection, from the catalogue.
-pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, regex::Error> {
+pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, PhraseError> {
     let mut c = cucumber::step::Collection::new();
     for def in all() {
         // Every phrase answers to every keyword: whether QA write Given,
         // When or Then is a matter of style, not of which steps exist.
         for phrase in std::iter::once(def.phrase).chain(def.danish) {
-            let re = regex::Regex::new(phrase)?;
+            let re = compile(phrase)?;
             let at = Some(def.location);
             c = c.given(at, re.clone(), def.cucumber).when(at, re.clone(), def.cucumber).then(at, re, def.cucumber);
         }
@@ -421,8 +523,9 @@ mod tests {
     fn every_phrase_compiles_and_takes_as_many_captures_as_its_body() {
         for def in all() {
             for phrase in std::iter::once(def.phrase).chain(def.danish) {
-                let re = regex::Regex::new(phrase).unwrap_or_else(|e| panic!("{phrase}: {e}"));
-                assert_eq!(re.captures_len() - 1, def.arity, "{phrase}: captures vs the body's arguments");
+                let re = compile(phrase).unwrap_or_else(|e| panic!("{e}"));
+                let parameters = arguments(re.capture_names().skip(1).map(|n| (n.map(str::to_owned), String::new())));
+                assert_eq!(parameters.len(), def.arity, "{phrase}: parameters vs the body's arguments");
             }
         }
     }
@@ -433,9 +536,7 @@ mod tests {
         let compiled: Vec<(usize, regex::Regex)> = all
             .iter()
             .enumerate()
-            .flat_map(|(i, d)| {
-                std::iter::once(d.phrase).chain(d.danish).map(move |p| (i, regex::Regex::new(p).unwrap()))
-            })
+            .flat_map(|(i, d)| std::iter::once(d.phrase).chain(d.danish).map(move |p| (i, compile(p).unwrap())))
             .collect();
         for (i, def) in all.iter().enumerate() {
             let rows: Vec<usize> =
@@ -453,7 +554,7 @@ mod tests {
             assert!(path.starts_with("steps/"), "{path}");
             let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + path).unwrap();
             let at = source.lines().nth(line as usize - 1).unwrap_or_default();
-            let phrase = def.phrase.trim_start_matches('^').trim_end_matches('$');
+            let phrase = def.phrase;
             assert!(
                 at.contains(&format!("\"{}\"", phrase.replace('\\', "\\\\").replace('"', "\\\""))),
                 "{path}:{line}: {at}"
@@ -466,6 +567,7 @@ mod tests {
         assert_eq!(readable(r#"^I press \"([^\"]+)\"$"#), r#"I press "{string}""#);
         assert_eq!(readable("^(\\d+) (hours?|minutes?|seconds?) pass(?:es)?$"), "{int} {unit} pass(es)");
         assert_eq!(readable("^I take my (old|new) phone$"), "I take my {phone} phone");
+        assert_eq!(readable("I take my {phone} phone"), "I take my {phone} phone");
         for def in all() {
             for phrase in std::iter::once(def.phrase).chain(def.danish) {
                 let shown = readable(phrase);
@@ -474,6 +576,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_expression_gives_one_value_per_parameter_whatever_the_quotes() {
+        let re = compile("I press {string} on my {phone} phone {int} time(s)").unwrap();
+        for (text, quoted) in [
+            (r#"I press "Get started" on my old phone 2 times"#, "Get started"),
+            ("I press 'OK' on my nye phone 1 time", "OK"),
+        ] {
+            let caps = re.captures(text).unwrap_or_else(|| panic!("{text}"));
+            let groups = re
+                .capture_names()
+                .zip(caps.iter())
+                .skip(1)
+                .map(|(n, m)| (n.map(str::to_owned), m.map_or(String::new(), |m| m.as_str().to_owned())));
+            let values = arguments(groups);
+            assert_eq!(values.len(), 3, "{values:?}");
+            assert_eq!(values[0], quoted);
+        }
+        assert!(!re.is_match("I press \"OK\" on my third phone 1 time"));
+        assert!(compile("^I (?:have followed|follow) steps (\\d+) to (\\d+)$")
+            .unwrap()
+            .is_match("I follow steps 1 to 4"));
+        let error = compile("I press {colour}").unwrap_err().to_string();
+        assert!(error.contains("{colour}") || error.contains("colour"), "{error}");
     }
 
     #[test]

@@ -28,16 +28,16 @@ catalogue! {
         e.g. "And Bluetooth is enabled on both phones"
         docs [Before(3)] Step => bluetooth_on_both();
 
-    When "I open the MitID app on my (old|new) phone"
-        da "jeg åbner MitID appen på min (gamle|nye) telefon"
+    When "I open the MitID app on my {phone} phone"
+        da "jeg åbner MitID appen på min {phone} telefon"
         e.g. "When I open the MitID app on my new phone"
         docs [Step(13)] Step => open_app_on(Role);
     When "I open the MitID app on my old phone and open the menu at the top of the screen"
         da "jeg åbner MitID appen på min gamle telefon og åbner menuen øverst på skærmen"
         e.g. "When I open the MitID app on my old phone and open the menu at the top of the screen"
         docs [Step(1)] Step => open_menu();
-    When "I press \"([^\"]+)\""
-        da "jeg trykker på \"([^\"]+)\""
+    When "I press {string}"
+        da "jeg trykker på {string}"
         e.g. "And I press \"Activate\""
         docs [Step(2), Step(3)] Step => press(String);
     When "I read the information and press \"Next\""
@@ -57,31 +57,31 @@ catalogue! {
         e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
         docs [Step(6)] Step => confirm_copy();
     Then "the waiting period has started"
-        da "(?:ventetiden er startet|er ventetiden startet)"
+        da "^(?:ventetiden er startet|er ventetiden startet)$"
         e.g. "Then the waiting period has started"
         docs [Step(7)] Step => waiting_started();
     When "I press \"OK\" and close the MitID app while waiting"
         da "jeg trykker på \"OK\" og lukker MitID appen, mens jeg venter"
         e.g. "When I press \"OK\" and close the MitID app while waiting"
         docs [Step(7)] Step => ok_and_close();
-    When "(\\d+) (hours?|minutes?|seconds?) pass(?:es)?"
-        da "der går (\\d+) (timer?|minut(?:ter)?|sekund(?:er)?)"
+    When "{int} {unit} pass(es)"
+        da "der går {int} {unit}"
         e.g. "And 1 hour passes"
         docs [] Waiting => time_passes(u64, TimeUnit);
     Then "I receive a notification from the app that the waiting time is over"
-        da "(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut"
+        da "^(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut$"
         e.g. "Then I receive a notification from the app that the waiting time is over"
         docs [Step(7)] Step => notified();
     When "I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
         da "jeg åbner MitID appen og trykker på \"Show QR code\" på skærmen 'Show QR code and copy MitID to the new app'"
         e.g. "When I open the MitID app and press \"Show QR code\" on the screen 'Show QR code and copy MitID to the new app'"
         docs [Step(8)] Step => show_qr();
-    When "I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press \"Next\""
-        da "jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på \"Next\""
+    When "^I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press \"Next\"$"
+        da "^jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på \"Next\"$"
         e.g. "And I read the information on the screen 'Bluetooth access is required' and press \"Next\""
         docs [Step(10)] Step => bluetooth_info_next(String);
-    When "I press \"Next\" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'"
-        da "jeg trykker på \"Next\" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'"
+    When "^I press \"Next\" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'$"
+        da "^jeg trykker på \"Next\" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'$"
         e.g. "And I press \"Next\" on the screen 'Bluetooth access is required'"
         docs [Step(17)] Step => bluetooth_info_next(String);
     When "I accept that the MitID app uses Bluetooth"
@@ -93,7 +93,7 @@ catalogue! {
         e.g. "And I accept that the MitID app uses Bluetooth and accesses my location"
         docs [Step(11), Step(18)] Step => accept_bluetooth_and_location();
     Then "I see a QR code that is valid for 3 minutes"
-        da "(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter"
+        da "^(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter$"
         e.g. "Then I see a QR code that is valid for 3 minutes"
         docs [Step(12)] Step => see_qr();
 
@@ -129,8 +129,8 @@ catalogue! {
         da "jeg opretter min personlige PIN-kode, trykker på \"Next\", gentager den og trykker på \"Next\""
         e.g. "And I create my personal PIN code, press \"Next\", repeat it and press \"Next\""
         docs [Step(23)] Step => create_pin();
-    When "I choose (yes|no) to approving with biometric"
-        da "jeg vælger (ja|nej) til at godkende med biometri"
+    When "I choose {answer} to approving with biometric"
+        da "jeg vælger {answer} til at godkende med biometri"
         e.g. "And I choose yes to approving with biometric"
         docs [Step(24)] Step => choose_biometric(Answer);
     When "I accept notifications from the MitID app"
@@ -138,24 +138,24 @@ catalogue! {
         e.g. "And I accept notifications from the MitID app"
         docs [Step(25)] Step => accept_notifications();
     Then "I see 'This app is now activated and ready to use' and press \"OK\""
-        da "(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på \"OK\""
+        da "^(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på \"OK\"$"
         e.g. "Then I see 'This app is now activated and ready to use' and press \"OK\""
         docs [Step(26)] Step => activated();
     Then "my MitID app on my old phone is still active"
-        da "(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv"
+        da "^(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv$"
         e.g. "And my MitID app on my old phone is still active"
         docs [] Step => old_still_active();
 
-    Then "I see '([^']+)'"
-        da "(?:jeg ser|ser jeg) '([^']+)'"
+    Then "I see {string}"
+        da "^(?:jeg ser|ser jeg) '([^']+)'$"
         e.g. "Then I see 'The QR code has expired'"
         docs [] Step => see_text(String);
-    Then "I do not see '([^']+)'"
-        da "(?:jeg ser|ser jeg) ikke '([^']+)'"
+    Then "I do not see {string}"
+        da "^(?:jeg ser|ser jeg) ikke '([^']+)'$"
         e.g. "Then I do not see 'Show QR code'"
         docs [] Step => not_see_text(String);
-    When "I take my (old|new) phone"
-        da "jeg tager min (gamle|nye) telefon"
+    When "I take my {phone} phone"
+        da "jeg tager min {phone} telefon"
         e.g. "When I take my old phone"
         docs [] Step => take_phone(Role);
 }

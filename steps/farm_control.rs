@@ -9,16 +9,16 @@ use crate::steps::copy_flow::set_bluetooth;
 use crate::world::{CopyWorld, Role, StepResult};
 
 catalogue! {
-    Given "Bluetooth is turned off on my (old|new) phone"
+    Given "Bluetooth is turned off on my {phone} phone"
         e.g. "Given Bluetooth is turned off on my new phone"
         docs [] Step => bluetooth_off(Role);
-    Given "screenshots of secure screens come back black on my (old|new) phone"
+    Given "screenshots of secure screens come back black on my {phone} phone"
         e.g. "Given screenshots of secure screens come back black on my old phone"
         docs [] Step => secure_screens_black(Role);
-    Given "my (old|new) phone stops working"
+    Given "my {phone} phone stops working"
         e.g. "Given my new phone stops working"
         docs [] Step => phone_stops_working(Role);
-    Given "the command \"([a-zA-Z]+)\" hangs on my (old|new) phone"
+    Given "the command {string} hangs on my {phone} phone"
         e.g. "Given the command \"click\" hangs on my old phone"
         docs [] Step => command_hangs(String, Role);
 }

@@ -30,14 +30,14 @@ use mitid_e2e_framework::secret::{Secret, SecretKind};
 const NOTHING_ARRIVES_WITHIN: Duration = Duration::from_millis(300);
 
 catalogue! {
-    Given "I (?:have followed|follow) steps (\\d+) to (\\d+)"
+    Given "^I (?:have followed|follow) steps (\\d+) to (\\d+)$"
         e.g. "Given I have followed steps 1 to 9"
         docs [] Walk => follow_steps(u64, u64);
 
-    Given "the MitID app on my old phone is not updated: it is version (\\d+\\.\\d+\\.\\d+)"
+    Given "the MitID app on my old phone is not updated: it is version {version}"
         e.g. "But the MitID app on my old phone is not updated: it is version 2.9.0"
         docs [] Step => old_app_outdated(String);
-    Given "I already have (\\d+) more active MitID apps? on (?:other phones/tablets|another phone/tablet)"
+    Given "^I already have (\\d+) more active MitID apps? on (?:other phones/tablets|another phone/tablet)$"
         e.g. "But I already have 2 more active MitID apps on other phones/tablets"
         docs [] Step => more_apps_elsewhere(usize);
     Given "my new phone is out of Bluetooth range of my old phone"
@@ -47,7 +47,7 @@ catalogue! {
         e.g. "When I move my new phone close to my old phone"
         docs [] Step => back_in_range();
 
-    When "(\\d+) minutes? and (\\d+) seconds? pass"
+    When "{int} minute(s) and {int} second(s) pass"
         e.g. "When 2 minutes and 59 seconds pass"
         docs [] Waiting => minutes_and_seconds_pass(u64, u64);
     When "I close the MitID app"
@@ -76,7 +76,7 @@ catalogue! {
     Then "I do not receive a temporary PIN code via SMS"
         e.g. "And I do not receive a temporary PIN code via SMS"
         docs [] Step => no_temporary_pin_sms();
-    When "I enter (a|\\d+) temporary PIN codes? other than the one I receive via SMS"
+    When "I enter {count} temporary PIN code(s) other than the one I receive via SMS"
         e.g. "When I enter a temporary PIN code other than the one I receive via SMS"
         docs [] Step => wrong_temporary_pins(Count);
     When "I enter a PIN code that is not mine"
@@ -87,7 +87,7 @@ catalogue! {
         e.g. "When I create my personal PIN code, press \"Next\", repeat a different PIN code and press \"Next\""
         docs [] Step => pin_and_different_repeat();
 
-    Then "I am told '([^']+)'"
+    Then "I am told {string}"
         e.g. "Then I am told 'The user ID is not correct'"
         docs [] Step => told(String);
 }
@@ -410,7 +410,8 @@ mod tests {
         let all = crate::steps::catalogue::all();
         for (n, lines) in WALK {
             for line in *lines {
-                let rows: Vec<_> = all.iter().filter(|d| regex::Regex::new(d.phrase).unwrap().is_match(line)).collect();
+                let rows: Vec<_> =
+                    all.iter().filter(|d| crate::steps::catalogue::compile(d.phrase).unwrap().is_match(line)).collect();
                 assert_eq!(rows.len(), 1, "step {n}: \"{line}\" matches {} phrases", rows.len());
                 let proves = rows[0].docs.contains(&crate::steps::catalogue::Doc::Step(*n));
                 assert!(proves || line.ends_with("passes"), "step {n}: \"{line}\" is not a phrase of step {n}");

@@ -396,6 +396,8 @@ fn the_step_catalogue_lists_every_phrase_with_an_example() {
         assert!(out.contains(phrase), "{out}");
     }
     assert!(out.contains("proves @doc-19"), "{out}");
+    assert!(out.contains("When  I open the MitID app on my {phone} phone"), "phrases read as expressions: {out}");
+    assert!(out.contains("{phone}   old or new (gamle or nye)"), "the parameter types are explained: {out}");
     let features = std::fs::read_to_string(Path::new(ROOT).join("features/copy_your_mitid_app.feature")).unwrap();
     assert!(features.contains("I enter my PIN code"));
 }
@@ -765,6 +767,7 @@ fn a_dry_run_finds_typos_undefined_and_malformed_steps_without_phones() {
         "{out}"
     );
     assert!(out.contains("docs [] Step => i_pres(String);"), "a snippet with the quoted text as a parameter: {out}");
+    assert!(out.contains("When \"I pres {string}\""), "the snippet's phrase is a Cucumber Expression: {out}");
     assert!(out.contains("typos.feature:12: misspelt keyword") && out.contains("did you mean 'Given'?"), "{out}");
     assert!(out.contains("typos.feature:15: no steps"), "{out}");
     let only_undefined = scratch

@@ -24,7 +24,7 @@ impl Coverage {
         let compiled: Vec<(Regex, &[Doc])> = catalogue
             .iter()
             .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d.docs)))
-            .filter_map(|(p, docs)| Regex::new(p).ok().map(|r| (r, docs)))
+            .filter_map(|(p, docs)| crate::steps::catalogue::compile(p).ok().map(|r| (r, docs)))
             .collect();
         let mut proofs: BTreeMap<Doc, Vec<(String, bool)>> = BTreeMap::new();
         for n in 1..=DOCUMENTED_STEPS {

@@ -34,25 +34,33 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool
     Ok(ExitCode::SUCCESS)
 }
 
-/// `mitid-e2e steps`: every phrase QA can write, with an example.
-pub fn steps() -> ExitCode {
+/// `mitid-e2e steps`: every phrase QA can write, with an example; with
+/// `glue`, the file editors read instead (`steps/glue.rs`, see [`crate::glue`]).
+pub fn steps(glue: bool) -> ExitCode {
+    let catalogue = crate::steps::catalogue::all();
+    if glue {
+        print!("{}", crate::glue::render(&catalogue));
+        return ExitCode::SUCCESS;
+    }
     println!("Steps you can write in features/*.feature (Given, When, Then and And all match any phrase).");
     println!("Quoted \"...\" is a button's text; '...' is a screen's or message's text.");
+    println!();
+    println!("Phrases are Cucumber Expressions. Their parameters:");
+    println!("  {{string}}  text in quotes, \"...\" or '...'");
+    println!("  {{int}}     a whole number");
+    for t in crate::steps::catalogue::PARAMETER_TYPES {
+        println!("  {:<9} {}", format!("{{{}}}", t.name), t.means);
+    }
+    println!("  (s)       an optional ending: app(s) is app or apps");
+    println!("Where a phrase needs more (word-order alternatives in Danish), it is a regular expression, shown alike.");
     println!();
     println!("To write in Danish, start the file with `# language: da` and use the Danish keywords");
     println!("(Egenskab, Baggrund, Scenarie, Abstrakt Scenario, Eksempler; Givet, Når, Så, Og, Men)");
     println!("with the `dansk` phrase under each step, e.g. `Og jeg trykker på \"Activate\"`.");
     println!("After `Så` the verb comes first (`Så ser jeg ...`); where it matters both orders are accepted.");
     println!("Button and screen texts stay in quotes as the app shows them. See features/da/.\n");
-    for def in crate::steps::catalogue::all() {
-        let docs: Vec<String> = def
-            .docs
-            .iter()
-            .map(|d| match d {
-                crate::steps::catalogue::Doc::Step(n) => format!("@doc-{n}"),
-                crate::steps::catalogue::Doc::Before(n) => format!("@before-{n}"),
-            })
-            .collect();
+    for def in catalogue {
+        let docs: Vec<String> = def.docs.iter().map(|d| d.tag()).collect();
         println!("{:?}  {}", def.keyword, crate::steps::catalogue::readable(def.phrase));
         println!("    e.g.   {}", def.example);
         if let Some(danish) = def.danish {

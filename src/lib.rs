@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod farm_profile;
+pub mod glue;
 pub mod history;
 pub mod interrupt;
 pub mod lint;

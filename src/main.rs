@@ -52,7 +52,12 @@ enum Command {
         allow_cors: bool,
     },
     /// List every step phrase, with an example, for writing features.
-    Steps,
+    Steps {
+        /// Print instead the step definitions as editors read them
+        /// (`steps/glue.rs`, for the Cucumber language server).
+        #[arg(long)]
+        glue: bool,
+    },
     /// List the defective builds the virtual farm can start (--defect).
     Defects,
     /// Work with run reports.
@@ -177,7 +182,7 @@ fn main() -> ExitCode {
             Command::Sim { port, profile: p, defects, allow_cors } => {
                 mitid_e2e::cli::sim(port, &profile(p), &defects, allow_cors).await
             }
-            Command::Steps => Ok(mitid_e2e::cli::steps()),
+            Command::Steps { glue } => Ok(mitid_e2e::cli::steps(glue)),
             Command::Defects => Ok(mitid_e2e::cli::defects()),
             Command::Report(ReportCommand::Merge { out, shards, history, report_dir }) => {
                 let code = mitid_e2e::cli::merge_reports(&out, &shards)?;

@@ -190,7 +190,10 @@ fn main() -> ExitCode {
                 mitid_e2e::history::cli::record_merge(&out, &shards, history.as_deref(), &report_dir).await;
                 Ok(code)
             }
-            Command::History(args) => mitid_e2e::history::cli::history(&args).await,
+            Command::History(args) => {
+                let report_dir = root::or_default(args.report_dir.clone(), &root, "reports");
+                mitid_e2e::history::cli::history(&args, &report_dir).await
+            }
             Command::Doctor { profile: p } => mitid_e2e::cli::doctor(&profile(p), &root).await,
             Command::Run(a) => {
                 let features = if a.features.is_empty() { vec![root.join("features")] } else { a.features };

@@ -856,6 +856,22 @@ fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() 
         Command::new(BIN).args(["doctor", "--profile", "no/such/profile.toml"]).current_dir(ROOT).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
+    // `history` looks where `run` writes: reports/ under the root, from any
+    // folder in the project (a scratch project, whose store does not exist yet).
+    let scratch = Scratch::new("history-root");
+    std::fs::create_dir_all(scratch.0.join("fixtures/deep")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("fixtures/identities.toml"), scratch.0.join("fixtures/identities.toml"))
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["history", "runs"])
+        .current_dir(scratch.0.join("fixtures/deep"))
+        .env_remove("MITID_E2E_ROOT")
+        .env_remove("MITID_HISTORY_URL")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let store = scratch.reports().join("history.sqlite");
+    assert!(text.contains(&store.display().to_string()), "history should look in {}: {text}", store.display());
 }
 
 #[test]

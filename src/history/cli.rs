@@ -27,9 +27,10 @@ pub struct HistoryArgs {
     /// Also read from MITID_HISTORY_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub history: Option<String>,
-    /// The report folder, holding history.sqlite and history.html.
-    #[arg(long, global = true, default_value = "reports", value_name = "DIR")]
-    pub report_dir: PathBuf,
+    /// The report folder, holding history.sqlite and history.html
+    /// [default: reports under the project's root, as `run` writes].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     /// A device profile whose `[history] url` names the store.
     #[arg(long, global = true, value_name = "FILE")]
     pub profile: Option<PathBuf>,
@@ -87,8 +88,10 @@ fn location(flag: Option<&str>, profile: Option<&Path>, report_dir: &Path) -> Re
 }
 
 /// Runs a `history` command; exit 0, or an error (exit 2).
-pub async fn history(args: &HistoryArgs) -> Result<ExitCode> {
-    let location = location(args.history.as_deref(), args.profile.as_deref(), &args.report_dir)?;
+/// `report_dir` is `args.report_dir` or its default, resolved by the caller
+/// against the project's root, so every command finds the store `run` wrote.
+pub async fn history(args: &HistoryArgs, report_dir: &Path) -> Result<ExitCode> {
+    let location = location(args.history.as_deref(), args.profile.as_deref(), report_dir)?;
     if let Location::Sqlite(path) = &location {
         if !path.exists() {
             anyhow::bail!(
@@ -162,7 +165,7 @@ pub async fn history(args: &HistoryArgs) -> Result<ExitCode> {
             }
         }
         HistoryCommand::Html => {
-            let path = write_page(&mut store, &args.report_dir).await?;
+            let path = write_page(&mut store, report_dir).await?;
             println!("trends: {}", path.display());
         }
     }

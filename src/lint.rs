@@ -432,13 +432,8 @@ mod tests {
         let phrase = literal[1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
         assert!(phrase.contains("{string}") && phrase.contains("{int}"), "{phrase}");
         let re = crate::steps::catalogue::compile(&phrase).unwrap();
-        let caps = re.captures(text).unwrap_or_else(|| panic!("{phrase} does not match {text}"));
-        let groups = re
-            .capture_names()
-            .zip(caps.iter())
-            .skip(1)
-            .map(|(n, m)| (n.map(str::to_owned), m.map_or(String::new(), |m| m.as_str().to_owned())));
-        assert_eq!(crate::steps::catalogue::arguments(groups), ["Bob", "3", "a while"]);
+        let values = crate::steps::catalogue::values_of(&re, text);
+        assert_eq!(values.unwrap_or_else(|| panic!("{phrase} does not match {text}")), ["Bob", "3", "a while"]);
     }
 
     #[test]

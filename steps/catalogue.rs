@@ -311,6 +311,24 @@ pub fn arguments(groups: impl IntoIterator<Item = (Option<String>, String)>) -> 
     out
 }
 
+/// The parameters' values where `re` (a [`compile`]d phrase) matches
+/// `text`, as a step body gets them; `None` where it does not match.
+///
+/// ```
+/// use mitid_e2e::steps::catalogue::{compile, values_of};
+/// let re = compile("I press {string} on my {phone} phone").unwrap();
+/// assert_eq!(values_of(&re, "I press 'OK' on my old phone").unwrap(), ["OK", "old"]);
+/// ```
+pub fn values_of(re: &regex::Regex, text: &str) -> Option<Vec<String>> {
+    let caps = re.captures(text)?;
+    let groups = re
+        .capture_names()
+        .zip(caps.iter())
+        .skip(1)
+        .map(|(name, m)| (name.map(str::to_owned), m.map_or(String::new(), |m| m.as_str().to_owned())));
+    Some(arguments(groups))
+}
+
 /// A phrase as QA reads it. A Cucumber Expression reads as written; a
 /// regex is shown in the same style: `{string}` for quoted text, `{int}`
 /// for a number, `{phone}` for old/new, `{answer}` for yes/no, `{unit}`
@@ -585,13 +603,7 @@ mod tests {
             (r#"I press "Get started" on my old phone 2 times"#, "Get started"),
             ("I press 'OK' on my nye phone 1 time", "OK"),
         ] {
-            let caps = re.captures(text).unwrap_or_else(|| panic!("{text}"));
-            let groups = re
-                .capture_names()
-                .zip(caps.iter())
-                .skip(1)
-                .map(|(n, m)| (n.map(str::to_owned), m.map_or(String::new(), |m| m.as_str().to_owned())));
-            let values = arguments(groups);
+            let values = values_of(&re, text).unwrap_or_else(|| panic!("{text}"));
             assert_eq!(values.len(), 3, "{values:?}");
             assert_eq!(values[0], quoted);
         }

@@ -4,8 +4,9 @@
 //! profile's `[bluetooth]` section (the host adapter).
 //!
 //! The beacon's token is bound to the QR session but, by design, cannot be
-//! derived from the QR payload. So the probe checks that a beacon with the
-//! MitID service UUID comes from the old phone (its adapter address, where
+//! derived from the QR payload. So the probe checks that a beacon whose
+//! service UUID has the MitID prefix (the rest is the token) comes from the
+//! old phone (its adapter address, where
 //! the profile knows it) while the QR is shown, asks the test backend
 //! whether the token it heard is the one bound to the QR code shown
 //! (`POST /sim/beacons/verify`: only the backend knows the binding), records
@@ -14,14 +15,16 @@
 
 use std::time::Duration;
 
-use mitid_e2e_framework::bluetooth::{BeaconFilter, HostProbe, Sighting, Uuid};
+use mitid_e2e_framework::bluetooth::{BeaconFilter, BeaconPrefix, HostProbe, Sighting};
 use mitid_e2e_framework::profile::BluetoothSettings;
 
 use crate::steps::catalogue::catalogue;
 use crate::world::{fail, Attachment, CopyWorld, Role, StepFailure, StepResult};
 
-/// The beacon's service UUID (the README's Bluetooth section; the farm's `sim/src/rules.rs`).
-pub const BEACON_SERVICE_UUID: Uuid = Uuid::from_u128(0x6d69d001_c0b7_4e5a_9e2f_4d4954494430);
+/// The first 4 bytes of the beacon's service UUID, ASCII "MID" and contract
+/// version 1; the other 12 are the token (the README's Bluetooth section;
+/// the farm's `sim/src/rules.rs`).
+pub const BEACON_UUID_PREFIX: BeaconPrefix = BeaconPrefix(*b"MID\x01");
 /// The shortest a beacon is listened for before it counts as not heard.
 const LISTEN_AT_LEAST: Duration = Duration::from_secs(5);
 
@@ -82,7 +85,7 @@ async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
     let old = w.phone_profile(Role::Old)?;
     let filter = BeaconFilter { token: None, address: old.bluetooth_address.clone() };
     let within = LISTEN_AT_LEAST.max(bt.scan_interval() * 3);
-    let sighting: Sighting = probe.wait_for_beacon(BEACON_SERVICE_UUID, &filter, within).await?;
+    let sighting: Sighting = probe.wait_for_beacon(BEACON_UUID_PREFIX, &filter, within).await?;
     let whose = match &old.bluetooth_address {
         Some(_) => "the old phone's adapter",
         None => "an address not checked: the profile gives the old phone no fixed Bluetooth address",
@@ -112,7 +115,7 @@ async fn beacon_gone(w: &mut CopyWorld) -> StepResult {
         address: old.bluetooth_address.clone().or_else(|| w.beacon.as_ref().map(|s| s.address.clone())),
     };
     let window = bt.scan_interval() * 2;
-    probe.assert_gone(BEACON_SERVICE_UUID, &filter, window, LISTEN_AT_LEAST.max(window * 2)).await?;
+    probe.assert_gone(BEACON_UUID_PREFIX, &filter, window, LISTEN_AT_LEAST.max(window * 2)).await?;
     let digest = w.beacon.as_ref().map_or("any".to_owned(), |s| s.token_digest.clone());
     trace(
         w,

@@ -201,6 +201,80 @@ fn a_beacon_not_bound_to_the_qr_code_fails_the_host_probe() {
     assert!(out.contains("the test backend says its token is not the one bound to the QR code shown"), "{out}");
 }
 
+/// An old phone whose app asks for the contract before (the token as
+/// service data; the farm's `beacon_service_data` fault) has nothing on the
+/// air over BlueZ either: an iPhone refuses that advert, an Android phone
+/// cannot fit it. The host probe hears no MitID beacon.
+#[test]
+fn a_service_data_beacon_is_not_on_the_air_and_fails_the_host_probe() {
+    let lab = Lab::start("servicedata");
+    let profile = lab.room.dir.join("servicedata.toml");
+    let text = std::fs::read_to_string(Path::new(ROOT).join("devices/virtual-bluez.toml")).unwrap();
+    let anchor = "radio = \"bluez\"\n";
+    assert!(text.contains(anchor), "devices/virtual-bluez.toml no longer has {anchor:?}");
+    std::fs::write(
+        &profile,
+        text.replace(anchor, &format!("{anchor}faults = [{{ fault = \"beacon_service_data\" }}]\n")),
+    )
+    .unwrap();
+    let reports = lab.reports();
+    let profile = profile.display().to_string();
+    let args = ["run", "--profile", &profile, "features/bluetooth", "--tags", "@ios", "--report-dir", &reports];
+    let (code, out) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("it heard no MitID beacon at all"), "{out}");
+}
+
+/// What a scanner on the BlueZ radio receives from an iPhone's beacon is
+/// what Core Bluetooth lets an app advertise: the local name and the one
+/// MitID service UUID, with no service data and no manufacturer data. Read
+/// from the host adapter's device object (`Device1`), as BlueZ reports the
+/// advert, while the probe keeps listening on the QR code the iPhone shows.
+#[test]
+fn an_iphones_advert_over_bluez_holds_only_a_local_name_and_the_service_uuid() {
+    let lab = Lab::start("iphone");
+    let path = lab.room.dir.join("iphone.feature");
+    std::fs::write(&path, LISTENING.replace("@android-14", "@ios")).unwrap();
+    let feature = path.display().to_string();
+    let reports = lab.reports();
+    let run =
+        Running(Some(lab.run(&["run", "--profile", "devices/virtual-bluez.toml", &feature, "--report-dir", &reports])));
+    // The iPhone on rig b advertises on hci2 (00:00:00:00:00:03); the probe
+    // forgets the device now and then, so read it whenever it is there.
+    let device = format!("/org/bluez/hci{HOST_ADAPTER}/dev_00_00_00_00_00_03");
+    let mut props = String::new();
+    wait_until("the iPhone's beacon heard by the host adapter", Duration::from_secs(60), || {
+        props = lab
+            .room
+            .send(&[&device, "org.freedesktop.DBus.Properties.GetAll", "string:org.bluez.Device1"])
+            .unwrap_or_default();
+        props.contains("\"4d494401-")
+    });
+    drop(run);
+    let squeezed: String = props.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The UUID holds the beacon token: shown without it.
+    let shown = redact_tokens(&props);
+    for empty in ["ServiceData", "ManufacturerData"] {
+        assert!(squeezed.contains(&format!(r#"string "{empty}" variant array [ ]"#)), "no {empty}: {shown}");
+    }
+    assert!(squeezed.contains(r#"string "Name" variant string "MitID""#), "{shown}");
+    assert_eq!(squeezed.matches("\"4d494401-").count(), 1, "one MitID service UUID: {shown}");
+}
+
+/// `text` with the token part of every MitID service UUID replaced.
+fn redact_tokens(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("4d494401-") {
+        let end = (i + 36).min(rest.len());
+        out.push_str(&rest[..i + 9]);
+        out.push_str("<token>");
+        rest = rest.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn the_host_adapter_pulled_mid_run_fails_the_scenario_saying_so_not_a_hang() {
     let lab = Lab::start("unplugged");

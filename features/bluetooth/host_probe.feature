@@ -1,7 +1,8 @@
 # The proximity beacon, heard by the test host's own Bluetooth adapter.
 # "Bluetooth is used to ensure that you are the one scanning the QR code":
 # while the QR code is shown, the old phone advertises a Bluetooth beacon
-# (the MitID service UUID, a token bound to the QR session), and it stops
+# (one service UUID: the MitID prefix and a token bound to the QR session,
+# what an iPhone and an Android phone can both send), and it stops
 # once the QR code has expired or the copy is done.
 #
 # These scenarios need a profile with a [bluetooth] section (the host

@@ -1,7 +1,10 @@
 //! The host probe: a Bluetooth adapter on the test host scans (btleplug →
 //! BlueZ over D-Bus) for the old phone's MitID proximity beacon, as a
-//! person's new phone would hear it: a 128-bit service UUID with service
-//! data = a token bound to the QR session (the README's Bluetooth section).
+//! person's new phone would hear it: one advertised 128-bit service UUID, a
+//! fixed MitID prefix ([`BeaconPrefix`]) followed by the token bound to the
+//! QR session (the README's Bluetooth section). Only the advertised service
+//! UUIDs are read (btleplug's `PeripheralProperties::services`): an iPhone
+//! cannot advertise service data, so the contract never depends on it.
 //!
 //! Every way the Bluetooth stack can be missing is a clear error, never a
 //! hang: the D-Bus system bus unreachable (naming `DBUS_SYSTEM_BUS_ADDRESS`),
@@ -114,11 +117,32 @@ pub fn bus_description() -> String {
     }
 }
 
+/// The fixed first bytes of the MitID beacon's 128-bit service UUID; the
+/// rest of the UUID is the token. A UUID without them is not a MitID beacon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeaconPrefix(pub [u8; 4]);
+
+impl BeaconPrefix {
+    /// The token (lowercase hex) `uuid` carries, when it starts with this
+    /// prefix.
+    pub fn token_in(&self, uuid: &Uuid) -> Option<String> {
+        let bytes = uuid.as_bytes();
+        (bytes[..self.0.len()] == self.0).then(|| hex(&bytes[self.0.len()..]))
+    }
+}
+
+impl std::fmt::Display for BeaconPrefix {
+    /// As the UUID starts: "4d494401-…".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-…", hex(&self.0))
+    }
+}
+
 /// Which beacon a wait is for. Empty fields match any beacon with the
-/// service UUID.
+/// MitID prefix.
 #[derive(Debug, Clone, Default)]
 pub struct BeaconFilter {
-    /// The token the service data must hold (hex), if known.
+    /// The token the service UUID must hold (hex), if known.
     pub token: Option<Secret>,
     /// The Bluetooth address the advert must come from, if known. Real
     /// phones advertise from a random private address: only a farm whose
@@ -132,8 +156,8 @@ impl BeaconFilter {
             && self.address.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(address))
     }
 
-    fn describe(&self, service: Uuid) -> String {
-        let mut s = format!("a beacon with service UUID {service}");
+    fn describe(&self, prefix: BeaconPrefix) -> String {
+        let mut s = format!("a beacon with a service UUID {prefix}");
         if let Some(a) = &self.address {
             s.push_str(&format!(" from {a}"));
         }
@@ -259,21 +283,21 @@ impl HostProbe {
         format!("{} ({})", self.name, self.address)
     }
 
-    /// Waits until a beacon with `service` that `filter` matches is heard
-    /// afresh, at most `within`.
+    /// Waits until a beacon whose service UUID starts with `prefix` and
+    /// that `filter` matches is heard afresh, at most `within`.
     pub async fn wait_for_beacon(
         &mut self,
-        service: Uuid,
+        prefix: BeaconPrefix,
         filter: &BeaconFilter,
         within: Duration,
     ) -> Result<Sighting, BluetoothError> {
-        self.forget_cached(service, filter).await?;
+        self.forget_cached(prefix, filter).await?;
         let mut others = BTreeSet::new();
-        match self.listen(service, filter, within, &mut others).await? {
+        match self.listen(prefix, filter, within, &mut others).await? {
             Some(s) => Ok(s),
             None => Err(BluetoothError::NotSeen {
                 adapter: self.label(),
-                what: filter.describe(service),
+                what: filter.describe(prefix),
                 within,
                 seen: if others.is_empty() {
                     "; it heard no MitID beacon at all".into()
@@ -290,7 +314,7 @@ impl HostProbe {
     /// phone may take a moment to stop).
     pub async fn assert_gone(
         &mut self,
-        service: Uuid,
+        prefix: BeaconPrefix,
         filter: &BeaconFilter,
         window: Duration,
         deadline: Duration,
@@ -298,14 +322,14 @@ impl HostProbe {
         let window = window.max(self.scan_interval * 2);
         let end = tokio::time::Instant::now() + deadline.max(window);
         loop {
-            self.forget_cached(service, filter).await?;
+            self.forget_cached(prefix, filter).await?;
             let mut others = BTreeSet::new();
-            match self.listen(service, filter, window, &mut others).await? {
+            match self.listen(prefix, filter, window, &mut others).await? {
                 None => return Ok(()),
                 Some(s) if tokio::time::Instant::now() + window > end => {
                     return Err(BluetoothError::StillAdvertising {
                         adapter: self.label(),
-                        what: filter.describe(service),
+                        what: filter.describe(prefix),
                         address: s.address,
                         within: deadline,
                     })
@@ -315,16 +339,16 @@ impl HostProbe {
         }
     }
 
-    /// Removes BlueZ's cached devices that carry `service` data (and match
-    /// the filter's address), then drops events already queued.
-    async fn forget_cached(&mut self, service: Uuid, filter: &BeaconFilter) -> Result<(), BluetoothError> {
+    /// Removes BlueZ's cached devices that advertised a MitID service UUID
+    /// (and match the filter's address), then drops events already queued.
+    async fn forget_cached(&mut self, prefix: BeaconPrefix, filter: &BeaconFilter) -> Result<(), BluetoothError> {
         self.check_present().await?;
         let peripherals = self.adapter.peripherals().await.map_err(|e| classify(&e, &self.label()))?;
         let mut stale = Vec::new();
         for p in peripherals {
             let Ok(Some(props)) = p.properties().await else { continue };
             let address = props.address.to_string();
-            if props.service_data.contains_key(&service)
+            if props.services.iter().any(|u| prefix.token_in(u).is_some())
                 && filter.address.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&address))
             {
                 stale.push(props.address);
@@ -360,7 +384,7 @@ impl HostProbe {
     /// of other MitID beacons heard go into `others`.
     async fn listen(
         &mut self,
-        service: Uuid,
+        prefix: BeaconPrefix,
         filter: &BeaconFilter,
         within: Duration,
         others: &mut BTreeSet<String>,
@@ -392,17 +416,20 @@ impl HostProbe {
             // A device removed meanwhile has no properties: not a sighting.
             let Ok(p) = self.adapter.peripheral(&id).await else { continue };
             let Ok(Some(props)) = p.properties().await else { continue };
-            let Some(data) = props.service_data.get(&service) else { continue };
-            let token_hex = hex(data);
+            // BlueZ adds every service UUID a device advertised to its list
+            // until it is removed: any MitID token on it may be the one.
+            let tokens: Vec<String> = props.services.iter().filter_map(|u| prefix.token_in(u)).collect();
+            if tokens.is_empty() {
+                continue;
+            }
             let address = props.address.to_string();
-            let token = Secret::new(SecretKind::Token, token_hex.clone());
-            if filter.matches(&address, &token_hex) {
+            if let Some(token_hex) = tokens.into_iter().find(|t| filter.matches(&address, t)) {
                 return Ok(Some(Sighting {
                     address,
                     rssi: props.rssi,
                     at: SystemTime::now(),
                     token_digest: token_digest(&token_hex),
-                    token,
+                    token: Secret::new(SecretKind::Token, token_hex),
                 }));
             }
             others.insert(address);
@@ -548,6 +575,20 @@ mod tests {
         assert!(!f.matches("00:00:00:00:0A:02", "0a0b"));
         assert!(!f.matches("00:00:00:00:0A:01", "0a0c"));
         assert!(BeaconFilter::default().matches("x", "y"));
+    }
+
+    #[test]
+    fn the_token_is_the_service_uuid_after_the_prefix() {
+        let prefix = BeaconPrefix(*b"MID\x01");
+        let uuid = Uuid::parse_str("4d494401-0011-2233-4455-66778899aabb").expect("uuid");
+        assert_eq!(prefix.token_in(&uuid).as_deref(), Some("00112233445566778899aabb"));
+        // Another prefix, the fixed UUID of the service-data beacon, a 16-bit UUID.
+        assert_eq!(BeaconPrefix(*b"MID\x02").token_in(&uuid), None);
+        let fixed = Uuid::parse_str("6d69d001-c0b7-4e5a-9e2f-4d4954494430").expect("uuid");
+        assert_eq!(prefix.token_in(&fixed), None);
+        let battery = Uuid::parse_str("0000180f-0000-1000-8000-00805f9b34fb").expect("uuid");
+        assert_eq!(prefix.token_in(&battery), None);
+        assert_eq!(prefix.to_string(), "4d494401-…");
     }
 
     #[tokio::test]

@@ -49,7 +49,7 @@ pub struct CopyRequest {
 pub struct QrSession {
     pub id: String,
     pub nonce: String,
-    /// What the old phone's beacon carries as service data: bound to this
+    /// What the old phone's beacon carries in its service UUID: bound to this
     /// session, and not derivable from the QR payload.
     pub beacon_token: String,
     pub copy_request: u64,
@@ -201,7 +201,7 @@ impl Backend {
         let session = QrSession {
             id: random_hex(8),
             nonce: random_hex(8),
-            beacon_token: random_hex(16),
+            beacon_token: random_hex(rules::BEACON_TOKEN_BYTES),
             copy_request: request,
             old_udid: r.old_udid.clone(),
             expires_at: now + rules::QR_VALIDITY,

@@ -13,10 +13,14 @@
 //! from the next tick on, and what it heard before counts no more at once
 //! ([`FarmState::heard`](crate::farm::FarmState::heard)).
 //!
-//! The advertisement carries the beacon contract of the README's Bluetooth section: the 128-bit
-//! service UUID [`rules::BEACON_SERVICE_UUID`] and, as *service data* (never
-//! manufacturer data, which BlueZoo cannot carry), the 16-byte token bound to
-//! the QR session. `Discoverable = true`, or BlueZoo does not show it.
+//! The advertisement carries the beacon contract of the README's Bluetooth
+//! section, as the phone's platform sends it ([`Advertisement`]): one 128-bit
+//! service UUID, the MitID prefix [`rules::BEACON_UUID_PREFIX`] followed by
+//! the token bound to the QR session, and on an iPhone the local name. No
+//! service data and no manufacturer data: an iPhone cannot send them (and
+//! BlueZoo breaks on manufacturer data), so this radio refuses an advert
+//! that has them. `Discoverable = true`, or BlueZoo does not show it.
+//! Listening, the token is read from a device's `UUIDs` alone.
 //!
 //! The radio also listens: discovery runs on every phone's adapter on every
 //! air (`StartDiscovery` once), and every [`RECONCILE_EVERY`] the task reads
@@ -38,12 +42,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dbus::arg::{PropMap, Variant};
+use dbus::arg::PropMap;
 use dbus::channel::MatchingReceiver;
 use dbus::message::MatchRule;
 use dbus::nonblock::{Proxy, SyncConnection};
 use dbus_crossroads::{Crossroads, IfaceBuilder, IfaceToken};
 
+use crate::advert::Advertisement;
 use crate::config::FarmConfig;
 use crate::farm::Heard;
 use crate::rules;
@@ -59,8 +64,10 @@ const ENV_BUS: &str = "DBUS_SYSTEM_BUS_ADDRESS";
 /// How long a token counts as heard after its device was last (re)discovered.
 pub const HEARD_FOR: Duration = Duration::from_secs(2);
 
+/// What an advert object serves to BlueZ.
 struct Advert {
-    token: Vec<u8>,
+    uuids: Vec<String>,
+    local_name: String,
 }
 
 /// One phone's advert as registered with BlueZ.
@@ -69,7 +76,7 @@ struct Registered {
     air: usize,
     adapter: String,
     path: String,
-    token: String,
+    advert: Advertisement,
 }
 
 /// Aborts a task when dropped: the D-Bus connection's I/O ends with its air.
@@ -87,7 +94,7 @@ struct Air {
     bus: Option<String>,
     conn: Arc<SyncConnection>,
     cr: Arc<Mutex<Crossroads>>,
-    iface: IfaceToken<Advert>,
+    iface: Ifaces,
     _io: AbortOnDrop,
 }
 
@@ -253,19 +260,30 @@ async fn present_adapters(conn: &Arc<SyncConnection>) -> String {
     }
 }
 
-fn register_iface(cr: &mut Crossroads) -> IfaceToken<Advert> {
-    cr.register("org.bluez.LEAdvertisement1", |b: &mut IfaceBuilder<Advert>| {
-        b.property("Type").get(|_, _| Ok("peripheral".to_string()));
-        b.property("ServiceUUIDs").get(|_, _| Ok(vec![rules::BEACON_SERVICE_UUID.to_string()]));
-        b.property("ServiceData").get(|_, a: &mut Advert| {
-            let mut m: HashMap<String, Variant<Vec<u8>>> = HashMap::new();
-            m.insert(rules::BEACON_SERVICE_UUID.to_string(), Variant(a.token.clone()));
-            Ok(m)
-        });
-        b.property("Discoverable").get(|_, _| Ok(true));
-        b.property("LocalName").get(|_, _| Ok("MitID".to_string()));
-        b.method("Release", (), (), |_, _, _: ()| Ok(()));
-    })
+/// `org.bluez.LEAdvertisement1` with and without a local name: BlueZ reads
+/// every property an object has, and an Android app's advert has none (it
+/// could only send the phone's own Bluetooth name).
+#[derive(Clone, Copy)]
+struct Ifaces {
+    named: IfaceToken<Advert>,
+    unnamed: IfaceToken<Advert>,
+}
+
+fn register_iface(cr: &mut Crossroads) -> Ifaces {
+    let build = |named: bool| {
+        move |b: &mut IfaceBuilder<Advert>| {
+            b.property("Type").get(|_, _| Ok("peripheral".to_string()));
+            b.property("ServiceUUIDs").get(|_, a: &mut Advert| Ok(a.uuids.clone()));
+            b.property("Discoverable").get(|_, _| Ok(true));
+            if named {
+                b.property("LocalName").get(|_, a: &mut Advert| Ok(a.local_name.clone()));
+            }
+            b.method("Release", (), (), |_, _, _: ()| Ok(()));
+        }
+    };
+    let named = cr.register("org.bluez.LEAdvertisement1", build(true));
+    let unnamed = cr.register("org.bluez.LEAdvertisement1", build(false));
+    Ifaces { named, unnamed }
 }
 
 struct Radio {
@@ -300,7 +318,8 @@ impl Radio {
             tick.tick().await;
             let (want, at) = {
                 let state = shared.lock();
-                let want: HashMap<String, String> = state.beacons().into_iter().map(|b| (b.udid, b.token)).collect();
+                let want: HashMap<String, Advertisement> =
+                    state.beacons().into_iter().map(|b| (b.udid, b.advert)).collect();
                 let at: HashMap<String, usize> = state
                     .phones
                     .iter()
@@ -387,11 +406,11 @@ impl Radio {
 
     /// Unregisters adverts whose beacon went, changed or moved to another
     /// air; registers the new ones on the air their phone is on.
-    async fn reconcile(&mut self, want: &HashMap<String, String>, at: &HashMap<String, usize>) {
+    async fn reconcile(&mut self, want: &HashMap<String, Advertisement>, at: &HashMap<String, usize>) {
         let stale: Vec<String> = self
             .registered
             .iter()
-            .filter(|(udid, r)| want.get(*udid) != Some(&r.token) || at.get(*udid) != Some(&r.air))
+            .filter(|(udid, r)| want.get(*udid) != Some(&r.advert) || at.get(*udid) != Some(&r.air))
             .map(|(udid, _)| udid.clone())
             .collect();
         for udid in stale {
@@ -401,19 +420,21 @@ impl Radio {
                 }
             }
         }
-        for (udid, token) in want {
+        for (udid, advert) in want {
             if self.registered.contains_key(udid) {
                 continue;
             }
             let (Some(adapter), Some(&air)) = (self.adapters.get(udid).cloned(), at.get(udid)) else { continue };
-            let Some(bytes) = decode_hex(token) else {
-                self.problems.push(format!("phone '{udid}': the beacon token is not hex"));
+            if !advert.service_data.is_empty() || !advert.manufacturer_data.is_empty() {
+                self.problems.push(format!(
+                    "phone '{udid}': the BlueZ radio sends only a local name and service UUIDs, this advert has service or manufacturer data"
+                ));
                 continue;
-            };
+            }
             self.serial += 1;
             let path = format!("/dk/mitid/sim/advert{}", self.serial);
-            let r = Registered { air, adapter, path, token: token.clone() };
-            match self.register(&r, bytes).await {
+            let r = Registered { air, adapter, path, advert: advert.clone() };
+            match self.register(&r).await {
                 Ok(()) => {
                     tracing::debug!(udid, adapter = %r.adapter, "beacon advertised over BlueZ");
                     self.registered.insert(udid.clone(), r);
@@ -423,9 +444,14 @@ impl Radio {
         }
     }
 
-    async fn register(&self, r: &Registered, token: Vec<u8>) -> Result<(), String> {
+    async fn register(&self, r: &Registered) -> Result<(), String> {
         let air = &self.airs[r.air];
-        air.cr.lock().unwrap_or_else(|p| p.into_inner()).insert(r.path.clone(), &[air.iface], Advert { token });
+        let iface = if r.advert.local_name.is_some() { air.iface.named } else { air.iface.unnamed };
+        let advert = Advert {
+            uuids: r.advert.service_uuids.clone(),
+            local_name: r.advert.local_name.clone().unwrap_or_default(),
+        };
+        air.cr.lock().unwrap_or_else(|p| p.into_inner()).insert(r.path.clone(), &[iface], advert);
         let p = Proxy::new("org.bluez", format!("/org/bluez/{}", r.adapter), CALL_TIMEOUT, air.conn.clone());
         let called: Result<(), _> = p
             .method_call(
@@ -461,65 +487,47 @@ fn forget(air: &Air, path: &str) {
     let _ = air.cr.lock().unwrap_or_else(|p| p.into_inner()).remove::<Advert>(&dbus::Path::from(path.to_owned()));
 }
 
-/// The MitID token (lowercase hex) in a Device1's ServiceData, if any.
+/// The MitID token (lowercase hex) in a Device1's advertised service UUIDs
+/// (`UUIDs`), if any. Service data is never read: an iPhone cannot send it.
 fn mitid_token(props: &PropMap) -> Option<String> {
-    let data = props.get("ServiceData")?;
-    // a{sv}: keys and values alternate.
-    let mut it = data.0.as_iter()?;
-    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        if k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(rules::BEACON_SERVICE_UUID)) {
-            let mut bytes = Vec::new();
-            collect_bytes(v, &mut bytes);
-            return (!bytes.is_empty()).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect());
-        }
-    }
-    None
-}
-
-/// The bytes of an `ay`, through any variants around it.
-fn collect_bytes(arg: &dyn dbus::arg::RefArg, out: &mut Vec<u8>) {
-    if arg.arg_type() == dbus::arg::ArgType::Byte {
-        if let Some(b) = arg.as_u64() {
-            out.push(b as u8);
-        }
-    } else if let Some(it) = arg.as_iter() {
-        for a in it {
-            collect_bytes(a, out);
-        }
-    }
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    let uuids = props.get("UUIDs")?;
+    let found = uuids.0.as_iter()?.find_map(|u| u.as_str().and_then(rules::beacon_token_in));
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
-    #[test]
-    fn tokens_decode_from_hex() {
-        assert_eq!(super::decode_hex("00ff10"), Some(vec![0, 255, 16]));
-        assert_eq!(super::decode_hex("0"), None);
-        assert_eq!(super::decode_hex("zz"), None);
+    use dbus::arg::{PropMap, RefArg, Variant};
+
+    fn device(uuids: &[&str], service_data_under: Option<&str>) -> PropMap {
+        let mut props = PropMap::new();
+        let list: Vec<String> = uuids.iter().map(|u| u.to_string()).collect();
+        props.insert("UUIDs".into(), Variant(Box::new(list)));
+        if let Some(u) = service_data_under {
+            let mut sd: HashMap<String, Variant<Box<dyn RefArg>>> = HashMap::new();
+            sd.insert(u.to_owned(), Variant(Box::new(vec![0xabu8; 12])));
+            props.insert("ServiceData".into(), Variant(Box::new(sd)));
+        }
+        props
     }
 
     #[test]
-    fn the_mitid_token_is_read_from_service_data() {
-        use dbus::arg::{PropMap, RefArg, Variant};
-        let data = |uuid: &str| {
-            let mut sd: HashMap<String, Variant<Box<dyn RefArg>>> = HashMap::new();
-            sd.insert(uuid.to_owned(), Variant(Box::new(vec![0xabu8, 0x01])));
-            let mut props = PropMap::new();
-            props.insert("ServiceData".into(), Variant(Box::new(sd)));
-            props
-        };
-        let upper = crate::rules::BEACON_SERVICE_UUID.to_ascii_uppercase();
-        assert_eq!(super::mitid_token(&data(&upper)), Some("ab01".to_owned()));
-        assert_eq!(super::mitid_token(&data("0000180f-0000-1000-8000-00805f9b34fb")), None);
+    fn the_mitid_token_is_read_from_the_service_uuid() {
+        let uuid = crate::rules::beacon_service_uuid("00112233445566778899aabb").expect("uuid");
+        let battery = "0000180f-0000-1000-8000-00805f9b34fb";
+        assert_eq!(
+            super::mitid_token(&device(&[battery, &uuid.to_ascii_uppercase()], None)).as_deref(),
+            Some("00112233445566778899aabb")
+        );
+        assert_eq!(super::mitid_token(&device(&[battery], None)), None);
         assert_eq!(super::mitid_token(&PropMap::new()), None);
+    }
+
+    #[test]
+    fn service_data_is_not_a_beacon() {
+        let old = crate::advert::SERVICE_DATA_BEACON_UUID;
+        assert_eq!(super::mitid_token(&device(&[old], Some(old))), None);
     }
 }

@@ -210,6 +210,11 @@ pub enum FaultKind {
     /// The old phone advertises a MitID beacon, but not with the token the
     /// backend bound to its QR code.
     BeaconUnbound,
+    /// The old phone's app puts its token in service data under a fixed
+    /// service UUID (the contract before issue #14) instead of in the
+    /// service UUID: an iPhone refuses that advert, and it does not fit an
+    /// Android phone's legacy advertisement, so it never reaches the air.
+    BeaconServiceData,
 }
 
 /// When a fault applies. Empty filters match everything.

@@ -345,7 +345,7 @@ async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
 async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
     let rule: FaultRule = body(
         &bytes,
-        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound, \"udid\"?, \"command\"?, \"times\"?}",
+        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound|beacon_service_data, \"udid\"?, \"command\"?, \"times\"?}",
     )?;
     if let Some(times) = rule.times.filter(|t| !(1..=MAX_FAULT_TIMES).contains(t)) {
         return Err(Problem(
@@ -399,8 +399,20 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
     let beacons: Vec<Value> = state
         .beacons()
         .into_iter()
-        .map(|b| json!({ "udid": b.udid, "rig": b.rig, "service_uuid": crate::rules::BEACON_SERVICE_UUID, "token_prefix": &b.token[..4.min(b.token.len())] }))
+        .map(|b| {
+            // The service UUID holds the token: shown only up to its prefix.
+            let token = b.advert.mitid_token().unwrap_or_default();
+            let prefix: String = crate::rules::BEACON_UUID_PREFIX.iter().map(|x| format!("{x:02x}")).collect();
+            json!({
+                "udid": b.udid,
+                "rig": b.rig,
+                "service_uuid_prefix": prefix,
+                "token_prefix": &token[..4.min(token.len())],
+                "local_name": b.advert.local_name,
+            })
+        })
         .collect();
+    let refused_adverts = state.refused_adverts();
     let mut requests: Vec<_> = state.backend.copy_requests.values().cloned().collect();
     requests.sort_by_key(|r| r.id);
     // BlueZ radio: where each phone is and what its adapter hears there.
@@ -422,6 +434,7 @@ async fn diagnostics(State(shared): State<Arc<Shared>>) -> Answer {
         "identities": state.backend.identities.len(),
         "copy_requests": requests,
         "beacons": beacons,
+        "refused_adverts": refused_adverts,
         "undelivered": state.backend.undelivered,
         "radio_problems": state.radio_problems,
         "radio": radio,

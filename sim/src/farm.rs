@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::advert::Advertisement;
 use crate::app::{AppContext, Beacon, Phone};
 use crate::backend::{Backend, Identity, Outgoing};
 use crate::config::{Defect, FarmConfig, FaultKind, FaultRule, RadioMode};
@@ -184,8 +185,23 @@ impl FarmState {
 
     // --- time and radio -------------------------------------------------
 
-    /// Beacons on the air now.
+    /// Beacons on the air now: the adverts the phones' apps asked for that
+    /// their platform sends ([`Advertisement::refused_on`]).
     pub fn beacons(&self) -> Vec<Beacon> {
+        self.adverts().into_iter().filter_map(|(b, refused)| refused.is_none().then_some(b)).collect()
+    }
+
+    /// Why each advert an app asked for is not on the air: its platform
+    /// refuses it (an iPhone sends no service data). For `GET /sim/state`.
+    pub fn refused_adverts(&self) -> Vec<String> {
+        self.adverts()
+            .into_iter()
+            .filter_map(|(b, refused)| Some(format!("phone '{}': the beacon is not on the air: {}", b.udid, refused?)))
+            .collect()
+    }
+
+    /// Every advert the apps ask for now, with why its platform refuses it.
+    fn adverts(&self) -> Vec<(Beacon, Option<String>)> {
         let faulty = |kind: FaultKind, udid: &str| {
             self.faults.iter().any(|f| {
                 f.rule.fault == kind && f.remaining != Some(0) && f.rule.udid.as_deref().is_none_or(|u| u == udid)
@@ -205,7 +221,14 @@ impl FarmState {
                 } else {
                     token
                 };
-                Some(Beacon { udid: p.spec.udid.clone(), rig: p.rig.clone(), token })
+                let platform = p.platform();
+                let advert = if faulty(FaultKind::BeaconServiceData, &p.spec.udid) {
+                    Advertisement::service_data_beacon(platform, &token)
+                } else {
+                    Advertisement::beacon(platform, &token)?
+                };
+                let refused = advert.refused_on(platform);
+                Some((Beacon { udid: p.spec.udid.clone(), rig: p.rig.clone(), advert }, refused))
             })
             .collect()
     }

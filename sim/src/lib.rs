@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod advert;
 mod app;
 mod backend;
 mod bluez;

@@ -47,8 +47,39 @@ pub const COPY_RESUMES_AFTER_RESTART: bool = true;
 
 // --- Bluetooth proximity beacon (the README's Bluetooth section) ----
 
-/// The 128-bit service UUID the old phone advertises while its QR is shown.
-pub const BEACON_SERVICE_UUID: &str = "6d69d001-c0b7-4e5a-9e2f-4d4954494430";
+/// The first 4 bytes of the beacon's 128-bit service UUID: ASCII "MID"
+/// and the contract's version, 1. The other 12 bytes are the QR session's
+/// token, so the whole beacon is one service UUID: the one thing both Core
+/// Bluetooth (`CBAdvertisementDataServiceUUIDsKey`) and Android
+/// (`AdvertiseData.Builder.addServiceUuid`) advertise in the foreground and
+/// both read back when scanning. Never service data: an iPhone cannot send it.
+pub const BEACON_UUID_PREFIX: [u8; 4] = *b"MID\x01";
+/// Bytes of the beacon token: what is left of the 16-byte UUID after the
+/// prefix. 96 random bits, valid only while its QR code is (3 minutes).
+pub const BEACON_TOKEN_BYTES: usize = 16 - BEACON_UUID_PREFIX.len();
+
+/// The beacon's service UUID for a token (lowercase hex of
+/// [`BEACON_TOKEN_BYTES`] bytes), in the canonical lowercase form BlueZ,
+/// Android's `ParcelUuid` and Core Bluetooth's `CBUUID` print; None for
+/// anything else.
+pub fn beacon_service_uuid(token_hex: &str) -> Option<String> {
+    let token = token_hex.to_ascii_lowercase();
+    if token.len() != BEACON_TOKEN_BYTES * 2 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let prefix: String = BEACON_UUID_PREFIX.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = format!("{prefix}{token}");
+    Some(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+}
+
+/// The token (lowercase hex) a service UUID carries when it has the MitID
+/// prefix; None for any other UUID (16-bit ones included).
+pub fn beacon_token_in(service_uuid: &str) -> Option<String> {
+    let hex: String = service_uuid.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+    let prefix: String = BEACON_UUID_PREFIX.iter().map(|b| format!("{b:02x}")).collect();
+    let ok = service_uuid.len() == 36 && hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    (ok && hex.starts_with(&prefix)).then(|| hex[prefix.len()..].to_owned())
+}
 
 /// Whether an app version string is at least [`MINIMUM_APP_VERSION`].
 /// Unparseable versions count as outdated: an app we cannot read is not
@@ -82,6 +113,22 @@ mod tests {
         assert!(!app_version_supported("2.9.9"));
         assert!(!app_version_supported("banana"));
         assert!(!app_version_supported(""));
+    }
+
+    #[test]
+    fn the_beacon_uuid_is_the_prefix_and_the_token() {
+        let token = "00112233445566778899aabb";
+        let uuid = beacon_service_uuid(token).expect("a 12-byte token");
+        assert_eq!(uuid, "4d494401-0011-2233-4455-66778899aabb");
+        assert_eq!(beacon_token_in(&uuid).as_deref(), Some(token));
+        assert_eq!(beacon_token_in(&uuid.to_ascii_uppercase()).as_deref(), Some(token));
+        // Another prefix (the contract before, a fixed UUID with service data), a short UUID, junk.
+        assert_eq!(beacon_token_in("6d69d001-c0b7-4e5a-9e2f-4d4954494430"), None);
+        assert_eq!(beacon_token_in("4d494402-0011-2233-4455-66778899aabb"), None);
+        assert_eq!(beacon_token_in("0000180f-0000-1000-8000-00805f9b34fb"), None);
+        assert_eq!(beacon_token_in("4d4944010011223344556677-8899aabb"), None);
+        assert_eq!(beacon_service_uuid("0011"), None);
+        assert_eq!(beacon_service_uuid("zz112233445566778899aabb"), None);
     }
 
     #[test]

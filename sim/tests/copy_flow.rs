@@ -407,7 +407,8 @@ async fn beacon_is_on_the_air_only_while_the_qr_is_shown() {
     let (old, new) = farm.qr_shown("android-14-a1", "android-14-a2").await;
     let state = farm.control("GET", "/sim/state", json!({})).await;
     assert_eq!(state["beacons"].as_array().unwrap().len(), 1, "{state}");
-    assert_eq!(state["beacons"][0]["service_uuid"], mitid_sim::rules::BEACON_SERVICE_UUID);
+    assert_eq!(state["beacons"][0]["service_uuid_prefix"], "4d494401", "ASCII 'MID' and contract version 1");
+    assert_eq!(state["beacons"][0]["local_name"], json!(null), "an Android app cannot name its advert");
     farm.advance(181).await;
     let state = farm.control("GET", "/sim/state", json!({})).await;
     assert!(state["beacons"].as_array().unwrap().is_empty(), "{state}");
@@ -427,7 +428,7 @@ async fn the_backend_verifies_a_beacon_token_against_its_qr_code() {
     let prefix = state["beacons"][0]["token_prefix"].as_str().expect("a beacon on the air").to_owned();
     // A token that shares the bound one's first digits is still not it. (The
     // bound token itself is heard over BlueZ in tests/bluetooth.rs.)
-    let made_up = format!("{prefix}{}", "0".repeat(28));
+    let made_up = format!("{prefix}{}", "0".repeat(20));
     let answer = farm.control("POST", "/sim/beacons/verify", json!({ "qr_payload": payload, "token": made_up })).await;
     assert_eq!(answer, json!({ "qr_session": "known", "bound": false }));
     let answer = farm
@@ -444,6 +445,46 @@ async fn the_backend_verifies_a_beacon_token_against_its_qr_code() {
     assert_eq!(new.screen().await, "qr_scanner", "an unbound beacon is no proof of proximity");
     old.close().await;
     new.close().await;
+}
+
+/// Both platforms send the beacon, and an iPhone's holds only what Core
+/// Bluetooth lets an app advertise: a local name and the service UUID.
+#[tokio::test]
+async fn an_iphone_sends_the_beacon_and_the_proximity_check_reads_it() {
+    let farm = TestFarm::start().await;
+    let (old, new) = farm.qr_shown("ios-17-b1", "ios-17-b2").await;
+    let state = farm.control("GET", "/sim/state", json!({})).await;
+    assert_eq!(state["beacons"][0]["local_name"], "MitID", "{state}");
+    assert_eq!(state["beacons"][0]["service_uuid_prefix"], "4d494401", "{state}");
+    assert_eq!(state["refused_adverts"], json!([]), "{state}");
+    new.scan_from(&old).await.unwrap();
+    new.expect_screen("user_id").await;
+    old.close().await;
+    new.close().await;
+}
+
+/// The beacon of the contract before: a fixed UUID with the token as
+/// service data. An iPhone refuses to send it (Core Bluetooth has no
+/// service data), an Android phone cannot fit it into a legacy
+/// advertisement: on neither is it on the air, and the scan is refused.
+#[tokio::test]
+async fn a_service_data_beacon_never_reaches_the_air() {
+    for (old_udid, new_udid, why) in [
+        ("ios-17-b1", "ios-17-b2", "Core Bluetooth advertises only a local name and service UUIDs"),
+        ("android-14-a1", "android-14-a2", "a legacy advertisement holds 31"),
+    ] {
+        let farm = TestFarm::start().await;
+        farm.control("POST", "/sim/faults", json!({ "fault": "beacon_service_data" })).await;
+        let (old, new) = farm.qr_shown(old_udid, new_udid).await;
+        let state = farm.control("GET", "/sim/state", json!({})).await;
+        assert_eq!(state["beacons"], json!([]), "{state}");
+        let refused = state["refused_adverts"].to_string();
+        assert!(refused.contains(old_udid) && refused.contains(why), "{refused}");
+        new.scan_from(&old).await.unwrap();
+        assert_eq!(new.screen().await, "qr_scanner", "{old_udid}: no beacon, no proximity");
+        old.close().await;
+        new.close().await;
+    }
 }
 
 #[tokio::test]

@@ -309,10 +309,11 @@ async fn delete_faults_clears_every_switch() {
         json!({ "fault": "push_not_sent" }),
         json!({ "fault": "beacon_not_sent" }),
         json!({ "fault": "beacon_unbound" }),
+        json!({ "fault": "beacon_service_data" }),
     ] {
         farm.control("POST", "/sim/faults", rule).await;
     }
-    assert_eq!(faults(&farm).await.len(), 8);
+    assert_eq!(faults(&farm).await.len(), 9);
     assert!(is_all_black(&old.screenshot().await), "switched on");
     let err = old.client.source().await.expect_err("switched on");
     assert_eq!(w3c_code(&err), Some("unknown error"));

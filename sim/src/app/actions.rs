@@ -61,7 +61,8 @@ impl Phone {
         if let Some(air) = cx.over_air {
             let token = cx.backend.qr_session_of(&payload).map(|s| s.beacon_token.to_ascii_lowercase());
             let unheard = token.is_some_and(|t| {
-                cx.beacons.iter().any(|b| b.token.eq_ignore_ascii_case(&t)) && !air.heard.contains(&t)
+                cx.beacons.iter().any(|b| b.advert.mitid_token().as_deref() == Some(t.as_str()))
+                    && !air.heard.contains(&t)
             });
             let since = *self.listening_since.get_or_insert_with(std::time::Instant::now);
             if self.bluetooth_on && unheard && since.elapsed() < LISTEN_FOR_BEACON {
@@ -83,7 +84,11 @@ impl Phone {
                 && match over_air {
                     // BlueZ: the token as this phone's own adapter heard it.
                     Some(air) => air.heard.contains(&s.beacon_token.to_ascii_lowercase()),
-                    None => beacons.iter().any(|b| b.token == s.beacon_token && b.udid == s.old_udid && b.rig == rig),
+                    None => beacons.iter().any(|b| {
+                        b.advert.mitid_token().is_some_and(|t| t.eq_ignore_ascii_case(&s.beacon_token))
+                            && b.udid == s.old_udid
+                            && b.rig == rig
+                    }),
                 }
         };
         match cx.backend.accept_scan(&payload, &udid, now_of, heard, &cx.defects.iter().copied().collect::<Vec<_>>()) {

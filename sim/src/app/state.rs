@@ -114,12 +114,14 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// A phone advertising the proximity beacon: who, where, what.
+/// A phone advertising the proximity beacon: who, where, what. What is on
+/// the air is the advert alone: a scanner reads the token from its service
+/// UUID ([`Advertisement::mitid_token`](crate::advert::Advertisement::mitid_token)).
 #[derive(Debug, Clone)]
 pub struct Beacon {
     pub udid: String,
     pub rig: String,
-    pub token: String,
+    pub advert: crate::advert::Advertisement,
 }
 
 /// What the app may consult while acting.

@@ -5,7 +5,9 @@
 //! definitions by their `#[given]`, `#[when]` and `#[then]` attributes, and
 //! custom parameter types by `#[param(name, regex)]`. The suite's steps are
 //! rows of a catalogue, so this module writes each phrase (English and
-//! Danish) in that form, over a stub named after the row it stands for.
+//! Danish) in that form, over a stub named after the row it stands for:
+//! its file and body, not its line, so an edit elsewhere in `steps/` does
+//! not make the file stale.
 //! The file is never compiled; a test keeps it equal to what [`render`]
 //! writes, and another loads it into the language service itself.
 
@@ -47,15 +49,13 @@ pub fn render(catalogue: &[StepDef]) -> String {
     for (i, def) in catalogue.iter().enumerate() {
         let docs: Vec<String> = def.docs.iter().map(|d| d.tag()).collect();
         let proves = if docs.is_empty() { String::new() } else { format!(" (proves {})", docs.join(" ")) };
-        let phrases = std::iter::once((def.phrase, def.location, ""))
-            .chain(def.danish.zip(def.danish_location).map(|(p, at)| (p, at, "_da")));
-        for (phrase, at, suffix) in phrases {
+        let phrases = std::iter::once((def.phrase, "")).chain(def.danish.map(|p| (p, "_da")));
+        for (phrase, suffix) in phrases {
             let kind = if catalogue::is_regex(phrase) { "regex" } else { "expr" };
             let _ = write!(
                 out,
-                "\n/// {}:{}: `{}`{proves}\n#[{}({kind} = {})]\nfn step_{:02}_{}{suffix}() {{}}\n",
-                at.path,
-                at.line,
+                "\n/// {}: `{}`{proves}\n#[{}({kind} = {})]\nfn step_{:02}_{}{suffix}() {{}}\n",
+                def.location.path,
                 def.body,
                 keyword(def.keyword),
                 raw(phrase),

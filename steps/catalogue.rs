@@ -103,8 +103,6 @@ pub struct StepDef {
     pub arity: usize,
     /// Where the row is: the line of its phrase in `steps/`.
     pub location: Location,
-    /// Where its Danish phrase is.
-    pub danish_location: Option<Location>,
     /// The name of the body function, as written in the row.
     pub body: &'static str,
     /// What cucumber runs.
@@ -413,7 +411,6 @@ macro_rules! catalogue {
                     deadline: $crate::steps::catalogue::Deadline::$deadline,
                     arity: <[&str]>::len(&[$(stringify!($arg)),*]),
                     location: $crate::steps::catalogue::locate(file!(), SOURCE, stringify!($phrase), line!()),
-                    danish_location: None $(.or(Some($crate::steps::catalogue::locate(file!(), SOURCE, stringify!($danish), line!()))))?,
                     body: stringify!($body),
                     cucumber: cucumber_step,
                 }

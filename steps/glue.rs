@@ -31,398 +31,398 @@ pub struct Count;
 #[param(name = "version", regex = "\\d+\\.\\d+\\.\\d+")]
 pub struct Version;
 
-/// steps/copy_flow.rs:18: `old_phone_updated` (proves @before-1)
+/// steps/copy_flow.rs: `old_phone_updated` (proves @before-1)
 #[given(expr = r#"my old phone and the MitID app on it are updated"#)]
 fn step_01_old_phone_updated() {}
 
-/// steps/copy_flow.rs:19: `old_phone_updated` (proves @before-1)
+/// steps/copy_flow.rs: `old_phone_updated` (proves @before-1)
 #[given(expr = r#"min gamle telefon og MitID appen på den er opdateret"#)]
 fn step_01_old_phone_updated_da() {}
 
-/// steps/copy_flow.rs:22: `new_phone_installed` (proves @before-2)
+/// steps/copy_flow.rs: `new_phone_installed` (proves @before-2)
 #[given(expr = r#"the MitID app is downloaded on my new phone, and I have fewer than three active MitID apps"#)]
 fn step_02_new_phone_installed() {}
 
-/// steps/copy_flow.rs:23: `new_phone_installed` (proves @before-2)
+/// steps/copy_flow.rs: `new_phone_installed` (proves @before-2)
 #[given(expr = r#"MitID appen er downloadet på min nye telefon, og jeg har færre end tre aktive MitID apps"#)]
 fn step_02_new_phone_installed_da() {}
 
-/// steps/copy_flow.rs:26: `bluetooth_on_both` (proves @before-3)
+/// steps/copy_flow.rs: `bluetooth_on_both` (proves @before-3)
 #[given(expr = r#"Bluetooth is enabled on both phones"#)]
 fn step_03_bluetooth_on_both() {}
 
-/// steps/copy_flow.rs:27: `bluetooth_on_both` (proves @before-3)
+/// steps/copy_flow.rs: `bluetooth_on_both` (proves @before-3)
 #[given(expr = r#"Bluetooth er slået til på begge telefoner"#)]
 fn step_03_bluetooth_on_both_da() {}
 
-/// steps/copy_flow.rs:31: `open_app_on` (proves @doc-13)
+/// steps/copy_flow.rs: `open_app_on` (proves @doc-13)
 #[when(expr = r#"I open the MitID app on my {phone} phone"#)]
 fn step_04_open_app_on() {}
 
-/// steps/copy_flow.rs:32: `open_app_on` (proves @doc-13)
+/// steps/copy_flow.rs: `open_app_on` (proves @doc-13)
 #[when(expr = r#"jeg åbner MitID appen på min {phone} telefon"#)]
 fn step_04_open_app_on_da() {}
 
-/// steps/copy_flow.rs:35: `open_menu` (proves @doc-1)
+/// steps/copy_flow.rs: `open_menu` (proves @doc-1)
 #[when(expr = r#"I open the MitID app on my old phone and open the menu at the top of the screen"#)]
 fn step_05_open_menu() {}
 
-/// steps/copy_flow.rs:36: `open_menu` (proves @doc-1)
+/// steps/copy_flow.rs: `open_menu` (proves @doc-1)
 #[when(expr = r#"jeg åbner MitID appen på min gamle telefon og åbner menuen øverst på skærmen"#)]
 fn step_05_open_menu_da() {}
 
-/// steps/copy_flow.rs:39: `press` (proves @doc-2 @doc-3)
+/// steps/copy_flow.rs: `press` (proves @doc-2 @doc-3)
 #[when(expr = r#"I press {string}"#)]
 fn step_06_press() {}
 
-/// steps/copy_flow.rs:40: `press` (proves @doc-2 @doc-3)
+/// steps/copy_flow.rs: `press` (proves @doc-2 @doc-3)
 #[when(expr = r#"jeg trykker på {string}"#)]
 fn step_06_press_da() {}
 
-/// steps/copy_flow.rs:43: `read_and_next` (proves @doc-4)
+/// steps/copy_flow.rs: `read_and_next` (proves @doc-4)
 #[when(expr = r#"I read the information and press "Next""#)]
 fn step_07_read_and_next() {}
 
-/// steps/copy_flow.rs:44: `read_and_next` (proves @doc-4)
+/// steps/copy_flow.rs: `read_and_next` (proves @doc-4)
 #[when(expr = r#"jeg læser informationen og trykker på "Next""#)]
 fn step_07_read_and_next_da() {}
 
-/// steps/copy_flow.rs:47: `enter_pin` (proves @doc-5 @doc-9)
+/// steps/copy_flow.rs: `enter_pin` (proves @doc-5 @doc-9)
 #[when(expr = r#"I enter my PIN code"#)]
 fn step_08_enter_pin() {}
 
-/// steps/copy_flow.rs:48: `enter_pin` (proves @doc-5 @doc-9)
+/// steps/copy_flow.rs: `enter_pin` (proves @doc-5 @doc-9)
 #[when(expr = r#"jeg indtaster min PIN-kode"#)]
 fn step_08_enter_pin_da() {}
 
-/// steps/copy_flow.rs:51: `use_biometric` (proves @doc-5)
+/// steps/copy_flow.rs: `use_biometric` (proves @doc-5)
 #[when(expr = r#"I use biometric instead of my PIN code"#)]
 fn step_09_use_biometric() {}
 
-/// steps/copy_flow.rs:52: `use_biometric` (proves @doc-5)
+/// steps/copy_flow.rs: `use_biometric` (proves @doc-5)
 #[when(expr = r#"jeg bruger biometri i stedet for min PIN-kode"#)]
 fn step_09_use_biometric_da() {}
 
-/// steps/copy_flow.rs:55: `confirm_copy` (proves @doc-6)
+/// steps/copy_flow.rs: `confirm_copy` (proves @doc-6)
 #[when(expr = r#"I check "Yes, I want to copy" and press "Start copying""#)]
 fn step_10_confirm_copy() {}
 
-/// steps/copy_flow.rs:56: `confirm_copy` (proves @doc-6)
+/// steps/copy_flow.rs: `confirm_copy` (proves @doc-6)
 #[when(expr = r#"jeg sætter flueben i "Yes, I want to copy" og trykker på "Start copying""#)]
 fn step_10_confirm_copy_da() {}
 
-/// steps/copy_flow.rs:59: `waiting_started` (proves @doc-7)
+/// steps/copy_flow.rs: `waiting_started` (proves @doc-7)
 #[then(expr = r#"the waiting period has started"#)]
 fn step_11_waiting_started() {}
 
-/// steps/copy_flow.rs:60: `waiting_started` (proves @doc-7)
+/// steps/copy_flow.rs: `waiting_started` (proves @doc-7)
 #[then(regex = r#"^(?:ventetiden er startet|er ventetiden startet)$"#)]
 fn step_11_waiting_started_da() {}
 
-/// steps/copy_flow.rs:63: `ok_and_close` (proves @doc-7)
+/// steps/copy_flow.rs: `ok_and_close` (proves @doc-7)
 #[when(expr = r#"I press "OK" and close the MitID app while waiting"#)]
 fn step_12_ok_and_close() {}
 
-/// steps/copy_flow.rs:64: `ok_and_close` (proves @doc-7)
+/// steps/copy_flow.rs: `ok_and_close` (proves @doc-7)
 #[when(expr = r#"jeg trykker på "OK" og lukker MitID appen, mens jeg venter"#)]
 fn step_12_ok_and_close_da() {}
 
-/// steps/copy_flow.rs:67: `time_passes`
+/// steps/copy_flow.rs: `time_passes`
 #[when(expr = r#"{int} {unit} pass(es)"#)]
 fn step_13_time_passes() {}
 
-/// steps/copy_flow.rs:68: `time_passes`
+/// steps/copy_flow.rs: `time_passes`
 #[when(expr = r#"der går {int} {unit}"#)]
 fn step_13_time_passes_da() {}
 
-/// steps/copy_flow.rs:71: `notified` (proves @doc-7)
+/// steps/copy_flow.rs: `notified` (proves @doc-7)
 #[then(expr = r#"I receive a notification from the app that the waiting time is over"#)]
 fn step_14_notified() {}
 
-/// steps/copy_flow.rs:72: `notified` (proves @doc-7)
+/// steps/copy_flow.rs: `notified` (proves @doc-7)
 #[then(regex = r#"^(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut$"#)]
 fn step_14_notified_da() {}
 
-/// steps/copy_flow.rs:75: `show_qr` (proves @doc-8)
+/// steps/copy_flow.rs: `show_qr` (proves @doc-8)
 #[when(expr = r#"I open the MitID app and press "Show QR code" on the screen 'Show QR code and copy MitID to the new app'"#)]
 fn step_15_show_qr() {}
 
-/// steps/copy_flow.rs:76: `show_qr` (proves @doc-8)
+/// steps/copy_flow.rs: `show_qr` (proves @doc-8)
 #[when(expr = r#"jeg åbner MitID appen og trykker på "Show QR code" på skærmen 'Show QR code and copy MitID to the new app'"#)]
 fn step_15_show_qr_da() {}
 
-/// steps/copy_flow.rs:79: `bluetooth_info_next` (proves @doc-10)
+/// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-10)
 #[when(regex = r#"^I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press "Next"$"#)]
 fn step_16_bluetooth_info_next() {}
 
-/// steps/copy_flow.rs:80: `bluetooth_info_next` (proves @doc-10)
+/// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-10)
 #[when(regex = r#"^jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på "Next"$"#)]
 fn step_16_bluetooth_info_next_da() {}
 
-/// steps/copy_flow.rs:83: `bluetooth_info_next` (proves @doc-17)
+/// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-17)
 #[when(regex = r#"^I press "Next" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'$"#)]
 fn step_17_bluetooth_info_next() {}
 
-/// steps/copy_flow.rs:84: `bluetooth_info_next` (proves @doc-17)
+/// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-17)
 #[when(regex = r#"^jeg trykker på "Next" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'$"#)]
 fn step_17_bluetooth_info_next_da() {}
 
-/// steps/copy_flow.rs:87: `accept_bluetooth` (proves @doc-11 @doc-18)
+/// steps/copy_flow.rs: `accept_bluetooth` (proves @doc-11 @doc-18)
 #[when(expr = r#"I accept that the MitID app uses Bluetooth"#)]
 fn step_18_accept_bluetooth() {}
 
-/// steps/copy_flow.rs:88: `accept_bluetooth` (proves @doc-11 @doc-18)
+/// steps/copy_flow.rs: `accept_bluetooth` (proves @doc-11 @doc-18)
 #[when(expr = r#"jeg accepterer, at MitID appen bruger Bluetooth"#)]
 fn step_18_accept_bluetooth_da() {}
 
-/// steps/copy_flow.rs:91: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
+/// steps/copy_flow.rs: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
 #[when(expr = r#"I accept that the MitID app uses Bluetooth and accesses my location"#)]
 fn step_19_accept_bluetooth_and_location() {}
 
-/// steps/copy_flow.rs:92: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
+/// steps/copy_flow.rs: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
 #[when(expr = r#"jeg accepterer, at MitID appen bruger Bluetooth og får adgang til min placering"#)]
 fn step_19_accept_bluetooth_and_location_da() {}
 
-/// steps/copy_flow.rs:95: `see_qr` (proves @doc-12)
+/// steps/copy_flow.rs: `see_qr` (proves @doc-12)
 #[then(expr = r#"I see a QR code that is valid for 3 minutes"#)]
 fn step_20_see_qr() {}
 
-/// steps/copy_flow.rs:96: `see_qr` (proves @doc-12)
+/// steps/copy_flow.rs: `see_qr` (proves @doc-12)
 #[then(regex = r#"^(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter$"#)]
 fn step_20_see_qr_da() {}
 
-/// steps/copy_flow.rs:100: `get_started` (proves @doc-14)
+/// steps/copy_flow.rs: `get_started` (proves @doc-14)
 #[when(expr = r#"I press "Get started" on the screen 'Activate your MitID'"#)]
 fn step_21_get_started() {}
 
-/// steps/copy_flow.rs:101: `get_started` (proves @doc-14)
+/// steps/copy_flow.rs: `get_started` (proves @doc-14)
 #[when(expr = r#"jeg trykker på "Get started" på skærmen 'Activate your MitID'"#)]
 fn step_21_get_started_da() {}
 
-/// steps/copy_flow.rs:104: `choose_copy` (proves @doc-15)
+/// steps/copy_flow.rs: `choose_copy` (proves @doc-15)
 #[when(expr = r#"I choose "Copy from another MitID app" and press "Next""#)]
 fn step_22_choose_copy() {}
 
-/// steps/copy_flow.rs:105: `choose_copy` (proves @doc-15)
+/// steps/copy_flow.rs: `choose_copy` (proves @doc-15)
 #[when(expr = r#"jeg vælger "Copy from another MitID app" og trykker på "Next""#)]
 fn step_22_choose_copy_da() {}
 
-/// steps/copy_flow.rs:108: `mark_and_scan` (proves @doc-16)
+/// steps/copy_flow.rs: `mark_and_scan` (proves @doc-16)
 #[when(expr = r#"I mark "QR code is shown on the old app" and press "Scan QR code""#)]
 fn step_23_mark_and_scan() {}
 
-/// steps/copy_flow.rs:109: `mark_and_scan` (proves @doc-16)
+/// steps/copy_flow.rs: `mark_and_scan` (proves @doc-16)
 #[when(expr = r#"jeg markerer "QR code is shown on the old app" og trykker på "Scan QR code""#)]
 fn step_23_mark_and_scan_da() {}
 
-/// steps/copy_flow.rs:112: `scan_qr` (proves @doc-19)
+/// steps/copy_flow.rs: `scan_qr` (proves @doc-19)
 #[when(expr = r#"I scan the QR code by holding my new phone up to the QR code on my old app"#)]
 fn step_24_scan_qr() {}
 
-/// steps/copy_flow.rs:113: `scan_qr` (proves @doc-19)
+/// steps/copy_flow.rs: `scan_qr` (proves @doc-19)
 #[when(expr = r#"jeg scanner QR-koden ved at holde min nye telefon op foran QR-koden på min gamle app"#)]
 fn step_24_scan_qr_da() {}
 
-/// steps/copy_flow.rs:116: `enter_user_id` (proves @doc-20)
+/// steps/copy_flow.rs: `enter_user_id` (proves @doc-20)
 #[when(expr = r#"I enter my user ID to confirm my identity and press "Next""#)]
 fn step_25_enter_user_id() {}
 
-/// steps/copy_flow.rs:117: `enter_user_id` (proves @doc-20)
+/// steps/copy_flow.rs: `enter_user_id` (proves @doc-20)
 #[when(expr = r#"jeg indtaster mit bruger-ID for at bekræfte min identitet og trykker på "Next""#)]
 fn step_25_enter_user_id_da() {}
 
-/// steps/copy_flow.rs:120: `enter_temporary_pin` (proves @doc-21)
+/// steps/copy_flow.rs: `enter_temporary_pin` (proves @doc-21)
 #[when(expr = r#"I enter the temporary PIN code that I receive via SMS"#)]
 fn step_26_enter_temporary_pin() {}
 
-/// steps/copy_flow.rs:121: `enter_temporary_pin` (proves @doc-21)
+/// steps/copy_flow.rs: `enter_temporary_pin` (proves @doc-21)
 #[when(expr = r#"jeg indtaster den midlertidige PIN-kode, som jeg modtager på SMS"#)]
 fn step_26_enter_temporary_pin_da() {}
 
-/// steps/copy_flow.rs:124: `choose_pin_next` (proves @doc-22)
+/// steps/copy_flow.rs: `choose_pin_next` (proves @doc-22)
 #[when(expr = r#"I press "Next" on the screen 'Choose your personal PIN code'"#)]
 fn step_27_choose_pin_next() {}
 
-/// steps/copy_flow.rs:125: `choose_pin_next` (proves @doc-22)
+/// steps/copy_flow.rs: `choose_pin_next` (proves @doc-22)
 #[when(expr = r#"jeg trykker på "Next" på skærmen 'Choose your personal PIN code'"#)]
 fn step_27_choose_pin_next_da() {}
 
-/// steps/copy_flow.rs:128: `create_pin` (proves @doc-23)
+/// steps/copy_flow.rs: `create_pin` (proves @doc-23)
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat it and press "Next""#)]
 fn step_28_create_pin() {}
 
-/// steps/copy_flow.rs:129: `create_pin` (proves @doc-23)
+/// steps/copy_flow.rs: `create_pin` (proves @doc-23)
 #[when(expr = r#"jeg opretter min personlige PIN-kode, trykker på "Next", gentager den og trykker på "Next""#)]
 fn step_28_create_pin_da() {}
 
-/// steps/copy_flow.rs:132: `choose_biometric` (proves @doc-24)
+/// steps/copy_flow.rs: `choose_biometric` (proves @doc-24)
 #[when(expr = r#"I choose {answer} to approving with biometric"#)]
 fn step_29_choose_biometric() {}
 
-/// steps/copy_flow.rs:133: `choose_biometric` (proves @doc-24)
+/// steps/copy_flow.rs: `choose_biometric` (proves @doc-24)
 #[when(expr = r#"jeg vælger {answer} til at godkende med biometri"#)]
 fn step_29_choose_biometric_da() {}
 
-/// steps/copy_flow.rs:136: `accept_notifications` (proves @doc-25)
+/// steps/copy_flow.rs: `accept_notifications` (proves @doc-25)
 #[when(expr = r#"I accept notifications from the MitID app"#)]
 fn step_30_accept_notifications() {}
 
-/// steps/copy_flow.rs:137: `accept_notifications` (proves @doc-25)
+/// steps/copy_flow.rs: `accept_notifications` (proves @doc-25)
 #[when(expr = r#"jeg accepterer notifikationer fra MitID appen"#)]
 fn step_30_accept_notifications_da() {}
 
-/// steps/copy_flow.rs:140: `activated` (proves @doc-26)
+/// steps/copy_flow.rs: `activated` (proves @doc-26)
 #[then(expr = r#"I see 'This app is now activated and ready to use' and press "OK""#)]
 fn step_31_activated() {}
 
-/// steps/copy_flow.rs:141: `activated` (proves @doc-26)
+/// steps/copy_flow.rs: `activated` (proves @doc-26)
 #[then(regex = r#"^(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på "OK"$"#)]
 fn step_31_activated_da() {}
 
-/// steps/copy_flow.rs:144: `old_still_active`
+/// steps/copy_flow.rs: `old_still_active`
 #[then(expr = r#"my MitID app on my old phone is still active"#)]
 fn step_32_old_still_active() {}
 
-/// steps/copy_flow.rs:145: `old_still_active`
+/// steps/copy_flow.rs: `old_still_active`
 #[then(regex = r#"^(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv$"#)]
 fn step_32_old_still_active_da() {}
 
-/// steps/copy_flow.rs:149: `see_text`
+/// steps/copy_flow.rs: `see_text`
 #[then(expr = r#"I see {string}"#)]
 fn step_33_see_text() {}
 
-/// steps/copy_flow.rs:150: `see_text`
+/// steps/copy_flow.rs: `see_text`
 #[then(regex = r#"^(?:jeg ser|ser jeg) '([^']+)'$"#)]
 fn step_33_see_text_da() {}
 
-/// steps/copy_flow.rs:153: `not_see_text`
+/// steps/copy_flow.rs: `not_see_text`
 #[then(expr = r#"I do not see {string}"#)]
 fn step_34_not_see_text() {}
 
-/// steps/copy_flow.rs:154: `not_see_text`
+/// steps/copy_flow.rs: `not_see_text`
 #[then(regex = r#"^(?:jeg ser|ser jeg) ikke '([^']+)'$"#)]
 fn step_34_not_see_text_da() {}
 
-/// steps/copy_flow.rs:157: `take_phone`
+/// steps/copy_flow.rs: `take_phone`
 #[when(expr = r#"I take my {phone} phone"#)]
 fn step_35_take_phone() {}
 
-/// steps/copy_flow.rs:158: `take_phone`
+/// steps/copy_flow.rs: `take_phone`
 #[when(expr = r#"jeg tager min {phone} telefon"#)]
 fn step_35_take_phone_da() {}
 
-/// steps/farm_control.rs:12: `bluetooth_off`
+/// steps/farm_control.rs: `bluetooth_off`
 #[given(expr = r#"Bluetooth is turned off on my {phone} phone"#)]
 fn step_36_bluetooth_off() {}
 
-/// steps/farm_control.rs:15: `secure_screens_black`
+/// steps/farm_control.rs: `secure_screens_black`
 #[given(expr = r#"screenshots of secure screens come back black on my {phone} phone"#)]
 fn step_37_secure_screens_black() {}
 
-/// steps/farm_control.rs:18: `phone_stops_working`
+/// steps/farm_control.rs: `phone_stops_working`
 #[given(expr = r#"my {phone} phone stops working"#)]
 fn step_38_phone_stops_working() {}
 
-/// steps/farm_control.rs:21: `command_hangs`
+/// steps/farm_control.rs: `command_hangs`
 #[given(expr = r#"the command {string} hangs on my {phone} phone"#)]
 fn step_39_command_hangs() {}
 
-/// steps/rules.rs:33: `follow_steps`
+/// steps/rules.rs: `follow_steps`
 #[given(regex = r#"^I (?:have followed|follow) steps (\d+) to (\d+)$"#)]
 fn step_40_follow_steps() {}
 
-/// steps/rules.rs:37: `old_app_outdated`
+/// steps/rules.rs: `old_app_outdated`
 #[given(expr = r#"the MitID app on my old phone is not updated: it is version {version}"#)]
 fn step_41_old_app_outdated() {}
 
-/// steps/rules.rs:40: `more_apps_elsewhere`
+/// steps/rules.rs: `more_apps_elsewhere`
 #[given(regex = r#"^I already have (\d+) more active MitID apps? on (?:other phones/tablets|another phone/tablet)$"#)]
 fn step_42_more_apps_elsewhere() {}
 
-/// steps/rules.rs:43: `out_of_range`
+/// steps/rules.rs: `out_of_range`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone"#)]
 fn step_43_out_of_range() {}
 
-/// steps/rules.rs:46: `back_in_range`
+/// steps/rules.rs: `back_in_range`
 #[when(expr = r#"I move my new phone close to my old phone"#)]
 fn step_44_back_in_range() {}
 
-/// steps/rules.rs:50: `minutes_and_seconds_pass`
+/// steps/rules.rs: `minutes_and_seconds_pass`
 #[when(expr = r#"{int} minute(s) and {int} second(s) pass"#)]
 fn step_45_minutes_and_seconds_pass() {}
 
-/// steps/rules.rs:53: `close_app` (proves @doc-7)
+/// steps/rules.rs: `close_app` (proves @doc-7)
 #[when(expr = r#"I close the MitID app"#)]
 fn step_46_close_app() {}
 
-/// steps/rules.rs:56: `not_notified`
+/// steps/rules.rs: `not_notified`
 #[then(expr = r#"I have not received a notification from the app that the waiting time is over"#)]
 fn step_47_not_notified() {}
 
-/// steps/rules.rs:60: `deny_bluetooth`
+/// steps/rules.rs: `deny_bluetooth`
 #[when(expr = r#"I do not allow the MitID app to use Bluetooth"#)]
 fn step_48_deny_bluetooth() {}
 
-/// steps/rules.rs:63: `asked_for_bluetooth`
+/// steps/rules.rs: `asked_for_bluetooth`
 #[then(expr = r#"I am asked to allow the MitID app to use Bluetooth"#)]
 fn step_49_asked_for_bluetooth() {}
 
-/// steps/rules.rs:66: `take_picture`
+/// steps/rules.rs: `take_picture`
 #[when(expr = r#"I take a picture of the QR code on my old app"#)]
 fn step_50_take_picture() {}
 
-/// steps/rules.rs:69: `scan_picture`
+/// steps/rules.rs: `scan_picture`
 #[when(expr = r#"I scan the picture of the QR code with my new phone"#)]
 fn step_51_scan_picture() {}
 
-/// steps/rules.rs:73: `wrong_user_id`
+/// steps/rules.rs: `wrong_user_id`
 #[when(expr = r#"I enter a user ID that is not mine and press "Next""#)]
 fn step_52_wrong_user_id() {}
 
-/// steps/rules.rs:76: `no_temporary_pin_sms`
+/// steps/rules.rs: `no_temporary_pin_sms`
 #[then(expr = r#"I do not receive a temporary PIN code via SMS"#)]
 fn step_53_no_temporary_pin_sms() {}
 
-/// steps/rules.rs:79: `wrong_temporary_pins`
+/// steps/rules.rs: `wrong_temporary_pins`
 #[when(expr = r#"I enter {count} temporary PIN code(s) other than the one I receive via SMS"#)]
 fn step_54_wrong_temporary_pins() {}
 
-/// steps/rules.rs:82: `wrong_pin`
+/// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"I enter a PIN code that is not mine"#)]
 fn step_55_wrong_pin() {}
 
-/// steps/rules.rs:83: `wrong_pin`
+/// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"jeg indtaster en PIN-kode, der ikke er min"#)]
 fn step_55_wrong_pin_da() {}
 
-/// steps/rules.rs:86: `pin_and_different_repeat`
+/// steps/rules.rs: `pin_and_different_repeat`
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat a different PIN code and press "Next""#)]
 fn step_56_pin_and_different_repeat() {}
 
-/// steps/rules.rs:90: `told`
+/// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
 fn step_57_told() {}
 
-/// steps/bluetooth.rs:29: `host_sees_beacon`
+/// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
 fn step_58_host_sees_beacon() {}
 
-/// steps/bluetooth.rs:30: `host_sees_beacon`
+/// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
 fn step_58_host_sees_beacon_da() {}
 
-/// steps/bluetooth.rs:33: `beacon_gone`
+/// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
 fn step_59_beacon_gone() {}
 
-/// steps/bluetooth.rs:34: `beacon_gone`
+/// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
 fn step_59_beacon_gone_da() {}
 
-/// steps/bluetooth.rs:37: `beacon_gone`
+/// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the copy completes"#)]
 fn step_60_beacon_gone() {}
 
-/// steps/bluetooth.rs:38: `beacon_gone`
+/// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
 fn step_60_beacon_gone_da() {}

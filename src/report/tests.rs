@@ -70,7 +70,6 @@ fn def(keyword: Keyword, phrase: &'static str, danish: Option<&'static str>, doc
         deadline: Deadline::Step,
         arity,
         location,
-        danish_location: danish.map(|_| location),
         body: "never_run",
         cucumber: never_run,
     }

@@ -308,6 +308,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!("reports: {}", dir.display());
     print!("{}", report::console::evidence(&report, &report::console::from_here(&dir)));
     print!("{}", report::console::summary(&report));
+    println!("report page: {}", report::console::from_here(&dir).join(report::html::FILE_NAME).display());
     for s in &ended {
         println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);
     }

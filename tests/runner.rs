@@ -83,7 +83,7 @@ fn valid_junit(dir: &Path) -> String {
 fn everything_written(console: &str, reports: &Path) -> String {
     let mut all = console.to_owned();
     let latest = reports.join("latest");
-    for f in ["junit.xml", "cucumber.json", "coverage.md"] {
+    for f in ["junit.xml", "cucumber.json", "coverage.md", "index.html"] {
         all.push_str(&std::fs::read_to_string(latest.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")));
     }
     for file in attachment_files(&latest) {

@@ -12,6 +12,7 @@ pub mod cucumber_json;
 pub mod html;
 pub mod junit;
 pub mod merge;
+pub mod progress;
 pub mod recorder;
 pub mod run_info;
 #[cfg(test)]

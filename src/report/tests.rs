@@ -980,6 +980,7 @@ fn secrets_are_redacted() {
     for placeholder in ["[PIN]", "[TEMPORARY PIN]", "[USER ID]"] {
         assert!(out.console.contains(placeholder), "the console shows {placeholder} in the secret's place");
         assert!(out.junit.contains(placeholder), "junit.xml shows {placeholder} in the secret's place");
+        assert!(out.html.contains(placeholder), "index.html shows {placeholder} in the secret's place");
     }
     assert!(embedded.iter().all(|(_, e)| e.contains("[TEMPORARY PIN]")));
 }

@@ -902,3 +902,26 @@ fn verbose_off_a_terminal_lists_each_step_in_plain_lines() {
     let page = stdout.lines().find_map(|l| l.strip_prefix("report page: ")).expect("the console names index.html");
     assert!(Path::new(ROOT).join(page).is_file() || Path::new(page).is_file(), "{page}");
 }
+
+#[test]
+fn a_real_time_wait_names_its_scenario_and_the_time_left_in_plain_lines() {
+    let scratch = Scratch::new("real-wait");
+    let profile = scratch.write(
+        "real.toml",
+        &edited(&virtual_profile(), "clock = { mode = \"virtual\" }", "clock = { mode = \"real\" }"),
+    );
+    let feature = scratch
+        .write("wait.feature", &format!("{BACKGROUND}\n  Scenario: A short real wait\n    When 2 seconds pass\n"));
+    let out = Command::new(BIN)
+        .args(["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap(), "--report-dir"])
+        .arg(scratch.reports())
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let who = format!("'A short real wait' ({}:8)", feature.display());
+    assert!(text.contains(&format!("waiting in real time: {who}: 2s left of 2s\n")), "{text}");
+    assert!(text.contains(&format!("waited 2s in real time: {who}\n")), "{text}");
+    assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
+}

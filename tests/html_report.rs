@@ -148,6 +148,8 @@ fn the_run_page_shows_the_run_in_real_chromium_on_a_phone_and_a_desktop() {
 
         // Stacked on a phone, the page no wider than the screen.
         c.set_window_size(390, 844).await.unwrap();
+        let inner = c.execute("return window.innerWidth", vec![]).await.unwrap();
+        assert_eq!(inner, 390, "the page is laid out for a phone's width");
         let (old, new) = shot_boxes(c).await;
         assert!(new.1 >= old.1 + old.3 && (new.0 - old.0).abs() < 1.0, "stacked at 390 px: {old:?} {new:?}");
         let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await;

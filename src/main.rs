@@ -139,6 +139,9 @@ struct RunArgs {
     /// REPORT_DIR/history.sqlite; also MITID_HISTORY_URL).
     #[arg(long, value_name = "URL")]
     history: Option<String>,
+    /// Print each step as it starts, with its scenario.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -210,6 +213,7 @@ fn main() -> ExitCode {
                     defects: a.defects,
                     shard: a.shard,
                     quiet: false,
+                    verbose: a.verbose,
                     root: root.clone(),
                     history: a.history,
                 };

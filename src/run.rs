@@ -56,8 +56,11 @@ pub struct RunOptions {
     pub defects: Vec<String>,
     /// `(i, n)`: run the i-th of n disjoint shards (1-based).
     pub shard: Option<(usize, usize)>,
-    /// No per-scenario console lines (the closing summary still prints).
+    /// No per-scenario console lines and no live display (the closing
+    /// summary still prints).
     pub quiet: bool,
+    /// A line per step as it starts (`-v`).
+    pub verbose: bool,
     /// The run history store (`--history`); else the profile's, else
     /// `<report dir>/history.sqlite`.
     pub history: Option<String>,
@@ -79,6 +82,7 @@ impl Default for RunOptions {
             defects: Vec::new(),
             shard: None,
             quiet: false,
+            verbose: false,
             history: None,
         }
     }
@@ -209,10 +213,12 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     );
     let left_out_into = report_handle.clone();
     // Every scenario the run selected, left out or not: what its reports
-    // must hold (run.json; `report merge` checks it), and how an interrupted
-    // run counts the scenarios it never reached.
+    // must hold (run.json; `report merge` checks it), how an interrupted
+    // run counts the scenarios it never reached, and the live display's total.
     let selected = Arc::new(AtomicUsize::new(0));
     let selected_in = selected.clone();
+    let mode = if opts.quiet { report::progress::Mode::Plain } else { report::progress::Mode::detect() };
+    report::progress::start(mode, opts.verbose && !opts.quiet, selected.clone());
     let run = cucumber.filter_run(files.clone(), move |feature, rule, scenario| {
         let all_tags =
             || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
@@ -230,6 +236,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         tagged && in_shard
     });
     let outcome = interrupt::run_until_stopped(run, &ctx.stop, interrupt::WIND_DOWN).await;
+    report::progress::finish();
     // No session outlives the run: wait for any still being created, then
     // end whatever the scenarios did not close (after an interrupt, those of
     // a scenario the run dropped, or whose step was cancelled mid-creation).
@@ -308,6 +315,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     println!("reports: {}", dir.display());
     print!("{}", report::console::evidence(&report, &report::console::from_here(&dir)));
     print!("{}", report::console::summary(&report));
+    println!("report page: {}", report::console::from_here(&dir).join(report::html::FILE_NAME).display());
     for s in &ended {
         println!("closed a session the run had left open: {} on {} ({})", s.id, s.udid, s.role);
     }

@@ -5,6 +5,10 @@
 //! give the same answers. Two writers at once lose nothing (SQLite: two
 //! runs; PostgreSQL: two shards, then their merge, counted once).
 
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/chromium.rs"]
+mod chromium;
 #[path = "support/postgres.rs"]
 mod postgres;
 
@@ -219,54 +223,12 @@ fn thirty_nights_give_known_answers_in_sqlite_and_postgresql() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Opens the page in headless Chromium through chromedriver (started on a
-/// free loopback port, stopped by its PID) and reads it through the DOM.
+/// Opens the page in headless Chromium (tests/support/chromium.rs) and
+/// reads it through the DOM.
 async fn trends_page_in_chromium(page: &Path, dir: &Path) {
-    use fantoccini::{ClientBuilder, Locator};
-    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        assert!(
-            Path::new(program).exists(),
-            "{program} is missing: run tests/run (apt-get install chromium chromium-driver)"
-        );
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut driver = Command::new("/usr/bin/chromedriver")
-        .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Stop(u32);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            // SAFETY: the PID is our child's.
-            unsafe { libc::kill(self.0 as i32, libc::SIGTERM) };
-        }
-    }
-    let _stop = Stop(driver.id());
-    let profile_dir = dir.join("chromium-profile");
-    let caps: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1200,1600", format!("--user-data-dir={}", profile_dir.display())]
-        }
-    }))
-    .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let started = std::time::Instant::now();
-    let client = loop {
-        match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
-            Ok(c) => break c,
-            Err(e) if started.elapsed() < std::time::Duration::from_secs(20) => {
-                let _ = e;
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("chromedriver at {url}: {e}"),
-        }
-    };
+    use fantoccini::Locator;
+    let browser = chromium::Chromium::start(&dir.join("chromium-profile"), 1200, 1600).await;
+    let client = &browser.client;
     client.goto(&format!("file://{}", page.display())).await.unwrap();
     assert_eq!(client.title().await.unwrap(), "mitid-e2e run history");
     let summary = client.find(Locator::Id("summary")).await.unwrap().text().await.unwrap();
@@ -285,9 +247,7 @@ async fn trends_page_in_chromium(page: &Path, dir: &Path) {
     let shot = Path::new(ROOT).join("target/history-page.png");
     std::fs::write(&shot, &png).unwrap();
     println!("screenshot: {}", shot.display());
-    client.close().await.unwrap();
-    let _ = driver.kill();
-    let _ = driver.wait();
+    browser.close().await;
 }
 
 #[test]

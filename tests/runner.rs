@@ -83,7 +83,7 @@ fn valid_junit(dir: &Path) -> String {
 fn everything_written(console: &str, reports: &Path) -> String {
     let mut all = console.to_owned();
     let latest = reports.join("latest");
-    for f in ["junit.xml", "cucumber.json", "coverage.md"] {
+    for f in ["junit.xml", "cucumber.json", "coverage.md", "index.html"] {
         all.push_str(&std::fs::read_to_string(latest.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")));
     }
     for file in attachment_files(&latest) {
@@ -887,4 +887,60 @@ fn log_lines_off_a_terminal_carry_no_colour_codes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("session created"), "the farm's log lines are there: {err}");
     assert!(!err.contains('\u{1b}'), "an ANSI escape in a log file: {err}");
+}
+
+#[test]
+fn verbose_off_a_terminal_lists_each_step_in_plain_lines() {
+    let scratch = Scratch::new("verbose");
+    // NO_COLOR unset: being off a terminal alone must keep the output plain.
+    let out = Command::new(BIN)
+        .args(["run", "-v", "features/copy_your_mitid_app.feature:58", "--report-dir"])
+        .arg(scratch.reports())
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(!text.contains('\u{1b}'), "an ANSI escape in {name}: {text}");
+        assert!(!text.contains('\r'), "a carriage return in {name}: {text}");
+    }
+    let scenario = "(features/copy_your_mitid_app.feature:58)";
+    let steps: Vec<&str> = stdout.lines().filter(|l| l.starts_with("   step  ") && l.ends_with(scenario)).collect();
+    assert!(steps.iter().any(|l| l.contains("   step  Given my old phone and the MitID app on it are updated  ")));
+    assert!(steps.iter().any(|l| l.contains("   step  And I enter my PIN code  ")), "{stdout}");
+    // Every step of the scenario, background included, as the report counts them.
+    let json = std::fs::read_to_string(scratch.reports().join("latest/cucumber.json")).unwrap();
+    let features: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ran = features[0]["elements"][0]["steps"].as_array().unwrap().len();
+    assert_eq!(steps.len(), ran, "a line per step: {stdout}");
+    assert_no_secrets(&stdout);
+    let page = stdout.lines().find_map(|l| l.strip_prefix("report page: ")).expect("the console names index.html");
+    assert!(Path::new(ROOT).join(page).is_file() || Path::new(page).is_file(), "{page}");
+}
+
+#[test]
+fn a_real_time_wait_names_its_scenario_and_the_time_left_in_plain_lines() {
+    let scratch = Scratch::new("real-wait");
+    let profile = scratch.write(
+        "real.toml",
+        &edited(&virtual_profile(), "clock = { mode = \"virtual\" }", "clock = { mode = \"real\" }"),
+    );
+    let feature = scratch
+        .write("wait.feature", &format!("{BACKGROUND}\n  Scenario: A short real wait\n    When 2 seconds pass\n"));
+    let out = Command::new(BIN)
+        .args(["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap(), "--report-dir"])
+        .arg(scratch.reports())
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let who = format!("'A short real wait' ({}:8)", feature.display());
+    assert!(text.contains(&format!("waiting in real time: {who}: 2s left of 2s\n")), "{text}");
+    assert!(text.contains(&format!("waited 2s in real time: {who}\n")), "{text}");
+    assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
 }

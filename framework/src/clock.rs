@@ -1,42 +1,85 @@
 //! How time passes for a scenario: the backend's clock moved through the
-//! test-control API, or real waiting with a progress line.
+//! test-control API, or real waiting with a heartbeat line.
 
-use std::io::Write as _;
+use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::control::{ControlApi, ControlError};
+
+/// How often a real-time wait says who is waiting and how long is left.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// Lets time pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// The backend's clock is moved: an hour passes in milliseconds.
     Virtual,
-    /// Really wait, printing progress to stderr each minute.
+    /// Really wait, saying so every [`HEARTBEAT`].
     Real,
 }
 
 impl Clock {
     /// Lets `by` pass for a scenario's phones. A virtual farm keeps a clock
     /// per phone, so scenarios on other phones are not disturbed; a backend
-    /// with one clock for everything ignores `udids`.
-    pub async fn pass(&self, by: Duration, control: &ControlApi, udids: &[String]) -> Result<(), ControlError> {
+    /// with one clock for everything ignores `udids`. A real wait gives
+    /// `say` a [`heartbeat`] line naming `who` (the scenario) as it starts
+    /// and every [`HEARTBEAT`], and one when it is over.
+    pub async fn pass(
+        &self,
+        by: Duration,
+        control: &ControlApi,
+        udids: &[String],
+        who: &str,
+        say: fn(&str),
+    ) -> Result<(), ControlError> {
         match self {
             Clock::Virtual => control.advance_clock(by, udids).await,
             Clock::Real => {
-                let step = Duration::from_secs(60);
-                let mut left = by;
-                while !left.is_zero() {
-                    let nap = left.min(step);
-                    eprint!("\rwaiting in real time: {:>4} s left ", left.as_secs());
-                    let _ = std::io::stderr().flush();
-                    tokio::time::sleep(nap).await;
-                    left -= nap;
-                }
-                eprintln!("\rwaited {} s in real time.          ", by.as_secs());
+                wait_really(by, who, HEARTBEAT, tokio::time::sleep, say).await;
                 Ok(())
             }
         }
     }
+}
+
+/// What a real-time wait says: `who` waits, with `left` of `of` to go; or,
+/// when nothing is left, that it waited. One plain line (no `\r`, no
+/// colour), so a log file or CI log reads it as a terminal does.
+pub fn heartbeat(who: &str, left: Duration, of: Duration) -> String {
+    if left.is_zero() {
+        format!("waited {} in real time: {who}", secs(of))
+    } else {
+        format!("waiting in real time: {who}: {} left of {}", secs(left), secs(of))
+    }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Waits `by` through `sleep` in naps of at most `every`, saying a
+/// [`heartbeat`] before each nap and when done. `sleep` is the time
+/// source: tokio's in a run, a recording one in a test.
+pub async fn wait_really<F: Future<Output = ()>>(
+    by: Duration,
+    who: &str,
+    every: Duration,
+    sleep: impl Fn(Duration) -> F,
+    mut say: impl FnMut(&str),
+) {
+    let mut left = by;
+    while !left.is_zero() {
+        say(&heartbeat(who, left, by));
+        let nap = left.min(every);
+        sleep(nap).await;
+        left -= nap;
+    }
+    say(&heartbeat(who, Duration::ZERO, by));
 }
 
 /// The calendar date (year, month, day) of a count of days since
@@ -67,4 +110,41 @@ pub fn rfc3339(t: SystemTime) -> String {
     let (y, m, d) = civil_from_days(days);
     let (h, min, sec, milli) = (rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000);
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{milli:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// A real wait of 75 s on a virtual time source: a line at 75, 45 and
+    /// 15 s left, naps of 30, 30 and 15 s, then the line that it is over.
+    #[tokio::test]
+    async fn a_real_wait_names_its_scenario_every_30_seconds_with_the_time_left() {
+        let naps = RefCell::new(Vec::new());
+        let mut said = Vec::new();
+        let who = "'Copy to Android' (features/copy.feature:12)";
+        wait_really(
+            Duration::from_secs(75),
+            who,
+            HEARTBEAT,
+            |d| {
+                naps.borrow_mut().push(d.as_secs());
+                std::future::ready(())
+            },
+            |line| said.push(line.to_owned()),
+        )
+        .await;
+        assert_eq!(naps.into_inner(), [30, 30, 15]);
+        assert_eq!(
+            said,
+            [
+                format!("waiting in real time: {who}: 1m15s left of 1m15s"),
+                format!("waiting in real time: {who}: 45s left of 1m15s"),
+                format!("waiting in real time: {who}: 15s left of 1m15s"),
+                format!("waited 1m15s in real time: {who}"),
+            ]
+        );
+        assert!(said.iter().all(|l| !l.contains('\r') && !l.contains('\u{1b}')));
+    }
 }

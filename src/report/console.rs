@@ -5,9 +5,10 @@ use std::path::Path;
 
 use super::{RunReport, ScenarioReport, Status};
 
-/// Prints [`scenario_lines`] as an attempt of the scenario finishes.
+/// Prints [`scenario_lines`] as an attempt of the scenario finishes, above
+/// the live progress display when there is one.
 pub fn scenario_line(feature: &Path, s: &ScenarioReport, again: bool) {
-    print!("{}", scenario_lines(feature, s, again));
+    super::progress::say(&scenario_lines(feature, s, again));
 }
 
 /// A finished attempt's line: its mark, name, place and time, and which

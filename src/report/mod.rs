@@ -1,5 +1,6 @@
 //! What a run produced, and the files it is written to: JUnit XML, Cucumber
-//! JSON, the coverage of the documentation, beside the console output.
+//! JSON, the coverage of the documentation, one HTML page of it all, beside
+//! the console output.
 //!
 //! Every string enters the model through [`clean`], which scrubs secrets:
 //! the writers never see a PIN, temporary PIN or user ID in clear.
@@ -8,8 +9,10 @@ pub mod attachments;
 pub mod console;
 pub mod coverage;
 pub mod cucumber_json;
+pub mod html;
 pub mod junit;
 pub mod merge;
+pub mod progress;
 pub mod recorder;
 pub mod run_info;
 #[cfg(test)]
@@ -315,7 +318,8 @@ pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Cove
     let absolute = std::fs::canonicalize(run_dir)?;
     std::fs::write(run_dir.join("junit.xml"), junit::render_at(report, &absolute))?;
     std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
-    std::fs::write(run_dir.join("coverage.md"), coverage.markdown())
+    std::fs::write(run_dir.join("coverage.md"), coverage.markdown())?;
+    std::fs::write(run_dir.join(html::FILE_NAME), html::render(report, coverage))
 }
 
 /// Writes every report file into `dir/<run id>/` and points `dir/latest` at

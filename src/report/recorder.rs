@@ -177,6 +177,8 @@ impl Recorder {
                 scenario.attempts_allowed = retries.map_or(1, |r| r.current + r.left + 1);
                 scenario.started.get_or_insert(at);
                 self.started.insert(key, at);
+                let place = feature.path.display();
+                super::progress::scenario_started(key, format!("'{}' ({place}:{})", scenario.name, scenario.line));
                 self.running.lock().unwrap_or_else(|p| p.into_inner()).insert((fi, si));
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
@@ -185,6 +187,7 @@ impl Recorder {
                 let (status, error, attachments) = match ev {
                     event::Step::Started => {
                         self.step_started.insert(skey, at);
+                        super::progress::step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
                         return;
                     }
                     event::Step::Passed(..) => {
@@ -279,10 +282,11 @@ impl Recorder {
                     scenario.duration = at.duration_since(*start).unwrap_or_default();
                 }
                 self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&(fi, si));
+                // A failed attempt that cucumber will try again is not the
+                // scenario's verdict, and says so.
+                let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
+                super::progress::scenario_finished(key, !again);
                 if !self.quiet && !self.not_run.contains(&key) {
-                    // A failed attempt that cucumber will try again is not
-                    // the scenario's verdict, and says so.
-                    let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
                     super::console::scenario_line(&feature.path, scenario, again);
                 }
             }

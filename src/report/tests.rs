@@ -645,6 +645,7 @@ struct Outputs {
     cucumber_json: String,
     coverage_md: String,
     console: String,
+    html: String,
 }
 
 impl Outputs {
@@ -677,11 +678,19 @@ impl Outputs {
         console.push_str(&console::summary(report));
         let coverage_md = coverage.markdown();
         assert_eq!(coverage_md.lines().nth(2), Some(coverage.line().as_str()), "coverage.md opens with the line");
-        Outputs { junit: junit::render(report), cucumber_json: cucumber_json::render(report), coverage_md, console }
+        let html = super::html::render(report, &coverage);
+        Outputs {
+            junit: junit::render(report),
+            cucumber_json: cucumber_json::render(report),
+            coverage_md,
+            console,
+            html,
+        }
     }
 
-    fn all(&self) -> [(&str, &str); 4] {
+    fn all(&self) -> [(&str, &str); 5] {
         [
+            ("index.html", self.html.as_str()),
             ("junit.xml", self.junit.as_str()),
             ("cucumber.json", self.cucumber_json.as_str()),
             ("coverage.md", self.coverage_md.as_str()),
@@ -693,11 +702,13 @@ impl Outputs {
     /// `<run>__<output>`.
     fn snapshot(&self, run: &str) {
         check_junit(&self.junit, run);
+        check_html(&self.html);
         check_cucumber_json(&self.cucumber_json);
         insta::assert_snapshot!(format!("{run}__junit_xml"), self.junit);
         insta::assert_snapshot!(format!("{run}__cucumber_json"), self.cucumber_json);
         insta::assert_snapshot!(format!("{run}__coverage_md"), self.coverage_md);
         insta::assert_snapshot!(format!("{run}__console"), self.console);
+        insta::assert_snapshot!(format!("{run}__index_html"), self.html);
     }
 }
 
@@ -731,6 +742,33 @@ fn check_junit(xml: &str, run: &str) {
         })
         .sum();
     assert_eq!(rerun_count, read_back, "every rerun element is read back");
+}
+
+/// It loads nothing from anywhere: the policy says so, no URL leaves the
+/// file (an image is a `data:` URI, a link a relative path or an anchor),
+/// and its elements are closed as opened.
+fn check_html(html: &str) {
+    assert!(html.contains(&format!("content=\"{}\"", super::html::CSP)), "the CSP meta tag");
+    for outside in ["http://", "https://", "//:", "@import", "url(", "<script", "<link", "<iframe"] {
+        assert!(!html.contains(outside), "index.html must be self-contained: it has {outside}");
+    }
+    for (i, _) in html.match_indices(" src=\"") {
+        assert!(html[i + 6..].starts_with("data:image/"), "an image that is not a data: URI");
+    }
+    for (i, _) in html.match_indices(" href=\"") {
+        let to = &html[i + 7..];
+        assert!(
+            to.starts_with('#') || to.starts_with("attachments/"),
+            "a link out of the run: {}",
+            &to[..40.min(to.len())]
+        );
+    }
+    for tag in [
+        "html", "head", "body", "main", "header", "section", "article", "table", "ol", "li", "details", "pre", "figure",
+    ] {
+        let opened = html.matches(&format!("<{tag}>")).count() + html.matches(&format!("<{tag} ")).count();
+        assert_eq!(opened, html.matches(&format!("</{tag}>")).count(), "<{tag}> opened and closed");
+    }
 }
 
 /// It parses, and has what report tools read of every feature, scenario and
@@ -943,6 +981,7 @@ fn secrets_are_redacted() {
     for placeholder in ["[PIN]", "[TEMPORARY PIN]", "[USER ID]"] {
         assert!(out.console.contains(placeholder), "the console shows {placeholder} in the secret's place");
         assert!(out.junit.contains(placeholder), "junit.xml shows {placeholder} in the secret's place");
+        assert!(out.html.contains(placeholder), "index.html shows {placeholder} in the secret's place");
     }
     assert!(embedded.iter().all(|(_, e)| e.contains("[TEMPORARY PIN]")));
 }

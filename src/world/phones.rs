@@ -84,7 +84,7 @@ impl CopyWorld {
     pub async fn pass_time(&self, by: Duration) -> StepResult {
         let udids: Vec<String> =
             self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
-        self.ctx.clock.pass(by, &self.control()?, &udids).await?;
+        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario_name, crate::report::progress::say).await?;
         Ok(())
     }
 

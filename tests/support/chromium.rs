@@ -1,0 +1,104 @@
+//! Real headless Chromium for a test to read a page through the DOM:
+//! Debian's `chromium` driven by its `chromedriver` (started on a free
+//! loopback port, stopped by its PID) through fantoccini.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless Chromium session; its chromedriver is stopped when it is
+/// closed or dropped (a failing assertion too).
+pub struct Chromium {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Option<Child>,
+}
+
+impl Chromium {
+    /// Starts chromedriver and a headless Chromium with a fresh profile in
+    /// `profile_dir`, its window `width`×`height`, nothing fetched in the
+    /// background (no updates, sync, QUIC or prefetch).
+    pub async fn start(profile_dir: &Path, width: u32, height: u32) -> Chromium {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(program).exists(),
+                "{program} is missing: run tests/run (apt-get install chromium chromium-driver)"
+            );
+        }
+        let _ = std::fs::remove_dir_all(profile_dir);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = Command::new(CHROMEDRIVER);
+        command
+            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        super::child::dies_with_the_test(&mut command);
+        let driver = Some(command.spawn().unwrap());
+        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
+                         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", format!("--window-size={width},{height}"),
+                         format!("--user-data-dir={}", profile_dir.display())]
+            }
+        }))
+        .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        // A guard first, so a failed connection still stops the driver.
+        let mut guard = Stop(driver);
+        let client = connect(&url, caps).await;
+        Chromium { client, driver: guard.0.take() }
+    }
+
+    /// Ends the session, then stops chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        drop(Stop(self.driver.take()));
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        drop(Stop(self.driver.take()));
+    }
+}
+
+async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) -> Client {
+    let started = Instant::now();
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(url).await {
+            Ok(c) => return c,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("chromedriver at {url}: {e}"),
+        }
+    }
+}
+
+/// Stops chromedriver by its PID (SIGTERM, so it ends its browser) and reaps it.
+struct Stop(Option<Child>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let Some(mut child) = self.0.take() else { return };
+        // SAFETY: the PID is our child's, not yet reaped.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

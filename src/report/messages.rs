@@ -728,8 +728,8 @@ pub fn render(report: &RunReport, catalogue: &[StepDef]) -> Result<String, Messa
                         result["exception"] = json!({ "type": status.name(), "message": e });
                     }
                 }
-                if st.is_none() && s.left_out.is_some() {
-                    result["message"] = json!(format!("left out: {}", s.left_out.as_deref().unwrap_or("")));
+                if let Some(reason) = &s.left_out {
+                    result["message"] = json!(format!("left out: {reason}"));
                 }
                 out.push(json!({ "testStepFinished": {
                     "testCaseStartedId": started_id, "testStepId": step_id, "testStepResult": result,

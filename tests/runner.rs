@@ -83,13 +83,32 @@ fn valid_junit(dir: &Path) -> String {
 fn everything_written(console: &str, reports: &Path) -> String {
     let mut all = console.to_owned();
     let latest = reports.join("latest");
-    for f in ["junit.xml", "cucumber.json", "coverage.md", "index.html"] {
+    for f in ["junit.xml", "cucumber.json", "coverage.md", "index.html", "messages.ndjson"] {
         all.push_str(&std::fs::read_to_string(latest.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")));
     }
+    all.push_str(&decoded_message_attachments(&latest.join("messages.ndjson")));
     for file in attachment_files(&latest) {
         all.push_str(&String::from_utf8_lossy(&std::fs::read(&file).unwrap()));
     }
     all
+}
+
+/// The bodies of a `messages.ndjson`'s attachments, decoded: base64 would
+/// hide a secret from a search of the file as written.
+fn decoded_message_attachments(ndjson: &Path) -> String {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(ndjson).unwrap_or_else(|e| panic!("{}: {e}", ndjson.display()));
+    let mut decoded = String::new();
+    for line in text.lines() {
+        let envelope: serde_json::Value = serde_json::from_str(line).unwrap();
+        let a = &envelope["attachment"];
+        if let Some(body) = a["body"].as_str() {
+            assert_eq!(a["contentEncoding"], "BASE64", "{a}");
+            decoded
+                .push_str(&String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(body).unwrap()));
+        }
+    }
+    decoded
 }
 
 /// Every file under a run's `attachments/`, sorted.
@@ -527,6 +546,27 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     }
     let root = junit.lines().find(|l| l.starts_with("<testsuites")).unwrap();
     assert!(!root.contains("time=\"0.000\""), "the run's real time is carried: {root}");
+    // The merged Cucumber Messages: the same documents and pickles as the
+    // unsharded run's, each test case's attempts once.
+    let messages = |dir: &Path| {
+        let text = std::fs::read_to_string(dir.join("messages.ndjson")).unwrap();
+        let mut found: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter_map(|e| {
+                let p = &e["pickle"];
+                let s = &e["source"];
+                (p.is_object() || s.is_object()).then(|| {
+                    format!("{} {} {} {}", p["uri"], p["location"]["line"], p["name"], s["data"].as_str().unwrap_or(""))
+                })
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let merged_messages = messages(&merged);
+    assert!(merged_messages.len() > expected.len(), "a pickle per scenario, a source per feature");
+    assert_eq!(merged_messages, messages(&whole.join("latest")), "merged messages equal the unsharded run's");
 
     // A merge that would lie is refused, naming why.
     let merge = |name: &str, dirs: &[&Path]| {

@@ -9,13 +9,17 @@
 //! scenario the run left out, `left_out` (the reason; its steps are
 //! skipped); `start_timestamp` (RFC 3339, UTC, as cucumber-jvm writes it)
 //! and `phones` (each `udid`, `model`, `os_version`, `rig`) when known.
+//! A step's data table is its `rows` (each `cells`), a doc string its
+//! `doc_string` (`value`, `content_type`, `line`), as cucumber-ruby and
+//! cucumber-jvm write them; the table is in cucumber-js's `arguments` too;
+//! `report merge` reads both back.
 //! Each feature has `run`: the run's `git.commit`, `profile`,
 //! `host`, `shard` and `defects`, as far as known.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{RunReport, ScenarioReport, Status, StepReport};
+use super::{RunReport, ScenarioReport, Status, StepArgument, StepReport};
 
 /// `cucumber.json`: a feature per file, an element per scenario.
 pub fn render(report: &RunReport) -> String {
@@ -137,6 +141,22 @@ fn steps(steps: &[StepReport]) -> Vec<Value> {
             });
             if !embeddings.is_empty() {
                 step["embeddings"] = json!(embeddings);
+            }
+            match &st.argument {
+                // cucumber-jvm and -ruby write a table as `rows`,
+                // cucumber-js as `arguments`; readers take one or the
+                // other (multiple-cucumber-html-reporter only `arguments`).
+                Some(StepArgument::Table(rows)) => {
+                    let rows: Vec<Value> = rows.iter().map(|cells| json!({ "cells": cells })).collect();
+                    step["arguments"] = json!([{ "rows": rows }]);
+                    step["rows"] = Value::Array(rows);
+                }
+                // The model keeps no line for the doc string: it opens on
+                // the line under its step, as QA write them.
+                Some(StepArgument::DocString(value)) => {
+                    step["doc_string"] = json!({ "value": value, "content_type": "", "line": st.line + 1 });
+                }
+                None => {}
             }
             step
         })

@@ -1,7 +1,9 @@
 //! `mitid-e2e report merge`: shards' reports joined into one, as if the run
 //! had not been split. The Cucumber JSON of each shard holds everything
 //! (every attempt's steps, results and attachments; the scenarios left out
-//! and why), so the merged JUnit and JSON are rendered anew from it.
+//! and why), so the merged JUnit, JSON and Cucumber Messages are rendered
+//! anew from it; the messages take the feature texts from each shard's
+//! `messages.ndjson` (else from the feature files where the JSON says).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +12,7 @@ use base64::Engine as _;
 use mitid_e2e_framework::file::{self, FileError, FileKind};
 use serde_json::Value;
 
-use super::{Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+use super::{Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument, StepReport};
 
 /// A shard's report, as errors name it.
 pub const CUCUMBER_JSON: FileKind = FileKind::new("Cucumber JSON report of mitid-e2e");
@@ -44,6 +46,7 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
             path: PathBuf::from(str_of(f, "uri")),
             line: f["line"].as_u64().unwrap_or(0) as usize,
             tags: tags_of(f),
+            source: None,
             scenarios: Vec::new(),
         };
         for e in f["elements"].as_array().ok_or_else(|| invalid("a feature without elements"))? {
@@ -66,6 +69,14 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
             });
         }
         report.features.push(feature);
+    }
+    // The feature texts, for the merged messages: as the shard's
+    // messages.ndjson holds them, else the feature file where it says.
+    let sources = super::messages::read_sources(path.parent().unwrap_or(Path::new(".")));
+    for f in &mut report.features {
+        let uri = f.path.display().to_string();
+        f.source =
+            sources.get(&uri).cloned().or_else(|| std::fs::read_to_string(&f.path).ok().map(|s| super::clean(&s)));
     }
     Ok(report)
 }
@@ -148,6 +159,19 @@ fn step_of(s: &Value) -> StepReport {
         duration: Duration::from_nanos(s["result"]["duration"].as_u64().unwrap_or(0)),
         error: s["result"]["error_message"].as_str().map(str::to_owned),
         attachments,
+        argument: argument_of(s),
+    }
+}
+
+/// A step's `rows` or `doc_string`, as [`super::cucumber_json`] writes them.
+fn argument_of(s: &Value) -> Option<StepArgument> {
+    if let Some(rows) = s["rows"].as_array() {
+        let cells = |r: &Value| {
+            r["cells"].as_array().into_iter().flatten().map(|c| c.as_str().unwrap_or_default().to_owned()).collect()
+        };
+        Some(StepArgument::Table(rows.iter().map(cells).collect()))
+    } else {
+        s["doc_string"]["value"].as_str().map(|d| StepArgument::DocString(d.to_owned()))
     }
 }
 

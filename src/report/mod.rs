@@ -1,6 +1,6 @@
 //! What a run produced, and the files it is written to: JUnit XML, Cucumber
-//! JSON, the coverage of the documentation, one HTML page of it all, beside
-//! the console output.
+//! JSON, Cucumber Messages, the coverage of the documentation, one HTML
+//! page of it all, beside the console output.
 //!
 //! Every string enters the model through [`clean`], which scrubs secrets:
 //! the writers never see a PIN, temporary PIN or user ID in clear.
@@ -12,6 +12,7 @@ pub mod cucumber_json;
 pub mod html;
 pub mod junit;
 pub mod merge;
+pub mod messages;
 pub mod progress;
 pub mod recorder;
 pub mod run_info;
@@ -84,6 +85,25 @@ pub struct StepReport {
     pub error: Option<String>,
     /// The evidence gathered for it.
     pub attachments: Vec<Attachment>,
+    /// The data table or doc string written under it, cleaned of secrets.
+    pub argument: Option<StepArgument>,
+}
+
+/// What a step carries under its line: a data table or a doc string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepArgument {
+    /// A data table, row by row, cell by cell.
+    Table(Vec<Vec<String>>),
+    /// A doc string's text, without its delimiters.
+    DocString(String),
+}
+
+/// A doc string's text as Gherkin means it: the Gherkin parser keeps the
+/// line breaks after the opening and before the closing delimiter, which
+/// are not part of it.
+pub fn doc_string_text(raw: &str) -> &str {
+    let text = raw.strip_prefix("\r\n").or_else(|| raw.strip_prefix('\n')).unwrap_or(raw);
+    text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text)
 }
 
 /// One try at a scenario: its steps, and how long it ran.
@@ -216,6 +236,10 @@ pub struct FeatureReport {
     pub line: usize,
     /// The feature's tags, without the `@`.
     pub tags: Vec<String>,
+    /// The feature file's text, cleaned of secrets, as the run read it:
+    /// what Cucumber Messages' `source` and `gherkinDocument` are made of.
+    /// `None` when it could not be read.
+    pub source: Option<String>,
     /// Its scenarios.
     pub scenarios: Vec<ScenarioReport>,
 }
@@ -318,6 +342,16 @@ pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Cove
     let absolute = std::fs::canonicalize(run_dir)?;
     std::fs::write(run_dir.join("junit.xml"), junit::render_at(report, &absolute))?;
     std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
+    // Without a feature's text there is no honest Gherkin document: say so,
+    // and leave the other reports whole.
+    match messages::render(report, &crate::steps::catalogue::all()) {
+        Ok(ndjson) => std::fs::write(run_dir.join("messages.ndjson"), ndjson)?,
+        Err(e) => {
+            let _ = std::fs::remove_file(run_dir.join("messages.ndjson"));
+            tracing::warn!("messages.ndjson is not written: {e}");
+            eprintln!("warning: messages.ndjson is not written: {e}");
+        }
+    }
     std::fs::write(run_dir.join("coverage.md"), coverage.markdown())?;
     std::fs::write(run_dir.join(html::FILE_NAME), html::render(report, coverage))
 }

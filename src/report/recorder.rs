@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
-use super::{clean, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
+use super::{clean, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument, StepReport};
 use crate::world::{CopyWorld, StepPanic, Verdict};
 
 /// The feature's index in the report, added when it is not there yet.
@@ -27,9 +27,19 @@ fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usiz
         path,
         line: f.position.line,
         tags: f.tags.clone(),
+        source: f.path.as_deref().and_then(|p| std::fs::read_to_string(p).ok()).map(|s| clean(&s)),
         scenarios: Vec::new(),
     });
     report.features.len() - 1
+}
+
+/// The data table or doc string under a step, cleaned of secrets.
+fn argument_of(step: &cucumber::gherkin::Step) -> Option<StepArgument> {
+    if let Some(table) = &step.table {
+        Some(StepArgument::Table(table.rows.iter().map(|r| r.iter().map(|c| clean(c)).collect()).collect()))
+    } else {
+        step.docstring.as_deref().map(|d| StepArgument::DocString(clean(super::doc_string_text(d))))
+    }
 }
 
 /// A scenario's tags and those it inherits: the feature's, the rule's, its own.
@@ -66,6 +76,7 @@ pub fn left_out(
             duration: Duration::ZERO,
             error: None,
             attachments: Vec::new(),
+            argument: argument_of(step),
         })
         .collect();
     let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
@@ -246,6 +257,7 @@ impl Recorder {
                     duration: at.duration_since(started).unwrap_or_default(),
                     error,
                     attachments,
+                    argument: argument_of(&step),
                 });
             }
             Scenario::Hook(_, event::Hook::Failed(_, info)) => {
@@ -258,6 +270,7 @@ impl Recorder {
                     duration: Duration::ZERO,
                     error: Some(clean(&panic_text(&info))),
                     attachments: Vec::new(),
+                    argument: None,
                 });
             }
             Scenario::Finished => {
@@ -275,6 +288,7 @@ impl Recorder {
                             duration: Duration::ZERO,
                             error: None,
                             attachments: Vec::new(),
+                            argument: argument_of(step),
                         });
                     }
                 }
@@ -351,6 +365,7 @@ pub fn mark_unfinished(report: &mut RunReport, running: &BTreeSet<(usize, usize)
             duration: Duration::ZERO,
             error: Some(clean(message)),
             attachments: Vec::new(),
+            argument: None,
         });
         marked += 1;
     }

@@ -104,6 +104,7 @@ fn step(keyword: &str, text: &str, line: usize, status: Status, ms: u64) -> Step
         duration: Duration::from_millis(ms),
         error: None,
         attachments: Vec::new(),
+        argument: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn feature(path: &str, name: &str, tags: &[&str], scenarios: Vec<ScenarioReport>
         path: PathBuf::from(path),
         line: 2,
         tags,
+        source: None,
         scenarios,
     }
 }
@@ -1087,4 +1089,163 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Cucumber Messages, of a run whose feature texts are known.
+
+/// The feature file [`with_arguments`] ran: a background, a scenario whose
+/// steps carry a data table and a doc string, an outline with one row.
+const COPY_QR_SOURCE: &str = "@copy
+Feature: Copy the app with a QR code
+  The old phone shows a QR code, the new phone scans it.
+
+  Background:
+    Given an old phone with the MitID app activated
+
+  @android
+  Scenario: Copy to a new Android phone
+    When I copy the app to a new phone with a QR code
+      | phone | os |
+      | new   | 14 |
+    Then the new phone shows \"MitID is ready\"
+      \"\"\"text/plain
+      MitID is ready
+      \"\"\"
+
+  Scenario Outline: A copy is refused after <n> wrong PINs
+    When I enter a wrong PIN <n> times
+    Then the copy is refused
+
+    @three
+    Examples:
+      | n |
+      | 3 |
+";
+
+/// The Danish feature [`with_arguments`] ran: its second step is undefined.
+const KOPI_SOURCE: &str = "# language: da
+@da
+Egenskab: Kopiér MitID-appen
+
+  @ios
+  Scenarie: Kopiér til en ny iPhone
+    Givet en gammel telefon med MitID-appen aktiveret
+    Og jeg kopierer appen med en QR-kode
+    Så den nye telefon viser \"MitID er klar\"
+";
+
+/// A run of [`COPY_QR_SOURCE`] and [`KOPI_SOURCE`]: the Android copy flaky
+/// (its first attempt failed with the phones' evidence), the outline's row
+/// passed, the Danish scenario stopped at an undefined step.
+fn with_arguments() -> RunReport {
+    let at = |ms: u64| Some(std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_000 + ms));
+    let table = super::StepArgument::Table(vec![vec!["phone".into(), "os".into()], vec!["new".into(), "14".into()]]);
+    let doc = super::StepArgument::DocString("MitID is ready".into());
+    let copy_steps = |copy: StepReport| {
+        vec![
+            background("Given", OLD_PHONE, 6, Status::Passed, 120),
+            StepReport { argument: Some(table.clone()), ..copy },
+            StepReport { argument: Some(doc.clone()), ..step("Then", READY, 13, Status::Passed, 300) },
+        ]
+    };
+    let phone_evidence = vec![
+        attachment(
+            "old-phone screenshot",
+            "image/png",
+            &base64::engine::general_purpose::STANDARD.decode(SCREENSHOT_PNG).unwrap(),
+        ),
+        attachment("new-phone page source", "application/xml", PAGE_SOURCE.as_bytes()),
+    ];
+    let mut failed_attempt = copy_steps(failed("When", COPY_QR, 10, 3000, "the QR code expired", phone_evidence));
+    failed_attempt[2].status = Status::Skipped;
+    failed_attempt[2].duration = Duration::ZERO;
+    let android = ScenarioReport {
+        started: at(0),
+        ..retried(
+            scenario(
+                "Copy to a new Android phone",
+                9,
+                &["android"],
+                copy_steps(step("When", COPY_QR, 10, Status::Passed, 4200)),
+            ),
+            vec![failed_attempt],
+            2,
+        )
+    };
+    let outline = ScenarioReport {
+        keyword: "Scenario Outline".into(),
+        started: at(50),
+        ..scenario(
+            "A copy is refused after 3 wrong PINs",
+            25,
+            &["three"],
+            vec![
+                background("Given", OLD_PHONE, 6, Status::Passed, 110),
+                step("When", "I enter a wrong PIN 3 times", 19, Status::Passed, 900),
+                step("Then", REFUSED, 20, Status::Passed, 200),
+            ],
+        )
+    };
+    let danish = ScenarioReport {
+        keyword: "Scenarie".into(),
+        started: at(100),
+        ..scenario(
+            "Kopiér til en ny iPhone",
+            6,
+            &["ios"],
+            vec![
+                step("Givet", OLD_PHONE_DA, 7, Status::Passed, 130),
+                StepReport {
+                    error: Some("no step definition matches this step".into()),
+                    ..step("Og", "jeg kopierer appen med en QR-kode", 8, Status::Undefined, 0)
+                },
+                step("Så", "den nye telefon viser \"MitID er klar\"", 9, Status::Skipped, 0),
+            ],
+        )
+    };
+    RunReport {
+        run_id: "run-1740000000-000".into(),
+        duration: Duration::from_millis(9_000),
+        features: vec![
+            FeatureReport { source: Some(COPY_QR_SOURCE.into()), ..copy_qr(vec![android, outline]) },
+            FeatureReport { source: Some(KOPI_SOURCE.into()), line: 3, ..kopi(vec![danish]) },
+        ],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn cucumber_messages() {
+    let report = with_arguments();
+    let ndjson = super::messages::render(&report, &catalogue()).unwrap();
+    let envelopes: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = envelopes.iter().map(|e| e.as_object().unwrap().keys().next().unwrap().as_str()).collect();
+    // The protocol's order: meta, the documents and their pickles, the
+    // definitions, the run, each test case, then what ran.
+    assert_eq!(kinds[..7], ["meta", "source", "gherkinDocument", "pickle", "pickle", "source", "gherkinDocument"]);
+    assert_eq!(kinds.iter().filter(|k| **k == "testCaseStarted").count(), 4, "two attempts, and one each");
+    assert_eq!(kinds.last(), Some(&"testRunFinished"));
+    let failed = envelopes.iter().filter(|e| e["testStepFinished"]["testStepResult"]["status"] == "FAILED").count();
+    assert_eq!(failed, 1);
+    let names: Vec<&str> = envelopes.iter().filter_map(|e| e["attachment"]["fileName"].as_str()).collect();
+    assert_eq!(names, ["1-step-L10-old-phone-screenshot.png", "1-step-L10-new-phone-page-source.xml"]);
+    // The machine it ran on is not the test's to fix.
+    let meta = format!("\"cpu\":{{\"name\":\"{}\"}}", std::env::consts::ARCH);
+    let ndjson = ndjson.replacen(&meta, "\"cpu\":{\"name\":\"<cpu>\"}", 1).replacen(
+        &format!("\"os\":{{\"name\":\"{}\"}}", std::env::consts::OS),
+        "\"os\":{\"name\":\"<os>\"}",
+        1,
+    );
+    insta::assert_snapshot!("with_arguments__messages_ndjson", ndjson);
+    // Cucumber JSON carries the same table and doc string.
+    insta::assert_snapshot!("with_arguments__cucumber_json", cucumber_json::render(&report));
+    // Without a feature's text, no document is made up.
+    let mut unknown = report;
+    unknown.features[1].source = None;
+    let err = super::messages::render(&unknown, &catalogue()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the text of features/da/kopi.feature is not known, so its Gherkin document cannot be written"
+    );
 }

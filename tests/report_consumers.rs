@@ -1,0 +1,382 @@
+//! The reports as the tools that read them see them. One run of the suite on
+//! the virtual farm, as a defective build a rule catches (`--retry 1`, so
+//! the failing scenarios are tried twice), with a fixture feature whose
+//! steps carry a data table and a doc string; then:
+//! - every line of `messages.ndjson` is valid against the Envelope schema
+//!   `@cucumber/messages` ships, and refers only to ids sent before it;
+//! - `@cucumber/html-formatter` renders it, and the page, opened in headless
+//!   Chromium, shows the features, the failed scenario, the table and the
+//!   doc string;
+//! - `cucumber-html-reporter` and `multiple-cucumber-html-reporter` render
+//!   `cucumber.json`, and their pages name the features, the scenarios, the
+//!   table's cells and the doc string, and carry the evidence;
+//! - no secret is in clear in the NDJSON (its attachments decoded), in any
+//!   attachment file or in any of those pages.
+//!
+//! The tools are installed by `tests/env/report-tools-env.sh` (tests/run
+//! calls it) into `.tools/report-tools`, or `$MITID_REPORT_TOOLS_DIR`; the
+//! scripts that drive them are in `tests/report-tools/`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The defective build: a fourth active app is allowed, which two rule
+/// scenarios catch.
+const DEFECT: &str = "fourth_app_allowed";
+const FAILING: &str = "With three active MitID apps already, I cannot start copying to a fourth";
+const FIXTURE: &str = "tests/fixtures/report_consumers";
+const FIXTURE_FEATURE: &str = "Step arguments in the reports";
+const FIXTURE_SCENARIO: &str = "I show the QR code after the steps before it";
+/// A cell of the fixture's data table, and its doc string.
+const TABLE_CELL: &str = "accept that the app uses Bluetooth";
+const DOC_STRING: &str = "The QR code is shown on the screen 'Scan the QR code with your new app'.";
+
+/// The fixture identity's secrets (fixtures/identities.toml), and the shape
+/// of a temporary PIN in an SMS: as tests/runner.rs checks every other report.
+fn assert_no_secrets(what: &str, text: &str) {
+    for secret in ["anna-copy-4711", "246810", "4520471100"] {
+        if let Some(i) = text.find(secret) {
+            let excerpt = &text[i.saturating_sub(200)..(i + 200).min(text.len())];
+            panic!("'{secret}' appears in clear in {what}:\n{excerpt}");
+        }
+    }
+    let sms = "temporary PIN code for MitID is ";
+    for (i, _) in text.match_indices(sms) {
+        let after = &text[i + sms.len()..];
+        assert!(
+            after.starts_with("[TEMPORARY PIN]") || after.starts_with("########"),
+            "a temporary PIN appears in clear in {what}: {}",
+            &after[..after.len().min(20)]
+        );
+    }
+}
+
+fn tools() -> PathBuf {
+    let dir = std::env::var_os("MITID_REPORT_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(ROOT).join(".tools/report-tools"));
+    assert!(
+        dir.join(".mitid-pins").is_file(),
+        "the report tools are not installed in {}: run bash tests/env/report-tools-env.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs one of tests/report-tools/ with node; its stdout, or a panic with
+/// what it said.
+fn node(script: &str, args: &[&Path]) -> String {
+    let out = Command::new("node")
+        .arg(Path::new(ROOT).join("tests/report-tools").join(script))
+        .arg(tools())
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("node runs (tests/env/report-tools-env.sh checks it is installed)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// `html` with its character references decoded, as often as they were
+/// made: multiple-cucumber-html-reporter escapes a doc string twice.
+fn unescaped(html: &str) -> String {
+    let mut text = html.to_owned();
+    loop {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find('&') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i..];
+            let decoded = rest.find(';').filter(|&end| end <= 10).and_then(|end| {
+                let c = match &rest[1..end] {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    r if r.starts_with("#x") => u32::from_str_radix(&r[2..], 16).ok().and_then(char::from_u32),
+                    r if r.starts_with('#') => r[1..].parse().ok().and_then(char::from_u32),
+                    _ => None,
+                }?;
+                Some((c, end))
+            });
+            match decoded {
+                Some((c, end)) => {
+                    out.push(c);
+                    rest = &rest[end + 1..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        if out == text {
+            return out;
+        }
+        text = out;
+    }
+}
+
+/// Every file under `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn messages_and_cucumber_json_are_read_by_their_consumers() {
+    // Before the run: a missing install fails at once, saying what to do.
+    tools();
+    let scratch = Scratch(std::env::temp_dir().join(format!("mitid-report-consumers-{}", std::process::id())));
+    let reports = scratch.0.join("reports");
+    let out = Command::new(BIN)
+        .args(["run", "features", FIXTURE, "--defect", DEFECT, "--retry", "1", "--report-dir"])
+        .arg(&reports)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    let console = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "the defect is caught:\n{console}");
+    let run = std::fs::canonicalize(reports.join("latest")).unwrap();
+    let ndjson_path = run.join("messages.ndjson");
+    let json_path = run.join("cucumber.json");
+
+    // --- Cucumber Messages: the schema, then what it says ------------------------
+    let valid = node("validate-messages.cjs", &[&ndjson_path]);
+    assert!(valid.contains("envelopes valid"), "{valid}");
+    let ndjson = std::fs::read_to_string(&ndjson_path).unwrap();
+    let envelopes: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let all = |kind: &str| envelopes.iter().filter_map(|e| e.get(kind)).cloned().collect::<Vec<Value>>();
+    let pickles = all("pickle");
+    let pickle_of =
+        |name: &str| pickles.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no pickle '{name}'")).clone();
+    // The failing scenario: two attempts, the first to be retried, a FAILED step.
+    let failing = pickle_of(FAILING);
+    let case = all("testCase").into_iter().find(|c| c["pickleId"] == failing["id"]).unwrap();
+    let starts: Vec<Value> = all("testCaseStarted").into_iter().filter(|s| s["testCaseId"] == case["id"]).collect();
+    assert_eq!(starts.iter().map(|s| s["attempt"].as_u64().unwrap()).collect::<Vec<_>>(), [0, 1]);
+    let finished: HashMap<String, bool> = all("testCaseFinished")
+        .into_iter()
+        .map(|f| (f["testCaseStartedId"].as_str().unwrap().to_owned(), f["willBeRetried"].as_bool().unwrap()))
+        .collect();
+    assert!(finished[starts[0]["id"].as_str().unwrap()], "the first attempt will be retried");
+    assert!(!finished[starts[1]["id"].as_str().unwrap()], "the last attempt will not");
+    let failed_steps = all("testStepFinished")
+        .into_iter()
+        .filter(|f| f["testCaseStartedId"] == starts[1]["id"] && f["testStepResult"]["status"] == "FAILED")
+        .count();
+    assert_eq!(failed_steps, 1, "the last attempt has one failed step");
+    assert_eq!(all("testRunFinished")[0]["success"], false);
+    // A retried scenario's pickle is one pickle, with its test case once.
+    assert_eq!(all("testCase").len(), pickles.len());
+    // The fixture's table and doc string, in the document and the pickle.
+    let fixture = pickle_of(FIXTURE_SCENARIO);
+    let arguments: Vec<&Value> =
+        fixture["steps"].as_array().unwrap().iter().filter_map(|s| s.get("argument")).collect();
+    assert_eq!(arguments.len(), 2, "{fixture}");
+    assert_eq!(arguments[0]["dataTable"]["rows"][2]["cells"][1]["value"], TABLE_CELL);
+    assert_eq!(arguments[1]["docString"]["content"], DOC_STRING);
+    // The Danish feature in its own words.
+    assert!(
+        all("gherkinDocument")
+            .iter()
+            .any(|d| d["feature"]["keyword"] == "Egenskab" && d["feature"]["language"] == "da"),
+        "the Danish feature's document"
+    );
+    // Every attachment is the file under attachments/ its fileName names,
+    // byte for byte, and the evidence names its phone.
+    let files: HashMap<String, PathBuf> = files_under(&run.join("attachments"))
+        .into_iter()
+        .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), f))
+        .collect();
+    let attachments = all("attachment");
+    assert!(!attachments.is_empty());
+    let mut decoded = String::new();
+    let mut named = HashSet::new();
+    for a in &attachments {
+        assert_eq!(a["contentEncoding"], "BASE64", "{a}");
+        let body = base64::engine::general_purpose::STANDARD.decode(a["body"].as_str().unwrap()).unwrap();
+        let name = a["fileName"].as_str().unwrap_or_else(|| panic!("an attachment without fileName: {a}"));
+        let file = files.get(name).unwrap_or_else(|| panic!("{name} is not under attachments/"));
+        assert_eq!(std::fs::read(file).unwrap(), body, "{name}");
+        decoded.push_str(&String::from_utf8_lossy(&body));
+        named.extend(["old-phone", "new-phone"].into_iter().filter(|p| name.contains(p)));
+    }
+    assert_eq!(named.len(), 2, "the old and the new phone's evidence, named so");
+    assert_eq!(attachments.len(), files.len(), "every attachment file is in the messages");
+    assert_no_secrets("messages.ndjson", &ndjson);
+    assert_no_secrets("messages.ndjson's attachments", &decoded);
+    for file in files.values() {
+        assert_no_secrets(&file.display().to_string(), &String::from_utf8_lossy(&std::fs::read(file).unwrap()));
+    }
+
+    // --- @cucumber/html-formatter, in a real browser -------------------------------
+    let html = scratch.0.join("cucumber-messages.html");
+    node("render-messages-html.mjs", &[&ndjson_path, &html]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_no_secrets("the html-formatter's page", &page);
+    let shown = tokio::runtime::Runtime::new().unwrap().block_on(text_in_chromium(&html, &scratch.0, FIXTURE));
+    // What the browser showed, to read when an assertion below fails.
+    let _ = std::fs::write(Path::new(ROOT).join("target/report-consumers-page.txt"), &shown);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let features = json.as_array().unwrap();
+    let elements: Vec<&Value> = features.iter().flat_map(|f| f["elements"].as_array().unwrap()).collect();
+    // The counts, as the page sums them from the messages; a retried
+    // scenario counts once, by its last attempt.
+    for (label, status) in [("PASSED", "passed"), ("FAILED", "failed"), ("SKIPPED", "skipped")] {
+        let n = elements.iter().filter(|e| e["status"] == status).count();
+        assert!(
+            shown.contains(&format!("{label} {n}")),
+            "the html-formatter's page does not count {label} {n}:\n{shown}"
+        );
+    }
+    for f in features {
+        let uri = f["uri"].as_str().unwrap();
+        assert!(shown.contains(uri), "the html-formatter's page does not list {uri}:\n{shown}");
+    }
+    // A feature with a failure is open; the fixture's was opened.
+    for expected in [FAILING, FIXTURE_FEATURE, FIXTURE_SCENARIO, TABLE_CELL, DOC_STRING] {
+        assert!(shown.contains(expected), "the html-formatter's page does not show '{expected}':\n{shown}");
+    }
+
+    // --- cucumber-html-reporter and multiple-cucumber-html-reporter -------------------
+    let out_dir = scratch.0.join("json-html");
+    node("render-json-html.cjs", &[&json_path, &out_dir]);
+    let single = std::fs::read_to_string(out_dir.join("cucumber-html-reporter.html")).unwrap();
+    let multiple: String = files_under(&out_dir.join("multiple"))
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    // Every piece of evidence in cucumber.json names its phone (or is the
+    // gateways'); the tools show images and text, not names.
+    let embeddings: Vec<Value> = elements
+        .iter()
+        .flat_map(|e| e["steps"].as_array().unwrap())
+        .flat_map(|s| s["embeddings"].as_array().cloned().unwrap_or_default())
+        .collect();
+    for a in &embeddings {
+        let name = a["name"].as_str().unwrap();
+        assert!(
+            ["old-phone ", "new-phone ", "gateway messages"].iter().any(|p| name.starts_with(p)),
+            "evidence named '{name}'"
+        );
+    }
+    let screenshots: Vec<&str> =
+        embeddings.iter().filter(|a| a["mime_type"] == "image/png").map(|a| a["data"].as_str().unwrap()).collect();
+    assert!(!screenshots.is_empty(), "a screenshot in cucumber.json");
+    for (tool, page) in [("cucumber-html-reporter", &single), ("multiple-cucumber-html-reporter", &multiple)] {
+        let page = unescaped(page);
+        for expected in ["Copy your MitID app to another phone/tablet", FIXTURE_FEATURE, FIXTURE_SCENARIO, FAILING] {
+            assert!(page.contains(expected), "{tool}'s page does not name '{expected}'");
+        }
+        assert!(page.contains(TABLE_CELL), "{tool}'s page does not show the data table");
+        assert!(page.contains(DOC_STRING), "{tool}'s page does not show the doc string");
+        // cucumber-html-reporter shows a step's last image only.
+        assert!(screenshots.iter().any(|png| page.contains(png)), "{tool}'s page does not carry a screenshot");
+        assert!(page.contains("[TEMPORARY PIN]"), "{tool}'s page does not carry the gateway messages");
+        assert_no_secrets(tool, &page);
+    }
+}
+
+/// Opens `page` in headless Chromium through chromedriver (started on a free
+/// loopback port, stopped by its PID), waits until the app on it lists the
+/// feature file `open`, opens it, and returns the page's text. (The harness
+/// is tests/history.rs's.)
+async fn text_in_chromium(page: &Path, dir: &Path, open: &str) -> String {
+    use fantoccini::{ClientBuilder, Locator};
+    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            Path::new(program).exists(),
+            "{program} is missing: run tests/run (apt-get install chromium chromium-driver)"
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut driver = Command::new("/usr/bin/chromedriver")
+        .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Stop(u32);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            // SAFETY: the PID is our child's.
+            unsafe { libc::kill(self.0 as i32, libc::SIGTERM) };
+        }
+    }
+    let _stop = Stop(driver.id());
+    let profile_dir = dir.join("chromium-profile");
+    let caps: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1200,1600", format!("--user-data-dir={}", profile_dir.display())]
+        }
+    }))
+    .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let client = loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+            Ok(c) => break c,
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(20) => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("chromedriver at {url}: {e}"),
+        }
+    };
+    client.goto(&format!("file://{}", page.display())).await.unwrap();
+    let body = client.find(Locator::Css("body")).await.unwrap();
+    let mut text = String::new();
+    let waited = std::time::Instant::now();
+    while waited.elapsed() < std::time::Duration::from_secs(20) {
+        text = body.text().await.unwrap();
+        if text.contains(open) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // A feature whose scenarios all passed is folded: open the fixture's.
+    let script = "[...document.querySelectorAll('[aria-expanded=\"false\"]')]\
+        .filter(b => b.textContent.includes(arguments[0])).forEach(b => b.click()); return null";
+    client.execute(script, vec![Value::String(open.to_owned())]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let text = body.text().await.unwrap_or(text);
+    client.close().await.unwrap();
+    let _ = driver.kill();
+    let _ = driver.wait();
+    text
+}

@@ -365,10 +365,11 @@ pub(crate) async fn accept_bluetooth_and_location(w: &mut CopyWorld) -> StepResu
 
 /// Steps 11 and 18 whatever the system asks: allows the Bluetooth and
 /// location prompts in turn until neither shows (the camera's comes with
-/// the scan).
+/// the scan). A system that asks for neither (Bluetooth granted at
+/// install, location not asked for) goes on to the QR code or the scanner.
 pub(crate) async fn accept_bluetooth_prompts(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
-    phone.wait_for_screen("permission_prompt").await?;
+    phone.wait_for_any_screen(&["permission_prompt", "qr_code", "qr_scanner"]).await?;
     // At most the two prompts: a third would be a loop.
     for _ in 0..2 {
         if phone.is_on("permission_bluetooth").await? || phone.is_on("permission_location").await? {

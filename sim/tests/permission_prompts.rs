@@ -92,6 +92,28 @@ async fn android_12_and_later_ask_for_nearby_devices_in_the_permission_controlle
 }
 
 #[tokio::test]
+async fn android_11_and_later_offer_dont_ask_again_and_then_ask_no_more() {
+    let farm = TestFarm::start().await;
+    let old = farm.phone("android-14-a1").await;
+    to_bluetooth_info(&farm, &old).await;
+    old.tap("bluetooth_info_next").await;
+    old.deny().await;
+    old.expect_screen("permission_denied").await;
+    old.tap("permission_try_again").await;
+    assert_eq!(text_by_id(&old, "permission_deny_button").await, None);
+    assert_eq!(
+        text_by_id(&old, "permission_deny_and_dont_ask_again_button").await.as_deref(),
+        Some("Don\u{2019}t allow"),
+        "asked again, the refusal is for good"
+    );
+    old.deny().await;
+    old.expect_screen("permission_denied").await;
+    old.tap("permission_try_again").await;
+    old.expect_screen("permission_denied").await;
+    old.close().await;
+}
+
+#[tokio::test]
 async fn android_11_asks_only_for_location_with_its_own_buttons() {
     let farm = TestFarm::start().await;
     let old = farm.phone("android-11-c1").await;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::screens::{ALLOW, ALLOW_FOREGROUND, ALLOW_ONE_TIME, DENY};
+use super::screens::{ALLOW, ALLOW_FOREGROUND, ALLOW_ONE_TIME, DENY, DENY_DONT_ASK_AGAIN};
 use super::state::{AppContext, Permission, Phone, PinPurpose, Side, Step, LISTEN_FOR_BEACON};
 use crate::backend::ScanRefusal;
 use crate::config::Defect;
@@ -40,6 +40,14 @@ impl Phone {
     /// The OS's permission prompt shows; a session with `autoAcceptAlerts`
     /// or `autoDismissAlerts` on an iPhone has it answered at once.
     fn ask(&mut self, permission: Permission, side: Side, cx: &mut AppContext) {
+        if self.refused_for_good(permission) {
+            self.note(
+                super::state::LogLevel::Info,
+                "PermissionController",
+                format!("{permission:?} refused twice for dk.mitid.app: no prompt"),
+            );
+            return self.answer(permission, side, false, cx);
+        }
         self.go(Step::Dialog(permission, side));
         self.auto_answer(cx);
     }
@@ -70,6 +78,9 @@ impl Phone {
             format!("{permission:?} {} for dk.mitid.app", if allowed { "granted" } else { "denied" }),
         );
         self.granted.insert((permission, allowed));
+        if !allowed && matches!(self.step, Step::Dialog(..)) {
+            *self.refusals.entry(permission).or_default() += 1;
+        }
         match permission {
             Permission::Notifications => self.go(Step::Activated),
             Permission::Camera if !allowed => self.go(Step::PermissionDenied(side)),
@@ -372,7 +383,7 @@ impl Phone {
             (Step::Dialog(permission, side), ALLOW | ALLOW_FOREGROUND | ALLOW_ONE_TIME) => {
                 self.answer(permission, side, true, cx)
             }
-            (Step::Dialog(permission, side), DENY) => self.answer(permission, side, false, cx),
+            (Step::Dialog(permission, side), DENY | DENY_DONT_ASK_AGAIN) => self.answer(permission, side, false, cx),
             (_, id) if self.checkable_ids().contains(&id) => {
                 // A tap toggles the tick.
                 if self.checked.contains(id) {

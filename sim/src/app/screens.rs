@@ -277,13 +277,15 @@ impl Phone {
             Permission::Camera => "Allow MitID to take pictures and record video?",
             Permission::Notifications => "Allow MitID to send you notifications?",
         };
+        // Asked again after a refusal, the same words refuse for good.
+        let deny_id = if self.offers_dont_ask_again(permission) { DENY_DONT_ASK_AGAIN } else { DENY };
         // Android 11 (API 30) brought "Only this time" for location and the
         // camera; before, a foreground-only app was asked Allow or Deny.
-        let buttons: &[(&str, &str)] = match permission {
+        let buttons: Vec<(&str, &str)> = match permission {
             Permission::Location | Permission::Camera if api >= 30 => {
-                &[(ALLOW_FOREGROUND, "While using the app"), (ALLOW_ONE_TIME, "Only this time"), (DENY, deny)]
+                vec![(ALLOW_FOREGROUND, "While using the app"), (ALLOW_ONE_TIME, "Only this time"), (deny_id, deny)]
             }
-            _ => &[(ALLOW, "Allow"), (DENY, deny)],
+            _ => vec![(ALLOW, "Allow"), (deny_id, deny)],
         };
         let layout = |id: &str, children: Vec<Node>| {
             let mut n = Node::system(Role::Screen, Some("android.widget.LinearLayout"), id, "");
@@ -324,6 +326,7 @@ pub(super) const ALLOW: &str = "permission_allow_button";
 pub(super) const ALLOW_FOREGROUND: &str = "permission_allow_foreground_only_button";
 pub(super) const ALLOW_ONE_TIME: &str = "permission_allow_one_time_button";
 pub(super) const DENY: &str = "permission_deny_button";
+pub(super) const DENY_DONT_ASK_AGAIN: &str = "permission_deny_and_dont_ask_again_button";
 
 /// An iOS permission alert as XCUITest shows it: an `XCUIElementTypeAlert`
 /// named by its title, the title and the app's usage description, and the

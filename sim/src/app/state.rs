@@ -183,6 +183,10 @@ pub struct Phone {
     pub(super) inputs: HashMap<String, String>,
     pub(super) checked: BTreeSet<String>,
     pub(super) granted: BTreeSet<(Permission, bool)>,
+    /// How often each permission's prompt was refused since install:
+    /// Android 11+ offers "don't ask again" on the second prompt and shows
+    /// none after a second refusal.
+    pub(super) refusals: std::collections::BTreeMap<Permission, u8>,
     /// XCUITest's `autoAcceptAlerts` (true) or `autoDismissAlerts` (false)
     /// of the session on this phone: WebDriverAgent answers every alert as
     /// it appears.
@@ -216,6 +220,7 @@ impl Phone {
             inputs: HashMap::new(),
             checked: BTreeSet::new(),
             granted: BTreeSet::new(),
+            refusals: Default::default(),
             auto_alerts: None,
             camera: None,
             message: None,
@@ -468,6 +473,21 @@ impl Phone {
             Platform::Ios => true,
             Platform::Android => self.api_level().is_some_and(|api| api >= 33),
         }
+    }
+
+    /// Android 11 (API 30): a permission refused twice is refused for
+    /// good, without a prompt, until the app is installed again.
+    pub(super) fn refused_for_good(&self, p: Permission) -> bool {
+        self.platform() == Platform::Android
+            && self.api_level().is_some_and(|api| api >= 30)
+            && self.refusals.get(&p).copied().unwrap_or(0) >= 2
+    }
+
+    /// Android 11+: the prompt after a refusal offers to refuse for good.
+    pub(super) fn offers_dont_ask_again(&self, p: Permission) -> bool {
+        self.platform() == Platform::Android
+            && self.api_level().is_some_and(|api| api >= 30)
+            && self.refusals.get(&p).copied().unwrap_or(0) >= 1
     }
 
     pub(super) fn granted(&self, p: Permission) -> bool {

@@ -218,7 +218,7 @@ impl Phone {
     /// Taps the button that refuses, on the system permission prompt shown.
     pub async fn deny(&self) {
         let xpath = if self.android().await {
-            "//*[contains(@resource-id, ':id/permission_deny_button')]"
+            "//*[contains(@resource-id, ':id/permission_deny_button') or contains(@resource-id, ':id/permission_deny_and_dont_ask_again_button')]"
         } else {
             "//XCUIElementTypeAlert//XCUIElementTypeButton[starts-with(@name, 'Don')]"
         };

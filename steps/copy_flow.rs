@@ -352,9 +352,33 @@ pub(crate) async fn accept_bluetooth(w: &mut CopyWorld) -> StepResult {
     Ok(())
 }
 
+/// Android 11 and older: Bluetooth is granted at install, so location is
+/// the one prompt; a system that asked for Bluetooth first is answered too.
 pub(crate) async fn accept_bluetooth_and_location(w: &mut CopyWorld) -> StepResult {
-    accept_permission(w, "permission_bluetooth").await?;
+    let phone = w.here().await?;
+    phone.wait_for_screen("permission_prompt").await?;
+    if phone.is_on("permission_bluetooth").await? {
+        phone.tap("permission_allow").await?;
+    }
     accept_permission(w, "permission_location").await
+}
+
+/// Steps 11 and 18 whatever the system asks: allows the Bluetooth and
+/// location prompts in turn until neither shows (the camera's comes with
+/// the scan). A system that asks for neither (Bluetooth granted at
+/// install, location not asked for) goes on to the QR code or the scanner.
+pub(crate) async fn accept_bluetooth_prompts(w: &mut CopyWorld) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_any_screen(&["permission_prompt", "qr_code", "qr_scanner"]).await?;
+    // At most the two prompts: a third would be a loop.
+    for _ in 0..2 {
+        if phone.is_on("permission_bluetooth").await? || phone.is_on("permission_location").await? {
+            phone.tap("permission_allow").await?;
+        } else {
+            break;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn see_qr(w: &mut CopyWorld) -> StepResult {

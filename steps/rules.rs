@@ -160,15 +160,7 @@ async fn walk_step(w: &mut CopyWorld, n: u8) -> StepResult {
             phone.tap_text("Next").await?;
             Ok(())
         }
-        11 | 18 => {
-            let phone = w.here().await?;
-            phone.wait_for_screen("permission_bluetooth").await?;
-            phone.tap("permission_allow").await?;
-            if phone.is_on("permission_location").await? {
-                phone.tap("permission_allow").await?;
-            }
-            Ok(())
-        }
+        11 | 18 => walked(n, line(0), step, copy_flow::accept_bluetooth_prompts(w)).await,
         12 => walked(n, line(0), step, copy_flow::see_qr(w)).await,
         13 => walked(n, line(0), step, copy_flow::open_app_on(w, Role::New)).await,
         14 => walked(n, line(0), step, copy_flow::get_started(w)).await,

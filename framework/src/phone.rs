@@ -269,6 +269,29 @@ impl Phone {
         self.wait_for(&l, &format!("the screen '{screen}'")).await.map(|_| ())
     }
 
+    /// Waits until one of `screens` shows, up to the find deadline, and
+    /// answers the first of them that does (in the order given).
+    pub async fn wait_for_any_screen<'a>(&self, screens: &[&'a str]) -> Result<&'a str, PhoneError> {
+        let locators = screens.iter().map(|s| Ok((*s, self.screen_locator(s)?))).collect::<Result<Vec<_>, _>>()?;
+        let deadline = Instant::now() + self.find_timeout;
+        loop {
+            for (name, locator) in &locators {
+                if !self.find_all(locator).await?.is_empty() {
+                    return Ok(name);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(PhoneError::NotFound {
+                    role: self.role.clone(),
+                    what: format!("any of the screens {}", screens.join(", ")),
+                    waited: self.find_timeout,
+                    shown: self.screen_summary().await,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Waits until an element shows exactly `text`, up to the find deadline.
     pub async fn wait_for_text(&self, text: &str) -> Result<(), PhoneError> {
         self.wait_for(&self.locators.text(text), &format!("the text '{text}'")).await.map(|_| ())

@@ -29,6 +29,7 @@ constructors! {
     invalid_selector => "invalid selector",
     invalid_element_state => "invalid element state",
     no_such_element => "no such element",
+    no_such_alert => "no such alert",
     stale_element => "stale element reference",
     session_not_created => "session not created",
     unknown_command => "unknown command",
@@ -43,9 +44,11 @@ impl W3cError {
     pub fn status(&self) -> StatusCode {
         match self.code {
             "invalid argument" | "invalid selector" | "invalid element state" => StatusCode::BAD_REQUEST,
-            "invalid session id" | "no such element" | "stale element reference" | "unknown command" => {
-                StatusCode::NOT_FOUND
-            }
+            "invalid session id"
+            | "no such element"
+            | "no such alert"
+            | "stale element reference"
+            | "unknown command" => StatusCode::NOT_FOUND,
             "unknown method" => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }

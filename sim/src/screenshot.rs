@@ -174,6 +174,10 @@ fn draw_node(canvas: &mut Canvas, node: &Node) {
         return;
     }
     match node.role {
+        // A system dialog's card, over whatever is under it.
+        Role::Screen if node.system && matches!(node.id.as_str(), "grant_dialog" | "alert") => {
+            canvas.rounded(area, 12, BAR_FILL)
+        }
         Role::Screen => {}
         Role::Title => {
             let style = Style { scale: 2, bold: true, colour: INK };
@@ -459,7 +463,7 @@ pub(crate) mod fixtures {
     pub fn screen(children: Vec<Node>) -> Screen {
         let mut root = Node::new(Role::Screen, "qr_code", "");
         root.children = children;
-        let mut screen = Screen { name: "qr_code".into(), secure: false, root };
+        let mut screen = Screen { name: "qr_code".into(), secure: false, root, alert: None };
         screen.layout();
         screen
     }
@@ -565,7 +569,7 @@ mod tests {
         }
         let mut root = Node::new(Role::Screen, "s", "");
         root.children = nodes;
-        let screen = Screen { name: "s".into(), secure: true, root };
+        let screen = Screen { name: "s".into(), secure: true, root, alert: None };
         let png = render(&screen, &StatusBar { platform: Platform::Ios, clock: &"9".repeat(99), bluetooth_on: true });
         assert_eq!(png_size(&png), (SCREEN_WIDTH, SCREEN_HEIGHT));
     }

@@ -55,6 +55,10 @@ pub fn class_name(role: Role, platform: Platform) -> &'static str {
 pub fn tree(screen: &Screen, cx: &SourceContext) -> XmlNode {
     let mut next_index = 0;
     let app = element(&screen.root, 0, cx, &mut next_index);
+    // Only iOS has alerts over the app (Android's prompts are a window of
+    // their own, the root); the indices go on after the app's.
+    let alert =
+        screen.alert.as_ref().filter(|_| cx.platform == Platform::Ios).map(|a| element(a, 1, cx, &mut next_index));
     let (width, height) = (SCREEN_WIDTH.to_string(), SCREEN_HEIGHT.to_string());
     match cx.platform {
         Platform::Android => XmlNode {
@@ -85,7 +89,7 @@ pub fn tree(screen: &Screen, cx: &SourceContext) -> XmlNode {
                     ("height", &height),
                     ("index", "0"),
                 ]),
-                children: vec![app],
+                children: std::iter::once(app).chain(alert).collect(),
                 node_index: None,
             };
             XmlNode { tag: "AppiumAUT".into(), attrs: Vec::new(), children: vec![application], node_index: None }
@@ -98,7 +102,7 @@ pub fn tree(screen: &Screen, cx: &SourceContext) -> XmlNode {
 fn element(node: &Node, index: usize, cx: &SourceContext, next_index: &mut usize) -> XmlNode {
     let node_index = *next_index;
     *next_index += 1;
-    let tag = class_name(node.role, cx.platform);
+    let tag = node.class.unwrap_or_else(|| class_name(node.role, cx.platform));
     let attrs = match cx.platform {
         Platform::Android => android_attrs(node, index, tag, cx.package),
         Platform::Ios => ios_attrs(node, index, tag),
@@ -114,8 +118,16 @@ fn android_attrs(node: &Node, index: usize, class: &str, package: &str) -> Vec<(
     let checkable = matches!(node.role, Role::Checkbox | Role::Radio);
     let clickable = checkable || node.is_input() || node.role == Role::Button;
     // Real drivers leave resource-id empty for views without one rather than
-    // emit a dangling `package:id/`.
-    let resource_id = if node.id.is_empty() { String::new() } else { format!("{package}:id/{}", node.id) };
+    // emit a dangling `package:id/`; a framework view (`android:id/content`)
+    // carries its own package.
+    let resource_id = match node.id.as_str() {
+        "" => String::new(),
+        id if id.contains(":id/") => id.to_owned(),
+        id => format!("{package}:id/{id}"),
+    };
+    // The app sets a content description on its views; the permission
+    // controller's have none.
+    let content_desc = if node.system { "" } else { node.id.as_str() };
     let r = node.rect;
     let bounds = format!("[{},{}][{},{}]", r.x, r.y, r.x.saturating_add(r.width), r.y.saturating_add(r.height));
     attrs(&[
@@ -136,12 +148,14 @@ fn android_attrs(node: &Node, index: usize, class: &str, package: &str) -> Vec<(
         ("selected", "false"),
         ("bounds", &bounds),
         ("displayed", "true"),
-        ("content-desc", &node.id),
+        ("content-desc", content_desc),
     ])
 }
 
 fn ios_attrs(node: &Node, index: usize, tag: &str) -> Vec<(String, String)> {
-    let mut out = attrs(&[("type", tag), ("name", &node.id), ("label", &node.text)]);
+    // XCUITest names an alert and its parts by their labels.
+    let name = if node.system { &node.text } else { &node.id };
+    let mut out = attrs(&[("type", tag), ("name", name), ("label", &node.text)]);
     // XCUITest only reports a value for controls that have one.
     let value = match node.role {
         Role::TextField | Role::SecureField => Some(node.visible_text()),
@@ -201,7 +215,7 @@ pub(crate) mod fixtures {
         let mut next = Node::new(Role::Button, "copy_info_next", "Next");
         next.enabled = false;
         root.children.push(next);
-        let mut screen = Screen { name: "copy_info".into(), secure: false, root };
+        let mut screen = Screen { name: "copy_info".into(), secure: false, root, alert: None };
         screen.layout();
         screen
     }

@@ -84,6 +84,14 @@ pub struct Node {
     /// Filled in by [`Screen::layout`].
     pub rect: Rect,
     pub children: Vec<Node>,
+    /// Drawn by the OS, not the app (a permission prompt): Android shows
+    /// `id` as a resource-id of the OS's package and no content-desc, as
+    /// the permission controller's views have none; iOS names the element
+    /// by its label, as XCUITest names alerts and their buttons.
+    pub system: bool,
+    /// The widget class where the role's usual one is not it: the
+    /// layouts of a system dialog, the iOS alert.
+    pub class: Option<&'static str>,
 }
 
 impl Node {
@@ -99,7 +107,14 @@ impl Node {
             qr: None,
             rect: Rect::default(),
             children: Vec::new(),
+            system: false,
+            class: None,
         }
+    }
+
+    /// A node drawn by the OS (see [`Node::system`]), with its class.
+    pub fn system(role: Role, class: Option<&'static str>, id: impl Into<String>, text: impl Into<String>) -> Node {
+        Node { system: true, class, ..Node::new(role, id, text) }
     }
 
     /// Depth-first, parents before children; the order element indices use.
@@ -137,39 +152,42 @@ pub struct Screen {
     pub name: String,
     /// Real Android builds set FLAG_SECURE on PIN and QR screens.
     pub secure: bool,
-    /// The app's screen; `root.id == name`.
+    /// The app's screen; `root.id == name` unless a system prompt shows.
+    /// On Android a prompt is a window of its own, the only one in the
+    /// page source, so it is the root.
     pub root: Node,
+    /// An iOS system alert over the app's screen: XCUITest shows it beside
+    /// the app's elements, which stay in the page source.
+    pub alert: Option<Node>,
 }
 
 impl Screen {
     /// Places every node: children stacked top to bottom, full width less a
     /// margin; buttons at the height of a tap target; the QR code square.
+    /// A container (a system dialog's layouts) stacks its own children the
+    /// same way inside it; an alert is a card in the middle of the screen.
     pub fn layout(&mut self) {
-        const MARGIN: u32 = 16;
-        const GAP: u32 = 10;
         self.root.rect = Rect { x: 0, y: 0, width: SCREEN_WIDTH, height: SCREEN_HEIGHT };
-        let mut y = 48; // below the status bar
-        for child in &mut self.root.children {
-            let width = SCREEN_WIDTH - 2 * MARGIN;
-            let height = match child.role {
-                Role::Title => 28 + 22 * line_count(&child.text, width, 2),
-                Role::Text => 8 + 18 * line_count(&child.text, width, 1),
-                Role::Button | Role::TextField | Role::SecureField => 48,
-                Role::Checkbox | Role::Radio => 8 + 18 * line_count(&child.text, width - 36, 1).max(2),
-                Role::QrCode => width.min(260),
-                Role::Image => 120,
-                Role::Screen => 0,
-            };
-            let x = if child.role == Role::QrCode { (SCREEN_WIDTH - height) / 2 } else { MARGIN };
-            let w = if child.role == Role::QrCode { height } else { width };
-            child.rect = Rect { x, y, width: w, height };
-            y += height + GAP;
+        // Below the status bar.
+        stack(&mut self.root.children, 0, 48, SCREEN_WIDTH);
+        if let Some(alert) = &mut self.alert {
+            const ALERT_WIDTH: u32 = 270;
+            let x = (SCREEN_WIDTH - ALERT_WIDTH) / 2;
+            let height = stack(&mut alert.children, x, 0, ALERT_WIDTH);
+            let y = SCREEN_HEIGHT.saturating_sub(height) / 2;
+            alert.rect = Rect { x, y, width: ALERT_WIDTH, height };
+            stack(&mut alert.children, x, y, ALERT_WIDTH);
         }
     }
 
-    /// Nodes in document order: index 0 is the root.
+    /// Nodes in document order: index 0 is the root; an alert's come
+    /// after the app's, as the page source lists them.
     pub fn nodes(&self) -> Vec<&Node> {
-        self.root.walk()
+        let mut nodes = self.root.walk();
+        if let Some(alert) = &self.alert {
+            nodes.extend(alert.walk());
+        }
+        nodes
     }
 
     pub fn node(&self, index: usize) -> Option<&Node> {
@@ -179,6 +197,32 @@ impl Screen {
     pub fn find_by_id(&self, id: &str) -> Option<&Node> {
         self.nodes().into_iter().find(|n| n.id == id)
     }
+}
+
+/// Lays `nodes` out top to bottom from (`x`, `y`) in a column `width`
+/// wide, less a margin; returns the height used, margin included.
+fn stack(nodes: &mut [Node], x: u32, y: u32, width: u32) -> u32 {
+    const MARGIN: u32 = 16;
+    const GAP: u32 = 10;
+    let inner = width.saturating_sub(2 * MARGIN);
+    let mut at = y;
+    for child in nodes {
+        let height = match child.role {
+            Role::Title => 28 + 22 * line_count(&child.text, inner, 2),
+            Role::Text => 8 + 18 * line_count(&child.text, inner, 1),
+            Role::Button | Role::TextField | Role::SecureField => 48,
+            Role::Checkbox | Role::Radio => 8 + 18 * line_count(&child.text, inner.saturating_sub(36), 1).max(2),
+            Role::QrCode => inner.min(260),
+            Role::Image => 120,
+            // A container is as tall as what it holds, which it does not
+            // indent further: the dialog's nested layouts stay readable.
+            Role::Screen => stack(&mut child.children, x, at, width),
+        };
+        let (cx, w) = if child.role == Role::QrCode { ((x + width - height) / 2, height) } else { (x + MARGIN, inner) };
+        child.rect = Rect { x: cx, y: at, width: w, height };
+        at += height + GAP;
+    }
+    at - y
 }
 
 /// Lines a text needs at the bitmap font's size (8 px glyphs drawn twice as

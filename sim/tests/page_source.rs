@@ -159,7 +159,7 @@ async fn happy_path(walk: &mut Walk) {
     walk.snap(&old, "bluetooth_info").await;
     old.tap("bluetooth_info_next").await;
     walk.snap(&old, "permission_bluetooth").await;
-    old.tap("permission_allow").await;
+    old.allow().await;
     walk.snap(&old, "qr_code").await;
     farm.advance(181).await;
     walk.snap(&old, "qr_expired").await;
@@ -178,9 +178,9 @@ async fn happy_path(walk: &mut Walk) {
     new.expect_screen("bluetooth_info").await;
     new.tap("bluetooth_info_next").await;
     new.expect_screen("permission_bluetooth").await;
-    new.tap("permission_allow").await;
+    new.allow().await;
     walk.snap(&new, "permission_camera").await;
-    new.tap("permission_allow").await;
+    new.allow().await;
     walk.snap(&new, "qr_scanner").await;
     new.scan_from(&old).await.unwrap();
     walk.snap(&old, "continue_on_new").await;
@@ -211,7 +211,7 @@ async fn happy_path(walk: &mut Walk) {
     walk.snap(&new, "notifications").await;
     new.tap("notifications_accept").await;
     walk.snap(&new, "permission_notifications").await;
-    new.tap("permission_allow").await;
+    new.allow().await;
     walk.snap(&new, "activated").await;
     new.tap("activated_ok").await;
     new.expect_screen("home").await;
@@ -265,10 +265,10 @@ async fn blocked(walk: &mut Walk) {
     farm.control("PUT", &format!("/sim/phones/{old_udid}"), json!({ "bluetooth": true })).await;
     old.tap("bluetooth_try_again").await;
     old.expect_screen("permission_bluetooth").await;
-    old.tap("permission_deny").await;
+    old.deny().await;
     walk.snap(&old, "permission_denied").await;
     old.tap("permission_try_again").await;
-    old.tap("permission_allow").await;
+    old.allow().await;
     old.expect_screen("qr_code").await;
 
     new.open_scanner().await;
@@ -286,7 +286,8 @@ async fn blocked(walk: &mut Walk) {
     new.close().await;
 }
 
-/// Android 11 (API 30) asks for location before Bluetooth scanning.
+/// Android 11 (API 30) asks for location before Bluetooth scanning, and
+/// only for location: Bluetooth was granted at install.
 async fn location(walk: &mut Walk) {
     let farm = TestFarm::start().await;
     farm.provision("android-11-c1", 0).await;
@@ -297,7 +298,6 @@ async fn location(walk: &mut Walk) {
     old.type_into("pin_input", PIN).await;
     old.tap("pin_next").await;
     old.tap("bluetooth_info_next").await;
-    old.tap("permission_allow").await;
     walk.snap(&old, "permission_location").await;
     old.close().await;
 }

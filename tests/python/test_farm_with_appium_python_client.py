@@ -432,7 +432,13 @@ def open_scanner_on_new(new: Phone) -> None:
         new.allow_system_dialog("take pictures and record video", "While using the app")
     else:
         new.allow_system_dialog("Would Like to Use Bluetooth", "OK")
-        new.allow_system_dialog("Would Like to Access the Camera", "OK")
+        # The camera's alert through the client's alert API and XCUITest's
+        # mobile: alert, as on an iPhone.
+        buttons = new.mobile("mobile: alert", {"action": "getButtons"})
+        assert buttons == ["Don\u2019t Allow", "OK"], buttons
+        alert = new.driver.switch_to.alert
+        assert alert.text.startswith("\u201cMitID\u201d Would Like to Access the Camera\n"), alert.text
+        alert.accept()
     new.expect("Scan the QR code")  # 19. the scanner
     new.expect("Hold your phone/tablet up to the QR code on your old app.")
 

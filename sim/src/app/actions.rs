@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::screens::{ALLOW, ALLOW_FOREGROUND, ALLOW_ONE_TIME, DENY, DENY_DONT_ASK_AGAIN};
 use super::state::{AppContext, Permission, Phone, PinPurpose, Side, Step, LISTEN_FOR_BEACON};
 use crate::backend::ScanRefusal;
 use crate::config::Defect;
@@ -23,16 +24,75 @@ impl Phone {
         if !self.bluetooth_on && !cx.defects.contains(&Defect::BluetoothOffIgnored) {
             return self.go(Step::BluetoothOff(side));
         }
-        if !self.granted(Permission::Bluetooth) {
-            return self.go(Step::Dialog(Permission::Bluetooth, side));
+        if self.bluetooth_dialog_exists() && !self.granted(Permission::Bluetooth) {
+            return self.ask(Permission::Bluetooth, side, cx);
         }
         if self.needs_location(cx.defects) && !self.granted(Permission::Location) {
-            return self.go(Step::Dialog(Permission::Location, side));
+            return self.ask(Permission::Location, side, cx);
         }
         match side {
             Side::Old => self.show_qr(cx),
-            Side::New if !self.granted(Permission::Camera) => self.go(Step::Dialog(Permission::Camera, Side::New)),
+            Side::New if !self.granted(Permission::Camera) => self.ask(Permission::Camera, Side::New, cx),
             Side::New => self.open_scanner(cx),
+        }
+    }
+
+    /// The OS's permission prompt shows; a session with `autoAcceptAlerts`
+    /// or `autoDismissAlerts` on an iPhone has it answered at once.
+    fn ask(&mut self, permission: Permission, side: Side, cx: &mut AppContext) {
+        if self.refused_for_good(permission) {
+            self.note(
+                super::state::LogLevel::Info,
+                "PermissionController",
+                format!("{permission:?} refused twice for dk.mitid.app: no prompt"),
+            );
+            return self.answer(permission, side, false, cx);
+        }
+        self.go(Step::Dialog(permission, side));
+        self.auto_answer(cx);
+    }
+
+    /// WebDriverAgent's alert monitor: with a default alert action (the
+    /// session's `autoAcceptAlerts` / `autoDismissAlerts`), an alert on an
+    /// iPhone is answered as soon as it is seen, one already shown when
+    /// the session starts too.
+    pub fn auto_answer(&mut self, cx: &mut AppContext) {
+        let Step::Dialog(permission, side) = self.step else { return };
+        let Some(accept) = self.auto_alerts.filter(|_| self.platform() == crate::ui::Platform::Ios) else { return };
+        if !self.running {
+            return;
+        }
+        self.note(
+            super::state::LogLevel::Debug,
+            "WebDriverAgent",
+            if accept { "auto-accepting the alert" } else { "auto-dismissing the alert" },
+        );
+        self.answer(permission, side, accept, cx);
+    }
+
+    /// The person's answer to a permission prompt.
+    fn answer(&mut self, permission: Permission, side: Side, allowed: bool, cx: &mut AppContext) {
+        self.note(
+            super::state::LogLevel::Info,
+            "PermissionController",
+            format!("{permission:?} {} for dk.mitid.app", if allowed { "granted" } else { "denied" }),
+        );
+        self.granted.insert((permission, allowed));
+        if !allowed && matches!(self.step, Step::Dialog(..)) {
+            *self.refusals.entry(permission).or_default() += 1;
+        }
+        match permission {
+            Permission::Notifications => self.go(Step::Activated),
+            Permission::Camera if !allowed => self.go(Step::PermissionDenied(side)),
+            _ if !allowed && !cx.defects.contains(&Defect::PermissionDenialIgnored) => {
+                self.go(Step::PermissionDenied(side))
+            }
+            _ if !allowed => {
+                // The defect: carry on as if the permission were given.
+                self.granted.insert((permission, true));
+                self.continue_bluetooth(side, cx)
+            }
+            _ => self.continue_bluetooth(side, cx),
         }
     }
 
@@ -130,6 +190,10 @@ impl Phone {
     /// A tap on an element: a text field takes the focus (the keyboard
     /// comes up), anything else does what the app does with the tap.
     pub fn tap(&mut self, node: &crate::ui::Node, cx: &mut AppContext) {
+        // A system prompt is modal: the app's views under it get no taps.
+        if matches!(self.step, Step::Dialog(..)) && !node.system {
+            return;
+        }
         if self.running && node.is_input() {
             self.focused = Some(node.id.clone());
         }
@@ -151,7 +215,7 @@ impl Phone {
         }
         self.note(super::state::LogLevel::Debug, "MitID", "Back pressed");
         let previous = match self.step.clone() {
-            Step::Dialog(..) => return self.click("permission_deny", cx),
+            Step::Dialog(..) => return self.click(DENY, cx),
             Step::Biometric(_) => return self.click("biometric_cancel", cx),
             Step::Method => Some(Step::Welcome),
             Step::Prerequisite => Some(Step::Method),
@@ -255,7 +319,7 @@ impl Phone {
             (Step::BiometricChoice, "biometric_no") => self.go(Step::Notifications),
             (Step::Notifications, "notifications_accept") => {
                 if self.notification_dialog_exists() && !self.granted(Permission::Notifications) {
-                    self.go(Step::Dialog(Permission::Notifications, Side::New));
+                    self.ask(Permission::Notifications, Side::New, cx);
                 } else {
                     self.go(Step::Activated);
                 }
@@ -321,28 +385,10 @@ impl Phone {
                 self.granted.retain(|(_, allowed)| *allowed);
                 self.continue_bluetooth(side, cx)
             }
-            (Step::Dialog(permission, side), "permission_allow" | "permission_deny") => {
-                let allowed = id == "permission_allow";
-                self.note(
-                    super::state::LogLevel::Info,
-                    "PermissionController",
-                    format!("{permission:?} {} for dk.mitid.app", if allowed { "granted" } else { "denied" }),
-                );
-                self.granted.insert((permission, allowed));
-                match permission {
-                    Permission::Notifications => self.go(Step::Activated),
-                    Permission::Camera if !allowed => self.go(Step::PermissionDenied(side)),
-                    _ if !allowed && !defects.contains(&Defect::PermissionDenialIgnored) => {
-                        self.go(Step::PermissionDenied(side))
-                    }
-                    _ if !allowed => {
-                        // The defect: carry on as if the permission were given.
-                        self.granted.insert((permission, true));
-                        self.continue_bluetooth(side, cx)
-                    }
-                    _ => self.continue_bluetooth(side, cx),
-                }
+            (Step::Dialog(permission, side), ALLOW | ALLOW_FOREGROUND | ALLOW_ONE_TIME) => {
+                self.answer(permission, side, true, cx)
             }
+            (Step::Dialog(permission, side), DENY | DENY_DONT_ASK_AGAIN) => self.answer(permission, side, false, cx),
             (_, id) if self.checkable_ids().contains(&id) => {
                 // A tap toggles the tick.
                 if self.checked.contains(id) {

@@ -29,9 +29,32 @@ impl Phone {
     }
 
     fn app_screen(&self, backend: &Backend, now: Duration) -> Screen {
+        let Step::Dialog(permission, side) = self.step else {
+            let root = self.step_node(&self.step, backend, now);
+            return Screen { secure: self.step.is_secure(), name: root.id.clone(), root, alert: None };
+        };
+        let name = permission.screen_name().to_owned();
+        match self.platform() {
+            // The permission controller's window: the only one in the page
+            // source while it is shown.
+            Platform::Android => Screen { secure: false, name, root: self.android_dialog(permission), alert: None },
+            // The alert over the app's screen, which stays where it was.
+            Platform::Ios => {
+                let under = if permission == Permission::Notifications {
+                    Step::Notifications
+                } else {
+                    Step::BluetoothInfo(side)
+                };
+                let root = self.step_node(&under, backend, now);
+                Screen { secure: false, name, root, alert: Some(ios_alert(permission)) }
+            }
+        }
+    }
+
+    fn step_node(&self, step: &Step, backend: &Backend, now: Duration) -> Node {
         let android = self.platform() == Platform::Android;
         let biometric_name = if android { "fingerprint" } else { "Face ID" };
-        let mut s = match &self.step {
+        let mut s = match step {
             Step::Welcome => screen("activate_welcome")
                 .title("activate_title", "Activate your MitID")
                 .text("activate_text", "Activate your MitID app to log on and approve with MitID.")
@@ -202,10 +225,7 @@ impl Phone {
                 };
                 screen("bluetooth_info")
                     .title("bluetooth_info_title", title)
-                    .text(
-                        "bluetooth_info_text",
-                        "To ensure that you are the one scanning the QR code, MitID requires the use of Bluetooth.",
-                    )
+                    .text("bluetooth_info_text", BLUETOOTH_USAGE)
                     .button("bluetooth_info_next", "Next")
             }
             Step::BluetoothOff(_) => screen("bluetooth_off")
@@ -222,7 +242,8 @@ impl Phone {
                     "MitID cannot copy your app without access to Bluetooth and the camera. Allow access in your phone's/tablet's settings, then try again.",
                 )
                 .button("permission_try_again", "Try again"),
-            Step::Dialog(permission, _) => self.dialog(*permission),
+            // Drawn by `app_screen`; never reached.
+            Step::Dialog(..) => screen("permission_prompt"),
             Step::Biometric(_) => {
                 let (title, text) = if android {
                     ("Use fingerprint", "Touch the fingerprint sensor")
@@ -238,38 +259,58 @@ impl Phone {
         if let Some(message) = &self.message {
             s.children.push(Node::new(Role::Text, "screen_message", message.clone()));
         }
-        let name = s.id.clone();
-        Screen { secure: self.step.is_secure(), name, root: s }
+        s
     }
 
-    fn dialog(&self, permission: Permission) -> Node {
-        let android = self.platform() == Platform::Android;
-        let (title, allow, deny) = match (permission, android) {
-            (Permission::Bluetooth, true) => (
-                "Allow MitID to find, connect to, and determine the relative position of nearby devices?",
-                "Allow",
-                "Don't allow",
-            ),
-            (Permission::Location, true) => {
-                ("Allow MitID to access this device's location?", "While using the app", "Don't allow")
+    /// The permission controller's grant dialog (`grant_permissions.xml`
+    /// of AOSP's PermissionController: the views that are not `gone`), with
+    /// the words and buttons of the phone's Android version.
+    fn android_dialog(&self, permission: Permission) -> Node {
+        let api = self.api_level().unwrap_or(u32::MAX);
+        // Android 12 (API 31) renamed "Deny" to "Don’t allow".
+        let deny = if api >= 31 { "Don\u{2019}t allow" } else { "Deny" };
+        let message = match permission {
+            Permission::Bluetooth => {
+                "Allow MitID to find, connect to, and determine the relative position of nearby devices?"
             }
-            (Permission::Camera, true) => {
-                ("Allow MitID to take pictures and record video?", "While using the app", "Don't allow")
-            }
-            (Permission::Notifications, true) => ("Allow MitID to send you notifications?", "Allow", "Don't allow"),
-            (Permission::Bluetooth, false) => ("\"MitID\" Would Like to Use Bluetooth", "OK", "Don't Allow"),
-            (Permission::Location, false) => {
-                ("Allow \"MitID\" to use your location?", "Allow While Using App", "Don't Allow")
-            }
-            (Permission::Camera, false) => ("\"MitID\" Would Like to Access the Camera", "OK", "Don't Allow"),
-            (Permission::Notifications, false) => {
-                ("\"MitID\" Would Like to Send You Notifications", "Allow", "Don't Allow")
-            }
+            Permission::Location => "Allow MitID to access this device\u{2019}s location?",
+            Permission::Camera => "Allow MitID to take pictures and record video?",
+            Permission::Notifications => "Allow MitID to send you notifications?",
         };
-        screen(permission.screen_name())
-            .title("permission_message", title)
-            .button("permission_allow", allow)
-            .button("permission_deny", deny)
+        // Asked again after a refusal, the same words refuse for good.
+        let deny_id = if self.offers_dont_ask_again(permission) { DENY_DONT_ASK_AGAIN } else { DENY };
+        // Android 11 (API 30) brought "Only this time" for location and the
+        // camera; before, a foreground-only app was asked Allow or Deny.
+        let buttons: Vec<(&str, &str)> = match permission {
+            Permission::Location | Permission::Camera if api >= 30 => {
+                vec![(ALLOW_FOREGROUND, "While using the app"), (ALLOW_ONE_TIME, "Only this time"), (deny_id, deny)]
+            }
+            _ => vec![(ALLOW, "Allow"), (deny_id, deny)],
+        };
+        let layout = |id: &str, children: Vec<Node>| {
+            let mut n = Node::system(Role::Screen, Some("android.widget.LinearLayout"), id, "");
+            n.children = children;
+            n
+        };
+        let description = layout(
+            "",
+            vec![
+                Node::system(Role::Image, None, "permission_icon", ""),
+                Node::system(Role::Title, None, "permission_message", message),
+            ],
+        );
+        let content = layout("content_container", vec![description]);
+        let button_list =
+            layout("", buttons.iter().map(|(id, text)| Node::system(Role::Button, None, *id, *text)).collect());
+        let dialog = layout("grant_dialog", vec![content, button_list]);
+        let singleton = layout("grant_singleton", vec![dialog]);
+        let mut scroll = Node::system(Role::Screen, Some("android.widget.ScrollView"), "", "");
+        scroll.children = vec![singleton];
+        let mut frame = Node::system(Role::Screen, Some("android.widget.FrameLayout"), "android:id/content", "");
+        frame.children = vec![scroll];
+        let mut root = Node::system(Role::Screen, Some("android.widget.FrameLayout"), "", "");
+        root.children = vec![frame];
+        root
     }
 
     /// The id of the input or check state, for page source and screenshots.
@@ -278,12 +319,62 @@ impl Phone {
     }
 }
 
+/// The ids of the permission controller's buttons (`grant_permissions.xml`).
+/// On iOS they name the alert's buttons inside the farm only: XCUITest
+/// names a button by its label.
+pub(super) const ALLOW: &str = "permission_allow_button";
+pub(super) const ALLOW_FOREGROUND: &str = "permission_allow_foreground_only_button";
+pub(super) const ALLOW_ONE_TIME: &str = "permission_allow_one_time_button";
+pub(super) const DENY: &str = "permission_deny_button";
+pub(super) const DENY_DONT_ASK_AGAIN: &str = "permission_deny_and_dont_ask_again_button";
+
+/// An iOS permission alert as XCUITest shows it: an `XCUIElementTypeAlert`
+/// named by its title, the title and the app's usage description, and the
+/// buttons named by their labels, the one that refuses first.
+fn ios_alert(permission: Permission) -> Node {
+    const DONT_ALLOW: &str = "Don\u{2019}t Allow";
+    let (title, message, buttons): (&str, &str, &[(&str, &str)]) = match permission {
+        Permission::Bluetooth => {
+            ("\u{201C}MitID\u{201D} Would Like to Use Bluetooth", BLUETOOTH_USAGE, &[(DENY, DONT_ALLOW), (ALLOW, "OK")])
+        }
+        Permission::Location => (
+            "Allow \u{201C}MitID\u{201D} to use your location?",
+            BLUETOOTH_USAGE,
+            &[(ALLOW_ONE_TIME, "Allow Once"), (ALLOW_FOREGROUND, "Allow While Using App"), (DENY, DONT_ALLOW)],
+        ),
+        Permission::Camera => (
+            "\u{201C}MitID\u{201D} Would Like to Access the Camera",
+            "MitID uses the camera to scan the QR code on your old phone/tablet.",
+            &[(DENY, DONT_ALLOW), (ALLOW, "OK")],
+        ),
+        Permission::Notifications => (
+            "\u{201C}MitID\u{201D} Would Like to Send You Notifications",
+            "Notifications may include alerts, sounds, and icon badges. These can be configured in Settings.",
+            &[(DENY, DONT_ALLOW), (ALLOW, "Allow")],
+        ),
+    };
+    let mut body = Node::system(Role::Screen, Some("XCUIElementTypeOther"), "", "");
+    body.children.push(Node::system(Role::Title, None, "alert_title", title));
+    body.children.push(Node::system(Role::Text, None, "alert_message", message));
+    for (id, label) in buttons {
+        body.children.push(Node::system(Role::Button, None, *id, *label));
+    }
+    let mut alert = Node::system(Role::Screen, Some("XCUIElementTypeAlert"), "alert", title);
+    alert.children.push(body);
+    alert
+}
+
+/// The app's usage description for Bluetooth (Info.plist), which iOS shows
+/// in its alert.
+const BLUETOOTH_USAGE: &str =
+    "To ensure that you are the one scanning the QR code, MitID requires the use of Bluetooth.";
+
 /// The OS home screen, shown while the app is not running.
 fn launcher() -> Screen {
     let mut root = Node::new(Role::Screen, "launcher", "");
     root.children.push(Node::new(Role::Text, "launcher_title", "Home screen"));
     root.children.push(Node::new(Role::Button, "launcher_mitid", "MitID"));
-    Screen { name: "launcher".into(), secure: false, root }
+    Screen { name: "launcher".into(), secure: false, root, alert: None }
 }
 
 /// `m:ss` under an hour, `h:mm:ss` from an hour.

@@ -185,6 +185,14 @@ pub struct Phone {
     pub(super) inputs: HashMap<String, String>,
     pub(super) checked: BTreeSet<String>,
     pub(super) granted: BTreeSet<(Permission, bool)>,
+    /// How often each permission's prompt was refused since install:
+    /// Android 11+ offers "don't ask again" on the second prompt and shows
+    /// none after a second refusal.
+    pub(super) refusals: std::collections::BTreeMap<Permission, u8>,
+    /// XCUITest's `autoAcceptAlerts` (true) or `autoDismissAlerts` (false)
+    /// of the session on this phone: WebDriverAgent answers every alert as
+    /// it appears.
+    pub auto_alerts: Option<bool>,
     /// What the camera sees: the payload of the last injected image.
     pub camera: Option<String>,
     /// A message on the current screen (an error, or a biometric miss).
@@ -214,6 +222,8 @@ impl Phone {
             inputs: HashMap::new(),
             checked: BTreeSet::new(),
             granted: BTreeSet::new(),
+            refusals: Default::default(),
+            auto_alerts: None,
             camera: None,
             message: None,
             pending_pin: None,
@@ -235,7 +245,10 @@ impl Phone {
     pub fn reset(&mut self) {
         let (instance, clock) = (self.instance, self.clock);
         let (log, log_seq) = (std::mem::take(&mut self.log), self.log_seq);
+        // The driver's alert handling belongs to the session, not the app.
+        let auto_alerts = self.auto_alerts;
         *self = Phone::new(self.spec.clone());
+        self.auto_alerts = auto_alerts;
         // Time on a phone never runs backwards, reset or not; its log stays.
         self.clock = clock;
         self.instance = instance + 1;
@@ -437,11 +450,46 @@ impl Phone {
             && !defects.contains(&Defect::NoLocationPromptOnOldAndroid)
     }
 
+    /// Android 12 (API 31) made Bluetooth scanning a runtime permission
+    /// ("Nearby devices"); before, Bluetooth was granted at install and
+    /// only location was asked for. iOS always asks.
+    pub(super) fn bluetooth_dialog_exists(&self) -> bool {
+        match self.platform() {
+            Platform::Ios => true,
+            Platform::Android => self.api_level().is_none_or(|api| api > rules::LAST_ANDROID_API_NEEDING_LOCATION),
+        }
+    }
+
+    /// UiAutomator2's `autoGrantPermissions`: every runtime permission the
+    /// app declares is granted (`pm grant`), so no prompt ever shows.
+    pub fn grant_all_permissions(&mut self) {
+        for p in [Permission::Bluetooth, Permission::Location, Permission::Camera, Permission::Notifications] {
+            self.granted.remove(&(p, false));
+            self.granted.insert((p, true));
+        }
+        self.note(LogLevel::Info, "PackageManager", "dk.mitid.app: all runtime permissions granted");
+    }
+
     pub(super) fn notification_dialog_exists(&self) -> bool {
         match self.platform() {
             Platform::Ios => true,
             Platform::Android => self.api_level().is_some_and(|api| api >= 33),
         }
+    }
+
+    /// Android 11 (API 30): a permission refused twice is refused for
+    /// good, without a prompt, until the app is installed again.
+    pub(super) fn refused_for_good(&self, p: Permission) -> bool {
+        self.platform() == Platform::Android
+            && self.api_level().is_some_and(|api| api >= 30)
+            && self.refusals.get(&p).copied().unwrap_or(0) >= 2
+    }
+
+    /// Android 11+: the prompt after a refusal offers to refuse for good.
+    pub(super) fn offers_dont_ask_again(&self, p: Permission) -> bool {
+        self.platform() == Platform::Android
+            && self.api_level().is_some_and(|api| api >= 30)
+            && self.refusals.get(&p).copied().unwrap_or(0) >= 1
     }
 
     pub(super) fn granted(&self, p: Permission) -> bool {

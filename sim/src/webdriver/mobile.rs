@@ -84,6 +84,7 @@ pub(super) const SCRIPTS: &[Script] = &[
     script("mobile: hideKeyboard", "hideKeyboard", BOTH, (NONE, NONE), NONE),
     script("mobile: backgroundApp", "mobileBackgroundApp", BOTH, (NONE, NONE), &["seconds"]),
     script("mobile: pullFile", "pullFile", BOTH, (&["remotePath"], &["remotePath"]), NONE),
+    script("mobile: alert", "mobileHandleAlert", IOS, (NONE, &["action"]), &["buttonLabel"]),
     script("mobile: injectCameraImage", "injectCameraImage", BOTH, (&["image"], &["image"]), NONE),
 ];
 
@@ -321,6 +322,7 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
             let path = args.get("remotePath").and_then(Value::as_str).unwrap_or_default().to_owned();
             device::pull_file(state, udid, &path)
         }
+        "mobile: alert" => super::alert::mobile_alert(state, udid, args),
         "mobile: injectCameraImage" => {
             let payload =
                 camera.ok_or_else(|| W3cError::invalid_argument("mobile: injectCameraImage needs an image"))?;

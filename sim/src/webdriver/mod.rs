@@ -2,6 +2,7 @@
 //! command wrapper (session lookup, latency and faults, gateway delivery).
 
 mod actions;
+mod alert;
 mod device;
 mod element;
 mod mobile;
@@ -87,6 +88,9 @@ pub(super) const ROUTES: &[Route] = &[
         platform: Some(Platform::Android),
     },
     Route { method: "POST", path: "/session/:sessionId/log", command: "getLog", platform: Some(Platform::Android) },
+    route("GET", "/session/:sessionId/alert/text", "getAlertText"),
+    route("POST", "/session/:sessionId/alert/accept", "postAcceptAlert"),
+    route("POST", "/session/:sessionId/alert/dismiss", "postDismissAlert"),
     route("POST", "/session/:sessionId/element", "findElement"),
     route("POST", "/session/:sessionId/elements", "findElements"),
     route("GET", "/session/:sessionId/element/active", "active"),
@@ -141,6 +145,9 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/session/{sid}/se/log", post(device::log))
         .route("/session/{sid}/log/types", get(device::android_log_types))
         .route("/session/{sid}/log", post(device::android_log))
+        .route("/session/{sid}/alert/text", get(alert::get_text))
+        .route("/session/{sid}/alert/accept", post(alert::accept))
+        .route("/session/{sid}/alert/dismiss", post(alert::dismiss))
         .route("/session/{sid}/element", post(element::find_element))
         .route("/session/{sid}/elements", post(element::find_elements))
         .route("/session/{sid}/element/active", get(element::active_element))

@@ -20,8 +20,14 @@ use crate::{screenshot, APP_ID};
 
 fn source_context(phone: &Phone, screen: &Screen) -> SourceContext<'static> {
     let package = match (phone.platform(), screen.name.as_str()) {
+        // Android 10 (API 29) moved the prompts from the package installer
+        // to the permission controller.
         (Platform::Android, name) if name.starts_with("permission_") && name != "permission_denied" => {
-            "com.android.permissioncontroller"
+            if phone.api_level().is_some_and(|api| api < 29) {
+                "com.android.packageinstaller"
+            } else {
+                "com.android.permissioncontroller"
+            }
         }
         (Platform::Android, "biometric_prompt") => "com.android.systemui",
         (Platform::Android, "launcher") => "com.google.android.apps.nexuslauncher",

@@ -83,8 +83,18 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                         log_cursor,
                     },
                 );
-                // Like a real driver, a new session brings the app to the foreground.
-                state.with_app(&udid, |phone, cx| phone.launch(cx));
+                let auto_alerts = auto_alert_action(&caps, platform);
+                let grant_all = platform == Platform::Android && capability_flag(&caps, "appium:autoGrantPermissions");
+                // Like a real driver, a new session brings the app to the
+                // foreground; UiAutomator2 grants the permissions first.
+                state.with_app(&udid, |phone, cx| {
+                    phone.auto_alerts = auto_alerts;
+                    if grant_all {
+                        phone.grant_all_permissions();
+                    }
+                    phone.launch(cx);
+                    phone.auto_answer(cx);
+                });
                 tracing::info!(session = %id, %udid, "session created");
                 return Ok(ok(json!({ "sessionId": id, "capabilities": capabilities })));
             }
@@ -169,6 +179,31 @@ fn session_capabilities(requested: &serde_json::Map<String, Value>, phone: &Phon
     caps.insert("automationName".into(), json!(phone.platform().automation_name()));
     caps.insert("udid".into(), json!(udid));
     Value::Object(caps)
+}
+
+/// A boolean capability as the drivers read it: `true` or `"true"`.
+fn capability_flag(caps: &serde_json::Map<String, Value>, key: &str) -> bool {
+    match caps.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// XCUITest's `autoAcceptAlerts` (accept, `Some(true)`) and
+/// `autoDismissAlerts` (dismiss): WebDriverAgent's default alert action.
+/// Accepting wins when both are asked for, as the driver checks it first.
+fn auto_alert_action(caps: &serde_json::Map<String, Value>, platform: Platform) -> Option<bool> {
+    if platform != Platform::Ios {
+        return None;
+    }
+    if capability_flag(caps, "appium:autoAcceptAlerts") {
+        Some(true)
+    } else if capability_flag(caps, "appium:autoDismissAlerts") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// W3C §7.2: alwaysMatch merged with each firstMatch; legacy
@@ -318,7 +353,11 @@ pub(super) async fn appium_capabilities(State(shared): State<Arc<Shared>>, Path(
 
 pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
     let mut state = shared.lock();
-    state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
+    let session = state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
+    // WebDriverAgent answers alerts for its session only.
+    if let Some(i) = state.phone_index(&session.udid) {
+        state.phones[i].auto_alerts = None;
+    }
     tracing::info!(session = %sid, "session deleted");
     Ok(ok(Value::Null))
 }

@@ -84,7 +84,16 @@ impl TestFarm {
     }
 
     pub async fn phone(&self, udid: &str) -> Phone {
+        self.phone_with(udid, &[]).await
+    }
+
+    /// A session on `udid` with these boolean capabilities set to true
+    /// (`appium:autoGrantPermissions`, `appium:autoAcceptAlerts`, …).
+    pub async fn phone_with(&self, udid: &str, flags: &[&str]) -> Phone {
         let mut caps = EmptyCapabilities::new();
+        for flag in flags {
+            caps.set_bool(flag, true);
+        }
         caps.set_str("appium:udid", udid);
         caps.set_number("appium:newCommandTimeout", 60.into());
         let client = ClientBuilder::native(caps).connect(&self.farm.url()).await.expect("session starts");
@@ -174,9 +183,13 @@ impl Phone {
         self.client.find_by(By::accessibility_id(id)).await.unwrap().is_enabled().await.unwrap()
     }
 
-    /// The screen's name: the accessibility id of the root of the page.
+    /// The screen's name: the accessibility id of the root of the page, or
+    /// for a system permission prompt `permission_<what it asks for>`.
     pub async fn screen(&self) -> String {
         let source = self.client.source().await.unwrap();
+        if let Some(question) = prompt_question(&source) {
+            return prompt_name(&question).to_owned();
+        }
         let key = if source.contains("<hierarchy") { "content-desc=\"" } else { "name=\"" };
         // The first element with an accessibility id under the wrappers.
         source
@@ -184,6 +197,43 @@ impl Phone {
             .filter(|l| !l.contains("XCUIElementTypeApplication") && !l.contains("<hierarchy"))
             .find_map(|l| l.split(key).nth(1).map(|r| r.split('"').next().unwrap_or("").to_owned()))
             .unwrap_or_default()
+    }
+
+    /// Whether the phone is an Android one (its page source says).
+    async fn android(&self) -> bool {
+        self.client.source().await.unwrap().contains("<hierarchy")
+    }
+
+    /// Taps the button that allows, on the system permission prompt shown:
+    /// the permission controller's allow buttons, or the iOS alert's.
+    pub async fn allow(&self) {
+        let xpath = if self.android().await {
+            "//*[contains(@resource-id, ':id/permission_allow_button') or contains(@resource-id, ':id/permission_allow_foreground_only_button')]"
+        } else {
+            "//XCUIElementTypeAlert//XCUIElementTypeButton[@name='OK' or @name='Allow' or @name='Allow While Using App']"
+        };
+        self.tap_xpath(xpath, "the allow button").await;
+    }
+
+    /// Taps the button that refuses, on the system permission prompt shown.
+    pub async fn deny(&self) {
+        let xpath = if self.android().await {
+            "//*[contains(@resource-id, ':id/permission_deny_button') or contains(@resource-id, ':id/permission_deny_and_dont_ask_again_button')]"
+        } else {
+            "//XCUIElementTypeAlert//XCUIElementTypeButton[starts-with(@name, 'Don')]"
+        };
+        self.tap_xpath(xpath, "the deny button").await;
+    }
+
+    /// Whether a system permission prompt shows.
+    pub async fn prompted(&self) -> bool {
+        prompt_question(&self.client.source().await.unwrap()).is_some()
+    }
+
+    async fn tap_xpath(&self, xpath: &str, what: &str) {
+        let el =
+            self.client.find_by(By::xpath(xpath)).await.unwrap_or_else(|e| panic!("{}: no {what}: {e}", self.udid));
+        el.click().await.unwrap_or_else(|e| panic!("{}: tap {what}: {e}", self.udid));
     }
 
     pub async fn expect_screen(&self, name: &str) {
@@ -233,8 +283,8 @@ impl Phone {
     /// Taps "allow" on every system permission dialog in a row.
     pub async fn accept_permissions(&self) {
         for _ in 0..4 {
-            if self.screen().await.starts_with("permission_") && self.has("permission_allow").await {
-                self.tap("permission_allow").await;
+            if self.prompted().await {
+                self.allow().await;
             } else {
                 break;
             }
@@ -352,5 +402,36 @@ impl TestFarm {
         let value = answer.expect_ok();
         assert!(value["ready"].is_boolean(), "GET /status: {}", answer.body);
         assert!(value["message"].as_str().is_some_and(|m| m.contains("virtual farm")), "GET /status: {}", answer.body);
+    }
+}
+
+/// The question of the system permission prompt in a page source: the
+/// permission controller's message, or the iOS alert's name (its title).
+pub fn prompt_question(source: &str) -> Option<String> {
+    let attr = |line: &str, key: &str| line.split(key).nth(1).map(|r| r.split('"').next().unwrap_or("").to_owned());
+    source.lines().find_map(|l| {
+        if l.contains(":id/permission_message\"") {
+            attr(l, " text=\"")
+        } else if l.contains("<XCUIElementTypeAlert ") {
+            attr(l, " name=\"")
+        } else {
+            None
+        }
+    })
+}
+
+/// The name the tests give a prompt by what it asks for.
+pub fn prompt_name(question: &str) -> &'static str {
+    let q = question.to_lowercase();
+    if q.contains("location") {
+        "permission_location"
+    } else if q.contains("nearby devices") || q.contains("bluetooth") {
+        "permission_bluetooth"
+    } else if q.contains("pictures") || q.contains("camera") {
+        "permission_camera"
+    } else if q.contains("notifications") {
+        "permission_notifications"
+    } else {
+        "permission_unknown"
     }
 }

@@ -367,62 +367,66 @@ fn step_48_deny_bluetooth() {}
 #[then(expr = r#"I am asked to allow the MitID app to use Bluetooth"#)]
 fn step_49_asked_for_bluetooth() {}
 
+/// steps/rules.rs: `not_asked_again_for_bluetooth`
+#[then(expr = r#"I am not asked again to allow the MitID app to use Bluetooth"#)]
+fn step_50_not_asked_again_for_bluetooth() {}
+
 /// steps/rules.rs: `take_picture`
 #[when(expr = r#"I take a picture of the QR code on my old app"#)]
-fn step_50_take_picture() {}
+fn step_51_take_picture() {}
 
 /// steps/rules.rs: `scan_picture`
 #[when(expr = r#"I scan the picture of the QR code with my new phone"#)]
-fn step_51_scan_picture() {}
+fn step_52_scan_picture() {}
 
 /// steps/rules.rs: `wrong_user_id`
 #[when(expr = r#"I enter a user ID that is not mine and press "Next""#)]
-fn step_52_wrong_user_id() {}
+fn step_53_wrong_user_id() {}
 
 /// steps/rules.rs: `no_temporary_pin_sms`
 #[then(expr = r#"I do not receive a temporary PIN code via SMS"#)]
-fn step_53_no_temporary_pin_sms() {}
+fn step_54_no_temporary_pin_sms() {}
 
 /// steps/rules.rs: `wrong_temporary_pins`
 #[when(expr = r#"I enter {count} temporary PIN code(s) other than the one I receive via SMS"#)]
-fn step_54_wrong_temporary_pins() {}
+fn step_55_wrong_temporary_pins() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"I enter a PIN code that is not mine"#)]
-fn step_55_wrong_pin() {}
+fn step_56_wrong_pin() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"jeg indtaster en PIN-kode, der ikke er min"#)]
-fn step_55_wrong_pin_da() {}
+fn step_56_wrong_pin_da() {}
 
 /// steps/rules.rs: `pin_and_different_repeat`
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat a different PIN code and press "Next""#)]
-fn step_56_pin_and_different_repeat() {}
+fn step_57_pin_and_different_repeat() {}
 
 /// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
-fn step_57_told() {}
+fn step_58_told() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
-fn step_58_host_sees_beacon() {}
+fn step_59_host_sees_beacon() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
-fn step_58_host_sees_beacon_da() {}
+fn step_59_host_sees_beacon_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
-fn step_59_beacon_gone() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
-fn step_59_beacon_gone_da() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"the beacon is gone after the copy completes"#)]
 fn step_60_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
 fn step_60_beacon_gone_da() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"the beacon is gone after the copy completes"#)]
+fn step_61_beacon_gone() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+fn step_61_beacon_gone_da() {}

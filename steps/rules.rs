@@ -63,6 +63,9 @@ catalogue! {
     Then "I am asked to allow the MitID app to use Bluetooth"
         e.g. "Then I am asked to allow the MitID app to use Bluetooth"
         docs [] Step => asked_for_bluetooth();
+    Then "I am not asked again to allow the MitID app to use Bluetooth"
+        e.g. "Then I am not asked again to allow the MitID app to use Bluetooth"
+        docs [] Step => not_asked_again_for_bluetooth();
     When "I take a picture of the QR code on my old app"
         e.g. "When I take a picture of the QR code on my old app"
         docs [] Step => take_picture();
@@ -263,6 +266,17 @@ async fn deny_bluetooth(w: &mut CopyWorld) -> StepResult {
 
 async fn asked_for_bluetooth(w: &mut CopyWorld) -> StepResult {
     w.here().await?.wait_for_screen("permission_bluetooth").await?;
+    Ok(())
+}
+
+/// An iPhone asks once: after a refusal the app stays on its own screen,
+/// and no system prompt shows.
+async fn not_asked_again_for_bluetooth(w: &mut CopyWorld) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("permission_denied").await?;
+    if phone.is_on("permission_prompt").await? {
+        fail!("{} asked again for Bluetooth; the screen shows: {}", phone.role(), phone.screen_summary().await);
+    }
     Ok(())
 }
 

@@ -24,8 +24,8 @@ Feature: Bluetooth makes sure that I am the one scanning the QR code
     Then I see 'Enter your user ID'
 
   # Step 11 on my old phone, step 18 on my new phone.
-  @rule-bluetooth-permission
-  Scenario Outline: If I do not allow the MitID app to use Bluetooth on my <phone> phone (<platform>), the copy stops until I do
+  @rule-bluetooth-permission @android-14
+  Scenario Outline: If I do not allow the MitID app to use Bluetooth on my <phone> phone (Android), the copy stops until I do
     Given I have followed steps 1 to <steps done>
     When I press "Next" on the screen 'Bluetooth access is required'
     And I do not allow the MitID app to use Bluetooth
@@ -34,17 +34,28 @@ Feature: Bluetooth makes sure that I am the one scanning the QR code
     When I press "Try again"
     Then I am asked to allow the MitID app to use Bluetooth
 
-    @android-14
-    Examples: Android phones
-      | phone | platform | steps done |
-      | old   | Android  | 9          |
-      | new   | Android  | 16         |
+    Examples:
+      | phone | steps done |
+      | old   | 9          |
+      | new   | 16         |
 
-    @ios
-    Examples: iPhones
-      | phone | platform | steps done |
-      | old   | iPhone   | 9          |
-      | new   | iPhone   | 16         |
+  # An iPhone asks an app once: after "Don't Allow" only the Settings app can
+  # allow Bluetooth, so the app must say where, and cannot ask again.
+  @rule-bluetooth-permission @ios
+  Scenario Outline: If I do not allow the MitID app to use Bluetooth on my <phone> iPhone, the copy stops and the app sends me to the settings
+    Given I have followed steps 1 to <steps done>
+    When I press "Next" on the screen 'Bluetooth access is required'
+    And I do not allow the MitID app to use Bluetooth
+    Then I see 'Access is required'
+    And I am told 'MitID cannot copy your app without access to Bluetooth'
+    When I press "Try again"
+    Then I am not asked again to allow the MitID app to use Bluetooth
+    And I am told "Allow access in your phone's/tablet's settings"
+
+    Examples:
+      | phone | steps done |
+      | old   | 9          |
+      | new   | 16         |
 
   # "for older versions of Android phones, also accept access to location":
   # Android 11 (API 30) and older; Android 12 (API 31) brought a Bluetooth

@@ -268,7 +268,28 @@ async fn blocked(walk: &mut Walk) {
     old.deny().await;
     walk.snap(&old, "permission_denied").await;
     old.tap("permission_try_again").await;
+    if walk.platform == "ios" {
+        // An iPhone asks once; a phone whose Settings allow it goes on.
+        old.expect_screen("permission_denied").await;
+        old.close().await;
+        farm.control("POST", &format!("/sim/phones/{old_udid}/reset"), json!({})).await;
+        farm.provision(old_udid, 0).await;
+        let old = farm.phone(old_udid).await;
+        old.start_copy().await;
+        farm.advance(3600).await;
+        return copy_blocked(walk, &farm, old, new).await;
+    }
     old.allow().await;
+    old.expect_screen("qr_code").await;
+    copy_blocked(walk, &farm, old, new).await;
+}
+
+/// The old phone shows a QR code; the new phone scans it and enters a wrong
+/// temporary PIN code until the copy is blocked.
+async fn copy_blocked(walk: &mut Walk, farm: &TestFarm, old: Phone, new: Phone) {
+    if !old.has("qr_code").await {
+        old.show_qr().await;
+    }
     old.expect_screen("qr_code").await;
 
     new.open_scanner().await;

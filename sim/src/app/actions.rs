@@ -44,7 +44,7 @@ impl Phone {
             self.note(
                 super::state::LogLevel::Info,
                 "PermissionController",
-                format!("{permission:?} refused twice for dk.mitid.app: no prompt"),
+                format!("{permission:?} refused for good for dk.mitid.app: no prompt, only Settings can allow it"),
             );
             return self.answer(permission, side, false, cx);
         }

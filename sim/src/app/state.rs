@@ -477,12 +477,16 @@ impl Phone {
         }
     }
 
-    /// Android 11 (API 30): a permission refused twice is refused for
-    /// good, without a prompt, until the app is installed again.
+    /// A permission refused for good: asking again shows no prompt, only
+    /// the Settings app can allow it (or installing the app again). iOS
+    /// asks once: after "Don’t Allow" the authorization is `.denied`.
+    /// Android 11 (API 30) and later: after two refusals.
     pub(super) fn refused_for_good(&self, p: Permission) -> bool {
-        self.platform() == Platform::Android
-            && self.api_level().is_some_and(|api| api >= 30)
-            && self.refusals.get(&p).copied().unwrap_or(0) >= 2
+        let refusals = self.refusals.get(&p).copied().unwrap_or(0);
+        match self.platform() {
+            Platform::Ios => refusals >= 1,
+            Platform::Android => self.api_level().is_some_and(|api| api >= 30) && refusals >= 2,
+        }
     }
 
     /// Android 11+: the prompt after a refusal offers to refuse for good.

@@ -404,6 +404,12 @@ fn evidence() -> Vec<Attachment> {
         ),
         attachment("page-source.xml", "application/xml", PAGE_SOURCE.as_bytes()),
         attachment("gateway-messages.txt", "text/plain", GATEWAY.as_bytes()),
+        attachment(
+            "Bluetooth trace",
+            "text/plain",
+            b"2026-11-30T10:00:03.100Z host heard MitID beacon 4d494401-1a2b-... from the old phone (rssi 0)
+",
+        ),
     ]
 }
 
@@ -900,7 +906,7 @@ fn flaky_scenario() {
     assert_eq!((android["attempts"].as_u64(), android["attempts_allowed"].as_u64()), (Some(2), Some(3)));
     let earlier_step = &android["earlier_attempts"][0]["steps"][1];
     assert_eq!(earlier_step["result"]["error_message"], "the QR code expired before the new phone scanned it");
-    assert_eq!(earlier_step["embeddings"].as_array().map(Vec::len), Some(3), "its evidence: {earlier_step}");
+    assert_eq!(earlier_step["embeddings"].as_array().map(Vec::len), Some(4), "its evidence: {earlier_step}");
 }
 
 #[test]

@@ -134,6 +134,11 @@ struct RunArgs {
     /// REPORT_DIR/history.sqlite; also MITID_HISTORY_URL).
     #[arg(long, value_name = "URL")]
     history: Option<String>,
+    /// The approved screen texts every screen of the app is compared with
+    /// [default: fixtures/screens]; a real app build's texts live in a
+    /// folder of their own.
+    #[arg(long, value_name = "DIR")]
+    screen_texts: Option<PathBuf>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -204,6 +209,7 @@ fn main() -> ExitCode {
                     quiet: false,
                     root: root.clone(),
                     history: a.history,
+                    screen_texts: a.screen_texts,
                 };
                 mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }

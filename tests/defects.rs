@@ -1,8 +1,11 @@
 //! Suite sensitivity: against each defective build of the virtual farm, the
 //! suite turns red in exactly the scenarios tagged for the broken rule. A
-//! defect no scenario is tagged to catch fails this test. A defect that
-//! changes a text no step names is caught by the approved screen texts, in
-//! exactly the scenarios that pass its screen.
+//! defect no scenario is tagged to catch fails this test. A defect may also
+//! change what a screen says (three attempts left after a wrong PIN): the
+//! approved screen texts then catch it in the other scenarios that pass that
+//! screen too, and only there. A defect that changes a text no step names is
+//! caught by the approved screen texts alone, in exactly the scenarios that
+//! pass its screen.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -26,6 +29,8 @@ struct Outcome {
     /// The pending approvals (`.snap.new`) the run wrote, relative to the
     /// approved texts' folder.
     pending: BTreeSet<String>,
+    /// The failed scenarios whose failing step is the approved screen texts'.
+    by_texts: BTreeSet<Scenario>,
 }
 
 /// The `.snap.new` files under `dir`, relative to it.
@@ -93,20 +98,30 @@ fn run_with(defect: Defect) -> Outcome {
     let _ = std::fs::remove_dir_all(&dir);
     let features: serde_json::Value = serde_json::from_str(&json).unwrap();
     let tag = format!("@{}", defect.rule_tag());
-    let (mut failed, mut tagged) = (BTreeSet::new(), BTreeSet::new());
+    let (mut failed, mut tagged, mut by_texts) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for f in features.as_array().unwrap() {
         // A scenario the run left out (and reports as skipped) ran nothing.
         for e in f["elements"].as_array().unwrap().iter().filter(|e| e["left_out"].is_null()) {
             let id = format!("{}:{} {}", f["uri"].as_str().unwrap(), e["line"], e["name"].as_str().unwrap());
             if e["status"] == "failed" {
                 failed.insert(id.clone());
+                let texts = e["steps"].as_array().unwrap().iter().any(|s| {
+                    s["result"]["status"] == "failed"
+                        && s["result"]["error_message"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .contains("does not show its approved texts")
+                });
+                if texts {
+                    by_texts.insert(id.clone());
+                }
             }
             if e["tags"].as_array().unwrap().iter().any(|t| t["name"] == tag.as_str()) {
                 tagged.insert(id);
             }
         }
     }
-    Outcome { code: out.status.code().unwrap_or(-1), failed, tagged, output, features, pending }
+    Outcome { code: out.status.code().unwrap_or(-1), failed, tagged, output, features, pending, by_texts }
 }
 
 #[test]
@@ -132,17 +147,19 @@ fn each_defect_turns_exactly_its_rules_scenarios_red() {
         if o.code != 1 {
             problems.push(format!("{}: the run exited {} instead of 1\n{}", d.name(), o.code, o.output));
         }
-        if !o.pending.is_empty() {
-            problems.push(format!("{}: screens showed texts that are not approved: {:?}", d.name(), o.pending));
-        }
-        if o.failed != o.tagged {
+        // Beyond its rule's scenarios, only a changed screen text may turn one red.
+        let unexplained: Vec<_> = o.failed.difference(&o.tagged).filter(|s| !o.by_texts.contains(*s)).collect();
+        let green: Vec<_> = o.tagged.difference(&o.failed).collect();
+        if !unexplained.is_empty() || !green.is_empty() {
             problems.push(format!(
-                "{}: failed but not tagged @{}: {:?}; tagged but still green: {:?}",
+                "{}: failed but not tagged @{} (nor by a changed screen text): {unexplained:?}; tagged but still green: {green:?}",
                 d.name(),
                 d.rule_tag(),
-                o.failed.difference(&o.tagged).collect::<Vec<_>>(),
-                o.tagged.difference(&o.failed).collect::<Vec<_>>()
             ));
+        }
+        let by_texts: Vec<_> = o.failed.difference(&o.tagged).collect();
+        if !by_texts.is_empty() {
+            println!("{:<36} also by the approved texts ({:?}): {by_texts:?}", "", o.pending);
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

@@ -195,8 +195,8 @@ impl Phone {
         })
     }
 
-    /// From now on, each screen of the app this phone passes — after a tap,
-    /// the app opened, a screen waited for — is compared with its approved
+    /// From now on, each screen of the app this phone passes — after a tap
+    /// or the app opened — is compared with its approved
     /// texts in `language`; a difference fails that command
     /// ([`PhoneError::ScreenTexts`]).
     pub fn check_screen_texts(&mut self, texts: Arc<ScreenTexts>, language: &str) {
@@ -300,8 +300,7 @@ impl Phone {
     /// Waits until the screen `screen` shows, up to the find deadline.
     pub async fn wait_for_screen(&self, screen: &str) -> Result<(), PhoneError> {
         let l = self.screen_locator(screen)?;
-        self.wait_for(&l, &format!("the screen '{screen}'")).await?;
-        self.check_screen().await
+        self.wait_for(&l, &format!("the screen '{screen}'")).await.map(|_| ())
     }
 
     /// Waits until an element shows exactly `text`, up to the find deadline.

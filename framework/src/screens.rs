@@ -3,7 +3,7 @@
 //!
 //! The steps check the texts they name; a word changed on any other line of
 //! a screen would go unnoticed. So each time a phone's screen changes under
-//! the runner (a tap, the app opened, a screen waited for), the phone reads
+//! the runner (a tap, the app opened; the runner adds: a step ended), the phone reads
 //! its page source — as it reads anything, over Appium — and the screen's
 //! texts are compared with `<dir>/<platform>/<language>/<screen>.snap`.
 //!

@@ -69,7 +69,7 @@ pub struct TextsChanged {
     pub pending: String,
 }
 
-/// The screens a page source shows, as the locator map recognises them.
+/// The app screen a page source shows, as the locator map names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shown {
     /// The screen's logical name (`fixtures/locators`).

@@ -198,7 +198,11 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
 pub fn defects() -> ExitCode {
     println!("Defective builds of the virtual farm (cargo run -- run --defect NAME):\n");
     for d in mitid_sim::Defect::ALL {
-        println!("  {:<36} caught by @{:<30} {}", d.name(), d.rule_tag(), d.description());
+        let caught_by = match d.changed_screen() {
+            Some(screen) => format!("the texts of '{screen}'"),
+            None => format!("@{}", d.rule_tag()),
+        };
+        println!("  {:<36} caught by {:<31} {}", d.name(), caught_by, d.description());
     }
     ExitCode::SUCCESS
 }

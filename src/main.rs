@@ -142,6 +142,11 @@ struct RunArgs {
     /// Print each step as it starts, with its scenario.
     #[arg(short, long)]
     verbose: bool,
+    /// The approved screen texts every screen of the app is compared with
+    /// [default: fixtures/screens]; a real app build's texts live in a
+    /// folder of their own.
+    #[arg(long, value_name = "DIR")]
+    screen_texts: Option<PathBuf>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -216,6 +221,7 @@ fn main() -> ExitCode {
                     verbose: a.verbose,
                     root: root.clone(),
                     history: a.history,
+                    screen_texts: a.screen_texts,
                 };
                 mitid_e2e::run::run(&opts).await.map_err(|e| e.0)
             }

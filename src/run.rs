@@ -18,6 +18,7 @@ use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::screens::ScreenTexts;
 
 use crate::interrupt::{self, Outcome, Signal};
 use crate::lint;
@@ -64,6 +65,9 @@ pub struct RunOptions {
     /// The run history store (`--history`); else the profile's, else
     /// `<report dir>/history.sqlite`.
     pub history: Option<String>,
+    /// The approved screen texts (`--screen-texts`); `None`:
+    /// `<root>/fixtures/screens`.
+    pub screen_texts: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -84,6 +88,7 @@ impl Default for RunOptions {
             quiet: false,
             verbose: false,
             history: None,
+            screen_texts: None,
         }
     }
 }
@@ -457,6 +462,8 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     for p in [Platform::Android, Platform::Ios] {
         locators.insert(p, Arc::new(Locators::load(&fixtures.join("locators"), p)?));
     }
+    let screen_texts = opts.screen_texts.clone().unwrap_or_else(|| fixtures.join("screens"));
+    let screen_texts = Arc::new(ScreenTexts::load(&screen_texts)?);
 
     let (farm, appium_url, control_url) = if profile.appium.is_embedded() {
         let mut config = crate::farm_profile::from_profile(&profile)?;
@@ -512,7 +519,9 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
         ClockMode::Virtual => Clock::Virtual,
         ClockMode::Real => Clock::Real,
     };
-    let ctx = Arc::new(RunContext::new(profile, appium_url, control, clock, gateways, locators, identity));
+    let mut ctx = RunContext::new(profile, appium_url, control, clock, gateways, locators, identity);
+    ctx.screen_texts = Some(screen_texts);
+    let ctx = Arc::new(ctx);
     Ok(Prepared { ctx, farm })
 }
 

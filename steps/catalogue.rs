@@ -467,7 +467,14 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         }
     };
     let failure = match outcome {
-        Ok(Ok(())) => return,
+        // Every screen the step leaves its phones on shows its approved texts.
+        Ok(Ok(())) => match world.check_screens().await {
+            Ok(()) => return,
+            Err(failure) => {
+                world.collect_evidence().await;
+                failure
+            }
+        },
         Ok(Err(failure)) => {
             world.collect_evidence().await;
             failure

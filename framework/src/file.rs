@@ -27,6 +27,8 @@ impl FileKind {
     pub const LOCATOR_FIXTURE: FileKind = FileKind("locator fixture");
     /// The test identities, `fixtures/identities.toml` ([`crate::identities`]).
     pub const IDENTITY_FIXTURES: FileKind = FileKind("identity fixtures");
+    /// The approved screen texts' index, `fixtures/screens/screens.toml` ([`crate::screens`]).
+    pub const SCREEN_TEXTS: FileKind = FileKind("approved screen texts");
 
     /// A kind of file the framework does not read itself; `name` is how an
     /// error names it, in lower case unless it is a proper name.

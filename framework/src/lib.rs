@@ -7,7 +7,8 @@
 //! ([`gateways`]), the test-control API ([`control`]), and Bluetooth through
 //! BlueZ on the host's own adapter ([`bluetooth`]). Which target runs
 //! is a device profile's business ([`profile`]); locators are data
-//! ([`locators`]); secrets are redacted by construction ([`secret`]); a file
+//! ([`locators`]); every app screen passed is checked against its approved
+//! texts ([`screens`]); secrets are redacted by construction ([`secret`]); a file
 //! it cannot read or use is one error, naming the file's kind ([`file`](mod@file)).
 
 #![warn(missing_docs)]
@@ -23,4 +24,5 @@ pub mod phone;
 pub mod pool;
 pub mod profile;
 pub mod qr;
+pub mod screens;
 pub mod secret;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::locators::{Locator, LocatorError, Locators};
 use crate::profile::Platform;
+use crate::screens::{ScreenTexts, TextsChanged};
 use crate::secret::{redact, Secret};
 
 type Connector = hyper_tls::HttpsConnector<hyper::client::HttpConnector>;
@@ -85,6 +86,10 @@ pub enum PhoneError {
     /// `String` is the phone's role.
     #[error("{role}: {0}", role = .1)]
     Locator(LocatorError, String),
+    /// The app's screen shows texts other than the approved ones
+    /// ([`crate::screens`]); the `String` names the phone.
+    #[error("{phone}: {0}", phone = .1)]
+    ScreenTexts(Box<TextsChanged>, String),
 }
 
 /// A phone in a scenario: "the old phone", "the new phone".
@@ -100,6 +105,9 @@ pub struct Phone {
     client: Option<appium_client::Client<EmptyCapabilities>>,
     locators: Arc<Locators>,
     find_timeout: Duration,
+    /// The approved texts every screen passed is compared with, and the
+    /// language of the app's texts.
+    screen_texts: Option<(Arc<ScreenTexts>, String)>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -183,7 +191,33 @@ impl Phone {
             client: Some(client),
             locators: req.locators,
             find_timeout: req.find_timeout,
+            screen_texts: None,
         })
+    }
+
+    /// From now on, each screen of the app this phone passes — after a tap
+    /// or the app opened — is compared with its approved
+    /// texts in `language`; a difference fails that command
+    /// ([`PhoneError::ScreenTexts`]).
+    pub fn check_screen_texts(&mut self, texts: Arc<ScreenTexts>, language: &str) {
+        self.screen_texts = Some((texts, language.to_owned()));
+    }
+
+    /// Compares the screen shown now with its approved texts (when asked
+    /// to: [`Phone::check_screen_texts`]). A system screen, or one the
+    /// locator map does not name, is not the app's to approve.
+    pub async fn check_screen(&self) -> Result<(), PhoneError> {
+        let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
+        let source = self.source().await?;
+        let Some(shown) = crate::screens::shown(&source, self.platform, &self.app_id, &self.locators) else {
+            return Ok(());
+        };
+        if texts.is_system(&shown.screen) {
+            return Ok(());
+        }
+        texts
+            .check(self.platform, language, &shown)
+            .map_err(|e| PhoneError::ScreenTexts(Box::new(e), format!("{} ({})", self.role, self.udid)))
     }
 
     /// The phone's role in the scenario: "the old phone".
@@ -301,13 +335,15 @@ impl Phone {
     pub async fn tap(&self, name: &str) -> Result<(), PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
-        el.click().await.map_err(|e| self.command_error(&format!("tapping '{name}'"), e))
+        el.click().await.map_err(|e| self.command_error(&format!("tapping '{name}'"), e))?;
+        self.check_screen().await
     }
 
     /// Taps the element showing the documentation's words.
     pub async fn tap_text(&self, text: &str) -> Result<(), PhoneError> {
         let el = self.wait_for(&self.locators.text(text), &format!("'{text}'")).await?;
-        el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))
+        el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))?;
+        self.check_screen().await
     }
 
     /// Types `text` into the field `name`. Not for secrets: see
@@ -359,7 +395,8 @@ impl Phone {
     /// Brings the MitID app to the foreground, starting it if need be.
     pub async fn activate_app(&self) -> Result<(), PhoneError> {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
-        self.mobile("mobile: activateApp", args).await.map(|_| ())
+        self.mobile("mobile: activateApp", args).await?;
+        self.check_screen().await
     }
 
     /// Stops the MitID app.

@@ -109,10 +109,14 @@ pub enum Defect {
     /// Closing the new app during steps 19-25 loses the copy: reopened, it
     /// starts over at 'Activate your MitID'.
     CopyLostOnRestart,
+    /// One word of a sentence no step names changes: the waiting screen
+    /// says "You'll get a notification" for "You'll receive a notification".
+    /// Only the approved screen texts catch it.
+    WaitingTextChanged,
 }
 
 impl Defect {
-    pub const ALL: [Defect; 17] = [
+    pub const ALL: [Defect; 18] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -130,6 +134,7 @@ impl Defect {
         Defect::WrongPinAccepted,
         Defect::CopyStartedWithoutConsent,
         Defect::CopyLostOnRestart,
+        Defect::WaitingTextChanged,
     ];
 
     /// The snake_case name used in profiles, the CLI and the control API.
@@ -162,6 +167,10 @@ impl Defect {
             Defect::WrongPinAccepted => "rule-personal-pin",
             Defect::CopyStartedWithoutConsent => "rule-copy-consent",
             Defect::CopyLostOnRestart => "rule-copy-survives-restart",
+            // No rule is broken, and no tag marks the scenarios that pass the
+            // screen: the approved texts catch it wherever it shows (see
+            // `changed_screen`).
+            Defect::WaitingTextChanged => "screen-texts",
         }
     }
 
@@ -184,6 +193,17 @@ impl Defect {
             Defect::WrongPinAccepted => "a wrong personal PIN code is accepted on the old phone",
             Defect::CopyStartedWithoutConsent => "the copy starts before 'Yes, I want to copy' is checked",
             Defect::CopyLostOnRestart => "closing the new app during the copy loses it",
+            Defect::WaitingTextChanged => "one word changes on the waiting screen ('You'll get' for 'You'll receive')",
+        }
+    }
+
+    /// The screen whose approved texts catch this defect, for a defect that
+    /// changes a text no step names: every scenario that passes the screen,
+    /// and only those, must fail against it.
+    pub fn changed_screen(self) -> Option<&'static str> {
+        match self {
+            Defect::WaitingTextChanged => Some("waiting"),
+            _ => None,
         }
     }
 }

@@ -335,7 +335,7 @@ impl FarmState {
     pub fn screen(&mut self, udid: &str) -> Option<Screen> {
         self.refresh();
         let phone = self.phone(udid)?;
-        Some(phone.screen(&self.backend, phone.clock))
+        Some(phone.screen(&self.backend, phone.clock, &self.defects))
     }
 
     // --- provisioning (test-control API) --------------------------------
@@ -422,7 +422,7 @@ impl FarmState {
                 app_version: p.app_version.clone(),
                 bluetooth: p.bluetooth_on,
                 app_running: p.running,
-                screen: p.screen(&self.backend, p.clock).name,
+                screen: p.screen(&self.backend, p.clock, &self.defects).name,
                 busy: busy.contains(p.spec.udid.as_str()),
             })
             .collect()

@@ -15,6 +15,7 @@ use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::phone::{Phone, PhoneError, SessionRequest};
 use mitid_e2e_framework::pool::DevicePool;
 use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::screens::{ScreenTexts, DEFAULT_LANGUAGE};
 
 use super::sessions::OpenSessions;
 use super::StepFailure;
@@ -45,6 +46,9 @@ pub struct RunContext {
     pub sessions: Arc<OpenSessions>,
     /// Whether a signal asked the run to stop.
     pub stop: Stop,
+    /// The approved screen texts each session's screens are compared with
+    /// (`None`: not compared).
+    pub screen_texts: Option<Arc<ScreenTexts>>,
 }
 
 impl RunContext {
@@ -72,6 +76,7 @@ impl RunContext {
             scenario_seq: Default::default(),
             sessions: Default::default(),
             stop: Stop::default(),
+            screen_texts: None,
         }
     }
 
@@ -93,12 +98,16 @@ impl RunContext {
         let platform = phone.platform;
         let app_id = self.profile.app.id(platform).to_owned();
         let capabilities = self.profile.capabilities(phone);
+        // The app's texts are in the language the phone is started in.
+        let language =
+            capabilities.get("appium:language").and_then(|l| l.as_str()).unwrap_or(DEFAULT_LANGUAGE).to_owned();
+        let screen_texts = self.screen_texts.clone();
         let (connect_timeout, find_timeout) = (self.profile.timeouts.connect(), self.profile.timeouts.find());
         let sessions = self.sessions.clone();
         let opening = sessions.opening();
         let task = tokio::spawn(async move {
             let _opening = opening;
-            let phone = Phone::connect(SessionRequest {
+            let mut phone = Phone::connect(SessionRequest {
                 url: &url,
                 role: &role,
                 udid: &udid,
@@ -110,6 +119,9 @@ impl RunContext {
                 find_timeout,
             })
             .await?;
+            if let Some(texts) = screen_texts {
+                phone.check_screen_texts(texts, &language);
+            }
             sessions.opened(&phone);
             Ok::<_, PhoneError>(phone)
         });

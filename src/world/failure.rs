@@ -69,6 +69,8 @@ impl From<PhoneError> for StepFailure {
         match e {
             // The screen or element the documentation promises never came.
             PhoneError::NotFound { .. } => StepFailure::failed(e.to_string()),
+            // A screen of the app shows texts QA did not approve.
+            PhoneError::ScreenTexts(..) => StepFailure::failed(e.to_string()),
             PhoneError::Unreachable { .. }
             | PhoneError::SessionNotCreated { .. }
             | PhoneError::Command { .. }

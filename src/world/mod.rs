@@ -123,6 +123,17 @@ impl CopyWorld {
         })
     }
 
+    /// Compares what each of the scenario's phones shows now with its
+    /// approved texts: a step on one phone changes the other's screen too
+    /// (the old phone's 'Continue on your new phone/tablet' once the new
+    /// one scans), and no step of its own may look at it.
+    pub async fn check_screens(&self) -> StepResult {
+        for phone in self.phones.values().filter(|p| !p.is_closed()) {
+            phone.check_screen().await?;
+        }
+        Ok(())
+    }
+
     /// The person this scenario copies the app of.
     pub fn identity(&self) -> Result<&Identity, StepFailure> {
         self.identity.as_ref().ok_or_else(|| StepFailure::error("no identity: the Background did not run"))

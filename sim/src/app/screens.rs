@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::state::{Permission, Phone, Step};
 use crate::backend::Backend;
+use crate::config::Defect;
 use crate::rules;
 use crate::ui::{Node, Platform, Role, Screen};
 
@@ -20,17 +21,17 @@ impl Permission {
     }
 }
 impl Phone {
-    /// What the phone shows now.
-    pub fn screen(&self, backend: &Backend, now: Duration) -> Screen {
-        let mut screen = if self.running { self.app_screen(backend, now) } else { launcher() };
+    /// What the phone shows now (a defective build may word it otherwise).
+    pub fn screen(&self, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Screen {
+        let mut screen = if self.running { self.app_screen(backend, now, defects) } else { launcher() };
         self.decorate(&mut screen);
         screen.layout();
         screen
     }
 
-    fn app_screen(&self, backend: &Backend, now: Duration) -> Screen {
+    fn app_screen(&self, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Screen {
         let Step::Dialog(permission, side) = self.step else {
-            let root = self.step_node(&self.step, backend, now);
+            let root = self.step_node(&self.step, backend, now, defects);
             return Screen { secure: self.step.is_secure(), name: root.id.clone(), root, alert: None };
         };
         let name = permission.screen_name().to_owned();
@@ -45,13 +46,13 @@ impl Phone {
                 } else {
                     Step::BluetoothInfo(side)
                 };
-                let root = self.step_node(&under, backend, now);
+                let root = self.step_node(&under, backend, now, defects);
                 Screen { secure: false, name, root, alert: Some(ios_alert(permission)) }
             }
         }
     }
 
-    fn step_node(&self, step: &Step, backend: &Backend, now: Duration) -> Node {
+    fn step_node(&self, step: &Step, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Node {
         let android = self.platform() == Platform::Android;
         let biometric_name = if android { "fingerprint" } else { "Face ID" };
         let mut s = match step {
@@ -182,12 +183,14 @@ impl Phone {
                     .open_copy_request(&self.spec.udid)
                     .map(|r| Duration::from_secs(r.ready_at_secs).saturating_sub(now))
                     .unwrap_or_default();
+                let waiting_text = if defects.contains(&Defect::WaitingTextChanged) {
+                    "You can close the MitID app while waiting. You'll get a notification from the app when the waiting time is over."
+                } else {
+                    "You can close the MitID app while waiting. You'll receive a notification from the app when the waiting time is over."
+                };
                 screen("waiting")
                     .title("waiting_title", "The waiting period has started")
-                    .text(
-                        "waiting_text",
-                        "You can close the MitID app while waiting. You'll receive a notification from the app when the waiting time is over.",
-                    )
+                    .text("waiting_text", waiting_text)
                     .text("waiting_time_left", &format!("Time left: {}", clock_text(left)))
                     .button("waiting_ok", "OK")
             }

@@ -68,6 +68,8 @@ pub struct RunOptions {
     /// The approved screen texts (`--screen-texts`); `None`:
     /// `<root>/fixtures/screens`.
     pub screen_texts: Option<PathBuf>,
+    /// No approved-text check at all (`--no-screen-texts`).
+    pub no_screen_texts: bool,
 }
 
 impl Default for RunOptions {
@@ -89,6 +91,7 @@ impl Default for RunOptions {
             verbose: false,
             history: None,
             screen_texts: None,
+            no_screen_texts: false,
         }
     }
 }
@@ -462,8 +465,13 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     for p in [Platform::Android, Platform::Ios] {
         locators.insert(p, Arc::new(Locators::load(&fixtures.join("locators"), p)?));
     }
-    let screen_texts = opts.screen_texts.clone().unwrap_or_else(|| fixtures.join("screens"));
-    let screen_texts = Arc::new(ScreenTexts::load(&screen_texts)?);
+    let screen_texts = if opts.no_screen_texts {
+        println!("approved screen texts: not checked (--no-screen-texts)");
+        None
+    } else {
+        let dir = opts.screen_texts.clone().unwrap_or_else(|| fixtures.join("screens"));
+        Some(Arc::new(ScreenTexts::load(&dir)?))
+    };
 
     let (farm, appium_url, control_url) = if profile.appium.is_embedded() {
         let mut config = crate::farm_profile::from_profile(&profile)?;
@@ -520,7 +528,7 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
         ClockMode::Real => Clock::Real,
     };
     let mut ctx = RunContext::new(profile, appium_url, control, clock, gateways, locators, identity);
-    ctx.screen_texts = Some(screen_texts);
+    ctx.screen_texts = screen_texts;
     let ctx = Arc::new(ctx);
     Ok(Prepared { ctx, farm })
 }

@@ -26,7 +26,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TAGS: &str = "(@copy and not @danish and not @bluetooth and (@android-14 or @ios)) or (@doc-10 and @android-11)";
 const ANDROID: &str = "features/copy_your_mitid_app.feature:58";
 const IOS: &str = "features/copy_your_mitid_app.feature:63";
-const OLD_ANDROID: &str = "features/rules/bluetooth.feature:62";
+const OLD_ANDROID: &str = "features/rules/bluetooth.feature:73";
 
 /// Nights when android-14-a2's sessions die: the Android scenario errs on
 /// it, a2 is quarantined, the retry passes on a1 + a3.
@@ -239,7 +239,7 @@ async fn trends_page_in_chromium(page: &Path, dir: &Path) {
     assert!(flaky[1].text().await.unwrap().contains("features/copy_your_mitid_app.feature:58"));
     assert_eq!(client.find_all(Locator::Css("#durations polyline.trend")).await.unwrap().len(), 3);
     let legend = client.find(Locator::Css("#durations + p.legend")).await.unwrap().text().await.unwrap();
-    assert!(legend.contains("features/rules/bluetooth.feature:62") && legend.contains("slower:"), "{legend}");
+    assert!(legend.contains("features/rules/bluetooth.feature:73") && legend.contains("slower:"), "{legend}");
     let worst = client.find(Locator::Css("#phones tr:nth-child(2)")).await.unwrap().text().await.unwrap();
     assert!(worst.starts_with("android-14-a2") && worst.contains("quarantined in 8 run(s)"), "{worst}");
     let png = client.screenshot().await.unwrap();

@@ -22,7 +22,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine as _;
+use files::files_under;
 use serde_json::Value;
+
+#[path = "support/files.rs"]
+mod files;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -125,24 +129,6 @@ fn unescaped(html: &str) -> String {
         }
         text = out;
     }
-}
-
-/// Every file under `dir`, sorted.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
 }
 
 struct Scratch(PathBuf);

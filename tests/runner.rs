@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+#[path = "support/files.rs"]
+mod files;
 #[path = "support/junit_schema.rs"]
 mod junit_schema;
 
@@ -113,20 +115,7 @@ fn decoded_message_attachments(ndjson: &Path) -> String {
 
 /// Every file under a run's `attachments/`, sorted.
 fn attachment_files(run_dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![run_dir.join("attachments")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
+    files::files_under(&run_dir.join("attachments"))
 }
 
 /// The fixture identity's secrets, and the shape of a temporary PIN in an SMS

@@ -82,17 +82,7 @@ impl Coverage {
         out.push_str(&self.line());
         out.push_str("\n\n| documented | scenarios | result |\n|---|---|---|\n");
         for (d, proofs) in &self.proofs {
-            let label = match d {
-                Doc::Step(n) => format!("step {n}"),
-                Doc::Before(n) => format!("before you begin {n}"),
-            };
-            let result = if proofs.iter().any(|(_, ok)| *ok) {
-                "proved"
-            } else if proofs.is_empty() {
-                "not covered"
-            } else {
-                "failed"
-            };
+            let (label, result) = (label(d), result(proofs));
             let names: Vec<String> =
                 proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
             out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
@@ -112,4 +102,24 @@ impl Coverage {
 /// and `<`, `>`, `&` would be read as HTML (the names are joined by `<br>`).
 fn cell(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|")
+}
+
+/// A documented step as a reader names it: "step 5", "before you begin 2".
+pub fn label(d: &Doc) -> String {
+    match d {
+        Doc::Step(n) => format!("step {n}"),
+        Doc::Before(n) => format!("before you begin {n}"),
+    }
+}
+
+/// What the scenarios proving a documented step say of it: "proved" when
+/// one passed, "failed" when all failed, "not covered" when none ran.
+pub fn result(proofs: &[(String, bool)]) -> &'static str {
+    if proofs.iter().any(|(_, ok)| *ok) {
+        "proved"
+    } else if proofs.is_empty() {
+        "not covered"
+    } else {
+        "failed"
+    }
 }

@@ -23,7 +23,6 @@ use base64::Engine as _;
 use super::attachments::{self, safe_name};
 use super::coverage::Coverage;
 use super::{clean, rfc3339, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
-use crate::steps::catalogue::Doc;
 
 /// The page's file name in a run folder.
 pub const FILE_NAME: &str = "index.html";
@@ -198,17 +197,7 @@ fn coverage_matrix(out: &mut String, report: &RunReport, coverage: &Coverage) {
          <thead><tr><th>documented</th><th>scenarios</th><th>result</th></tr></thead>\n<tbody>\n",
     );
     for (d, proofs) in &coverage.proofs {
-        let label = match d {
-            Doc::Step(n) => format!("step {n}"),
-            Doc::Before(n) => format!("before you begin {n}"),
-        };
-        let result = if proofs.iter().any(|(_, ok)| *ok) {
-            "proved"
-        } else if proofs.is_empty() {
-            "not covered"
-        } else {
-            "failed"
-        };
+        let (label, result) = (super::coverage::label(d), super::coverage::result(proofs));
         let _ = writeln!(
             out,
             "<tr class=\"{}\"><td>{label}</td><td>{}</td><td>{result}</td></tr>",

@@ -122,7 +122,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             run_id: run_id(),
             duration: started.elapsed(),
             parse_errors: problems.clone(),
-            meta: RunMeta::here(&opts.profile, &opts.defects),
+            meta: RunMeta::here(&opts.profile, &opts.defects, opts.no_screen_texts),
             shard: opts.shard,
             ..Default::default()
         };
@@ -273,7 +273,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     report.duration = started.elapsed();
     report.sort();
     report.quarantined = quarantined;
-    report.meta = RunMeta::here(&opts.profile, &opts.defects);
+    report.meta = RunMeta::here(&opts.profile, &opts.defects, opts.no_screen_texts);
     crate::history::leases::fill(&mut report, &crate::history::leases::peek());
     report.shard = opts.shard;
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();

@@ -904,6 +904,36 @@ fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() 
 }
 
 #[test]
+fn a_run_without_the_approved_screen_texts_says_so_in_every_report() {
+    let scratch = Scratch::new("no-screen-texts");
+    let reports = scratch.reports();
+    let args = ["run", "features/copy_your_mitid_app.feature:58", "--no-screen-texts", "--report-dir"];
+    let out = Command::new(BIN).args(args).arg(&reports).current_dir(ROOT).output().expect("the binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("approved screen texts: not checked (--no-screen-texts)"), "{text}");
+    let run = reports.join("latest");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(info["meta"]["screen_texts_unchecked"], true, "{info}");
+    let junit = valid_junit(&run);
+    assert!(junit.contains(r#"<property name="screen.texts" value="not checked"/>"#), "{junit}");
+    let page = std::fs::read_to_string(run.join("index.html")).unwrap();
+    assert!(page.contains("not checked (--no-screen-texts)"), "the run page says the gate was off");
+    // A run with the gate on says nothing of it.
+    let checked = Scratch::new("screen-texts-on");
+    let out = Command::new(BIN)
+        .args(["run", "features/copy_your_mitid_app.feature:58", "--report-dir"])
+        .arg(checked.reports())
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let info = std::fs::read_to_string(checked.reports().join("latest/run.json")).unwrap();
+    assert!(!info.contains("screen_texts_unchecked"), "{info}");
+}
+
+#[test]
 fn log_lines_off_a_terminal_carry_no_colour_codes() {
     let scratch = Scratch::new("no-colour");
     let out = Command::new(BIN)

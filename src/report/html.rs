@@ -155,6 +155,9 @@ fn header(out: &mut String, report: &RunReport, coverage: &Coverage) {
     row("host", meta.host.as_deref().unwrap_or("unknown"));
     row("shard", &report.shard.map_or_else(|| "whole suite".into(), |(i, n)| format!("{i}/{n}")));
     row("defects", &if meta.defects.is_empty() { "none".into() } else { meta.defects.join(", ") });
+    if meta.screen_texts_unchecked {
+        row("approved screen texts", "not checked (--no-screen-texts)");
+    }
     row("coverage", &coverage.line());
     out.push_str("</dl>\n");
     let mut problems = Vec::new();

@@ -56,16 +56,22 @@ pub struct RunMeta {
     pub host: Option<String>,
     /// The farm's defective builds it ran against (`--defect`).
     pub defects: Vec<String>,
+    /// The approved screen texts were left out (`--no-screen-texts`): a
+    /// gate was off, and every report says so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub screen_texts_unchecked: bool,
 }
 
 impl RunMeta {
-    /// Of this run, on this machine: commit, profile, host, defects.
-    pub fn here(profile: &Path, defects: &[String]) -> RunMeta {
+    /// Of this run, on this machine: commit, profile, host, defects, and
+    /// whether the approved screen texts were checked.
+    pub fn here(profile: &Path, defects: &[String], screen_texts_unchecked: bool) -> RunMeta {
         RunMeta {
             git_commit: crate::history::record::git_commit(),
             profile: Some(profile.display().to_string()),
             host: Some(crate::history::record::host()),
             defects: defects.to_vec(),
+            screen_texts_unchecked,
         }
     }
 
@@ -88,6 +94,9 @@ impl RunMeta {
         }
         if !self.defects.is_empty() {
             out.push(("defects", self.defects.join(",")));
+        }
+        if self.screen_texts_unchecked {
+            out.push(("screen.texts", "not checked".to_owned()));
         }
         out
     }
@@ -278,12 +287,13 @@ mod tests {
             profile: Some("profiles/virtual.toml".into()),
             host: Some("ci-7".into()),
             defects: vec!["old_app_deactivated".into()],
+            screen_texts_unchecked: true,
         };
         let info = RunInfo { meta: meta.clone(), ..shard(1, 2) };
         let back: RunInfo = serde_json::from_str(&serde_json::to_string(&info).unwrap()).unwrap();
         assert_eq!(back.meta, meta);
         let names: Vec<&str> = meta.properties(Some((1, 2))).into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["git.commit", "profile", "host", "shard", "defects"]);
+        assert_eq!(names, ["git.commit", "profile", "host", "shard", "defects", "screen.texts"]);
     }
 
     fn dirs(infos: Vec<RunInfo>) -> Vec<(String, RunInfo, usize)> {

@@ -388,6 +388,7 @@ fn red() -> RunReport {
             profile: Some("profiles/virtual.toml".into()),
             host: Some("ci-runner-3".into()),
             defects: vec!["old_app_deactivated".into()],
+            screen_texts_unchecked: false,
         },
         shard: Some((1, 2)),
     }

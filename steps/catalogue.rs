@@ -455,8 +455,14 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     world.steps_begun += 1;
     let captures = arguments(cx.matches.into_iter().skip(1));
     let started = std::time::Instant::now();
+    // Every screen the step leaves its phones on must show its approved
+    // texts; that look is part of the step, under its deadline and its stop.
+    let checked = async {
+        body(&mut *world, captures).await?;
+        world.check_screens().await
+    };
     let outcome = tokio::select! {
-        outcome = tokio::time::timeout(limit, body(world, captures)) => outcome,
+        outcome = tokio::time::timeout(limit, checked) => outcome,
         signal = stop.wait() => {
             let message = format!(
                 "interrupted by {} {} into the step \"{text}\": the run was stopped, so the scenario could not be judged; its phones' sessions are closed",
@@ -467,14 +473,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         }
     };
     let failure = match outcome {
-        // Every screen the step leaves its phones on shows its approved texts.
-        Ok(Ok(())) => match world.check_screens().await {
-            Ok(()) => return,
-            Err(failure) => {
-                world.collect_evidence().await;
-                failure
-            }
-        },
+        Ok(Ok(())) => return,
         Ok(Err(failure)) => {
             world.collect_evidence().await;
             failure

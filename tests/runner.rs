@@ -362,7 +362,7 @@ fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
     let feature = scratch.write(
         "hang.feature",
         &format!(
-            "{BACKGROUND}\n  Scenario: the phone stops answering\n    Given the command \"click\" hangs on my old phone\n    When I open the MitID app on my old phone and open the menu at the top of the screen\n"
+            "{BACKGROUND}\n  Scenario: the phone stops answering\n    Given the command \"click\" hangs on my old phone\n    When I open the MitID app on my old phone and open the menu at the top of the screen\n\n  Scenario: the page source stops answering\n    Given the command \"getPageSource\" hangs on my old phone\n    When I take my old phone\n"
         ),
     );
     let started = Instant::now();
@@ -376,7 +376,10 @@ fn a_hanging_step_fails_at_its_deadline_and_the_run_ends() {
     ]);
     assert_eq!(code, 3, "the harness could not judge, nothing failed: {out}");
     assert!(out.contains("did not finish within its deadline of 2 s"), "{out}");
-    assert!(out.contains("0 failed, 1 errors"), "counted apart from failures: {out}");
+    assert!(out.contains("0 failed, 2 errors"), "counted apart from failures: {out}");
+    // The look at the approved screen texts after a step is the step's too:
+    // a page source that never answers ends at the deadline, not never.
+    assert!(out.contains("the step \"the command \"getPageSource\" hangs on my old phone\" did not finish"), "{out}");
     let junit = valid_junit(&scratch.reports().join("latest"));
     assert!(junit.contains("<error message=") && !junit.contains("<failure"), "{junit}");
     assert!(out.contains("open the menu at the top of the screen"), "names the step: {out}");

@@ -17,7 +17,7 @@ use mitid_e2e_framework::clock::Clock;
 use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
-use mitid_e2e_framework::profile::{ClockMode, PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::profile::{Biometric, ClockMode, PhoneProfile, Platform, Profile};
 use mitid_e2e_framework::screens::ScreenTexts;
 
 use crate::interrupt::{self, Outcome, Signal};
@@ -491,6 +491,11 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
                 control: None,
                 capabilities: Default::default(),
                 bluetooth_address: None,
+                biometric: p.biometric().map(|b| match b {
+                    mitid_sim::Biometric::Fingerprint => Biometric::Fingerprint,
+                    mitid_sim::Biometric::TouchId => Biometric::TouchId,
+                    mitid_sim::Biometric::FaceId => Biometric::FaceId,
+                }),
             })
             .collect();
         let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::steps::catalogue::{catalogue, Answer, TimeUnit};
 use crate::world::{fail, CopyWorld, Role, StepResult};
 use mitid_e2e_framework::gateways::Message;
-use mitid_e2e_framework::profile::{CameraMode, Platform};
+use mitid_e2e_framework::profile::{Biometric, CameraMode, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 catalogue! {
@@ -51,7 +51,7 @@ catalogue! {
     When "I use biometric instead of my PIN code"
         da "jeg bruger biometri i stedet for min PIN-kode"
         e.g. "And I use biometric instead of my PIN code"
-        docs [Step(5)] Step => use_biometric();
+        docs [Step(5), Step(9)] Step => use_biometric();
     When "I check \"Yes, I want to copy\" and press \"Start copying\""
         da "jeg sætter flueben i \"Yes, I want to copy\" og trykker på \"Start copying\""
         e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
@@ -249,13 +249,21 @@ pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
     give_biometric(w).await
 }
 
-/// Answers the system biometric prompt with an enrolled finger or face.
-async fn give_biometric(w: &mut CopyWorld) -> StepResult {
+/// Answers the system biometric prompt with the phone's enrolled finger or
+/// face, by the command its driver has for that biometric (the profile says
+/// which the phone has).
+pub(crate) async fn give_biometric(w: &mut CopyWorld) -> StepResult {
+    let kind = w.phone_profile(w.current)?.biometric();
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_prompt").await?;
-    match phone.platform() {
-        Platform::Android => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 1 })).await?,
-        Platform::Ios => phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": true })).await?,
+    match kind {
+        Biometric::Fingerprint => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 1 })).await?,
+        Biometric::TouchId => {
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "touchId", "match": true })).await?
+        }
+        Biometric::FaceId => {
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": true })).await?
+        }
     };
     Ok(())
 }
@@ -315,6 +323,8 @@ pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
 }
 
 pub(crate) async fn show_qr(w: &mut CopyWorld) -> StepResult {
+    // Step 8 is the old phone's, whichever I held before.
+    w.current = Role::Old;
     let phone = w.here().await?;
     phone.activate_app().await?;
     phone.wait_for_text("Show QR code and copy MitID to the new app").await?;

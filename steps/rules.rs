@@ -21,6 +21,8 @@ use serde_json::json;
 use crate::steps::catalogue::{catalogue, human, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
 use crate::steps::copy_flow;
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
+use mitid_e2e_framework::control::Provisioning;
+use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::profile::CameraMode;
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
@@ -89,6 +91,37 @@ catalogue! {
     When "I create my personal PIN code, press \"Next\", repeat a different PIN code and press \"Next\""
         e.g. "When I create my personal PIN code, press \"Next\", repeat a different PIN code and press \"Next\""
         docs [] Step => pin_and_different_repeat();
+
+    When "I press \"Start copying\" without checking \"Yes, I want to copy\""
+        e.g. "When I press \"Start copying\" without checking \"Yes, I want to copy\""
+        docs [] Step => start_without_consent();
+    Given "another person has an active MitID app"
+        e.g. "Given another person has an active MitID app"
+        docs [] Step => another_person();
+    When "I enter the other person's user ID and press \"Next\""
+        e.g. "When I enter the other person's user ID and press \"Next\""
+        docs [] Step => other_persons_user_id();
+    When "I enter my user ID in capital letters and press \"Next\""
+        e.g. "When I enter my user ID in capital letters and press \"Next\""
+        docs [Step(20)] Step => user_id_in_capitals();
+    When "I keep the temporary PIN code that I receive via SMS"
+        e.g. "And I keep the temporary PIN code that I receive via SMS"
+        docs [] Step => keep_temporary_pin();
+    When "I enter the temporary PIN code from the earlier attempt"
+        e.g. "When I enter the temporary PIN code from the earlier attempt"
+        docs [] Step => earlier_temporary_pin();
+    When "I create a personal PIN code of {int} digits and press \"Next\""
+        e.g. "When I create a personal PIN code of 5 digits and press \"Next\""
+        docs [] Step => pin_of_length(usize);
+    Then "the MitID app on my {phone} phone approves with biometric"
+        e.g. "Then the MitID app on my new phone approves with biometric"
+        docs [Step(24)] Step => approves_with_biometric(Role);
+    Then "the MitID app on my {phone} phone asks for my PIN code, not biometric"
+        e.g. "Then the MitID app on my new phone asks for my PIN code, not biometric"
+        docs [Step(24)] Step => asks_for_pin_not_biometric(Role);
+    When "another MitID app of mine is activated on another phone\\/tablet"
+        e.g. "When another MitID app of mine is activated on another phone/tablet"
+        docs [] Step => one_more_app_elsewhere();
 
     Then "I am told {string}"
         e.g. "Then I am told 'The user ID is not correct'"
@@ -387,6 +420,169 @@ async fn pin_and_different_repeat(w: &mut CopyWorld) -> StepResult {
     phone.type_secret("repeat_pin_input", &different).await?;
     phone.tap("repeat_pin_next").await?;
     Ok(())
+}
+
+// --- My consent, my identity, this attempt --------------------------------------------------
+
+/// Step 6 without the tick: "Start copying" pressed as it is. On a phone
+/// a disabled button takes the tap and does nothing; the Then steps look
+/// at what came of it.
+async fn start_without_consent(w: &mut CopyWorld) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("copy_confirm").await?;
+    phone.tap_text("Start copying").await?;
+    Ok(())
+}
+
+/// Another person, provisioned on the backend with an app on a phone
+/// outside the farm: their user ID is real, and not mine.
+async fn another_person(w: &mut CopyWorld) -> StepResult {
+    let me = w.identity()?.clone();
+    let other = Identity {
+        name: format!("{}-other", me.name),
+        user_id: Secret::new(SecretKind::UserId, format!("{}-other-person", me.user_id.expose())),
+        phone_number: Secret::new(SecretKind::Token, format!("{}9", me.phone_number.expose())),
+        pin: me.pin.clone(),
+    };
+    w.control()?
+        .provision(Provisioning {
+            user_id: &other.user_id,
+            phone_number: &other.phone_number,
+            pin: &other.pin,
+            active_apps_elsewhere: 1,
+            app_on: Vec::new(),
+        })
+        .await?;
+    w.other_person = Some(other);
+    Ok(())
+}
+
+/// Types a user ID on step 20's screen and presses "Next"; what SMS had
+/// arrived before is noted, so a Then sees only what this sent.
+async fn type_user_id(w: &mut CopyWorld, user_id: &Secret) -> StepResult {
+    w.sms_seen = w.ctx.gateways.sms_messages().await.len();
+    let phone = w.here().await?;
+    phone.wait_for_screen("user_id").await?;
+    phone.type_secret("user_id_input", user_id).await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+async fn other_persons_user_id(w: &mut CopyWorld) -> StepResult {
+    let Some(other) = w.other_person.clone() else {
+        fail!("no other person: use 'Given another person has an active MitID app' first");
+    };
+    type_user_id(w, &other.user_id).await
+}
+
+/// MitID's help page on the user ID: "Whether you use upper or lower case
+/// does not make a difference."
+async fn user_id_in_capitals(w: &mut CopyWorld) -> StepResult {
+    let mine = w.identity()?.user_id.clone();
+    let capitals = mine.expose().to_uppercase();
+    if capitals == mine.expose() {
+        fail!("the identity's user ID has no small letters to write in capitals");
+    }
+    type_user_id(w, &Secret::new(SecretKind::UserId, capitals)).await
+}
+
+async fn keep_temporary_pin(w: &mut CopyWorld) -> StepResult {
+    let to = w.identity()?.phone_number.clone();
+    let pin = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    w.earlier_temporary_pin = Some(pin);
+    Ok(())
+}
+
+async fn earlier_temporary_pin(w: &mut CopyWorld) -> StepResult {
+    let Some(earlier) = w.earlier_temporary_pin.clone() else {
+        fail!("no temporary PIN code was kept: use 'I keep the temporary PIN code that I receive via SMS' first");
+    };
+    let to = w.identity()?.phone_number.clone();
+    let now = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    if now.expose() == earlier.expose() {
+        fail!("this attempt was sent the same temporary PIN code as the earlier one: the step proves nothing");
+    }
+    let phone = w.here().await?;
+    phone.wait_for_screen("temporary_pin").await?;
+    phone.type_secret("temporary_pin_input", &earlier).await?;
+    phone.tap_text("Next").await?;
+    Ok(())
+}
+
+/// Step 23 with a PIN code of another length than the app asks for: my
+/// PIN code's digits, cut short or made longer.
+async fn pin_of_length(w: &mut CopyWorld, digits: usize) -> StepResult {
+    let mine = w.identity()?.pin.clone();
+    let pin: String = mine.expose().chars().cycle().take(digits).collect();
+    let phone = w.here().await?;
+    phone.wait_for_screen("create_pin").await?;
+    phone.type_secret("new_pin_input", &Secret::new(SecretKind::Pin, pin)).await?;
+    phone.tap("new_pin_next").await?;
+    Ok(())
+}
+
+/// Steps 1-4 on a phone whose app is active, to its PIN screen (step 5):
+/// where the app asks me to approve.
+async fn to_approval(w: &mut CopyWorld, role: Role) -> StepResult {
+    w.current = role;
+    let phone = w.here().await?;
+    phone.activate_app().await?;
+    phone.wait_for_screen("home").await?;
+    phone.tap("menu_button").await?;
+    phone.tap_text("Activate").await?;
+    phone.tap_text("Copy your MitID to a new app").await?;
+    phone.wait_for_screen("copy_info").await?;
+    phone.tap_text("Next").await?;
+    phone.wait_for_screen("pin_entry").await?;
+    Ok(())
+}
+
+/// Step 24's "yes" seen afterwards: the app offers biometric where it asks
+/// me to approve, and my biometric approves; then I leave without copying.
+async fn approves_with_biometric(w: &mut CopyWorld, role: Role) -> StepResult {
+    to_approval(w, role).await?;
+    let phone = w.here().await?;
+    if !phone.has("pin_use_biometric").await? {
+        fail!(
+            "{} asks for my PIN code only: it does not offer biometric; the screen shows: {}",
+            phone.role(),
+            phone.screen_summary().await
+        );
+    }
+    phone.tap("pin_use_biometric").await?;
+    copy_flow::give_biometric(w).await?;
+    let phone = w.here().await?;
+    phone.wait_for_screen("copy_confirm").await?;
+    phone.tap_text("Cancel").await?;
+    Ok(())
+}
+
+/// Step 24's "no" seen afterwards: the app asks for my PIN code and offers
+/// no biometric; my PIN code approves; then I leave without copying.
+async fn asks_for_pin_not_biometric(w: &mut CopyWorld, role: Role) -> StepResult {
+    to_approval(w, role).await?;
+    let phone = w.here().await?;
+    if phone.has("pin_use_biometric").await? {
+        fail!(
+            "{} offers biometric, though I chose not to approve with it; the screen shows: {}",
+            phone.role(),
+            phone.screen_summary().await
+        );
+    }
+    let pin = w.identity()?.pin.clone();
+    let phone = w.here().await?;
+    phone.type_secret("pin_input", &pin).await?;
+    phone.tap("pin_next").await?;
+    phone.wait_for_screen("copy_confirm").await?;
+    phone.tap_text("Cancel").await?;
+    Ok(())
+}
+
+/// One more active app of mine, on a phone outside the farm, while the
+/// copy is under way (a lab backend's provisioning call).
+async fn one_more_app_elsewhere(w: &mut CopyWorld) -> StepResult {
+    let more = w.apps_elsewhere + 1;
+    w.provision(more).await
 }
 
 // --- What the phone tells me ----------------------------------------------------------------

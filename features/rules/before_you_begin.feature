@@ -43,6 +43,18 @@ Feature: Before you begin: what happens when I have not made sure
     Then I see 'You already have three active MitID apps'
     And I am told 'You can have up to three active MitID apps at the same time'
 
+  # "You can have up to three active MitID apps at the same time": at the
+  # moment the new app becomes active, not only when the copy starts. An
+  # app activated elsewhere during the hour's wait makes three.
+  @before-2 @rule-three-apps-at-completion @rule-three-apps @doc-23
+  Scenario: An app activated elsewhere while I wait makes three: the copy is refused when it would complete
+    But I already have 1 more active MitID app on another phone/tablet
+    And I have followed steps 1 to 7
+    When another MitID app of mine is activated on another phone/tablet
+    And I follow steps 8 to 23
+    Then I see 'You already have three active MitID apps'
+    And I am told 'You can have up to three active MitID apps at the same time'
+
   # Step 10 on my old phone, step 17 on my new phone.
   @before-3 @rule-bluetooth-on
   Scenario Outline: With Bluetooth turned off on my <phone> phone (<platform>), the copy stops and tells me to turn it on

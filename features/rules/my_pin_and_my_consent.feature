@@ -40,3 +40,44 @@ Feature: My old phone asks for my PIN code and my consent
     And 1 hour passes
     Then I have not received a notification from the app that the waiting time is over
     And I do not see 'Show QR code and copy MitID to the new app'
+
+  # "Check Yes, I want to copy and press Start copying": the tick is the
+  # consent, not the button. A phone takes the tap on a disabled button and
+  # does nothing; a build that lets the button start the copy fails here.
+  @rule-copy-consent @rule-consent-tick @doc-6
+  Scenario: Pressing "Start copying" without checking "Yes, I want to copy" starts no copy
+    Given I have followed steps 1 to 5
+    When I press "Start copying" without checking "Yes, I want to copy"
+    Then I see 'Wait 1 hour before you copy'
+    When 1 hour passes
+    Then I have not received a notification from the app that the waiting time is over
+    When I close the MitID app
+    And I open the MitID app on my old phone
+    Then I do not see 'Show QR code and copy MitID to the new app'
+    And I do not see 'Copying to a new app'
+
+  # "Enter your PIN code or use biometric (fingerprint/Touch ID/Face ID)":
+  # the other way of step 5, and of step 9, with the biometric each phone
+  # has (the profile names it; the farm refuses another kind).
+  @rule-waiting-period @doc-5 @doc-9
+  Scenario Outline: I use <biometric> instead of my PIN code before the copy starts and before the QR code is shown
+    Given I have followed steps 1 to 4
+    When I use biometric instead of my PIN code
+    Then I see 'Yes, I want to copy'
+    When I check "Yes, I want to copy" and press "Start copying"
+    Then the waiting period has started
+    When I press "OK" and close the MitID app while waiting
+    And 1 hour passes
+    And I open the MitID app and press "Show QR code" on the screen 'Show QR code and copy MitID to the new app'
+    And I use biometric instead of my PIN code
+    Then I am told 'access is required'
+
+    @android-14
+    Examples: Android phones
+      | biometric   |
+      | fingerprint |
+
+    @ios
+    Examples: iPhones
+      | biometric |
+      | Face ID   |

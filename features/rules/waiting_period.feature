@@ -13,13 +13,13 @@ Feature: The 1-hour waiting period
     And Bluetooth is enabled on both phones
 
   @rule-waiting-period @doc-6 @doc-7 @doc-8
-  Scenario: "Show QR code" is not offered 59 minutes into the waiting period, and is after 1 hour
+  Scenario: "Show QR code" is not offered 59 minutes and 59 seconds into the waiting period, and is when the hour is up
     Given I have followed steps 1 to 6
     Then the waiting period has started
-    When 59 minutes pass
+    When 59 minutes and 59 seconds pass
     Then I see 'The waiting period has started'
     And I do not see 'Show QR code'
-    When 1 minute passes
+    When 1 second passes
     Then I see 'Show QR code and copy MitID to the new app'
     And I see 'Show QR code'
 

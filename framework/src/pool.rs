@@ -230,6 +230,7 @@ mod tests {
             control: None,
             capabilities: Default::default(),
             bluetooth_address: None,
+            biometric: None,
         }
     }
 

@@ -39,6 +39,38 @@ impl Platform {
     }
 }
 
+/// The biometric a phone has enrolled: the help page's "fingerprint/Touch
+/// ID/Face ID", each given to the phone by its driver's own command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Biometric {
+    /// Android: `mobile: fingerprint`.
+    Fingerprint,
+    /// iPhone or iPad: `mobile: sendBiometricMatch` with type `touchId`.
+    TouchId,
+    /// iPhone or iPad: `mobile: sendBiometricMatch` with type `faceId`.
+    FaceId,
+}
+
+impl Biometric {
+    /// The usual one of a platform: a fingerprint on Android, Face ID on an iPhone.
+    pub fn usual(platform: Platform) -> Biometric {
+        match platform {
+            Platform::Android => Biometric::Fingerprint,
+            Platform::Ios => Biometric::FaceId,
+        }
+    }
+
+    /// How the help page names it: "fingerprint", "Touch ID", "Face ID".
+    pub fn name(self) -> &'static str {
+        match self {
+            Biometric::Fingerprint => "fingerprint",
+            Biometric::TouchId => "Touch ID",
+            Biometric::FaceId => "Face ID",
+        }
+    }
+}
+
 /// How the QR code gets from the old phone's screen to the new phone's camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -271,6 +303,17 @@ pub struct PhoneProfile {
     /// the host probe matches the beacon by its service UUID alone.
     #[serde(default)]
     pub bluetooth_address: Option<String>,
+    /// The biometric enrolled on the phone (`"fingerprint"`, `"touch_id"`,
+    /// `"face_id"`); unset: the platform's usual ([`Biometric::usual`]).
+    #[serde(default)]
+    pub biometric: Option<Biometric>,
+}
+
+impl PhoneProfile {
+    /// The biometric the steps give this phone.
+    pub fn biometric(&self) -> Biometric {
+        self.biometric.unwrap_or(Biometric::usual(self.platform))
+    }
 }
 
 /// The host probe: a Bluetooth adapter on the test host that listens for

@@ -22,6 +22,14 @@ pub struct Identity {
     /// Active apps: farm phones by udid, or `None` for an app on a phone
     /// outside the farm (provisioned to test the limit).
     pub apps: Vec<Option<String>>,
+    /// The farm phones whose app approves with biometric (step 24's "yes";
+    /// a provisioned app does when its phone has a biometric enrolled).
+    pub biometric: std::collections::BTreeSet<String>,
+    /// Every temporary PIN code sent to this person, newest last: only the
+    /// newest attempt's may be accepted ([`Defect::EarlierTemporaryPinAccepted`]
+    /// accepts any of them).
+    #[serde(skip)]
+    pub temporary_pins_sent: Vec<String>,
 }
 
 // The Debug of anything holding secrets must not show them.
@@ -56,6 +64,12 @@ pub struct QrSession {
     pub old_udid: String,
     pub expires_at: Duration,
     pub used_by: Option<String>,
+    /// A newer code of the same copy replaced it, or the old phone
+    /// cancelled it: it is dead, valid time left or not.
+    pub replaced: bool,
+    /// The attempt it started was blocked on the new phone: the old phone
+    /// must show a new code to start again.
+    pub blocked: bool,
 }
 
 impl QrSession {
@@ -88,6 +102,20 @@ pub enum EnrolmentStage {
     UserIdConfirmed,
     /// The temporary PIN was confirmed (step 21): the personal PIN is next.
     TemporaryPinConfirmed,
+    /// Too many wrong user IDs or temporary PIN codes, or a temporary PIN
+    /// code past its time: this attempt is over, whatever is typed next.
+    Blocked,
+}
+
+/// Why the backend refuses a temporary PIN code (step 21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporaryPinRefusal {
+    /// Not the code sent for this attempt; this many attempts are left.
+    Wrong(u32),
+    /// The code sent, but past [`rules::TEMPORARY_PIN_VALIDITY`]: the attempt is blocked.
+    Expired,
+    /// The attempt is blocked: no code opens it again.
+    Blocked,
 }
 
 /// An HTTP POST the backend owes a gateway; sent outside the farm's lock.
@@ -112,6 +140,8 @@ pub struct Gateways {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanRefusal {
     NotMitId,
+    /// A newer code replaced it, or it was cancelled.
+    Replaced,
     Expired,
     AlreadyUsed,
     NotInProximity,
@@ -196,19 +226,40 @@ impl Backend {
     }
 
     /// Step 12: a new QR code for the request, valid 3 minutes.
+    /// Every earlier code of the same copy dies with it.
     pub fn new_qr_session(&mut self, request: u64, now: Duration) -> Option<QrSession> {
         let r = self.copy_requests.get(&request)?;
+        let old_udid = r.old_udid.clone();
+        for earlier in self.qr_sessions.values_mut().filter(|s| s.copy_request == request) {
+            earlier.replaced = true;
+        }
         let session = QrSession {
             id: random_hex(8),
             nonce: random_hex(8),
             beacon_token: random_hex(rules::BEACON_TOKEN_BYTES),
             copy_request: request,
-            old_udid: r.old_udid.clone(),
+            old_udid,
             expires_at: now + rules::QR_VALIDITY,
             used_by: None,
+            replaced: false,
+            blocked: false,
         };
         self.qr_sessions.insert(session.id.clone(), session.clone());
         Some(session)
+    }
+
+    /// The old phone cancelled its QR code: it is dead.
+    pub fn cancel_qr_session(&mut self, id: &str) {
+        if let Some(s) = self.qr_sessions.get_mut(id) {
+            s.replaced = true;
+        }
+    }
+
+    /// Whether a QR code is past its 3 minutes at `now` (by the clock of
+    /// the phone that shows it): "valid for 3 minutes" is valid while less
+    /// than 3 minutes have passed.
+    pub fn qr_expired(session: &QrSession, now: Duration, defects: &[Defect]) -> bool {
+        now >= session.expires_at && !defects.contains(&Defect::QrNeverExpires)
     }
 
     /// Step 19: what the new phone's scan amounts to. `beacon_seen` says
@@ -233,8 +284,11 @@ impl Backend {
         defects: &[Defect],
     ) -> Result<(), ScanRefusal> {
         let session = self.qr_session_of(payload).ok_or(ScanRefusal::NotMitId)?;
+        if session.replaced && !defects.contains(&Defect::ReplacedQrAccepted) {
+            return Err(ScanRefusal::Replaced);
+        }
         // The code expires by the clock of the phone that shows it.
-        if now_of(&session.old_udid) > session.expires_at && !defects.contains(&Defect::QrNeverExpires) {
+        if Backend::qr_expired(session, now_of(&session.old_udid), defects) {
             return Err(ScanRefusal::Expired);
         }
         if session.used_by.is_some() {
@@ -263,7 +317,10 @@ impl Backend {
         Ok(())
     }
 
-    /// Step 20. `Ok` sends the temporary PIN by SMS; `Err(n)` has n attempts left.
+    /// Step 20. `Ok` sends the temporary PIN by SMS; `Err(n)` has n
+    /// attempts left, 0 when the attempt is blocked. The user ID must be
+    /// this copy's person's, in any letter case
+    /// ([`rules::USER_ID_CASE_SENSITIVE`]).
     pub fn check_user_id(
         &mut self,
         new_udid: &str,
@@ -271,15 +328,36 @@ impl Backend {
         now: Duration,
         defects: &[Defect],
     ) -> Result<(), u32> {
+        let registered = |id: &str| self.identities.keys().any(|k| same_user_id(k, id, defects));
+        let someone_registered = registered(entered.trim());
         let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
-        if entered.trim() != e.user_id && !defects.contains(&Defect::WrongUserIdAccepted) {
-            e.user_id_attempts_left = e.user_id_attempts_left.saturating_sub(1);
-            return Err(e.user_id_attempts_left);
+        if e.stage == EnrolmentStage::Blocked {
+            return Err(0);
+        }
+        let mine = same_user_id(&e.user_id, entered.trim(), defects)
+            || defects.contains(&Defect::WrongUserIdAccepted)
+            || (someone_registered && defects.contains(&Defect::AnotherPersonsUserIdAccepted));
+        if !mine {
+            if !defects.contains(&Defect::NoUserIdLockout) {
+                e.user_id_attempts_left = e.user_id_attempts_left.saturating_sub(1);
+            }
+            if e.user_id_attempts_left == 0 {
+                e.stage = EnrolmentStage::Blocked;
+                self.block_attempt(new_udid);
+            }
+            return Err(self.enrolments.get(new_udid).map_or(0, |e| e.user_id_attempts_left));
         }
         let pin = random_digits(rules::TEMPORARY_PIN_LENGTH);
         e.temporary_pin = Some((pin.clone(), now + rules::TEMPORARY_PIN_VALIDITY));
         e.stage = EnrolmentStage::UserIdConfirmed;
-        let phone_number = self.identities.get(&e.user_id).map(|i| i.phone_number.clone()).unwrap_or_default();
+        let user_id = e.user_id.clone();
+        let phone_number = match self.identities.get_mut(&user_id) {
+            Some(i) => {
+                i.temporary_pins_sent.push(pin.clone());
+                i.phone_number.clone()
+            }
+            None => String::new(),
+        };
         let minutes = rules::TEMPORARY_PIN_VALIDITY.as_secs() / 60;
         let body = serde_json::json!({
             "to": phone_number,
@@ -294,24 +372,66 @@ impl Backend {
         Ok(())
     }
 
-    /// Step 21. `Err(n)` has n attempts left; 0 means the copy is blocked.
+    /// This new phone's attempt is over: its QR code tells the old phone so.
+    fn block_attempt(&mut self, new_udid: &str) {
+        if let Some(e) = self.enrolments.get_mut(new_udid) {
+            e.stage = EnrolmentStage::Blocked;
+            let session = e.qr_session.clone();
+            if let Some(s) = self.qr_sessions.get_mut(&session) {
+                s.blocked = true;
+            }
+        }
+    }
+
+    /// The new phone's person acknowledged the block: the attempt is gone,
+    /// and a new scan starts the next one.
+    pub fn end_blocked_attempt(&mut self, new_udid: &str) {
+        if self.enrolments.get(new_udid).is_some_and(|e| e.stage == EnrolmentStage::Blocked) {
+            self.enrolments.remove(new_udid);
+        }
+    }
+
+    /// Step 21: only the code sent for this attempt, within its time.
     pub fn check_temporary_pin(
         &mut self,
         new_udid: &str,
         entered: &str,
         now: Duration,
         defects: &[Defect],
-    ) -> Result<(), u32> {
-        let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
-        let valid = e.temporary_pin.as_ref().is_some_and(|(pin, until)| pin == entered.trim() && now <= *until);
-        if valid || defects.contains(&Defect::AnyTemporaryPinAccepted) {
-            e.stage = EnrolmentStage::TemporaryPinConfirmed;
+    ) -> Result<(), TemporaryPinRefusal> {
+        let Some(e) = self.enrolments.get(new_udid) else { return Err(TemporaryPinRefusal::Blocked) };
+        if e.stage == EnrolmentStage::Blocked {
+            return Err(TemporaryPinRefusal::Blocked);
+        }
+        let entered = entered.trim();
+        let earlier = defects.contains(&Defect::EarlierTemporaryPinAccepted)
+            && self.identities.get(&e.user_id).is_some_and(|i| i.temporary_pins_sent.iter().any(|p| p == entered));
+        let (right, in_time) = match &e.temporary_pin {
+            Some((pin, until)) => {
+                (pin == entered || earlier, now < *until || defects.contains(&Defect::ExpiredTemporaryPinAccepted))
+            }
+            None => (false, true),
+        };
+        if (right && in_time) || defects.contains(&Defect::AnyTemporaryPinAccepted) {
+            if let Some(e) = self.enrolments.get_mut(new_udid) {
+                e.stage = EnrolmentStage::TemporaryPinConfirmed;
+            }
             return Ok(());
         }
+        if right {
+            self.block_attempt(new_udid);
+            return Err(TemporaryPinRefusal::Expired);
+        }
+        let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(TemporaryPinRefusal::Blocked) };
         if !defects.contains(&Defect::NoTemporaryPinLockout) {
             e.temporary_pin_attempts_left = e.temporary_pin_attempts_left.saturating_sub(1);
         }
-        Err(e.temporary_pin_attempts_left)
+        let left = e.temporary_pin_attempts_left;
+        if left == 0 {
+            self.block_attempt(new_udid);
+            return Err(TemporaryPinRefusal::Blocked);
+        }
+        Err(TemporaryPinRefusal::Wrong(left))
     }
 
     /// Step 26: the new app becomes active. `Err` when the identity already
@@ -320,7 +440,9 @@ impl Backend {
         let e = self.enrolments.get(new_udid).cloned().ok_or(())?;
         let request = self.qr_sessions.get(&e.qr_session).map(|s| s.copy_request);
         let identity = self.identities.get_mut(&e.user_id).ok_or(())?;
-        if identity.apps.len() >= rules::MAX_ACTIVE_APPS && !defects.contains(&Defect::FourthAppAllowed) {
+        let limit_checked =
+            !defects.contains(&Defect::FourthAppAllowed) && !defects.contains(&Defect::AppLimitCheckedOnlyAtStart);
+        if identity.apps.len() >= rules::MAX_ACTIVE_APPS && limit_checked {
             return Err(());
         }
         identity.apps.push(Some(new_udid.to_owned()));
@@ -344,6 +466,17 @@ impl Backend {
             None => self.undelivered.push(format!("{what}: no gateway URL configured (PUT /sim/gateways)")),
             Some(url) => self.outbox.push(Outgoing { url, body, what }),
         }
+    }
+}
+
+/// Whether two user IDs are the same person's: MitID's help page on the
+/// user ID says "Whether you use upper or lower case does not make a
+/// difference" ([`rules::USER_ID_CASE_SENSITIVE`]).
+pub fn same_user_id(a: &str, b: &str, defects: &[Defect]) -> bool {
+    if rules::USER_ID_CASE_SENSITIVE || defects.contains(&Defect::UserIdCaseSensitive) {
+        a == b
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 

@@ -24,9 +24,14 @@ pub struct PhoneSpec {
     pub app_version: String,
     #[serde(default = "yes")]
     pub bluetooth: bool,
-    /// A fingerprint (Android) or Face ID (iOS) is enrolled.
+    /// A biometric is enrolled: a fingerprint (Android), Touch ID or Face
+    /// ID (iOS), as [`PhoneSpec::biometric`] says.
     #[serde(default = "yes")]
     pub biometrics: bool,
+    /// Which biometric the phone has; unset: a fingerprint on Android,
+    /// Face ID on an iPhone.
+    #[serde(default)]
+    pub biometric: Option<Biometric>,
     /// The BlueZ adapter (`"hci0"`) this phone advertises its beacon on
     /// when the farm's radio is `"bluez"`; required for every phone then,
     /// ignored by the in-memory radio.
@@ -44,7 +49,39 @@ fn yes() -> bool {
     true
 }
 
+/// The three biometrics the help page names: "fingerprint/Touch ID/Face ID".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Biometric {
+    /// An Android phone's fingerprint sensor (`mobile: fingerprint`).
+    Fingerprint,
+    /// An iPhone's or iPad's Touch ID (`mobile: sendBiometricMatch` type `touchId`).
+    TouchId,
+    /// An iPhone's or iPad's Face ID (`mobile: sendBiometricMatch` type `faceId`).
+    FaceId,
+}
+
+impl Biometric {
+    /// How the app and the OS name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Biometric::Fingerprint => "fingerprint",
+            Biometric::TouchId => "Touch ID",
+            Biometric::FaceId => "Face ID",
+        }
+    }
+}
+
 impl PhoneSpec {
+    /// The biometric enrolled on the phone, if any.
+    pub fn biometric(&self) -> Option<Biometric> {
+        let usual = match self.platform {
+            Platform::Android => Biometric::Fingerprint,
+            Platform::Ios => Biometric::FaceId,
+        };
+        self.biometrics.then(|| self.biometric.unwrap_or(usual))
+    }
+
     /// The Android API level for the OS version, as the permission rules
     /// need it; `None` on iOS or for a version we do not know.
     pub fn android_api_level(&self) -> Option<u32> {
@@ -109,6 +146,28 @@ pub enum Defect {
     /// Closing the new app during steps 19-25 loses the copy: reopened, it
     /// starts over at 'Activate your MitID'.
     CopyLostOnRestart,
+    /// A QR code replaced by a newer one, or cancelled, is still accepted while its 3 minutes last.
+    ReplacedQrAccepted,
+    /// "Start copying" starts the copy without "Yes, I want to copy" checked.
+    ConsentTickIgnored,
+    /// Another registered person's user ID is accepted at step 20.
+    AnotherPersonsUserIdAccepted,
+    /// My user ID in other letter case is refused (MitID's user IDs are not case-sensitive).
+    UserIdCaseSensitive,
+    /// Wrong user IDs never block the copy.
+    NoUserIdLockout,
+    /// A temporary PIN code past its validity is accepted.
+    ExpiredTemporaryPinAccepted,
+    /// A temporary PIN code sent for an earlier attempt is accepted.
+    EarlierTemporaryPinAccepted,
+    /// Closing and opening the new app lifts a block: it resumes where the copy was, and the right code is taken.
+    BlockLiftedOnRestart,
+    /// A personal PIN code of any length is accepted at step 23.
+    PinLengthUnchecked,
+    /// Step 24's choice is ignored: the new app offers biometric whenever its phone has one.
+    BiometricChoiceIgnored,
+    /// The three-app limit is checked when the copy starts, not when it completes.
+    AppLimitCheckedOnlyAtStart,
     /// One word of a sentence no step names changes: the waiting screen
     /// says "You'll get a notification" for "You'll receive a notification".
     /// Only the approved screen texts catch it.
@@ -116,7 +175,7 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [Defect; 18] = [
+    pub const ALL: [Defect; 29] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -134,6 +193,17 @@ impl Defect {
         Defect::WrongPinAccepted,
         Defect::CopyStartedWithoutConsent,
         Defect::CopyLostOnRestart,
+        Defect::ReplacedQrAccepted,
+        Defect::ConsentTickIgnored,
+        Defect::AnotherPersonsUserIdAccepted,
+        Defect::UserIdCaseSensitive,
+        Defect::NoUserIdLockout,
+        Defect::ExpiredTemporaryPinAccepted,
+        Defect::EarlierTemporaryPinAccepted,
+        Defect::BlockLiftedOnRestart,
+        Defect::PinLengthUnchecked,
+        Defect::BiometricChoiceIgnored,
+        Defect::AppLimitCheckedOnlyAtStart,
         Defect::WaitingTextChanged,
     ];
 
@@ -167,6 +237,17 @@ impl Defect {
             Defect::WrongPinAccepted => "rule-personal-pin",
             Defect::CopyStartedWithoutConsent => "rule-copy-consent",
             Defect::CopyLostOnRestart => "rule-copy-survives-restart",
+            Defect::ReplacedQrAccepted => "rule-qr-replaced",
+            Defect::ConsentTickIgnored => "rule-consent-tick",
+            Defect::AnotherPersonsUserIdAccepted => "rule-user-id-of-this-person",
+            Defect::UserIdCaseSensitive => "rule-user-id-any-case",
+            Defect::NoUserIdLockout => "rule-user-id-lockout",
+            Defect::ExpiredTemporaryPinAccepted => "rule-temporary-pin-validity",
+            Defect::EarlierTemporaryPinAccepted => "rule-temporary-pin-this-attempt",
+            Defect::BlockLiftedOnRestart => "rule-block-survives-restart",
+            Defect::PinLengthUnchecked => "rule-pin-length",
+            Defect::BiometricChoiceIgnored => "rule-biometric-choice",
+            Defect::AppLimitCheckedOnlyAtStart => "rule-three-apps-at-completion",
             // No rule is broken, and no tag marks the scenarios that pass the
             // screen: the approved texts catch it wherever it shows (see
             // `changed_screen`).
@@ -193,6 +274,19 @@ impl Defect {
             Defect::WrongPinAccepted => "a wrong personal PIN code is accepted on the old phone",
             Defect::CopyStartedWithoutConsent => "the copy starts before 'Yes, I want to copy' is checked",
             Defect::CopyLostOnRestart => "closing the new app during the copy loses it",
+            Defect::ReplacedQrAccepted => "a QR code replaced by a newer one (or cancelled) is still accepted",
+            Defect::ConsentTickIgnored => "'Start copying' starts the copy without 'Yes, I want to copy' checked",
+            Defect::AnotherPersonsUserIdAccepted => "another registered person's user ID is accepted",
+            Defect::UserIdCaseSensitive => "my user ID in other letter case is refused",
+            Defect::NoUserIdLockout => "wrong user IDs never block the copy",
+            Defect::ExpiredTemporaryPinAccepted => "a temporary PIN code past its validity is accepted",
+            Defect::EarlierTemporaryPinAccepted => "a temporary PIN code sent for an earlier attempt is accepted",
+            Defect::BlockLiftedOnRestart => "closing and opening the new app lifts a block",
+            Defect::PinLengthUnchecked => "a personal PIN code of any length is accepted",
+            Defect::BiometricChoiceIgnored => {
+                "step 24's choice is ignored: biometric is offered whenever the phone has it"
+            }
+            Defect::AppLimitCheckedOnlyAtStart => "the three-app limit is not checked again when the copy completes",
             Defect::WaitingTextChanged => "one word changes on the waiting screen ('You'll get' for 'You'll receive')",
         }
     }
@@ -327,6 +421,7 @@ impl Default for FarmConfig {
             app_version: default_app_version(),
             bluetooth: true,
             biometrics: true,
+            biometric: None,
             bluetooth_adapter: None,
         };
         FarmConfig {

@@ -229,6 +229,7 @@ async fn reset_phone(State(shared): State<Arc<Shared>>, Path(udid): Path<String>
     state.phones[i].reset();
     for identity in state.backend.identities.values_mut() {
         identity.apps.retain(|a| a.as_deref() != Some(udid.as_str()));
+        identity.biometric.remove(&udid);
     }
     state.backend.enrolments.remove(&udid);
     // A copy an earlier test left open on this phone would otherwise come

@@ -359,15 +359,49 @@ impl FarmState {
                 }
             }
         }
+        let kept: Vec<String> = self
+            .backend
+            .identities
+            .get(&p.user_id)
+            .map(|i| {
+                p.app_on.iter().filter(|u| i.apps.iter().any(|a| a.as_deref() == Some(u.as_str()))).cloned().collect()
+            })
+            .unwrap_or_default();
         let mut apps: Vec<Option<String>> = vec![None; p.active_apps_elsewhere];
         apps.extend(p.app_on.iter().cloned().map(Some));
         if apps.len() > rules::MAX_ACTIVE_APPS && !self.defects.contains(&Defect::FourthAppAllowed) {
             return Err(format!("an identity can have at most {} active apps", rules::MAX_ACTIVE_APPS));
         }
-        self.backend
-            .identities
-            .insert(p.user_id.clone(), Identity { user_id: p.user_id, phone_number: p.phone_number, pin: p.pin, apps });
+        // A provisioned app approves with biometric where its phone has one
+        // enrolled: as if "yes" had been chosen when it was activated.
+        // A kept app keeps its choice, and the person the codes sent.
+        let before = self.backend.identities.get(&p.user_id);
+        let biometric = p
+            .app_on
+            .iter()
+            .filter(|u| match before {
+                Some(i) if kept.contains(u) => i.biometric.contains(*u),
+                _ => self.phone(u).is_some_and(|ph| ph.spec.biometrics),
+            })
+            .cloned()
+            .collect();
+        let temporary_pins_sent = before.map(|i| i.temporary_pins_sent.clone()).unwrap_or_default();
+        let identity = Identity {
+            user_id: p.user_id.clone(),
+            phone_number: p.phone_number,
+            pin: p.pin,
+            apps,
+            biometric,
+            temporary_pins_sent,
+        };
+        self.backend.identities.insert(p.user_id, identity);
         for udid in &p.app_on {
+            // Provisioned again (more apps elsewhere, in the middle of a
+            // copy), a phone that already has this person's app keeps it
+            // as it is: its screen, its copy.
+            if kept.contains(udid) {
+                continue;
+            }
             if let Some(i) = self.phone_index(udid) {
                 self.phones[i].reset();
                 self.phones[i].activate();

@@ -31,6 +31,10 @@ pub const TEMPORARY_PIN_VALIDITY: Duration = Duration::from_secs(15 * 60);
 pub const TEMPORARY_PIN_ATTEMPTS: u32 = 3;
 /// Wrong user IDs accepted before the copy is blocked.
 pub const USER_ID_ATTEMPTS: u32 = 3;
+/// Whether a user ID must be typed in the letter case it was made in. Not
+/// an assumption: MitID's help page on the user ID says "Whether you use
+/// upper or lower case does not make a difference."
+pub const USER_ID_CASE_SENSITIVE: bool = false;
 /// The oldest app version that may start a copy ("Make sure your old
 /// phone/tablet and the MitID app on it are updated").
 pub const MINIMUM_APP_VERSION: (u32, u32, u32) = (3, 0, 0);

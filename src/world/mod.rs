@@ -73,6 +73,12 @@ pub struct CopyWorld {
     pub messages_from: Mark,
     /// A picture (PNG) of the old phone's QR code, taken to be scanned later.
     pub qr_picture: Option<Vec<u8>>,
+    /// How many active apps the person has on phones outside the farm.
+    pub apps_elsewhere: usize,
+    /// A temporary PIN code kept from an earlier attempt of the copy.
+    pub earlier_temporary_pin: Option<Secret>,
+    /// Another person with MitID, provisioned to try their user ID.
+    pub other_person: Option<Identity>,
     /// The old phone's beacon as the host adapter last heard it (its token
     /// is a secret).
     pub beacon: Option<mitid_e2e_framework::bluetooth::Sighting>,
@@ -114,6 +120,9 @@ impl CopyWorld {
             qr_payload: None,
             messages_from: Mark::default(),
             qr_picture: None,
+            apps_elsewhere: 0,
+            earlier_temporary_pin: None,
+            other_person: None,
             beacon: None,
             attachments: Vec::new(),
             tags: Vec::new(),
@@ -143,6 +152,7 @@ impl CopyWorld {
     /// phone, and `elsewhere` more active apps on other phones.
     pub async fn provision(&mut self, elsewhere: usize) -> StepResult {
         self.lease().await?;
+        self.apps_elsewhere = elsewhere;
         let old = self.phone_profile(Role::Old)?.udid;
         let id = self.identity()?.clone();
         self.control()?

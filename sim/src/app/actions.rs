@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use super::screens::{ALLOW, ALLOW_FOREGROUND, ALLOW_ONE_TIME, DENY, DENY_DONT_ASK_AGAIN};
 use super::state::{AppContext, Permission, Phone, PinPurpose, Side, Step, LISTEN_FOR_BEACON};
-use crate::backend::ScanRefusal;
-use crate::config::Defect;
+use crate::backend::{ScanRefusal, TemporaryPinRefusal};
+use crate::config::{Biometric, Defect};
 use crate::rules;
 use crate::ui::Screen;
 
@@ -155,6 +155,7 @@ impl Phone {
             Ok(()) => self.go(Step::UserId),
             Err(refusal) => self.say(match refusal {
                 ScanRefusal::NotMitId => "This is not a MitID QR code. Scan the QR code shown in the MitID app on your old phone/tablet.",
+                ScanRefusal::Replaced => "This QR code is no longer valid. Scan the QR code your old phone/tablet shows now.",
                 ScanRefusal::Expired => "The QR code has expired. Show a new QR code on your old phone/tablet and scan it.",
                 ScanRefusal::AlreadyUsed => "This QR code has already been used. Show a new QR code on your old phone/tablet.",
                 ScanRefusal::NotInProximity => "To ensure that you are the one scanning the QR code, your new phone/tablet must be close to your old phone/tablet with Bluetooth turned on. Move them closer and try again.",
@@ -288,15 +289,28 @@ impl Phone {
                 let entered = self.inputs.get("temporary_pin_input").cloned().unwrap_or_default();
                 match cx.backend.check_temporary_pin(&udid, &entered, cx.now, &defects) {
                     Ok(()) => self.go(Step::ChoosePin),
-                    Err(0) => self.go(Step::Blocked),
-                    Err(left) => self.say(format!("The temporary PIN code is not correct. {}", attempts_left(left))),
+                    Err(TemporaryPinRefusal::Blocked) => self.go(Step::Blocked),
+                    Err(TemporaryPinRefusal::Expired) => {
+                        self.go(Step::Blocked);
+                        self.say(format!(
+                            "The temporary PIN code has expired: it is valid for {} minutes.",
+                            rules::TEMPORARY_PIN_VALIDITY.as_secs() / 60
+                        ));
+                    }
+                    Err(TemporaryPinRefusal::Wrong(left)) => {
+                        self.say(format!("The temporary PIN code is not correct. {}", attempts_left(left)))
+                    }
                 }
             }
-            (Step::Blocked, "blocked_ok") => self.go(Step::Welcome),
+            (Step::Blocked, "blocked_ok") => {
+                cx.backend.end_blocked_attempt(&udid);
+                self.go(Step::Welcome)
+            }
             (Step::ChoosePin, "choose_pin_next") => self.go(Step::CreatePin),
             (Step::CreatePin, "new_pin_next") => {
                 let pin = self.inputs.get("new_pin_input").cloned().unwrap_or_default();
-                if pin.len() == rules::PIN_LENGTH && pin.chars().all(|c| c.is_ascii_digit()) {
+                let length_ok = pin.len() == rules::PIN_LENGTH || defects.contains(&Defect::PinLengthUnchecked);
+                if length_ok && !pin.is_empty() && pin.chars().all(|c| c.is_ascii_digit()) {
                     self.go(Step::RepeatPin);
                     self.pending_pin = Some(pin);
                 } else {
@@ -349,7 +363,7 @@ impl Phone {
                     self.say("The PIN code is not correct. Try again.");
                 }
             }
-            (Step::Pin(purpose), "pin_use_biometric") if self.spec.biometrics => {
+            (Step::Pin(purpose), "pin_use_biometric") if self.approves_with_biometric(cx.backend, cx.defects) => {
                 self.go(Step::Biometric(Some(purpose)))
             }
             (Step::Biometric(Some(purpose)), "biometric_cancel") => self.go(Step::Pin(purpose)),
@@ -359,7 +373,9 @@ impl Phone {
                 let step = self.launch_step(cx.backend, cx.now);
                 self.go(step)
             }
-            (Step::ConfirmCopy, "copy_confirm_start") if self.checked.contains("copy_confirm_checkbox") => {
+            (Step::ConfirmCopy, "copy_confirm_start")
+                if self.checked.contains("copy_confirm_checkbox") || defects.contains(&Defect::ConsentTickIgnored) =>
+            {
                 let user_id = cx.backend.identity_of_app(&udid).map(|i| i.user_id.clone()).unwrap_or_default();
                 let full = cx.backend.active_apps(&user_id) >= rules::MAX_ACTIVE_APPS;
                 if full && !defects.contains(&Defect::FourthAppAllowed) {
@@ -374,7 +390,13 @@ impl Phone {
                 self.go(step)
             }
             (Step::ShowQrIntro, "show_qr_button") => self.go(Step::Pin(PinPurpose::ShowQr)),
-            (Step::Qr(_), "qr_cancel") | (Step::QrExpired, "qr_cancel") => self.go(Step::Home),
+            // A cancelled code is dead: a picture of it opens nothing.
+            (Step::Qr(id), "qr_cancel") => {
+                cx.backend.cancel_qr_session(&id);
+                let step = self.launch_step(cx.backend, cx.now);
+                self.go(step)
+            }
+            (Step::QrExpired, "qr_cancel") => self.go(Step::Home),
             (Step::QrExpired, "qr_show_new") => self.show_qr(cx),
             (Step::ContinueOnNew(_), "qr_cancel") => self.go(Step::Home),
             (Step::CopyDone, "copy_done_ok") => self.go(Step::Home),
@@ -448,10 +470,24 @@ impl Phone {
 
     /// A biometric given to the prompt (`mobile: fingerprint` /
     /// `mobile: sendBiometricMatch`). Returns false when no prompt is open.
-    pub fn biometric(&mut self, matched: bool, cx: &mut AppContext) -> bool {
+    /// A biometric of another kind than the phone's (Touch ID sent to a
+    /// Face ID iPhone) does nothing, as on a simulator: the prompt waits.
+    pub fn biometric(&mut self, given: Biometric, matched: bool, cx: &mut AppContext) -> bool {
         let Step::Biometric(purpose) = self.step.clone() else { return false };
         if !self.running {
             return false;
+        }
+        if self.spec.biometric().is_some_and(|kind| kind != given) {
+            self.note(
+                super::state::LogLevel::Debug,
+                "Biometrics",
+                format!(
+                    "a {} given to a phone with {}: nothing happens",
+                    given.name(),
+                    self.spec.biometric().map_or("none", Biometric::name)
+                ),
+            );
+            return true;
         }
         if !matched || !self.spec.biometrics {
             self.say("Not recognised. Try again.");
@@ -459,7 +495,19 @@ impl Phone {
         }
         match purpose {
             Some(purpose) => self.after_pin(purpose, cx),
-            None => self.go(Step::Notifications),
+            None => {
+                // Step 24's "yes": from now on this app approves with biometric.
+                let udid = self.spec.udid.clone();
+                if let Some(identity) = cx
+                    .backend
+                    .identities
+                    .values_mut()
+                    .find(|i| i.apps.iter().any(|a| a.as_deref() == Some(udid.as_str())))
+                {
+                    identity.biometric.insert(udid);
+                }
+                self.go(Step::Notifications)
+            }
         }
         true
     }

@@ -54,7 +54,8 @@ impl Phone {
 
     fn step_node(&self, step: &Step, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Node {
         let android = self.platform() == Platform::Android;
-        let biometric_name = if android { "fingerprint" } else { "Face ID" };
+        let biometric_name =
+            self.spec.biometric().map_or(if android { "fingerprint" } else { "Face ID" }, |b| b.name());
         let mut s = match step {
             Step::Welcome => screen("activate_welcome")
                 .title("activate_title", "Activate your MitID")
@@ -160,7 +161,11 @@ impl Phone {
                     .title("pin_title", "Enter your PIN code")
                     .secure_field("pin_input", "PIN code")
                     .button("pin_next", "Next");
-                if self.spec.biometrics { b.button("pin_use_biometric", &format!("Use {biometric_name}")) } else { b }
+                if self.approves_with_biometric(backend, defects) {
+                    b.button("pin_use_biometric", &format!("Use {biometric_name}"))
+                } else {
+                    b
+                }
             }
             Step::ConfirmCopy => screen("copy_confirm")
                 .title("copy_confirm_title", "Wait 1 hour before you copy")
@@ -169,7 +174,11 @@ impl Phone {
                     "As a security measure, you need to wait for 1 hour before you can copy your MitID app.",
                 )
                 .checkbox("copy_confirm_checkbox", "Yes, I want to copy")
-                .button_if("copy_confirm_start", "Start copying", self.checked.contains("copy_confirm_checkbox"))
+                .button_if(
+                    "copy_confirm_start",
+                    "Start copying",
+                    self.checked.contains("copy_confirm_checkbox") || defects.contains(&Defect::ConsentTickIgnored),
+                )
                 .button("copy_confirm_cancel", "Cancel"),
             Step::TooManyApps => screen("too_many_apps")
                 .title("too_many_apps_title", "You already have three active MitID apps")
@@ -248,10 +257,10 @@ impl Phone {
             // Drawn by `app_screen`; never reached.
             Step::Dialog(..) => screen("permission_prompt"),
             Step::Biometric(_) => {
-                let (title, text) = if android {
-                    ("Use fingerprint", "Touch the fingerprint sensor")
-                } else {
-                    ("Face ID", "Look at your iPhone to use Face ID")
+                let (title, text) = match self.spec.biometric() {
+                    Some(crate::config::Biometric::TouchId) => ("Touch ID for \u{201c}MitID\u{201d}", "Touch the Home button to approve"),
+                    _ if android => ("Use fingerprint", "Touch the fingerprint sensor"),
+                    _ => ("Face ID", "Look at your iPhone to use Face ID"),
                 };
                 screen("biometric_prompt")
                     .title("biometric_prompt_title", title)

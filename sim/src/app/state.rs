@@ -337,6 +337,17 @@ impl Phone {
             EnrolmentStage::Scanned => Step::UserId,
             EnrolmentStage::UserIdConfirmed => Step::TemporaryPin,
             EnrolmentStage::TemporaryPinConfirmed => Step::ChoosePin,
+            // The defect: reopened, the app forgets the block and asks for
+            // what it asked for before it.
+            EnrolmentStage::Blocked if cx.defects.contains(&Defect::BlockLiftedOnRestart) => {
+                if enrolment.temporary_pin.is_some() {
+                    Step::TemporaryPin
+                } else {
+                    Step::UserId
+                }
+            }
+            // A block outlives the app: reopened, it says so again.
+            EnrolmentStage::Blocked => Step::Blocked,
         })
     }
 
@@ -418,10 +429,20 @@ impl Phone {
             }
             Step::Qr(id) => match backend.qr_sessions.get(&id) {
                 Some(s) if s.used_by.is_some() => self.go(Step::ContinueOnNew(id)),
-                Some(s) if now > s.expires_at && !defects.contains(&Defect::QrNeverExpires) => self.go(Step::QrExpired),
+                Some(s) if Backend::qr_expired(s, now, &defects.iter().copied().collect::<Vec<_>>()) => {
+                    self.go(Step::QrExpired)
+                }
                 Some(_) => {}
                 None => self.go(Step::QrExpired),
             },
+            // The new phone's attempt was blocked: start again here.
+            Step::ContinueOnNew(id) if backend.qr_sessions.get(&id).is_some_and(|s| s.blocked) => {
+                let step = self.launch_step(backend, now);
+                self.go(step);
+                if self.step == Step::ShowQrIntro {
+                    self.say("The copy was blocked on your new phone/tablet. Show a new QR code to start again.");
+                }
+            }
             Step::ContinueOnNew(id) => {
                 let done = backend
                     .qr_sessions
@@ -440,8 +461,9 @@ impl Phone {
     pub fn advertised_token(&self, backend: &Backend, now: Duration, defects: &BTreeSet<Defect>) -> Option<String> {
         let Step::Qr(id) = &self.step else { return None };
         let session = backend.qr_sessions.get(id)?;
-        let live =
-            session.used_by.is_none() && (now <= session.expires_at || defects.contains(&Defect::QrNeverExpires));
+        let live = session.used_by.is_none()
+            && !session.replaced
+            && !Backend::qr_expired(session, now, &defects.iter().copied().collect::<Vec<_>>());
         (self.running && self.bluetooth_on && live).then(|| session.beacon_token.clone())
     }
 
@@ -494,6 +516,14 @@ impl Phone {
         self.platform() == Platform::Android
             && self.api_level().is_some_and(|api| api >= 30)
             && self.refusals.get(&p).copied().unwrap_or(0) >= 1
+    }
+
+    /// Whether the app on this phone approves with biometric (steps 5 and
+    /// 9): the person chose so at step 24 (or the app was provisioned so),
+    /// and the phone has one enrolled.
+    pub(super) fn approves_with_biometric(&self, backend: &Backend, defects: &BTreeSet<Defect>) -> bool {
+        let chosen = backend.identity_of_app(&self.spec.udid).is_some_and(|i| i.biometric.contains(&self.spec.udid));
+        self.spec.biometric().is_some() && (chosen || defects.contains(&Defect::BiometricChoiceIgnored))
     }
 
     pub(super) fn granted(&self, p: Permission) -> bool {

@@ -235,7 +235,7 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
                 .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
                 .ok_or_else(|| W3cError::invalid_argument("mobile: fingerprint needs {\"fingerprintId\": <1-10>}"))?;
             let matched = id == u64::from(crate::rules::ENROLLED_FINGERPRINT_ID);
-            state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
+            state.with_app(udid, |phone, cx| phone.biometric(crate::config::Biometric::Fingerprint, matched, cx));
             Ok(ok(Value::Null))
         }
         "mobile: sendBiometricMatch" => {
@@ -246,7 +246,9 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
                 )));
             }
             let matched = args.get("match").and_then(Value::as_bool).unwrap_or(true);
-            state.with_app(udid, |phone, cx| phone.biometric(matched, cx));
+            let given =
+                if kind == "faceId" { crate::config::Biometric::FaceId } else { crate::config::Biometric::TouchId };
+            state.with_app(udid, |phone, cx| phone.biometric(given, matched, cx));
             Ok(ok(Value::Null))
         }
         "mobile: activateApp" => device::activate(state, udid, &app()?),

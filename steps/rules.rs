@@ -119,7 +119,7 @@ catalogue! {
     Then "the MitID app on my {phone} phone asks for my PIN code, not biometric"
         e.g. "Then the MitID app on my new phone asks for my PIN code, not biometric"
         docs [Step(24)] Step => asks_for_pin_not_biometric(Role);
-    When "another MitID app of mine is activated on another phone\\/tablet"
+    When "^another MitID app of mine is activated on another phone/tablet$"
         e.g. "When another MitID app of mine is activated on another phone/tablet"
         docs [] Step => one_more_app_elsewhere();
 

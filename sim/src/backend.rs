@@ -505,3 +505,124 @@ fn fill_random(buf: &mut [u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Duration = Duration::from_secs(3600);
+
+    /// Anna, with her app on "old", a copy whose hour is up, and one QR code
+    /// shown at `T0`.
+    fn backend() -> (Backend, u64, QrSession) {
+        let mut b = Backend::default();
+        for (user_id, phone) in [("Anna-Copy", "+4511"), ("bo-other", "+4522")] {
+            b.identities.insert(
+                user_id.into(),
+                Identity {
+                    user_id: user_id.into(),
+                    phone_number: phone.into(),
+                    pin: "246810".into(),
+                    apps: vec![Some(format!("old-{user_id}"))],
+                    biometric: Default::default(),
+                    temporary_pins_sent: Vec::new(),
+                },
+            );
+        }
+        let request = b.start_copy("old-Anna-Copy", Duration::ZERO, &[]).unwrap();
+        let qr = b.new_qr_session(request, T0).unwrap();
+        (b, request, qr)
+    }
+
+    fn scan(b: &mut Backend, qr: &QrSession, at: Duration, defects: &[Defect]) -> Result<(), ScanRefusal> {
+        b.accept_scan(&qr.payload(), "new", |_| at, |_| true, defects)
+    }
+
+    fn sent_pin(b: &Backend) -> String {
+        b.outbox
+            .last()
+            .and_then(|m| m.body["text"].as_str())
+            .unwrap()
+            .split(' ')
+            .nth(7)
+            .unwrap()
+            .trim_end_matches('.')
+            .into()
+    }
+
+    #[test]
+    fn a_qr_code_is_valid_while_less_than_three_minutes_have_passed() {
+        let (mut b, _, qr) = backend();
+        b.gateways.sms_url = Some("http://sms".into());
+        assert_eq!(scan(&mut b, &qr, T0 + Duration::from_secs(180), &[]), Err(ScanRefusal::Expired));
+        assert_eq!(scan(&mut b, &qr, T0 + Duration::from_millis(179_999), &[]), Ok(()));
+        assert!(Backend::qr_expired(&qr, T0 + Duration::from_secs(180), &[]));
+        assert!(!Backend::qr_expired(&qr, T0 + Duration::from_secs(180), &[Defect::QrNeverExpires]));
+    }
+
+    #[test]
+    fn a_replaced_or_cancelled_qr_code_is_dead() {
+        let (mut b, request, first) = backend();
+        let second = b.new_qr_session(request, T0).unwrap();
+        assert_eq!(scan(&mut b, &first, T0, &[]), Err(ScanRefusal::Replaced));
+        assert_eq!(scan(&mut b, &first, T0, &[Defect::ReplacedQrAccepted]), Ok(()));
+        b.cancel_qr_session(&second.id);
+        assert_eq!(b.accept_scan(&second.payload(), "other", |_| T0, |_| true, &[]), Err(ScanRefusal::Replaced));
+    }
+
+    #[test]
+    fn the_user_id_is_this_persons_in_any_letter_case() {
+        let (mut b, _, qr) = backend();
+        scan(&mut b, &qr, T0, &[]).unwrap();
+        assert_eq!(b.check_user_id("new", "bo-other", T0, &[]), Err(2), "another person's user ID");
+        assert_eq!(b.check_user_id("new", "anna-copy", T0, &[Defect::UserIdCaseSensitive]), Err(1));
+        assert_eq!(b.check_user_id("new", "ANNA-COPY", T0, &[]), Ok(()));
+    }
+
+    #[test]
+    fn three_wrong_user_ids_block_the_attempt_for_good() {
+        let (mut b, _, qr) = backend();
+        scan(&mut b, &qr, T0, &[]).unwrap();
+        assert_eq!(b.check_user_id("new", "x", T0, &[]), Err(2));
+        assert_eq!(b.check_user_id("new", "y", T0, &[]), Err(1));
+        assert_eq!(b.check_user_id("new", "z", T0, &[]), Err(0));
+        assert_eq!(b.check_user_id("new", "Anna-Copy", T0, &[]), Err(0), "blocked: the right one opens nothing");
+        assert!(b.qr_sessions[&qr.id].blocked, "the old phone learns of the block");
+        b.end_blocked_attempt("new");
+        assert!(!b.enrolments.contains_key("new"));
+    }
+
+    #[test]
+    fn the_temporary_pin_is_this_attempts_and_dies_at_fifteen_minutes() {
+        let (mut b, request, qr) = backend();
+        b.gateways.sms_url = Some("http://sms".into());
+        scan(&mut b, &qr, T0, &[]).unwrap();
+        b.check_user_id("new", "Anna-Copy", T0, &[]).unwrap();
+        let first = sent_pin(&b);
+        for _ in 0..2 {
+            assert!(matches!(b.check_temporary_pin("new", "00000000", T0, &[]), Err(TemporaryPinRefusal::Wrong(_))));
+        }
+        assert_eq!(b.check_temporary_pin("new", "00000000", T0, &[]), Err(TemporaryPinRefusal::Blocked));
+        assert_eq!(b.check_temporary_pin("new", &first, T0, &[]), Err(TemporaryPinRefusal::Blocked));
+        b.end_blocked_attempt("new");
+        // A new attempt: a new QR code, a new code; the first opens nothing.
+        let again = b.new_qr_session(request, T0).unwrap();
+        scan(&mut b, &again, T0, &[]).unwrap();
+        b.check_user_id("new", "anna-copy", T0, &[]).unwrap();
+        let second = sent_pin(&b);
+        assert_ne!(first, second);
+        assert!(matches!(b.check_temporary_pin("new", &first, T0, &[]), Err(TemporaryPinRefusal::Wrong(2))));
+        let valid = rules::TEMPORARY_PIN_VALIDITY;
+        assert_eq!(b.check_temporary_pin("new", &second, T0 + valid, &[]), Err(TemporaryPinRefusal::Expired));
+        assert_eq!(b.enrolments["new"].stage, EnrolmentStage::Blocked);
+    }
+
+    #[test]
+    fn the_limit_of_three_apps_holds_when_the_copy_completes() {
+        let (mut b, _, qr) = backend();
+        scan(&mut b, &qr, T0, &[]).unwrap();
+        b.identities.get_mut("Anna-Copy").unwrap().apps.extend([None, None]);
+        assert_eq!(b.complete_activation("new", "246810", &[]), Err(()));
+        assert!(b.complete_activation("new", "246810", &[Defect::AppLimitCheckedOnlyAtStart]).is_ok());
+    }
+}

@@ -334,8 +334,7 @@ pub fn values_of(re: &regex::Regex, text: &str) -> Option<Vec<String>> {
 /// alternatives, `app(s)` for an optional ending.
 pub fn readable(phrase: &str) -> String {
     if !is_regex(phrase) {
-        // `\/` is a literal slash in an expression (a bare `/` means "or").
-        return phrase.replace("\\/", "/");
+        return phrase.to_owned();
     }
     let mut out = phrase.trim_start_matches('^').trim_end_matches('$').replace("\\\"", "\"");
     let named: &[(&str, &str)] = &[

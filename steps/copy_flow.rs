@@ -457,10 +457,16 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
 
 pub(crate) async fn enter_user_id(w: &mut CopyWorld) -> StepResult {
     let user_id = w.identity()?.user_id.clone();
+    type_user_id(w, &user_id).await
+}
+
+/// Types a user ID on step 20's screen and presses "Next"; the SMS that had
+/// arrived before are noted, so a later step sees only what this sent.
+pub(crate) async fn type_user_id(w: &mut CopyWorld, user_id: &Secret) -> StepResult {
     w.sms_seen = w.ctx.gateways.sms_messages().await.len();
     let phone = w.here().await?;
     phone.wait_for_screen("user_id").await?;
-    phone.type_secret("user_id_input", &user_id).await?;
+    phone.type_secret("user_id_input", user_id).await?;
     phone.tap_text("Next").await?;
     Ok(())
 }

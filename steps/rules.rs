@@ -457,22 +457,11 @@ async fn another_person(w: &mut CopyWorld) -> StepResult {
     Ok(())
 }
 
-/// Types a user ID on step 20's screen and presses "Next"; what SMS had
-/// arrived before is noted, so a Then sees only what this sent.
-async fn type_user_id(w: &mut CopyWorld, user_id: &Secret) -> StepResult {
-    w.sms_seen = w.ctx.gateways.sms_messages().await.len();
-    let phone = w.here().await?;
-    phone.wait_for_screen("user_id").await?;
-    phone.type_secret("user_id_input", user_id).await?;
-    phone.tap_text("Next").await?;
-    Ok(())
-}
-
 async fn other_persons_user_id(w: &mut CopyWorld) -> StepResult {
     let Some(other) = w.other_person.clone() else {
         fail!("no other person: use 'Given another person has an active MitID app' first");
     };
-    type_user_id(w, &other.user_id).await
+    copy_flow::type_user_id(w, &other.user_id).await
 }
 
 /// MitID's help page on the user ID: "Whether you use upper or lower case
@@ -483,7 +472,7 @@ async fn user_id_in_capitals(w: &mut CopyWorld) -> StepResult {
     if capitals == mine.expose() {
         fail!("the identity's user ID has no small letters to write in capitals");
     }
-    type_user_id(w, &Secret::new(SecretKind::UserId, capitals)).await
+    copy_flow::type_user_id(w, &Secret::new(SecretKind::UserId, capitals)).await
 }
 
 async fn keep_temporary_pin(w: &mut CopyWorld) -> StepResult {
@@ -529,11 +518,10 @@ async fn to_approval(w: &mut CopyWorld, role: Role) -> StepResult {
     phone.activate_app().await?;
     phone.wait_for_screen("home").await?;
     phone.tap("menu_button").await?;
-    phone.tap_text("Activate").await?;
-    phone.tap_text("Copy your MitID to a new app").await?;
-    phone.wait_for_screen("copy_info").await?;
-    phone.tap_text("Next").await?;
-    phone.wait_for_screen("pin_entry").await?;
+    copy_flow::press(w, "Activate".into()).await?;
+    copy_flow::press(w, "Copy your MitID to a new app".into()).await?;
+    copy_flow::read_and_next(w).await?;
+    w.here().await?.wait_for_screen("pin_entry").await?;
     Ok(())
 }
 
@@ -569,10 +557,8 @@ async fn asks_for_pin_not_biometric(w: &mut CopyWorld, role: Role) -> StepResult
             phone.screen_summary().await
         );
     }
-    let pin = w.identity()?.pin.clone();
+    copy_flow::enter_pin(w).await?;
     let phone = w.here().await?;
-    phone.type_secret("pin_input", &pin).await?;
-    phone.tap("pin_next").await?;
     phone.wait_for_screen("copy_confirm").await?;
     phone.tap_text("Cancel").await?;
     Ok(())

@@ -73,6 +73,13 @@ pub struct QrSession {
 }
 
 impl QrSession {
+    /// Whether the code is past its 3 minutes at `now` (by the clock of the
+    /// phone that shows it): "valid for 3 minutes" is valid while less than
+    /// 3 minutes have passed. `never_expires`: [`Defect::QrNeverExpires`].
+    pub fn expired(&self, now: Duration, never_expires: bool) -> bool {
+        now >= self.expires_at && !never_expires
+    }
+
     pub fn payload(&self) -> String {
         format!("MITID-COPY:1:{}:{}", self.id, self.nonce)
     }
@@ -167,6 +174,14 @@ impl Backend {
         self.identities.values().find(|i| i.apps.iter().any(|a| a.as_deref() == Some(udid)))
     }
 
+    /// Step 24's "yes": the app on this phone approves with biometric.
+    pub fn approve_with_biometric(&mut self, udid: &str) {
+        let owner = self.identity_of_app(udid).map(|i| i.user_id.clone());
+        if let Some(identity) = owner.and_then(|u| self.identities.get_mut(&u)) {
+            identity.biometric.insert(udid.to_owned());
+        }
+    }
+
     pub fn active_apps(&self, user_id: &str) -> usize {
         self.identities.get(user_id).map_or(0, |i| i.apps.len())
     }
@@ -255,13 +270,6 @@ impl Backend {
         }
     }
 
-    /// Whether a QR code is past its 3 minutes at `now` (by the clock of
-    /// the phone that shows it): "valid for 3 minutes" is valid while less
-    /// than 3 minutes have passed.
-    pub fn qr_expired(session: &QrSession, now: Duration, defects: &[Defect]) -> bool {
-        now >= session.expires_at && !defects.contains(&Defect::QrNeverExpires)
-    }
-
     /// Step 19: what the new phone's scan amounts to. `beacon_seen` says
     /// whether the new phone heard the session's beacon token.
     /// The QR session a scanned payload (`MITID-COPY:1:<id>:<nonce>`) names.
@@ -288,7 +296,7 @@ impl Backend {
             return Err(ScanRefusal::Replaced);
         }
         // The code expires by the clock of the phone that shows it.
-        if Backend::qr_expired(session, now_of(&session.old_udid), defects) {
+        if session.expired(now_of(&session.old_udid), defects.contains(&Defect::QrNeverExpires)) {
             return Err(ScanRefusal::Expired);
         }
         if session.used_by.is_some() {
@@ -328,21 +336,20 @@ impl Backend {
         now: Duration,
         defects: &[Defect],
     ) -> Result<(), u32> {
-        let registered = |id: &str| self.identities.keys().any(|k| same_user_id(k, id, defects));
-        let someone_registered = registered(entered.trim());
+        let entered = entered.trim();
+        let someone_registered = |id: &str| self.identities.keys().any(|k| same_user_id(k, id, defects));
         let Some(e) = self.enrolments.get_mut(new_udid) else { return Err(0) };
-        if e.stage == EnrolmentStage::Blocked {
+        if blocked(e, defects) {
             return Err(0);
         }
-        let mine = same_user_id(&e.user_id, entered.trim(), defects)
+        let mine = same_user_id(&e.user_id, entered, defects)
             || defects.contains(&Defect::WrongUserIdAccepted)
-            || (someone_registered && defects.contains(&Defect::AnotherPersonsUserIdAccepted));
+            || (defects.contains(&Defect::AnotherPersonsUserIdAccepted) && someone_registered(entered));
         if !mine {
             if !defects.contains(&Defect::NoUserIdLockout) {
                 e.user_id_attempts_left = e.user_id_attempts_left.saturating_sub(1);
             }
             if e.user_id_attempts_left == 0 {
-                e.stage = EnrolmentStage::Blocked;
                 self.block_attempt(new_udid);
             }
             return Err(self.enrolments.get(new_udid).map_or(0, |e| e.user_id_attempts_left));
@@ -400,7 +407,7 @@ impl Backend {
         defects: &[Defect],
     ) -> Result<(), TemporaryPinRefusal> {
         let Some(e) = self.enrolments.get(new_udid) else { return Err(TemporaryPinRefusal::Blocked) };
-        if e.stage == EnrolmentStage::Blocked {
+        if blocked(e, defects) {
             return Err(TemporaryPinRefusal::Blocked);
         }
         let entered = entered.trim();
@@ -467,6 +474,13 @@ impl Backend {
             Some(url) => self.outbox.push(Outgoing { url, body, what }),
         }
     }
+}
+
+/// Whether an attempt is blocked. [`Defect::BlockLiftedOnRestart`] forgets
+/// the block: the only way to type again on a blocked attempt is to reopen
+/// the app, which that defect sends back to the question it blocked on.
+fn blocked(e: &Enrolment, defects: &[Defect]) -> bool {
+    e.stage == EnrolmentStage::Blocked && !defects.contains(&Defect::BlockLiftedOnRestart)
 }
 
 /// Whether two user IDs are the same person's: MitID's help page on the
@@ -556,8 +570,9 @@ mod tests {
         b.gateways.sms_url = Some("http://sms".into());
         assert_eq!(scan(&mut b, &qr, T0 + Duration::from_secs(180), &[]), Err(ScanRefusal::Expired));
         assert_eq!(scan(&mut b, &qr, T0 + Duration::from_millis(179_999), &[]), Ok(()));
-        assert!(Backend::qr_expired(&qr, T0 + Duration::from_secs(180), &[]));
-        assert!(!Backend::qr_expired(&qr, T0 + Duration::from_secs(180), &[Defect::QrNeverExpires]));
+        assert!(qr.expired(T0 + Duration::from_secs(180), false));
+        assert!(!qr.expired(T0 + Duration::from_millis(179_999), false));
+        assert!(!qr.expired(T0 + Duration::from_secs(180), true));
     }
 
     #[test]

@@ -396,7 +396,10 @@ impl Phone {
                 let step = self.launch_step(cx.backend, cx.now);
                 self.go(step)
             }
-            (Step::QrExpired, "qr_cancel") => self.go(Step::Home),
+            (Step::QrExpired, "qr_cancel") => {
+                let step = self.launch_step(cx.backend, cx.now);
+                self.go(step)
+            }
             (Step::QrExpired, "qr_show_new") => self.show_qr(cx),
             (Step::ContinueOnNew(_), "qr_cancel") => self.go(Step::Home),
             (Step::CopyDone, "copy_done_ok") => self.go(Step::Home),
@@ -497,15 +500,7 @@ impl Phone {
             Some(purpose) => self.after_pin(purpose, cx),
             None => {
                 // Step 24's "yes": from now on this app approves with biometric.
-                let udid = self.spec.udid.clone();
-                if let Some(identity) = cx
-                    .backend
-                    .identities
-                    .values_mut()
-                    .find(|i| i.apps.iter().any(|a| a.as_deref() == Some(udid.as_str())))
-                {
-                    identity.biometric.insert(udid);
-                }
+                cx.backend.approve_with_biometric(&self.spec.udid);
                 self.go(Step::Notifications)
             }
         }

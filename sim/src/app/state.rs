@@ -429,9 +429,7 @@ impl Phone {
             }
             Step::Qr(id) => match backend.qr_sessions.get(&id) {
                 Some(s) if s.used_by.is_some() => self.go(Step::ContinueOnNew(id)),
-                Some(s) if Backend::qr_expired(s, now, &defects.iter().copied().collect::<Vec<_>>()) => {
-                    self.go(Step::QrExpired)
-                }
+                Some(s) if s.expired(now, defects.contains(&Defect::QrNeverExpires)) => self.go(Step::QrExpired),
                 Some(_) => {}
                 None => self.go(Step::QrExpired),
             },
@@ -463,7 +461,7 @@ impl Phone {
         let session = backend.qr_sessions.get(id)?;
         let live = session.used_by.is_none()
             && !session.replaced
-            && !Backend::qr_expired(session, now, &defects.iter().copied().collect::<Vec<_>>());
+            && !session.expired(now, defects.contains(&Defect::QrNeverExpires));
         (self.running && self.bluetooth_on && live).then(|| session.beacon_token.clone())
     }
 

@@ -241,3 +241,55 @@ fn a_changed_word_fails_exactly_the_scenarios_that_pass_its_screen() {
         assert!(p.ends_with("/en/waiting.snap.new"), "an unexpected proposal: {p} (all: {:?})", o.pending);
     }
 }
+
+/// Whether a scenario shows the old phone's QR code, by the documentation:
+/// the code appears once the Bluetooth prompts of step 11 are answered, so a
+/// walk over step 11 shows it, and so does a scenario that says it sees it.
+fn shows_qr_code(scenario: &serde_json::Value) -> bool {
+    let walk = regex::Regex::new(r"^I (?:have followed|follow) steps (\d+) to (\d+)$").unwrap();
+    scenario["steps"].as_array().unwrap().iter().any(|step| {
+        let name = step["name"].as_str().unwrap_or_default();
+        let over_step_11 = walk
+            .captures(name)
+            .is_some_and(|c| c[1].parse::<u32>().unwrap() <= 11 && c[2].parse::<u32>().unwrap() >= 11);
+        over_step_11
+            || name.contains("QR code that is valid for 3 minutes")
+            || name.contains("QR-kode, der er gyldig i 3 minutter")
+    })
+}
+
+#[test]
+fn a_countdown_a_minute_off_fails_exactly_the_scenarios_that_show_the_qr_code() {
+    let defect = Defect::QrTimeLeftWrong;
+    assert_eq!(defect.changed_screen(), Some("qr_code"));
+    let o = run_with(defect, Texts::Checked);
+    assert_eq!(o.code, 1, "the run must fail\n{}", o.output);
+    let mut expected = BTreeSet::new();
+    for f in o.features.as_array().unwrap() {
+        for e in f["elements"].as_array().unwrap().iter().filter(|e| e["left_out"].is_null()) {
+            let id = format!("{}:{} {}", f["uri"].as_str().unwrap(), e["line"], e["name"].as_str().unwrap());
+            if shows_qr_code(e) {
+                expected.insert(id.clone());
+            }
+            // Each fails on the countdown, naming what it shows and what the clock leaves.
+            if let Some(step) = e["steps"].as_array().unwrap().iter().find(|s| s["result"]["status"] == "failed") {
+                let m = step["result"]["error_message"].as_str().unwrap_or_default();
+                assert!(
+                    m.contains("the screen 'qr_code' shows 4:00 left of the QR code") && m.contains("3:00"),
+                    "{id}: not failed by the countdown:\n{m}"
+                );
+            }
+        }
+    }
+    assert!(expected.len() >= 10, "too few scenarios show the QR code to prove anything: {expected:?}");
+    assert_eq!(
+        o.failed,
+        expected,
+        "failed but show no QR code: {:?}; show it but stayed green: {:?}\n{}",
+        o.failed.difference(&expected).collect::<Vec<_>>(),
+        expected.difference(&o.failed).collect::<Vec<_>>(),
+        o.output
+    );
+    // The words did not change: nothing for QA to approve.
+    assert!(o.pending.is_empty(), "a countdown a minute off proposed new texts: {:?}", o.pending);
+}

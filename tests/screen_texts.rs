@@ -69,10 +69,10 @@ fn cargo_insta_lists_and_accepts_what_a_run_proposes() {
     let before = ScreenTexts::load(&screens).unwrap();
     let snap = std::fs::read_to_string(screens.join("android/en/waiting.snap")).unwrap();
     let mut shown: Vec<String> = snap.split("\n---\n").nth(1).unwrap().lines().map(str::to_owned).collect();
-    let now = Shown { screen: "waiting".into(), texts: shown.clone() };
+    let now = Shown { screen: "waiting".into(), texts: shown.clone(), clocks: vec![] };
     before.check(Platform::Android, "en", &now).expect("the shipped waiting screen is approved");
     shown[1] = shown[1].replace("You'll receive", "You'll get");
-    let changed = Shown { screen: "waiting".into(), texts: shown };
+    let changed = Shown { screen: "waiting".into(), texts: shown, clocks: vec![] };
     // A run that sees only the changed text proposes it in place of the old.
     let run = ScreenTexts::load(&screens).unwrap();
     run.check(Platform::Android, "en", &changed).expect_err("a changed word fails");
@@ -87,7 +87,7 @@ fn cargo_insta_lists_and_accepts_what_a_run_proposes() {
     let next = ScreenTexts::load(&screens).unwrap();
     next.check(Platform::Android, "en", &changed).expect("the accepted text is approved");
     next.check(Platform::Android, "en", &now).expect_err("the old text is no longer approved");
-    let other = Shown { screen: "waiting".into(), texts: lines(&["The waiting period has started"]) };
+    let other = Shown { screen: "waiting".into(), texts: lines(&["The waiting period has started"]), clocks: vec![] };
     next.check(Platform::Android, "en", &other).expect_err("a screen with a line missing fails");
     let _ = std::fs::remove_dir_all(&dir);
 }

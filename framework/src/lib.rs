@@ -16,6 +16,7 @@
 pub mod bluetooth;
 pub mod clock;
 pub mod control;
+pub mod countdown;
 pub mod file;
 pub mod gateways;
 pub mod identities;

@@ -10,6 +10,7 @@ use appium_client::ClientBuilder;
 use fantoccini::error::CmdError;
 use serde_json::Value;
 
+use crate::countdown::{CountdownOff, Countdowns};
 use crate::locators::{Locator, LocatorError, Locators};
 use crate::profile::Platform;
 use crate::screens::{ScreenTexts, TextsChanged};
@@ -90,6 +91,10 @@ pub enum PhoneError {
     /// ([`crate::screens`]); the `String` names the phone.
     #[error("{phone}: {0}", phone = .1)]
     ScreenTexts(Box<TextsChanged>, String),
+    /// A countdown on the app's screen is not what the phone's clock
+    /// leaves of it ([`crate::countdown`]); the `String` names the phone.
+    #[error("{phone}: {0}", phone = .1)]
+    Countdown(CountdownOff, String),
 }
 
 /// A phone in a scenario: "the old phone", "the new phone".
@@ -108,6 +113,8 @@ pub struct Phone {
     /// The approved texts every screen passed is compared with, and the
     /// language of the app's texts.
     screen_texts: Option<(Arc<ScreenTexts>, String)>,
+    /// The countdowns this phone has shown, and when each ends by its clock.
+    countdowns: std::sync::Mutex<Countdowns>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -192,6 +199,7 @@ impl Phone {
             locators: req.locators,
             find_timeout: req.find_timeout,
             screen_texts: None,
+            countdowns: Default::default(),
         })
     }
 
@@ -209,15 +217,41 @@ impl Phone {
     pub async fn check_screen(&self) -> Result<(), PhoneError> {
         let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
         let source = self.source().await?;
-        let Some(shown) = crate::screens::shown(&source, self.platform, &self.app_id, &self.locators) else {
+        let shown = crate::screens::shown(&source, self.platform, &self.app_id, &self.locators)
+            .filter(|s| !texts.is_system(&s.screen));
+        let Some(shown) = shown else {
+            self.countdowns().saw(None);
             return Ok(());
         };
-        if texts.is_system(&shown.screen) {
-            return Ok(());
+        let phone = || format!("{} ({})", self.role, self.udid);
+        texts.check(self.platform, language, &shown).map_err(|e| PhoneError::ScreenTexts(Box::new(e), phone()))?;
+        // A countdown is read against the phone's own clock: one more
+        // round trip, only on a screen that shows one.
+        match (texts.countdown(&shown.screen), shown.clocks.first()) {
+            (Some(spec), Some(left)) => {
+                let now = self.device_millis().await?;
+                self.countdowns().check(&shown.screen, spec, *left, now).map_err(|e| PhoneError::Countdown(e, phone()))
+            }
+            _ => {
+                self.countdowns().saw(Some(&shown.screen));
+                Ok(())
+            }
         }
-        texts
-            .check(self.platform, language, &shown)
-            .map_err(|e| PhoneError::ScreenTexts(Box::new(e), format!("{} ({})", self.role, self.udid)))
+    }
+
+    fn countdowns(&self) -> std::sync::MutexGuard<'_, Countdowns> {
+        self.countdowns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The phone's clock, in Unix milliseconds (`mobile: getDeviceTime`
+    /// with moment's format `x`, as UiAutomator2 and XCUITest take it).
+    pub async fn device_millis(&self) -> Result<u128, PhoneError> {
+        let v = self.mobile("mobile: getDeviceTime", serde_json::json!({ "format": "x" })).await?;
+        v.as_str().and_then(|s| s.trim().parse().ok()).ok_or_else(|| PhoneError::Command {
+            role: self.role.clone(),
+            what: "'mobile: getDeviceTime'".into(),
+            reason: format!("expected the time in Unix milliseconds (format 'x'), got {v}"),
+        })
     }
 
     /// The phone's role in the scenario: "the old phone".

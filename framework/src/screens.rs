@@ -29,6 +29,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use crate::countdown::CountdownSpec;
 use crate::file::{FileError, FileKind};
 use crate::locators::Locators;
 use crate::profile::Platform;
@@ -50,6 +51,9 @@ pub type Variant = Vec<String>;
 #[serde(deny_unknown_fields)]
 struct ScreensFile {
     system: Vec<String>,
+    /// Screen → the countdown it shows ([`crate::countdown`]).
+    #[serde(default)]
+    countdowns: BTreeMap<String, CountdownSpec>,
 }
 
 /// A screen whose texts differ from the approved ones.
@@ -76,6 +80,8 @@ pub struct Shown {
     pub screen: String,
     /// Its texts, normalised and masked.
     pub texts: Variant,
+    /// The clocks its texts show, in order, before they were masked.
+    pub clocks: Vec<std::time::Duration>,
 }
 
 /// What one screen's file holds, and what this run saw of it.
@@ -93,6 +99,7 @@ struct Entry {
 pub struct ScreenTexts {
     dir: PathBuf,
     system: BTreeSet<String>,
+    countdowns: BTreeMap<String, CountdownSpec>,
     entries: Mutex<BTreeMap<(Platform, String, String), Entry>>,
 }
 
@@ -110,12 +117,22 @@ impl ScreenTexts {
         let text = crate::file::read_to_string(FileKind::SCREEN_TEXTS, &path)?;
         let file: ScreensFile =
             toml::from_str(&text).map_err(|e| FileError::invalid(FileKind::SCREEN_TEXTS, &path, e.to_string()))?;
-        Ok(ScreenTexts { dir: dir.into(), system: file.system.into_iter().collect(), entries: Default::default() })
+        Ok(ScreenTexts {
+            dir: dir.into(),
+            system: file.system.into_iter().collect(),
+            countdowns: file.countdowns,
+            entries: Default::default(),
+        })
     }
 
     /// The folder of the approved texts.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The countdown `screen` shows, if it shows one.
+    pub fn countdown(&self, screen: &str) -> Option<&CountdownSpec> {
+        self.countdowns.get(screen)
     }
 
     /// Whether `screen` is the system's, not the app's.
@@ -420,7 +437,14 @@ pub fn shown(source: &str, platform: Platform, app_id: &str, locators: &Locators
     }
     let screen = els.iter().find_map(|e| screen_of(e, platform, locators))?;
     let texts = els.iter().filter_map(|e| text_of(e, platform)).collect();
-    Some(Shown { screen, texts })
+    let clocks = els
+        .iter()
+        .filter_map(|e| raw_text(e, platform))
+        .flat_map(|t| {
+            clock_re().find_iter(t).filter_map(|m| crate::countdown::parse_clock(m.as_str())).collect::<Vec<_>>()
+        })
+        .collect();
+    Some(Shown { screen, texts, clocks })
 }
 
 /// The screen whose locator finds this element, by accessibility id or id
@@ -439,6 +463,23 @@ fn screen_of(e: &Element, platform: Platform, locators: &Locators) -> Option<Str
         };
         hit.then(|| name.to_owned())
     })
+}
+
+/// One element's visible text as the page source has it, where a clock can
+/// be read: a label or a text that is not a field's content.
+fn raw_text(e: &Element, platform: Platform) -> Option<&str> {
+    match platform {
+        Platform::Ios if e.tag == "XCUIElementTypeApplication" => None,
+        Platform::Ios => e.attr("label"),
+        Platform::Android if e.attr("class").unwrap_or(&e.tag).ends_with("EditText") => None,
+        Platform::Android => e.attr("text"),
+    }
+}
+
+/// A clock in a text: "2:41", "0:59:30".
+fn clock_re() -> &'static regex::Regex {
+    static CLOCK: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(|| regex::Regex::new(r"\b\d{1,2}:\d{2}(?::\d{2})?\b").expect("a valid regex"))
 }
 
 /// One element's visible text, normalised and masked.
@@ -467,10 +508,8 @@ fn text_of(e: &Element, platform: Platform) -> Option<String> {
 
 /// Whitespace collapsed, clocks masked, secrets scrubbed.
 pub fn normalise(text: &str) -> String {
-    static CLOCK: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let clock = CLOCK.get_or_init(|| regex::Regex::new(r"\b\d{1,2}:\d{2}(?::\d{2})?\b").expect("a valid regex"));
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    redact(&clock.replace_all(&collapsed, TIME_MASK))
+    redact(&clock_re().replace_all(&collapsed, TIME_MASK))
 }
 
 #[cfg(test)]
@@ -559,9 +598,9 @@ mod tests {
         .unwrap();
         let texts = ScreenTexts::load(&dir).unwrap();
         assert!(texts.is_system("launcher"));
-        let ok = Shown { screen: "waiting".into(), texts: v(&["Wait", "You'll receive it", "OK"]) };
+        let ok = Shown { screen: "waiting".into(), texts: v(&["Wait", "You'll receive it", "OK"]), clocks: vec![] };
         texts.check(Platform::Android, "en", &ok).unwrap();
-        let changed = Shown { screen: "waiting".into(), texts: v(&["Wait", "You'll get it", "OK"]) };
+        let changed = Shown { screen: "waiting".into(), texts: v(&["Wait", "You'll get it", "OK"]), clocks: vec![] };
         // Seen unchanged in this run too, the approved variant is kept.
         let e = texts.check(Platform::Android, "en", &changed).unwrap_err().to_string();
         assert!(e.contains("the screen 'waiting'") && e.contains("- line 2: You'll receive it"), "{e}");

@@ -168,6 +168,10 @@ pub enum Defect {
     BiometricChoiceIgnored,
     /// The three-app limit is checked when the copy starts, not when it completes.
     AppLimitCheckedOnlyAtStart,
+    /// The QR screen's countdown is a minute off: "Time left: 4:00" for a
+    /// code valid 3 minutes. Only the countdown check of the approved
+    /// screen texts catches it.
+    QrTimeLeftWrong,
     /// One word of a sentence no step names changes: the waiting screen
     /// says "You'll get a notification" for "You'll receive a notification".
     /// Only the approved screen texts catch it.
@@ -175,7 +179,7 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [Defect; 29] = [
+    pub const ALL: [Defect; 30] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -205,6 +209,7 @@ impl Defect {
         Defect::BiometricChoiceIgnored,
         Defect::AppLimitCheckedOnlyAtStart,
         Defect::WaitingTextChanged,
+        Defect::QrTimeLeftWrong,
     ];
 
     /// The snake_case name used in profiles, the CLI and the control API.
@@ -251,7 +256,7 @@ impl Defect {
             // No rule is broken, and no tag marks the scenarios that pass the
             // screen: the approved texts catch it wherever it shows (see
             // `changed_screen`).
-            Defect::WaitingTextChanged => "screen-texts",
+            Defect::WaitingTextChanged | Defect::QrTimeLeftWrong => "screen-texts",
         }
     }
 
@@ -288,6 +293,7 @@ impl Defect {
             }
             Defect::AppLimitCheckedOnlyAtStart => "the three-app limit is not checked again when the copy completes",
             Defect::WaitingTextChanged => "one word changes on the waiting screen ('You'll get' for 'You'll receive')",
+            Defect::QrTimeLeftWrong => "the QR screen's time left is a minute off ('Time left: 4:00')",
         }
     }
 
@@ -297,6 +303,7 @@ impl Defect {
     pub fn changed_screen(self) -> Option<&'static str> {
         match self {
             Defect::WaitingTextChanged => Some("waiting"),
+            Defect::QrTimeLeftWrong => Some("qr_code"),
             _ => None,
         }
     }

@@ -71,6 +71,8 @@ impl From<PhoneError> for StepFailure {
             PhoneError::NotFound { .. } => StepFailure::failed(e.to_string()),
             // A screen of the app shows texts QA did not approve.
             PhoneError::ScreenTexts(..) => StepFailure::failed(e.to_string()),
+            // A countdown the phone's clock says is wrong ("Time left: 4:00").
+            PhoneError::Countdown(..) => StepFailure::failed(e.to_string()),
             PhoneError::Unreachable { .. }
             | PhoneError::SessionNotCreated { .. }
             | PhoneError::Command { .. }

@@ -17,7 +17,7 @@ use mitid_e2e_framework::clock::Clock;
 use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
-use mitid_e2e_framework::profile::{Biometric, ClockMode, PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::profile::{Biometric, ClockMode, Form, PhoneProfile, Platform, Profile};
 use mitid_e2e_framework::screens::ScreenTexts;
 
 use crate::interrupt::{self, Outcome, Signal};
@@ -219,7 +219,13 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         "it needs the host Bluetooth probe, and the profile {} has no [bluetooth] section",
         opts.profile.display()
     );
+    // A scenario whose tags ask for phones no rig of the profile has (a
+    // tablet, a third device) is left out too, with the reason: never run
+    // on other phones than it names, never an error of the run.
+    let pool = ctx.pool.clone();
+    let profile_path = opts.profile.display().to_string();
     let left_out_into = report_handle.clone();
+    let no_probe_said = no_probe.clone();
     // Every scenario the run selected, left out or not: what its reports
     // must hold (run.json; `report merge` checks it), how an interrupted
     // run counts the scenarios it never reached, and the live display's total.
@@ -240,6 +246,14 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         if tagged && in_shard && needs_probe && !has_bluetooth {
             report::recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
             return false;
+        }
+        if tagged && in_shard {
+            let need = crate::world::phones::need_of(all_tags().map(String::as_str));
+            if !pool.could_serve(&need) {
+                let why = format!("it needs {need}, and no rig of the profile {profile_path} has them");
+                report::recorder::left_out(&left_out_into, feature, rule, scenario, &why);
+                return false;
+            }
         }
         tagged && in_shard
     });
@@ -277,6 +291,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     crate::history::leases::fill(&mut report, &crate::history::leases::peek());
     report.shard = opts.shard;
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
+    let without_probe =
+        report.scenarios().filter(|(_, s)| s.left_out.as_deref() == Some(no_probe_said.as_str())).count();
+    let without_phones = left_out - without_probe;
     let ran = report.scenarios().count() - left_out;
     let catalogue = crate::steps::catalogue::all();
     let coverage = Coverage::of(&report, &catalogue);
@@ -309,9 +326,15 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let history_url = ctx.profile.history.url.as_deref();
     crate::history::cli::record_run(&report, &facts, opts.history.as_deref(), history_url, &opts.report_dir).await;
 
-    if left_out > 0 {
+    if without_probe > 0 {
         println!(
-            "\n{left_out} @{BLUETOOTH_TAG} scenario(s) not run: {} has no [bluetooth] section (the host adapter; see README, Bluetooth)",
+            "\n{without_probe} @{BLUETOOTH_TAG} scenario(s) not run: {} has no [bluetooth] section (the host adapter; see README, Bluetooth)",
+            opts.profile.display()
+        );
+    }
+    if without_phones > 0 {
+        println!(
+            "\n{without_phones} scenario(s) not run: no rig of {} has the phones their tags name (a tablet, a third phone; each one's reason is in the reports)",
             opts.profile.display()
         );
     }
@@ -355,7 +378,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             "no scenario matched: check the features paths ({}), --name and --tags{}",
             opts.features.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
             if left_out > 0 {
-                format!(" ({left_out} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section)")
+                format!(
+                    " ({without_probe} @{BLUETOOTH_TAG} scenario(s) need a profile with a [bluetooth] section, {without_phones} phones the profile has not)"
+                )
             } else {
                 String::new()
             }
@@ -496,6 +521,10 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
                     mitid_sim::Biometric::TouchId => Biometric::TouchId,
                     mitid_sim::Biometric::FaceId => Biometric::FaceId,
                 }),
+                form: match p.form {
+                    mitid_sim::Form::Phone => Form::Phone,
+                    mitid_sim::Form::Tablet => Form::Tablet,
+                },
             })
             .collect();
         let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;

@@ -407,66 +407,70 @@ fn step_57_pin_and_different_repeat() {}
 #[when(expr = r#"I press "Start copying" without checking "Yes, I want to copy""#)]
 fn step_58_start_without_consent() {}
 
+/// steps/rules.rs: `beside_another_copy`
+#[given(expr = r#"my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"#)]
+fn step_59_beside_another_copy() {}
+
 /// steps/rules.rs: `another_person`
 #[given(expr = r#"another person has an active MitID app"#)]
-fn step_59_another_person() {}
+fn step_60_another_person() {}
 
 /// steps/rules.rs: `other_persons_user_id`
 #[when(expr = r#"I enter the other person's user ID and press "Next""#)]
-fn step_60_other_persons_user_id() {}
+fn step_61_other_persons_user_id() {}
 
 /// steps/rules.rs: `user_id_in_capitals` (proves @doc-20)
 #[when(expr = r#"I enter my user ID in capital letters and press "Next""#)]
-fn step_61_user_id_in_capitals() {}
+fn step_62_user_id_in_capitals() {}
 
 /// steps/rules.rs: `keep_temporary_pin`
 #[when(expr = r#"I keep the temporary PIN code that I receive via SMS"#)]
-fn step_62_keep_temporary_pin() {}
+fn step_63_keep_temporary_pin() {}
 
 /// steps/rules.rs: `earlier_temporary_pin`
 #[when(expr = r#"I enter the temporary PIN code from the earlier attempt"#)]
-fn step_63_earlier_temporary_pin() {}
+fn step_64_earlier_temporary_pin() {}
 
 /// steps/rules.rs: `pin_of_length`
 #[when(expr = r#"I create a personal PIN code of {int} digits and press "Next""#)]
-fn step_64_pin_of_length() {}
+fn step_65_pin_of_length() {}
 
 /// steps/rules.rs: `approves_with_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone approves with biometric"#)]
-fn step_65_approves_with_biometric() {}
+fn step_66_approves_with_biometric() {}
 
 /// steps/rules.rs: `asks_for_pin_not_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone asks for my PIN code, not biometric"#)]
-fn step_66_asks_for_pin_not_biometric() {}
+fn step_67_asks_for_pin_not_biometric() {}
 
 /// steps/rules.rs: `one_more_app_elsewhere`
 #[when(regex = r#"^another MitID app of mine is activated on another phone/tablet$"#)]
-fn step_67_one_more_app_elsewhere() {}
+fn step_68_one_more_app_elsewhere() {}
 
 /// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
-fn step_68_told() {}
+fn step_69_told() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
-fn step_69_host_sees_beacon() {}
+fn step_70_host_sees_beacon() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
-fn step_69_host_sees_beacon_da() {}
+fn step_70_host_sees_beacon_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
-fn step_70_beacon_gone() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
-fn step_70_beacon_gone_da() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"the beacon is gone after the copy completes"#)]
 fn step_71_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
 fn step_71_beacon_gone_da() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"the beacon is gone after the copy completes"#)]
+fn step_72_beacon_gone() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+fn step_72_beacon_gone_da() {}

@@ -95,6 +95,9 @@ catalogue! {
     When "I press \"Start copying\" without checking \"Yes, I want to copy\""
         e.g. "When I press \"Start copying\" without checking \"Yes, I want to copy\""
         docs [] Step => start_without_consent();
+    Given "my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"
+        e.g. "But my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"
+        docs [] Walk => beside_another_copy();
     Given "another person has an active MitID app"
         e.g. "Given another person has an active MitID app"
         docs [] Step => another_person();
@@ -261,6 +264,47 @@ async fn back_in_range(w: &mut CopyWorld) -> StepResult {
     let rig = w.phone_profile(Role::Old)?.rig;
     let udid = w.phone(Role::New).await?.udid().to_owned();
     w.control()?.set_phone(&udid, json!({ "rig": rig })).await?;
+    Ok(())
+}
+
+/// A third device, another person's, walked through steps 1-12 of their
+/// own copy (their hour passes on it alone); then it and my new phone are
+/// carried out of range of my old phone, together: its beacon, for its own
+/// QR code, is the one my new phone hears. The place is this scenario's
+/// own (named after the new phone, which no other scenario holds), so no
+/// other scenario's phone hears that beacon.
+async fn beside_another_copy(w: &mut CopyWorld) -> StepResult {
+    let third = w.phone_profile(Role::Third)?.udid;
+    provision_another_person(w, vec![third.clone()]).await?;
+    let mine = w.current;
+    w.current = Role::Third;
+    let phone = w.here().await?;
+    phone.activate_app().await?;
+    phone.wait_for_screen("home").await?;
+    phone.tap("menu_button").await?;
+    copy_flow::press(w, "Activate".into()).await?;
+    copy_flow::press(w, "Copy your MitID to a new app".into()).await?;
+    copy_flow::read_and_next(w).await?;
+    // Their PIN code is the same digits as mine (provision_another_person).
+    copy_flow::enter_pin(w).await?;
+    copy_flow::confirm_copy(w).await?;
+    w.pass_time_on(Role::Third, TimeUnit::Hour.times(1)).await?;
+    let phone = w.here().await?;
+    phone.activate_app().await?;
+    phone.wait_for_text("Show QR code and copy MitID to the new app").await?;
+    phone.tap_text("Show QR code").await?;
+    copy_flow::enter_pin(w).await?;
+    let phone = w.here().await?;
+    phone.wait_for_screen("bluetooth_info").await?;
+    phone.tap_text("Next").await?;
+    copy_flow::accept_bluetooth_prompts(w).await?;
+    w.here().await?.wait_for_screen("qr_code").await?;
+    let new = w.phone_profile(Role::New)?.udid;
+    let place = format!("{OUT_OF_RANGE_RIG}-beside-{new}");
+    for udid in [&new, &third] {
+        w.control()?.set_phone(udid, json!({ "rig": place })).await?;
+    }
+    w.current = mine;
     Ok(())
 }
 
@@ -437,6 +481,12 @@ async fn start_without_consent(w: &mut CopyWorld) -> StepResult {
 /// Another person, provisioned on the backend with an app on a phone
 /// outside the farm: their user ID is real, and not mine.
 async fn another_person(w: &mut CopyWorld) -> StepResult {
+    provision_another_person(w, Vec::new()).await
+}
+
+/// Another person on the backend, with an app on a phone outside the farm
+/// and on the phones `app_on`; their PIN code is the same digits as mine.
+async fn provision_another_person(w: &mut CopyWorld, app_on: Vec<String>) -> StepResult {
     let me = w.identity()?.clone();
     let other = Identity {
         name: format!("{}-other", me.name),
@@ -450,7 +500,7 @@ async fn another_person(w: &mut CopyWorld) -> StepResult {
             phone_number: &other.phone_number,
             pin: &other.pin,
             active_apps_elsewhere: 1,
-            app_on: Vec::new(),
+            app_on,
         })
         .await?;
     w.other_person = Some(other);

@@ -683,12 +683,12 @@ fn a_phone_that_fails_its_health_check_is_quarantined_with_the_reason() {
         "quarantine.feature",
         &format!(
             "{BACKGROUND}
-  @android-14
+  @android-14 @old-phone @new-phone
   Scenario: the new phone stops working
     Given my new phone stops working
     When I open the MitID app on my new phone
 
-  @android-14
+  @android-14 @old-phone @new-phone
   Scenario: the next scenario cannot have that phone
     When I open the MitID app on my new phone
 "

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::profile::{PhoneProfile, Platform};
+use crate::profile::{Form, PhoneProfile, Platform};
 
 /// What a scenario needs: `count` phones of one platform on the same rig
-/// (so within Bluetooth range), the first of them of `first_os` if given.
+/// (so within Bluetooth range), the first of them of `first_os` if given;
+/// the first (the old phone) and the second (the new one) a phone or a
+/// tablet where the scenario says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
     /// The platform the phones must have; `None`: any.
@@ -19,6 +21,10 @@ pub struct Need {
     pub first_os: Option<String>,
     /// How many phones.
     pub count: usize,
+    /// What the first device (the old phone) must be; `None`: either.
+    pub old_form: Option<Form>,
+    /// What the second device (the new phone) must be; `None`: either.
+    pub new_form: Option<Form>,
 }
 
 impl std::fmt::Display for Need {
@@ -27,6 +33,11 @@ impl std::fmt::Display for Need {
         write!(f, "{} {platform} on one rig", self.count)?;
         if let Some(os) = &self.first_os {
             write!(f, ", the first on OS version {os}")?;
+        }
+        for (which, form) in [("first", self.old_form), ("second", self.new_form)] {
+            if let Some(form) = form {
+                write!(f, ", the {which} a {}", form.name())?;
+            }
         }
         Ok(())
     }
@@ -138,19 +149,31 @@ impl DevicePool {
         for place in order {
             let rig = rigs[place];
             let on_rig: Vec<usize> = (0..self.phones.len()).filter(|&i| self.phones[i].rig == rig && fits(i)).collect();
-            let first = on_rig
-                .iter()
-                .copied()
-                .find(|&i| need.first_os.as_deref().is_none_or(|os| self.phones[i].os_version == os));
-            if let Some(first) = first {
-                let mut chosen = vec![first];
-                chosen.extend(on_rig.iter().copied().filter(|&i| i != first).take(need.count.saturating_sub(1)));
-                if chosen.len() == need.count {
-                    return Some((chosen, place));
+            let is = |i: usize, form: Option<Form>| form.is_none_or(|f| self.phones[i].form == f);
+            let first = on_rig.iter().copied().find(|&i| {
+                need.first_os.as_deref().is_none_or(|os| self.phones[i].os_version == os) && is(i, need.old_form)
+            });
+            let Some(first) = first else { continue };
+            let mut chosen = vec![first];
+            if need.count > 1 {
+                match on_rig.iter().copied().find(|&i| i != first && is(i, need.new_form)) {
+                    Some(second) => chosen.push(second),
+                    None => continue,
                 }
+            }
+            let rest: Vec<usize> = on_rig.iter().copied().filter(|i| !chosen.contains(i)).collect();
+            chosen.extend(rest.into_iter().take(need.count.saturating_sub(chosen.len())));
+            if chosen.len() == need.count {
+                return Some((chosen, place));
             }
         }
         None
+    }
+
+    /// Whether some rig of the pool has phones for `need`, leased,
+    /// quarantined or not: a need it has not can never be met in this run.
+    pub fn could_serve(&self, need: &Need) -> bool {
+        self.pick(need, 0, |_| true).is_some()
     }
 
     /// Why `need` can never be met now: no rig has such phones that are not
@@ -231,6 +254,7 @@ mod tests {
             capabilities: Default::default(),
             bluetooth_address: None,
             biometric: None,
+            form: Default::default(),
         }
     }
 
@@ -246,7 +270,7 @@ mod tests {
     #[tokio::test]
     async fn leases_are_disjoint_and_come_back_on_drop() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
         let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let udids: Vec<_> = lease.phones().iter().map(|p| p.udid.clone()).collect();
         assert_eq!(udids, ["i1", "i2"]);
@@ -259,7 +283,13 @@ mod tests {
     #[tokio::test]
     async fn a_lease_dropped_by_a_panicking_task_is_released() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Android), first_os: Some("11".into()), count: 2 };
+        let need = Need {
+            platform: Some(Platform::Android),
+            first_os: Some("11".into()),
+            count: 2,
+            old_form: None,
+            new_form: None,
+        };
         let p = pool.clone();
         let n = need.clone();
         let task = tokio::spawn(async move {
@@ -273,7 +303,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_impossible_need_fails_at_once() {
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3 };
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3, old_form: None, new_form: None };
         let err = pool().lease(&need, Duration::from_secs(60), "a test").await.err().unwrap();
         assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into(), quarantine: String::new() });
     }
@@ -281,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn leases_rotate_over_the_rigs() {
         let pool = pool();
-        let any = Need { platform: None, first_os: None, count: 2 };
+        let any = Need { platform: None, first_os: None, count: 2, old_form: None, new_form: None };
         let first = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
         let second = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
         assert_ne!(first, second, "the next lease starts at the next rig");
@@ -291,7 +321,7 @@ mod tests {
     async fn a_quarantined_phone_is_never_leased_again() {
         let pool = pool();
         pool.quarantine("a2", "its session died and it failed the health check");
-        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
+        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2, old_form: None, new_form: None };
         let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap();
         assert!(err.to_string().contains("quarantined: a2 (its session died"), "{err}");
         assert_eq!(
@@ -303,7 +333,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_gets_the_phones_when_they_are_freed() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2 };
+        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2, old_form: None, new_form: None };
         let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let p = pool.clone();
         let n = need.clone();
@@ -317,7 +347,7 @@ mod tests {
     #[tokio::test]
     async fn a_wait_that_runs_out_names_who_holds_the_phones() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
         let _held = pool.lease(&need, Duration::from_millis(50), "'copy on iOS' (features/a.feature:9)").await.unwrap();
         let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap().to_string();
         assert!(err.contains("(timeouts.lease)"), "{err}");
@@ -327,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_is_told_at_once_when_a_quarantine_makes_its_need_impossible() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2 };
+        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
         let held = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let p = pool.clone();
         let n = need.clone();

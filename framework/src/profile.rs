@@ -71,6 +71,28 @@ impl Biometric {
     }
 }
 
+/// What a device is: the help page says "phone/tablet" throughout, and a
+/// copy goes from either to either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    /// A phone (`"phone"`, the default).
+    #[default]
+    Phone,
+    /// A tablet: an iPad, an Android tablet (`"tablet"`).
+    Tablet,
+}
+
+impl Form {
+    /// "phone" or "tablet".
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Phone => "phone",
+            Form::Tablet => "tablet",
+        }
+    }
+}
+
 /// How the QR code gets from the old phone's screen to the new phone's camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -307,6 +329,9 @@ pub struct PhoneProfile {
     /// `"face_id"`); unset: the platform's usual ([`Biometric::usual`]).
     #[serde(default)]
     pub biometric: Option<Biometric>,
+    /// A phone or a tablet (`form = "tablet"`); default a phone.
+    #[serde(default)]
+    pub form: Form,
 }
 
 impl PhoneProfile {

@@ -32,6 +32,10 @@ pub struct PhoneSpec {
     /// Face ID on an iPhone.
     #[serde(default)]
     pub biometric: Option<Biometric>,
+    /// A phone or a tablet, as the profile describes it (the farm draws
+    /// every screen at one phone's size).
+    #[serde(default)]
+    pub form: Form,
     /// The BlueZ adapter (`"hci0"`) this phone advertises its beacon on
     /// when the farm's radio is `"bluez"`; required for every phone then,
     /// ignored by the in-memory radio.
@@ -47,6 +51,15 @@ fn default_app_version() -> String {
 }
 fn yes() -> bool {
     true
+}
+
+/// A phone or a tablet ("phone/tablet" on the help page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    #[default]
+    Phone,
+    Tablet,
 }
 
 /// The three biometrics the help page names: "fingerprint/Touch ID/Face ID".
@@ -146,6 +159,9 @@ pub enum Defect {
     /// Closing the new app during steps 19-25 loses the copy: reopened, it
     /// starts over at 'Activate your MitID'.
     CopyLostOnRestart,
+    /// The new phone takes any MitID beacon in range as proof of proximity,
+    /// not only the one bound to the QR code it scanned.
+    AnyBeaconAccepted,
     /// A QR code replaced by a newer one, or cancelled, is still accepted while its 3 minutes last.
     ReplacedQrAccepted,
     /// "Start copying" starts the copy without "Yes, I want to copy" checked.
@@ -179,7 +195,7 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [Defect; 30] = [
+    pub const ALL: [Defect; 31] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -197,6 +213,7 @@ impl Defect {
         Defect::WrongPinAccepted,
         Defect::CopyStartedWithoutConsent,
         Defect::CopyLostOnRestart,
+        Defect::AnyBeaconAccepted,
         Defect::ReplacedQrAccepted,
         Defect::ConsentTickIgnored,
         Defect::AnotherPersonsUserIdAccepted,
@@ -242,6 +259,7 @@ impl Defect {
             Defect::WrongPinAccepted => "rule-personal-pin",
             Defect::CopyStartedWithoutConsent => "rule-copy-consent",
             Defect::CopyLostOnRestart => "rule-copy-survives-restart",
+            Defect::AnyBeaconAccepted => "rule-beacon-bound",
             Defect::ReplacedQrAccepted => "rule-qr-replaced",
             Defect::ConsentTickIgnored => "rule-consent-tick",
             Defect::AnotherPersonsUserIdAccepted => "rule-user-id-of-this-person",
@@ -279,6 +297,7 @@ impl Defect {
             Defect::WrongPinAccepted => "a wrong personal PIN code is accepted on the old phone",
             Defect::CopyStartedWithoutConsent => "the copy starts before 'Yes, I want to copy' is checked",
             Defect::CopyLostOnRestart => "closing the new app during the copy loses it",
+            Defect::AnyBeaconAccepted => "any MitID beacon in range is taken, not only the scanned code's",
             Defect::ReplacedQrAccepted => "a QR code replaced by a newer one (or cancelled) is still accepted",
             Defect::ConsentTickIgnored => "'Start copying' starts the copy without 'Yes, I want to copy' checked",
             Defect::AnotherPersonsUserIdAccepted => "another registered person's user ID is accepted",
@@ -429,6 +448,7 @@ impl Default for FarmConfig {
             bluetooth: true,
             biometrics: true,
             biometric: None,
+            form: Form::Phone,
             bluetooth_adapter: None,
         };
         FarmConfig {

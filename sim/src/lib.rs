@@ -35,7 +35,7 @@ mod xpath;
 
 /// The farm's virtual camera, as `mobile: injectCameraImage` reads a PNG.
 pub use camera::{decode_qr as decode_qr_png, CameraError};
-pub use config::{Biometric, Defect, FarmConfig, FaultKind, FaultRule, PhoneSpec, RadioMode};
+pub use config::{Biometric, Defect, FarmConfig, FaultKind, FaultRule, Form, PhoneSpec, RadioMode};
 pub use server::{RunningFarm, StartError};
 pub use ui::Platform;
 

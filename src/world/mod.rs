@@ -36,6 +36,8 @@ pub enum Role {
     Old,
     /// The phone it is copied to.
     New,
+    /// A third device near them, another person's (`@third-phone`).
+    Third,
 }
 
 impl Role {
@@ -44,6 +46,7 @@ impl Role {
         match self {
             Role::Old => "the old phone",
             Role::New => "the new phone",
+            Role::Third => "the third phone",
         }
     }
 }

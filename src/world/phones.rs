@@ -8,32 +8,44 @@ use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::phone::Phone;
 use mitid_e2e_framework::pool::Need;
-use mitid_e2e_framework::profile::{PhoneProfile, Platform};
+use mitid_e2e_framework::profile::{Form, PhoneProfile, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 use super::{CopyWorld, Role, StepFailure, StepResult};
 
-impl CopyWorld {
-    /// What the scenario's tags ask of the phones: `@android`, `@ios`,
-    /// `@android-11` (the old phone on Android 11).
-    pub fn need(&self) -> Need {
-        let mut need = Need { platform: None, first_os: None, count: 2 };
-        for tag in &self.tags {
-            match tag.as_str() {
-                "android" => need.platform = Some(Platform::Android),
-                "ios" => need.platform = Some(Platform::Ios),
-                t => {
-                    if let Some(v) = t.strip_prefix("android-") {
-                        need.platform = Some(Platform::Android);
-                        need.first_os = Some(v.to_owned());
-                    } else if let Some(v) = t.strip_prefix("ios-") {
-                        need.platform = Some(Platform::Ios);
-                        need.first_os = Some(v.to_owned());
-                    }
+/// What a scenario's tags (without `@`) ask of its phones: `@android`,
+/// `@ios` (every phone's platform), `@android-11` (the old phone on Android
+/// 11), `@old-tablet` / `@old-phone` and `@new-tablet` / `@new-phone` (what
+/// the old and the new device are), `@third-phone` (a third device on the rig).
+pub fn need_of<'a>(tags: impl IntoIterator<Item = &'a str>) -> Need {
+    let mut need = Need { platform: None, first_os: None, count: 2, old_form: None, new_form: None };
+    for tag in tags {
+        match tag {
+            "android" => need.platform = Some(Platform::Android),
+            "ios" => need.platform = Some(Platform::Ios),
+            "old-tablet" => need.old_form = Some(Form::Tablet),
+            "old-phone" => need.old_form = Some(Form::Phone),
+            "new-tablet" => need.new_form = Some(Form::Tablet),
+            "new-phone" => need.new_form = Some(Form::Phone),
+            "third-phone" => need.count = 3,
+            t => {
+                if let Some(v) = t.strip_prefix("android-") {
+                    need.platform = Some(Platform::Android);
+                    need.first_os = Some(v.to_owned());
+                } else if let Some(v) = t.strip_prefix("ios-") {
+                    need.platform = Some(Platform::Ios);
+                    need.first_os = Some(v.to_owned());
                 }
             }
         }
-        need
+    }
+    need
+}
+
+impl CopyWorld {
+    /// What the scenario's tags ask of the phones ([`need_of`]).
+    pub fn need(&self) -> Need {
+        need_of(self.tags.iter().map(String::as_str))
     }
 
     /// Leases the scenario's phones (once) and resets them to a fresh app.
@@ -88,12 +100,21 @@ impl CopyWorld {
         Ok(())
     }
 
+    /// Lets time pass for one of the scenario's phones only: another
+    /// person's copy waits its hour while this scenario's phones do not.
+    pub async fn pass_time_on(&self, role: Role, by: Duration) -> StepResult {
+        let udids = [self.phone_profile(role)?.udid];
+        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario_name, crate::report::progress::say).await?;
+        Ok(())
+    }
+
     /// The profile of the phone leased in `role`.
     pub fn phone_profile(&self, role: Role) -> Result<PhoneProfile, StepFailure> {
         let lease = self.lease.as_ref().ok_or_else(|| StepFailure::error("no phones leased for this scenario"))?;
         let index = match role {
             Role::Old => 0,
             Role::New => 1,
+            Role::Third => 2,
         };
         lease
             .phones()

@@ -139,15 +139,21 @@ impl Phone {
         let now = cx.now;
         let now_of = |u: &str| clocks.get(u).copied().unwrap_or(now);
         let over_air = cx.over_air;
+        // The defect: any MitID beacon in range will do, not the one bound
+        // to the scanned code.
+        let any_beacon = cx.defects.contains(&Defect::AnyBeaconAccepted);
         let heard = |s: &crate::backend::QrSession| {
             bluetooth_on
                 && match over_air {
                     // BlueZ: the token as this phone's own adapter heard it.
-                    Some(air) => air.heard.contains(&s.beacon_token.to_ascii_lowercase()),
+                    Some(air) => {
+                        any_beacon && !air.heard.is_empty() || air.heard.contains(&s.beacon_token.to_ascii_lowercase())
+                    }
                     None => beacons.iter().any(|b| {
-                        b.advert.mitid_token().is_some_and(|t| t.eq_ignore_ascii_case(&s.beacon_token))
-                            && b.udid == s.old_udid
-                            && b.rig == rig
+                        let bound = b.advert.mitid_token().is_some_and(|t| t.eq_ignore_ascii_case(&s.beacon_token))
+                            && b.udid == s.old_udid;
+                        let mitid = b.advert.mitid_token().is_some();
+                        (bound || any_beacon && mitid) && b.rig == rig
                     }),
                 }
         };

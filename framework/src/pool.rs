@@ -268,6 +268,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_tablet_is_leased_where_the_tags_name_it_and_only_there() {
+        let tablet = PhoneProfile { form: Form::Tablet, ..phone("t1", Platform::Android, "14", "r1") };
+        let pool = DevicePool::new(vec![
+            phone("a1", Platform::Android, "14", "r1"),
+            tablet,
+            phone("a2", Platform::Android, "14", "r1"),
+            phone("b1", Platform::Android, "14", "r2"),
+            phone("b2", Platform::Android, "14", "r2"),
+        ]);
+        let need = |old_form, new_form, count| Need { platform: None, first_os: None, count, old_form, new_form };
+        let udids = |lease: &Lease| lease.phones().iter().map(|p| p.udid.clone()).collect::<Vec<_>>();
+        let to_tablet = pool.lease(&need(None, Some(Form::Tablet), 2), Duration::from_millis(50), "t").await.unwrap();
+        assert_eq!(udids(&to_tablet), ["a1", "t1"]);
+        drop(to_tablet);
+        let from_tablet =
+            pool.lease(&need(Some(Form::Tablet), Some(Form::Phone), 2), Duration::from_millis(50), "t").await.unwrap();
+        assert_eq!(udids(&from_tablet), ["t1", "a1"]);
+        drop(from_tablet);
+        let three = pool.lease(&need(None, None, 3), Duration::from_millis(50), "t").await.unwrap();
+        assert_eq!(udids(&three), ["a1", "t1", "a2"], "only r1 has three");
+        drop(three);
+        let two_phones = need(Some(Form::Phone), Some(Form::Phone), 2);
+        let phones = pool.lease(&two_phones, Duration::from_millis(50), "t").await.unwrap();
+        assert!(phones.phones().iter().all(|p| p.form == Form::Phone), "{:?}", udids(&phones));
+        assert!(!pool.could_serve(&need(Some(Form::Tablet), Some(Form::Tablet), 2)), "one tablet only");
+        assert!(need(None, Some(Form::Tablet), 2).to_string().ends_with("the second a tablet"));
+    }
+
+    #[tokio::test]
     async fn leases_are_disjoint_and_come_back_on_drop() {
         let pool = pool();
         let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };

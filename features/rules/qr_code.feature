@@ -45,12 +45,15 @@ Feature: The QR code is valid for 3 minutes
 
   # A QR code my old phone no longer shows is dead, with time left or not:
   # cancelled, or replaced by a new one. A picture of it opens nothing.
+  # Cancelled, and no new code shown yet: the code is dead by the cancel
+  # alone, well inside its 3 minutes.
   @rule-qr-replaced @doc-12 @doc-19
   Scenario: A picture of a QR code I cancelled on my old phone is refused
     Given I have followed steps 1 to 12
     And I take a picture of the QR code on my old app
-    When I press "Cancel"
-    And I follow steps 8 to 18
+    And I have followed steps 13 to 18
+    When I take my old phone
+    And I press "Cancel"
     And I scan the picture of the QR code with my new phone
     Then I am told 'This QR code is no longer valid'
     And I do not see 'Enter your user ID'

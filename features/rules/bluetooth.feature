@@ -23,18 +23,6 @@ Feature: Bluetooth makes sure that I am the one scanning the QR code
     And I scan the QR code by holding my new phone up to the QR code on my old app
     Then I see 'Enter your user ID'
 
-  # "To ensure that you are the one scanning the QR code": the beacon must be
-  # the one of the QR code scanned. Another copy's beacon beside my new
-  # phone (another person's old phone showing its own QR code) proves
-  # nothing about mine.
-  @rule-beacon-bound @rule-bluetooth-proximity @third-phone @doc-19
-  Scenario: My old phone's QR code is refused when only another copy's beacon is near my new phone
-    Given I have followed steps 1 to 18
-    But my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own
-    When I scan the QR code by holding my new phone up to the QR code on my old app
-    Then I am told 'your new phone/tablet must be close to your old phone/tablet'
-    And I do not see 'Enter your user ID'
-
   # Step 11 on my old phone, step 18 on my new phone.
   @rule-bluetooth-permission @android-14
   Scenario Outline: If I do not allow the MitID app to use Bluetooth on my <phone> phone (Android), the copy stops until I do
@@ -123,3 +111,15 @@ Feature: Bluetooth makes sure that I am the one scanning the QR code
     Examples: iPhones never do
       | system   | access    | screen                       | permissions |
       | iOS 17.5 | Bluetooth | Bluetooth access is required | Bluetooth   |
+
+  # "To ensure that you are the one scanning the QR code": the beacon must be
+  # the one of the QR code scanned. Another copy's beacon beside my new
+  # phone (another person's old phone showing its own QR code) proves
+  # nothing about mine.
+  @rule-beacon-bound @rule-bluetooth-proximity @third-phone @doc-19
+  Scenario: My old phone's QR code is refused when only another copy's beacon is near my new phone
+    Given I have followed steps 1 to 18
+    But my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own
+    When I scan the QR code by holding my new phone up to the QR code on my old app
+    Then I am told 'your new phone/tablet must be close to your old phone/tablet'
+    And I do not see 'Enter your user ID'

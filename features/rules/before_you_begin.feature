@@ -22,6 +22,8 @@ Feature: Before you begin: what happens when I have not made sure
     And I press "Copy your MitID to a new app"
     Then I see 'Update the MitID app'
     And I am told 'Your MitID app must be updated before you can copy it'
+    When I press "OK"
+    Then I see 'Your MitID app is active'
 
   @before-2 @rule-three-apps @doc-6
   Scenario: With three active MitID apps already, I cannot start copying to a fourth
@@ -30,6 +32,9 @@ Feature: Before you begin: what happens when I have not made sure
     When I check "Yes, I want to copy" and press "Start copying"
     Then I see 'You already have three active MitID apps'
     And I am told 'You can have up to three active MitID apps at the same time'
+    When I press "OK"
+    Then I see 'Your MitID app is active'
+    And I do not see 'Copying to a new app'
 
   # With the app on my old phone and one elsewhere, the copy makes three: a
   # second copy is then one too many. The old app must still be active to try.

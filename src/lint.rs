@@ -2,7 +2,8 @@
 //! feature read, every step matched against the catalogue. `run --dry-run`
 //! prints it; a real run refuses (exit 2) a malformed feature before it
 //! starts a farm: an unknown `# language:`, a file that cannot be parsed, a
-//! scenario with no steps, a description line that reads like a misspelt
+//! scenario with no steps, an outline with no Examples row, tags that ask
+//! two things of one device, a description line that reads like a misspelt
 //! step, a step two phrases match.
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,11 @@ pub enum Kind {
     /// A description line that reads like a step with a misspelt keyword:
     /// Gherkin takes it as text, and the scenario runs one step short.
     Misspelt,
+    /// Tags that ask two things of one device (`@ios @new-android`).
+    Tags,
+    /// A Scenario Outline with no Examples row: Gherkin makes no scenario
+    /// of it, and run as written its `<placeholders>` would be steps.
+    NoExamples,
     /// Two or more phrases match the step.
     Ambiguous,
     /// No phrase matches the step.
@@ -177,6 +183,20 @@ fn check_file(
         misspelt(description.0, description.1, &text, &is_step, &mut find);
     }
     for (s, scenario_tags, background) in scenarios {
+        if is_outline(s) && rows(s).iter().all(Option::is_none) {
+            if selection.takes(Some(file), s.position.line, &s.name) {
+                lint.scenarios += 1;
+                find(
+                    s.position.line,
+                    Kind::NoExamples,
+                    format!(
+                        "the Scenario Outline '{}' has no Examples row: Gherkin makes no scenario of it; add an Examples table with a header and at least one row",
+                        s.name
+                    ),
+                );
+            }
+            continue;
+        }
         for row in rows(s) {
             let line = row.as_ref().map_or(s.position.line, |r| r.line);
             let name = row.as_ref().map_or(s.name.clone(), |r| r.fill(&s.name));
@@ -186,6 +206,9 @@ fn check_file(
                 continue;
             }
             lint.scenarios += 1;
+            if let Err(e) = crate::world::phones::need_of(all_tags.iter().map(|t| t.trim_start_matches('@'))) {
+                find(line, Kind::Tags, format!("the scenario '{name}' cannot be given devices: {e}"));
+            }
             if s.steps.is_empty() {
                 find(
                     s.position.line,
@@ -234,6 +257,17 @@ impl Row {
         }
         out
     }
+}
+
+/// Whether `s` is a Scenario Outline: it has an Examples keyword, its
+/// keyword is English's or Danish's for an outline, or (any other
+/// language's) a step or its name has a `<placeholder>`.
+fn is_outline(s: &gherkin::Scenario) -> bool {
+    let placeholder = Regex::new(r"<[^<>\s]+>").expect("a valid regex");
+    !s.examples.is_empty()
+        || ["Scenario Outline", "Scenario Template", "Abstrakt Scenario"].contains(&s.keyword.trim())
+        || placeholder.is_match(&s.name)
+        || s.steps.iter().any(|st| placeholder.is_match(&st.value))
 }
 
 /// A scenario's example rows; `[None]` for a plain scenario.

@@ -248,9 +248,14 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             return false;
         }
         if tagged && in_shard {
-            let need = crate::world::phones::need_of(all_tags().map(String::as_str));
-            if !pool.could_serve(&need) {
-                let why = format!("it needs {need}, and no rig of the profile {profile_path} has them");
+            // Tags that contradict each other are refused before the run
+            // (lint); here they can only leave the scenario out.
+            let why = match crate::world::phones::need_of(all_tags().map(String::as_str)) {
+                Ok(need) if pool.could_serve(&need) => None,
+                Ok(need) => Some(format!("it needs {need}, and no rig of the profile {profile_path} has them")),
+                Err(e) => Some(e),
+            };
+            if let Some(why) = why {
                 report::recorder::left_out(&left_out_into, feature, rule, scenario, &why);
                 return false;
             }
@@ -460,6 +465,8 @@ fn dry_run_report(lint: &lint::Lint, started: Instant) -> ExitCode {
             lint::Kind::Undefined => "undefined step",
             lint::Kind::Ambiguous => "ambiguous step",
             lint::Kind::NoSteps => "no steps",
+            lint::Kind::NoExamples => "outline without examples",
+            lint::Kind::Tags => "contradicting tags",
             lint::Kind::Misspelt => "misspelt keyword",
             lint::Kind::Language => "unknown language",
             lint::Kind::Malformed => "malformed feature",

@@ -26,29 +26,7 @@ pub enum Keyword {
     Then,
 }
 
-/// What a step proves of the documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Doc {
-    /// A numbered step, 1-26.
-    Step(u8),
-    /// A "Before you begin" item, 1-3.
-    Before(u8),
-}
-
-impl Doc {
-    /// Its tag in the features: `@doc-5`, `@before-2`.
-    pub fn tag(&self) -> String {
-        match self {
-            Doc::Step(n) => format!("@doc-{n}"),
-            Doc::Before(n) => format!("@before-{n}"),
-        }
-    }
-}
-
-/// How many numbered steps the documentation has.
-pub const DOCUMENTED_STEPS: u8 = 26;
-/// How many items its "Before you begin" list has.
-pub const PRECONDITIONS: u8 = 3;
+pub use super::documented::{Doc, DOCUMENTED_STEPS, PRECONDITIONS};
 
 /// Which deadline a step runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,6 +431,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         std::panic::panic_any(StepPanic { verdict, message });
     }
     world.steps_begun += 1;
+    world.proved.clear();
     let captures = arguments(cx.matches.into_iter().skip(1));
     let started = std::time::Instant::now();
     // Every screen the step leaves its phones on must show its approved
@@ -473,7 +452,10 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         }
     };
     let failure = match outcome {
-        Ok(Ok(())) => return,
+        Ok(Ok(())) => {
+            crate::world::prove_in_passing_step(&world.scenario, std::mem::take(&mut world.proved));
+            return;
+        }
         Ok(Err(failure)) => {
             world.collect_evidence().await;
             failure

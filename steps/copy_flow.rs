@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::steps::catalogue::{catalogue, Answer, TimeUnit};
-use crate::world::{fail, CopyWorld, Role, StepResult};
+use crate::steps::documented::{Doc, Way};
+use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::gateways::Message;
 use mitid_e2e_framework::profile::{Biometric, CameraMode, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
@@ -169,6 +170,8 @@ pub(crate) async fn old_phone_updated(w: &mut CopyWorld) -> StepResult {
     // An activated, updated app opens on its home screen.
     old.activate_app().await?;
     old.wait_for_screen("home").await?;
+    let form = w.form_of(Role::Old)?;
+    w.proves(Doc::Before(1), Some(form));
     Ok(())
 }
 
@@ -176,6 +179,8 @@ pub(crate) async fn new_phone_installed(w: &mut CopyWorld) -> StepResult {
     // The identity was provisioned with this one app: fewer than three.
     let new = w.phone(Role::New).await?;
     new.terminate_app().await?;
+    let store = Way::Store(new.platform());
+    w.proves(Doc::Before(2), Some(store));
     Ok(())
 }
 
@@ -183,6 +188,7 @@ pub(crate) async fn bluetooth_on_both(w: &mut CopyWorld) -> StepResult {
     for r in [Role::Old, Role::New] {
         set_bluetooth(w, r, true).await?;
     }
+    w.proves(Doc::Before(3), None);
     Ok(())
 }
 
@@ -209,6 +215,12 @@ pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
 pub(crate) async fn open_app_on(w: &mut CopyWorld, phone: Role) -> StepResult {
     w.current = phone;
     w.here().await?.activate_app().await?;
+    // Step 13 is the new phone's; opening the old one is part of step 1
+    // (which also opens the menu) or step 8.
+    if phone == Role::New {
+        let form = w.form_of(Role::New)?;
+        w.proves(Doc::Step(13), Some(form));
+    }
     Ok(())
 }
 
@@ -218,11 +230,22 @@ pub(crate) async fn open_menu(w: &mut CopyWorld) -> StepResult {
     old.activate_app().await?;
     old.tap("menu_button").await?;
     old.wait_for_screen("menu").await?;
+    let form = w.form_of(Role::Old)?;
+    w.proves(Doc::Step(1), Some(form));
     Ok(())
 }
 
+/// The buttons whose press is a documented step of the old phone's menu.
+const DOCUMENTED_BUTTONS: [(&str, u8); 2] = [("Activate", 2), ("Copy your MitID to a new app", 3)];
+
 pub(crate) async fn press(w: &mut CopyWorld, button: String) -> StepResult {
     w.here().await?.tap_text(&button).await?;
+    // "Press Activate" is step 2 on the old phone only, not any button anywhere.
+    if w.current == Role::Old {
+        if let Some((_, n)) = DOCUMENTED_BUTTONS.iter().find(|(b, _)| *b == button) {
+            w.proves(Doc::Step(*n), None);
+        }
+    }
     Ok(())
 }
 
@@ -230,6 +253,7 @@ pub(crate) async fn read_and_next(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("copy_info").await?;
     phone.tap_text("Next").await?;
+    w.proves(Doc::Step(4), None);
     Ok(())
 }
 
@@ -239,6 +263,14 @@ pub(crate) async fn enter_pin(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("pin_entry").await?;
     phone.type_secret("pin_input", &pin).await?;
     phone.tap("pin_next").await?;
+    // The old phone asks at step 5 and, once asked to show the QR code, at step 9.
+    if w.current == Role::Old {
+        if w.qr_asked {
+            w.proves(Doc::Step(9), None);
+        } else {
+            w.proves(Doc::Step(5), Some(Way::PinCode));
+        }
+    }
     Ok(())
 }
 
@@ -246,13 +278,18 @@ pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("pin_entry").await?;
     phone.tap("pin_use_biometric").await?;
-    give_biometric(w).await
+    let kind = give_biometric(w).await?;
+    // Step 9 names only the PIN code: biometric there proves no documented step.
+    if w.current == Role::Old && !w.qr_asked {
+        w.proves(Doc::Step(5), Some(Way::Biometric(kind)));
+    }
+    Ok(())
 }
 
 /// Answers the system biometric prompt with the phone's enrolled finger or
 /// face, by the command its driver has for that biometric (the profile says
-/// which the phone has).
-pub(crate) async fn give_biometric(w: &mut CopyWorld) -> StepResult {
+/// which the phone has). Returns that biometric.
+pub(crate) async fn give_biometric(w: &mut CopyWorld) -> Result<Biometric, StepFailure> {
     let kind = w.phone_profile(w.current)?.biometric();
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_prompt").await?;
@@ -265,7 +302,7 @@ pub(crate) async fn give_biometric(w: &mut CopyWorld) -> StepResult {
             phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": true })).await?
         }
     };
-    Ok(())
+    Ok(kind)
 }
 
 pub(crate) async fn confirm_copy(w: &mut CopyWorld) -> StepResult {
@@ -273,6 +310,7 @@ pub(crate) async fn confirm_copy(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("copy_confirm").await?;
     phone.tap_text("Yes, I want to copy").await?;
     phone.tap_text("Start copying").await?;
+    w.proves(Doc::Step(6), None);
     Ok(())
 }
 
@@ -280,6 +318,7 @@ pub(crate) async fn waiting_started(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("waiting").await?;
     phone.wait_for_text("The waiting period has started").await?;
+    w.proves(Doc::Step(7), None);
     Ok(())
 }
 
@@ -287,6 +326,7 @@ pub(crate) async fn ok_and_close(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("OK").await?;
     phone.terminate_app().await?;
+    w.proves(Doc::Step(7), None);
     Ok(())
 }
 
@@ -308,6 +348,7 @@ pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
         // it: the gateways serve the whole run.
         let mine = w.ctx.gateways.pushes_since(w.messages_from, &[&udid]).await;
         if mine.iter().any(is_waiting_over) {
+            w.proves(Doc::Step(7), None);
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
@@ -329,18 +370,39 @@ pub(crate) async fn show_qr(w: &mut CopyWorld) -> StepResult {
     phone.activate_app().await?;
     phone.wait_for_text("Show QR code and copy MitID to the new app").await?;
     phone.tap_text("Show QR code").await?;
+    w.qr_asked = true;
+    w.proves(Doc::Step(8), None);
     Ok(())
 }
 
 async fn bluetooth_info_next(w: &mut CopyWorld, screen: String) -> StepResult {
+    let title = read_bluetooth_info(w).await?;
+    if title != screen {
+        fail!("{} shows '{title}', not '{screen}'", w.here().await?.role());
+    }
+    w.here().await?.tap_text("Next").await?;
+    Ok(())
+}
+
+/// Steps 10 and 17: reads the title of the screen 'Bluetooth access is
+/// required' (or '…and location…', on older Android) and records which of
+/// the two the phone showed; the caller presses "Next".
+pub(crate) async fn read_bluetooth_info(w: &mut CopyWorld) -> Result<String, StepFailure> {
     let phone = w.here().await?;
     phone.wait_for_screen("bluetooth_info").await?;
     let title = phone.text_of("bluetooth_info_title").await?;
-    if title != screen {
-        fail!("{} shows '{title}', not '{screen}'", phone.role());
+    let doc = if w.current == Role::Old { Doc::Step(10) } else { Doc::Step(17) };
+    w.proves(doc, Some(Way::Location(title.contains("location"))));
+    Ok(title)
+}
+
+/// Step 11 on the old phone, step 18 on the new one.
+fn permissions_step(w: &CopyWorld) -> Doc {
+    if w.current == Role::Old {
+        Doc::Step(11)
+    } else {
+        Doc::Step(18)
     }
-    phone.tap_text("Next").await?;
-    Ok(())
 }
 
 async fn accept_permission(w: &mut CopyWorld, screen: &str) -> StepResult {
@@ -359,6 +421,8 @@ pub(crate) async fn accept_bluetooth(w: &mut CopyWorld) -> StepResult {
             phone.role()
         );
     }
+    let step = permissions_step(w);
+    w.proves(step, Some(Way::Location(false)));
     Ok(())
 }
 
@@ -370,7 +434,10 @@ pub(crate) async fn accept_bluetooth_and_location(w: &mut CopyWorld) -> StepResu
     if phone.is_on("permission_bluetooth").await? {
         phone.tap("permission_allow").await?;
     }
-    accept_permission(w, "permission_location").await
+    accept_permission(w, "permission_location").await?;
+    let step = permissions_step(w);
+    w.proves(step, Some(Way::Location(true)));
+    Ok(())
 }
 
 /// Steps 11 and 18 whatever the system asks: allows the Bluetooth and
@@ -381,12 +448,20 @@ pub(crate) async fn accept_bluetooth_prompts(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_any_screen(&["permission_prompt", "qr_code", "qr_scanner"]).await?;
     // At most the two prompts: a third would be a loop.
+    let mut accepted = None;
     for _ in 0..2 {
-        if phone.is_on("permission_bluetooth").await? || phone.is_on("permission_location").await? {
+        let location = phone.is_on("permission_location").await?;
+        if location || phone.is_on("permission_bluetooth").await? {
             phone.tap("permission_allow").await?;
+            accepted = Some(accepted.unwrap_or(false) || location);
         } else {
             break;
         }
+    }
+    // Nothing asked, nothing accepted: the step was not done as the page says.
+    if let Some(location) = accepted {
+        let step = permissions_step(w);
+        w.proves(step, Some(Way::Location(location)));
     }
     Ok(())
 }
@@ -402,6 +477,7 @@ pub(crate) async fn see_qr(w: &mut CopyWorld) -> StepResult {
     let (_, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
     w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
+    w.proves(Doc::Step(12), None);
     Ok(())
 }
 
@@ -412,6 +488,7 @@ pub(crate) async fn get_started(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("activate_welcome").await?;
     phone.wait_for_text("Activate your MitID").await?;
     phone.tap_text("Get started").await?;
+    w.proves(Doc::Step(14), None);
     Ok(())
 }
 
@@ -419,6 +496,7 @@ pub(crate) async fn choose_copy(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("Copy from another MitID app").await?;
     phone.tap_text("Next").await?;
+    w.proves(Doc::Step(15), None);
     Ok(())
 }
 
@@ -426,6 +504,7 @@ pub(crate) async fn mark_and_scan(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("QR code is shown on the old app").await?;
     phone.tap_text("Scan QR code").await?;
+    w.proves(Doc::Step(16), None);
     Ok(())
 }
 
@@ -452,12 +531,16 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
         // The rig's camera sees the old phone's screen by itself.
         CameraMode::Rig => {}
     }
+    let form = w.form_of(Role::New)?;
+    w.proves(Doc::Step(19), Some(form));
     Ok(())
 }
 
 pub(crate) async fn enter_user_id(w: &mut CopyWorld) -> StepResult {
     let user_id = w.identity()?.user_id.clone();
-    type_user_id(w, &user_id).await
+    type_user_id(w, &user_id).await?;
+    w.proves(Doc::Step(20), None);
+    Ok(())
 }
 
 /// Types a user ID on step 20's screen and presses "Next"; the SMS that had
@@ -478,6 +561,7 @@ pub(crate) async fn enter_temporary_pin(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("temporary_pin").await?;
     phone.type_secret("temporary_pin_input", &pin).await?;
     phone.tap_text("Next").await?;
+    w.proves(Doc::Step(21), None);
     Ok(())
 }
 
@@ -486,6 +570,7 @@ pub(crate) async fn choose_pin_next(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("choose_pin").await?;
     phone.wait_for_text("Choose your personal PIN code").await?;
     phone.tap_text("Next").await?;
+    w.proves(Doc::Step(22), None);
     Ok(())
 }
 
@@ -498,18 +583,21 @@ pub(crate) async fn create_pin(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_screen("repeat_pin").await?;
     phone.type_secret("repeat_pin_input", &pin).await?;
     phone.tap("repeat_pin_next").await?;
+    w.proves(Doc::Step(23), None);
     Ok(())
 }
 
 pub(crate) async fn choose_biometric(w: &mut CopyWorld, answer: Answer) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_choice").await?;
-    if answer == Answer::Yes {
+    let chose = if answer == Answer::Yes {
         phone.tap("biometric_yes").await?;
-        give_biometric(w).await?;
+        Some(give_biometric(w).await?)
     } else {
         phone.tap("biometric_no").await?;
-    }
+        None
+    };
+    w.proves(Doc::Step(24), Some(Way::Approve(chose)));
     Ok(())
 }
 
@@ -522,6 +610,7 @@ pub(crate) async fn accept_notifications(w: &mut CopyWorld) -> StepResult {
     if phone.is_on("permission_notifications").await? {
         phone.tap("permission_allow").await?;
     }
+    w.proves(Doc::Step(25), None);
     Ok(())
 }
 
@@ -531,6 +620,7 @@ pub(crate) async fn activated(w: &mut CopyWorld) -> StepResult {
     phone.wait_for_text("This app is now activated and ready to use").await?;
     phone.tap_text("OK").await?;
     phone.wait_for_screen("home").await?;
+    w.proves(Doc::Step(26), None);
     Ok(())
 }
 

@@ -4,5 +4,6 @@
 pub mod bluetooth;
 pub mod catalogue;
 pub mod copy_flow;
+pub mod documented;
 pub mod farm_control;
 pub mod rules;

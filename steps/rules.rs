@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::steps::catalogue::{catalogue, human, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
 use crate::steps::copy_flow;
+use crate::steps::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::control::Provisioning;
 use mitid_e2e_framework::identities::Identity;
@@ -191,13 +192,15 @@ async fn walk_step(w: &mut CopyWorld, n: u8) -> StepResult {
             walked(n, line(0), wait, copy_flow::time_passes(w, 1, TimeUnit::Hour)).await?;
             walked(n, line(1), step, copy_flow::show_qr(w)).await
         }
-        // Whichever the screen's title and permissions (the location rule has
-        // its own scenarios), go on.
+        // Whichever the screen's title (the location rule has its own
+        // scenarios), go on; the title read says which alternative it was.
         10 | 17 => {
-            let phone = w.here().await?;
-            phone.wait_for_screen("bluetooth_info").await?;
-            phone.tap_text("Next").await?;
-            Ok(())
+            walked(n, line(0), step, async {
+                copy_flow::read_bluetooth_info(w).await?;
+                w.here().await?.tap_text("Next").await?;
+                Ok(())
+            })
+            .await
         }
         11 | 18 => walked(n, line(0), step, copy_flow::accept_bluetooth_prompts(w)).await,
         12 => walked(n, line(0), step, copy_flow::see_qr(w)).await,
@@ -317,6 +320,8 @@ async fn minutes_and_seconds_pass(w: &mut CopyWorld, minutes: u64, seconds: u64)
 
 async fn close_app(w: &mut CopyWorld) -> StepResult {
     w.here().await?.terminate_app().await?;
+    // "You can close the MitID app while waiting."
+    w.proves(Doc::Step(7), None);
     Ok(())
 }
 
@@ -522,7 +527,9 @@ async fn user_id_in_capitals(w: &mut CopyWorld) -> StepResult {
     if capitals == mine.expose() {
         fail!("the identity's user ID has no small letters to write in capitals");
     }
-    copy_flow::type_user_id(w, &Secret::new(SecretKind::UserId, capitals)).await
+    copy_flow::type_user_id(w, &Secret::new(SecretKind::UserId, capitals)).await?;
+    w.proves(Doc::Step(20), None);
+    Ok(())
 }
 
 async fn keep_temporary_pin(w: &mut CopyWorld) -> StepResult {
@@ -588,10 +595,12 @@ async fn approves_with_biometric(w: &mut CopyWorld, role: Role) -> StepResult {
         );
     }
     phone.tap("pin_use_biometric").await?;
-    copy_flow::give_biometric(w).await?;
+    let kind = copy_flow::give_biometric(w).await?;
     let phone = w.here().await?;
     phone.wait_for_screen("copy_confirm").await?;
     phone.tap_text("Cancel").await?;
+    // What step 24's "yes" does, seen.
+    w.proves(Doc::Step(24), Some(Way::Approve(Some(kind))));
     Ok(())
 }
 
@@ -611,6 +620,8 @@ async fn asks_for_pin_not_biometric(w: &mut CopyWorld, role: Role) -> StepResult
     let phone = w.here().await?;
     phone.wait_for_screen("copy_confirm").await?;
     phone.tap_text("Cancel").await?;
+    // What step 24's "no" does, seen.
+    w.proves(Doc::Step(24), Some(Way::Approve(None)));
     Ok(())
 }
 

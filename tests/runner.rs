@@ -146,7 +146,9 @@ fn the_suite_passes_on_the_virtual_farm_and_covers_the_documentation() {
     let reports = scratch.reports();
     let (code, out) = run(&["run", "--report-dir", reports.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("documented steps covered: 26/26, preconditions: 3/3"), "{out}");
+    // Every documented step, and every alternative the help page names
+    // for one (PIN code or fingerprint/Touch ID/Face ID, phone or tablet…).
+    assert!(out.contains("documented steps covered: 26/26, preconditions: 3/3, alternatives: 26/26"), "{out}");
     assert!(out.contains("0 failed"), "{out}");
     let junit = valid_junit(&reports.join("latest"));
     assert!(junit.contains("<testsuites") && junit.contains("failures=\"0\""), "{junit}");
@@ -531,6 +533,13 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     let (code, out) = run(&args);
     assert_eq!(code, 0, "{out}");
     assert_eq!(scenarios_of(&merged.join("cucumber.json")), expected, "merged shards equal the unsharded run");
+    // What each step proved travels in the shards' Cucumber JSON: the
+    // merged coverage line is the unsharded run's (which scenario proved an
+    // alternative nothing pins may differ: the pool leases as phones free up).
+    let coverage =
+        |dir: &Path| std::fs::read_to_string(dir.join("coverage.md")).unwrap().lines().nth(2).unwrap().to_owned();
+    assert_eq!(coverage(&merged), coverage(&whole.join("latest")), "the merged coverage");
+    assert!(coverage(&merged).contains("alternatives: 26/26"), "{}", coverage(&merged));
     let junit = valid_junit(&merged);
     assert!(junit.contains(&format!("tests=\"{}\"", expected.len())), "{junit}");
     for shard in &shards {
@@ -814,6 +823,112 @@ fn a_dry_run_finds_typos_undefined_and_malformed_steps_without_phones() {
     let (code, out) = run(&["run", typos.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("typos.feature:12") && !out.contains("scenarios:"), "{out}");
+}
+
+#[test]
+fn an_outline_without_examples_and_tags_that_contradict_are_refused_with_file_and_line() {
+    let scratch = Scratch::new("refused");
+    let feature = scratch.write(
+        "refused.feature",
+        &format!(
+            "{BACKGROUND}
+  @ios @new-android
+  Scenario: an iPhone that is an Android phone
+    When I open the MitID app on my new phone
+
+  Scenario Outline: no examples <n>
+    Given I have followed steps 1 to <n>
+
+  Scenario Outline: a header only
+    Given I have followed steps 1 to <n>
+
+    Examples:
+      | n |
+
+  @old-ios @new-android
+  Scenario: from an iPhone to an Android phone
+    When I open the MitID app on my new phone
+"
+        ),
+    );
+    let (code, out) = run(&["run", "--dry-run", feature.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("refused.feature:9: contradicting tags")
+            && out.contains("@new-android asks for the new device to be Android"),
+        "{out}"
+    );
+    assert!(out.contains("refused.feature:12: outline without examples"), "{out}");
+    assert!(out.contains("refused.feature:15: outline without examples"), "{out}");
+    assert!(!out.contains("<n>\""), "no snippet for a placeholder: {out}");
+    assert!(
+        !out.contains("refused.feature:22"),
+        "an old iPhone and a new Android phone is a pair, not a contradiction: {out}"
+    );
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", scratch.reports().to_str().unwrap()]);
+    assert_eq!(code, 2, "a real run refuses them before it starts a farm: {out}");
+    assert!(out.contains("refused.feature:12") && !out.contains("scenarios:"), "{out}");
+}
+
+#[test]
+fn coverage_counts_what_the_steps_did_not_what_the_phrases_could_prove() {
+    let scratch = Scratch::new("claims");
+    let feature = scratch.write(
+        "claims.feature",
+        &format!(
+            "{BACKGROUND}
+  Scenario: a press that is neither step 2 nor step 3
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+    And I press \"Close\"
+    Then I see 'Your MitID app is active'
+
+  Scenario: the old phone's steps walked
+    Given I have followed steps 1 to 12
+
+  @old-ios @old-touch-id
+  Scenario: biometric instead of the PIN code on an iPhone with Touch ID
+    Given I have followed steps 1 to 4
+    When I use biometric instead of my PIN code
+    Then I see 'Yes, I want to copy'
+"
+        ),
+    );
+    let reports = scratch.reports();
+    let (code, out) = run(&["run", feature.to_str().unwrap(), "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let coverage = std::fs::read_to_string(reports.join("latest/coverage.md")).unwrap();
+    let row = |label: &str| -> String {
+        coverage
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("no row {label}: {coverage}"))
+            .to_owned()
+    };
+    let (press, walk, touch_id) = ("a press that is neither", "the old phone's steps walked", "Touch ID");
+    assert!(row("step 1: phone").contains(press), "the menu was opened on a phone: {}", row("step 1: phone"));
+    for step in ["step 2", "step 3"] {
+        assert!(!row(step).contains(press), "\"Close\" is not {step}: {}", row(step));
+        assert!(row(step).contains(walk), "the walk pressed it: {}", row(step));
+    }
+    for step in [
+        "step 4",
+        "step 6",
+        "step 8",
+        "step 9",
+        "step 12",
+        "step 5: PIN code",
+        "step 10: Bluetooth",
+        "step 11: Bluetooth",
+    ] {
+        assert!(row(step).contains(walk), "{step}: {}", row(step));
+    }
+    for step in ["step 13: phone", "step 14", "step 19: phone", "step 26", "step 7"] {
+        assert!(row(step).ends_with("| not covered |"), "nothing walked {step}: {}", row(step));
+    }
+    assert!(row("step 5: Touch ID").contains(touch_id) && row("step 5: Touch ID").ends_with("| proved |"));
+    assert!(row("step 5: Face ID").ends_with("| not covered |"), "{}", row("step 5: Face ID"));
+    assert!(out.contains("documented steps covered: "), "{out}");
+    assert!(!out.contains("documented steps covered: 26/26"), "steps 13-26 were not done: {out}");
 }
 
 #[test]

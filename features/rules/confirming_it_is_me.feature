@@ -160,10 +160,15 @@ Feature: My new phone makes sure that it is me
       | system  |
       | Android |
 
-    @ios
-    Examples: iPhones
-      | system |
-      | iOS    |
+    @ios @new-face-id
+    Examples: iPhones with Face ID
+      | system       |
+      | iOS, Face ID |
+
+    @ios @new-touch-id
+    Examples: iPhones with Touch ID
+      | system        |
+      | iOS, Touch ID |
 
   @rule-biometric-choice @doc-24
   Scenario Outline: After I choose no to approving with biometric, the app on my new phone asks for my PIN code (<system>)

@@ -77,7 +77,12 @@ Feature: My old phone asks for my PIN code and my consent
       | biometric   |
       | fingerprint |
 
-    @ios
-    Examples: iPhones
+    @ios @old-face-id
+    Examples: iPhones with Face ID
       | biometric |
       | Face ID   |
+
+    @ios @old-touch-id
+    Examples: iPhones with Touch ID
+      | biometric |
+      | Touch ID  |

@@ -7,37 +7,127 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::profile::{Form, PhoneProfile, Platform};
+use crate::profile::{Biometric, Form, PhoneProfile, Platform};
 
-/// What a scenario needs: `count` phones of one platform on the same rig
-/// (so within Bluetooth range), the first of them of `first_os` if given;
-/// the first (the old phone) and the second (the new one) a phone or a
-/// tablet where the scenario says.
+/// What one device of a scenario must be; each `None`: any.
+///
+/// ```
+/// use mitid_e2e_framework::pool::DeviceNeed;
+/// use mitid_e2e_framework::profile::{Form, Platform};
+///
+/// let ipad = DeviceNeed { platform: Some(Platform::Ios), form: Some(Form::Tablet), ..DeviceNeed::default() };
+/// assert_eq!(ipad.to_string(), "an iOS tablet");
+/// assert_eq!(DeviceNeed::default().to_string(), "any device");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceNeed {
+    /// Its platform.
+    pub platform: Option<Platform>,
+    /// Its OS version, exactly as the profile writes it ("11", "17.5").
+    pub os_version: Option<String>,
+    /// A phone or a tablet.
+    pub form: Option<Form>,
+    /// The biometric it has enrolled.
+    pub biometric: Option<Biometric>,
+}
+
+impl DeviceNeed {
+    /// Whether `phone` is such a device.
+    pub fn fits(&self, phone: &PhoneProfile) -> bool {
+        self.platform.is_none_or(|p| phone.platform == p)
+            && self.os_version.as_deref().is_none_or(|v| phone.os_version == v)
+            && self.form.is_none_or(|f| phone.form == f)
+            && self.biometric.is_none_or(|b| phone.biometric() == b)
+    }
+
+    /// Whether it asks nothing.
+    pub fn is_any(&self) -> bool {
+        *self == DeviceNeed::default()
+    }
+}
+
+impl std::fmt::Display for DeviceNeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_any() {
+            return f.write_str("any device");
+        }
+        let mut words = Vec::new();
+        if let Some(p) = self.platform {
+            words.push(p.name().to_owned());
+        }
+        match (&self.os_version, self.platform) {
+            (Some(v), Some(_)) => words.push(v.clone()),
+            (Some(v), None) => words.push(format!("OS {v}")),
+            (None, _) => {}
+        }
+        words.push(self.form.map_or("device", |f| f.name()).to_owned());
+        if let Some(b) = self.biometric {
+            words.push(format!("with {}", b.name()));
+        }
+        let text = words.join(" ");
+        let article = if text.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        write!(f, "{article} {text}")
+    }
+}
+
+/// What a scenario needs: `count` devices on the same rig (so within
+/// Bluetooth range): the first is the old phone, the second the new one,
+/// any further one another person's; each as its [`DeviceNeed`] says.
+///
+/// ```
+/// use mitid_e2e_framework::pool::{DeviceNeed, Need};
+/// use mitid_e2e_framework::profile::Platform;
+///
+/// let mut need = Need::any(2);
+/// need.old.platform = Some(Platform::Ios);
+/// need.new.platform = Some(Platform::Android);
+/// assert_eq!(need.to_string(), "2 devices on one rig: the old one an iOS device, the new one an Android device");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
-    /// The platform the phones must have; `None`: any.
-    pub platform: Option<Platform>,
-    /// The OS version the first phone (the old phone) must have.
-    pub first_os: Option<String>,
-    /// How many phones.
+    /// How many devices.
     pub count: usize,
-    /// What the first device (the old phone) must be; `None`: either.
-    pub old_form: Option<Form>,
-    /// What the second device (the new phone) must be; `None`: either.
-    pub new_form: Option<Form>,
+    /// What the old phone (the first device) must be.
+    pub old: DeviceNeed,
+    /// What the new phone (the second device) must be.
+    pub new: DeviceNeed,
+    /// What every further device must be.
+    pub others: DeviceNeed,
+}
+
+impl Need {
+    /// `count` devices of any kind on one rig.
+    pub fn any(count: usize) -> Need {
+        Need { count, old: DeviceNeed::default(), new: DeviceNeed::default(), others: DeviceNeed::default() }
+    }
+
+    /// What the `i`th device (0: the old phone) must be.
+    pub fn device(&self, i: usize) -> &DeviceNeed {
+        match i {
+            0 => &self.old,
+            1 => &self.new,
+            _ => &self.others,
+        }
+    }
 }
 
 impl std::fmt::Display for Need {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let platform = self.platform.map_or("phones", |p| p.name());
-        write!(f, "{} {platform} on one rig", self.count)?;
-        if let Some(os) = &self.first_os {
-            write!(f, ", the first on OS version {os}")?;
-        }
-        for (which, form) in [("first", self.old_form), ("second", self.new_form)] {
-            if let Some(form) = form {
-                write!(f, ", the {which} a {}", form.name())?;
+        let count = self.count;
+        let same = self.old == self.new && (count < 3 || self.new == self.others);
+        if same {
+            // "2 iOS devices on one rig", "3 devices on one rig"
+            let mut kind = self.old.clone();
+            let platform = kind.platform.take().map(|p| format!("{} ", p.name())).unwrap_or_default();
+            write!(f, "{count} {platform}devices on one rig")?;
+            if !kind.is_any() {
+                write!(f, ", each {kind}")?;
             }
+            return Ok(());
+        }
+        write!(f, "{count} devices on one rig: the old one {}, the new one {}", self.old, self.new)?;
+        if count > 2 && !self.others.is_any() {
+            write!(f, ", the others each {}", self.others)?;
         }
         Ok(())
     }
@@ -92,7 +182,7 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// The leased phones; the first is of the need's `first_os`, if it named one.
+    /// The leased phones: the old phone, the new one, then any others.
     pub fn phones(&self) -> Vec<&PhoneProfile> {
         self.indices.iter().map(|&i| &self.pool.phones[i]).collect()
     }
@@ -140,34 +230,42 @@ impl DevicePool {
         state.quarantined.iter().map(|(i, r)| (self.phones[*i].udid.clone(), r.clone())).collect()
     }
 
-    /// Phones that fit the need, from `available` ones, first phone first,
+    /// Phones that fit the need, from `available` ones, old phone first,
     /// trying rigs from `first_rig` on. Returns the phones and their rig's place.
     fn pick(&self, need: &Need, first_rig: usize, available: impl Fn(usize) -> bool) -> Option<(Vec<usize>, usize)> {
-        let fits = |i: usize| need.platform.is_none_or(|p| self.phones[i].platform == p) && available(i);
         let rigs: Vec<&str> = self.phones.iter().map(|p| p.rig.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
         let order = (0..rigs.len()).map(|k| (first_rig + k) % rigs.len().max(1));
         for place in order {
             let rig = rigs[place];
-            let on_rig: Vec<usize> = (0..self.phones.len()).filter(|&i| self.phones[i].rig == rig && fits(i)).collect();
-            let is = |i: usize, form: Option<Form>| form.is_none_or(|f| self.phones[i].form == f);
-            let first = on_rig.iter().copied().find(|&i| {
-                need.first_os.as_deref().is_none_or(|os| self.phones[i].os_version == os) && is(i, need.old_form)
-            });
-            let Some(first) = first else { continue };
-            let mut chosen = vec![first];
-            if need.count > 1 {
-                match on_rig.iter().copied().find(|&i| i != first && is(i, need.new_form)) {
-                    Some(second) => chosen.push(second),
-                    None => continue,
-                }
-            }
-            let rest: Vec<usize> = on_rig.iter().copied().filter(|i| !chosen.contains(i)).collect();
-            chosen.extend(rest.into_iter().take(need.count.saturating_sub(chosen.len())));
-            if chosen.len() == need.count {
+            let on_rig: Vec<usize> =
+                (0..self.phones.len()).filter(|&i| self.phones[i].rig == rig && available(i)).collect();
+            let mut chosen = Vec::new();
+            if self.fill(need, &on_rig, &mut chosen) {
                 return Some((chosen, place));
             }
         }
         None
+    }
+
+    /// Chooses the rest of `need`'s devices from `on_rig` after `chosen`,
+    /// trying each fitting device in turn: a device that fits an earlier
+    /// role may be the only one that fits a later one.
+    fn fill(&self, need: &Need, on_rig: &[usize], chosen: &mut Vec<usize>) -> bool {
+        if chosen.len() == need.count {
+            return true;
+        }
+        let wants = need.device(chosen.len());
+        for &i in on_rig {
+            if chosen.contains(&i) || !wants.fits(&self.phones[i]) {
+                continue;
+            }
+            chosen.push(i);
+            if self.fill(need, on_rig, chosen) {
+                return true;
+            }
+            chosen.pop();
+        }
+        false
     }
 
     /// Whether some rig of the pool has phones for `need`, leased,
@@ -193,13 +291,13 @@ impl DevicePool {
         Some(PoolError::Impossible { need: need.to_string(), quarantine })
     }
 
-    /// The phones of `need`'s platform that are leased, and who holds each.
+    /// The leased phones that would fit one of `need`'s devices, and who holds each.
     fn holders(&self, need: &Need) -> String {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let held: Vec<String> = state
             .busy
             .iter()
-            .filter(|(i, _)| need.platform.is_none_or(|p| self.phones[**i].platform == p))
+            .filter(|(i, _)| (0..need.count).any(|k| need.device(k).fits(&self.phones[**i])))
             .map(|(i, who)| format!("{} (held by {who})", self.phones[*i].udid))
             .collect();
         if held.is_empty() {
@@ -258,6 +356,53 @@ mod tests {
         }
     }
 
+    /// `count` devices of `p`.
+    fn platform(p: Platform, count: usize) -> Need {
+        let mut need = Need::any(count);
+        for d in [&mut need.old, &mut need.new, &mut need.others] {
+            d.platform = Some(p);
+        }
+        need
+    }
+
+    #[tokio::test]
+    async fn an_old_iphone_and_a_new_android_phone_come_from_a_mixed_rig_and_a_choice_that_blocks_a_later_role_is_undone(
+    ) {
+        let pool = DevicePool::new(vec![
+            phone("a11", Platform::Android, "11", "mixed"),
+            phone("i1", Platform::Ios, "17", "mixed"),
+            phone("a14", Platform::Android, "14", "mixed"),
+        ]);
+        let mut need = Need::any(2);
+        need.old.platform = Some(Platform::Ios);
+        need.new.platform = Some(Platform::Android);
+        let lease = pool.lease(&need, Duration::from_millis(50), "t").await.unwrap();
+        assert_eq!(lease.phones().iter().map(|p| p.udid.as_str()).collect::<Vec<_>>(), ["i1", "a11"]);
+        drop(lease);
+        // Any Android old phone, an Android 11 new one: the first Android
+        // phone that fits the old role is the only Android 11.
+        let mut need = Need::any(2);
+        need.old.platform = Some(Platform::Android);
+        need.new.os_version = Some("11".into());
+        let lease = pool.lease(&need, Duration::from_millis(50), "t").await.unwrap();
+        assert_eq!(lease.phones().iter().map(|p| p.udid.as_str()).collect::<Vec<_>>(), ["a14", "a11"]);
+        assert_eq!(
+            need.to_string(),
+            "2 devices on one rig: the old one an Android device, the new one an OS 11 device",
+            "words for a need"
+        );
+    }
+
+    #[test]
+    fn a_biometric_need_reads_the_profiles_default() {
+        let iphone = phone("i1", Platform::Ios, "17", "r");
+        let touch_id = DeviceNeed { biometric: Some(Biometric::TouchId), ..DeviceNeed::default() };
+        let face_id = DeviceNeed { biometric: Some(Biometric::FaceId), ..DeviceNeed::default() };
+        assert!(face_id.fits(&iphone), "an iPhone without a biometric line has Face ID");
+        assert!(!touch_id.fits(&iphone));
+        assert!(touch_id.fits(&PhoneProfile { biometric: Some(Biometric::TouchId), ..iphone }));
+    }
+
     fn pool() -> Arc<DevicePool> {
         DevicePool::new(vec![
             phone("a1", Platform::Android, "14", "r1"),
@@ -277,7 +422,12 @@ mod tests {
             phone("b1", Platform::Android, "14", "r2"),
             phone("b2", Platform::Android, "14", "r2"),
         ]);
-        let need = |old_form, new_form, count| Need { platform: None, first_os: None, count, old_form, new_form };
+        let need = |old_form, new_form, count| {
+            let mut need = Need::any(count);
+            need.old.form = old_form;
+            need.new.form = new_form;
+            need
+        };
         let udids = |lease: &Lease| lease.phones().iter().map(|p| p.udid.clone()).collect::<Vec<_>>();
         let to_tablet = pool.lease(&need(None, Some(Form::Tablet), 2), Duration::from_millis(50), "t").await.unwrap();
         assert_eq!(udids(&to_tablet), ["a1", "t1"]);
@@ -293,13 +443,13 @@ mod tests {
         let phones = pool.lease(&two_phones, Duration::from_millis(50), "t").await.unwrap();
         assert!(phones.phones().iter().all(|p| p.form == Form::Phone), "{:?}", udids(&phones));
         assert!(!pool.could_serve(&need(Some(Form::Tablet), Some(Form::Tablet), 2)), "one tablet only");
-        assert!(need(None, Some(Form::Tablet), 2).to_string().ends_with("the second a tablet"));
+        assert!(need(None, Some(Form::Tablet), 2).to_string().ends_with("the new one a tablet"));
     }
 
     #[tokio::test]
     async fn leases_are_disjoint_and_come_back_on_drop() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
+        let need = platform(Platform::Ios, 2);
         let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let udids: Vec<_> = lease.phones().iter().map(|p| p.udid.clone()).collect();
         assert_eq!(udids, ["i1", "i2"]);
@@ -312,13 +462,8 @@ mod tests {
     #[tokio::test]
     async fn a_lease_dropped_by_a_panicking_task_is_released() {
         let pool = pool();
-        let need = Need {
-            platform: Some(Platform::Android),
-            first_os: Some("11".into()),
-            count: 2,
-            old_form: None,
-            new_form: None,
-        };
+        let mut need = platform(Platform::Android, 2);
+        need.old.os_version = Some("11".into());
         let p = pool.clone();
         let n = need.clone();
         let task = tokio::spawn(async move {
@@ -332,15 +477,15 @@ mod tests {
 
     #[tokio::test]
     async fn an_impossible_need_fails_at_once() {
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 3, old_form: None, new_form: None };
+        let need = platform(Platform::Ios, 3);
         let err = pool().lease(&need, Duration::from_secs(60), "a test").await.err().unwrap();
-        assert_eq!(err, PoolError::Impossible { need: "3 iOS on one rig".into(), quarantine: String::new() });
+        assert_eq!(err, PoolError::Impossible { need: "3 iOS devices on one rig".into(), quarantine: String::new() });
     }
 
     #[tokio::test]
     async fn leases_rotate_over_the_rigs() {
         let pool = pool();
-        let any = Need { platform: None, first_os: None, count: 2, old_form: None, new_form: None };
+        let any = Need::any(2);
         let first = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
         let second = pool.lease(&any, Duration::from_millis(50), "a test").await.unwrap().phones()[0].rig.clone();
         assert_ne!(first, second, "the next lease starts at the next rig");
@@ -350,7 +495,7 @@ mod tests {
     async fn a_quarantined_phone_is_never_leased_again() {
         let pool = pool();
         pool.quarantine("a2", "its session died and it failed the health check");
-        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2, old_form: None, new_form: None };
+        let need = platform(Platform::Android, 2);
         let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap();
         assert!(err.to_string().contains("quarantined: a2 (its session died"), "{err}");
         assert_eq!(
@@ -362,7 +507,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_gets_the_phones_when_they_are_freed() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Android), first_os: None, count: 2, old_form: None, new_form: None };
+        let need = platform(Platform::Android, 2);
         let lease = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let p = pool.clone();
         let n = need.clone();
@@ -376,7 +521,7 @@ mod tests {
     #[tokio::test]
     async fn a_wait_that_runs_out_names_who_holds_the_phones() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
+        let need = platform(Platform::Ios, 2);
         let _held = pool.lease(&need, Duration::from_millis(50), "'copy on iOS' (features/a.feature:9)").await.unwrap();
         let err = pool.lease(&need, Duration::from_millis(50), "a test").await.err().unwrap().to_string();
         assert!(err.contains("(timeouts.lease)"), "{err}");
@@ -386,7 +531,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_is_told_at_once_when_a_quarantine_makes_its_need_impossible() {
         let pool = pool();
-        let need = Need { platform: Some(Platform::Ios), first_os: None, count: 2, old_form: None, new_form: None };
+        let need = platform(Platform::Ios, 2);
         let held = pool.lease(&need, Duration::from_millis(50), "a test").await.unwrap();
         let p = pool.clone();
         let n = need.clone();

@@ -22,6 +22,9 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// Every platform.
+    pub const ALL: [Platform; 2] = [Platform::Android, Platform::Ios];
+
     /// The name Appium's `platformName` and messages use: "Android", "iOS".
     pub fn name(self) -> &'static str {
         match self {
@@ -53,6 +56,9 @@ pub enum Biometric {
 }
 
 impl Biometric {
+    /// Every biometric the help page names, in its order.
+    pub const ALL: [Biometric; 3] = [Biometric::Fingerprint, Biometric::TouchId, Biometric::FaceId];
+
     /// The usual one of a platform: a fingerprint on Android, Face ID on an iPhone.
     pub fn usual(platform: Platform) -> Biometric {
         match platform {
@@ -84,6 +90,9 @@ pub enum Form {
 }
 
 impl Form {
+    /// Every form.
+    pub const ALL: [Form; 2] = [Form::Phone, Form::Tablet];
+
     /// "phone" or "tablet".
     pub fn name(self) -> &'static str {
         match self {

@@ -1,38 +1,70 @@
 //! How much of the documentation a run proved: each documented step and
-//! "Before you begin" item → the scenarios whose passing steps prove it.
+//! "Before you begin" item, each of the alternatives the help page names
+//! for it ("PIN code or biometric", "phone or tablet") a row of its own →
+//! the scenarios whose passing steps proved it, as each step recorded what
+//! it did on the phones ([`crate::steps::documented::Proof`]): a phrase
+//! proves nothing by being written, only by what it did.
 
 use std::collections::BTreeMap;
 
 use regex::Regex;
 
 use super::{RunReport, Status};
-use crate::steps::catalogue::{Doc, StepDef, DOCUMENTED_STEPS, PRECONDITIONS};
+use crate::steps::catalogue::StepDef;
+use crate::steps::documented::{Doc, Proof};
+
+/// One row of the matrix: a documented step, or one of its alternatives.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The documented step.
+    pub doc: Doc,
+    /// The alternative, in the coverage's words; `None` for a step the help
+    /// page gives one way.
+    pub way: Option<String>,
+    /// (scenario, passed) for every scenario with a step that proved it,
+    /// or that failed trying.
+    pub proofs: Vec<(String, bool)>,
+}
+
+impl Row {
+    /// "step 5", "step 5: Touch ID".
+    pub fn label(&self) -> String {
+        Proof { doc: self.doc, way: self.way.clone() }.to_string()
+    }
+
+    /// Whether a passing step proved it.
+    pub fn proved(&self) -> bool {
+        self.proofs.iter().any(|(_, ok)| *ok)
+    }
+}
 
 /// The documentation a run proved, and the rules it held.
 pub struct Coverage {
-    /// Doc → (scenario, passed) for every scenario with a step proving it.
-    pub proofs: BTreeMap<Doc, Vec<(String, bool)>>,
+    /// Every documented step's rows, in the help page's order.
+    pub rows: Vec<Row>,
     /// Rule tag (`rule-…`) → (scenario, passed) for every scenario gating it.
     pub rules: BTreeMap<String, Vec<(String, bool)>>,
 }
 
 impl Coverage {
-    /// What `report`'s steps prove, by matching each step's text against
-    /// the `catalogue`'s phrases (English and Danish).
+    /// What `report`'s steps proved. A passing step counts for what it
+    /// recorded; a step that failed counts as a failed try at every row of
+    /// what its `catalogue` phrase can prove (English and Danish alike),
+    /// every alternative's: which one it was taking is not known once it
+    /// failed, and a red row is the safe side of a release gate.
     pub fn of(report: &RunReport, catalogue: &[StepDef]) -> Coverage {
-        // A step written in Danish proves the same as its English twin.
         let compiled: Vec<(Regex, &[Doc])> = catalogue
             .iter()
             .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d.docs)))
             .filter_map(|(p, docs)| crate::steps::catalogue::compile(p).ok().map(|r| (r, docs)))
             .collect();
-        let mut proofs: BTreeMap<Doc, Vec<(String, bool)>> = BTreeMap::new();
-        for n in 1..=DOCUMENTED_STEPS {
-            proofs.insert(Doc::Step(n), Vec::new());
-        }
-        for n in 1..=PRECONDITIONS {
-            proofs.insert(Doc::Before(n), Vec::new());
-        }
+        let mut rows: Vec<Row> = Doc::all()
+            .flat_map(|doc| {
+                let ways: Vec<Option<String>> = doc.alternatives().iter().map(|w| Some(w.to_string())).collect();
+                let ways = if ways.is_empty() { vec![None] } else { ways };
+                ways.into_iter().map(move |way| Row { doc, way, proofs: Vec::new() })
+            })
+            .collect();
         let mut rules: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
         // A scenario left out of the run proves nothing and breaks nothing.
         for (f, s) in report.scenarios().filter(|(_, s)| s.left_out.is_none()) {
@@ -40,52 +72,75 @@ impl Coverage {
             for tag in s.tags.iter().filter(|t| t.starts_with("rule-")) {
                 rules.entry(tag.clone()).or_default().push((name.clone(), s.status() == Status::Passed));
             }
-            let mut docs: BTreeMap<Doc, bool> = BTreeMap::new();
+            // Row index → whether the scenario proved it (a passing step did).
+            let mut seen: BTreeMap<usize, bool> = BTreeMap::new();
             for step in &s.steps {
-                for (re, ds) in &compiled {
-                    if re.is_match(&step.text) {
-                        for d in *ds {
-                            let ok = docs.entry(*d).or_insert(true);
-                            *ok &= step.status == Status::Passed;
+                match step.status {
+                    Status::Passed => {
+                        for proof in &step.proved {
+                            for (i, _) in
+                                rows.iter().enumerate().filter(|(_, r)| r.doc == proof.doc && r.way == proof.way)
+                            {
+                                seen.insert(i, true);
+                            }
                         }
                     }
+                    Status::Failed | Status::Error => {
+                        let tried =
+                            compiled.iter().filter(|(re, _)| re.is_match(&step.text)).flat_map(|(_, ds)| ds.iter());
+                        for doc in tried {
+                            for (i, _) in rows.iter().enumerate().filter(|(_, r)| r.doc == *doc) {
+                                seen.entry(i).or_insert(false);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
-            for (d, ok) in docs {
-                proofs.entry(d).or_default().push((name.clone(), ok));
+            for (i, ok) in seen {
+                rows[i].proofs.push((name.clone(), ok));
             }
         }
-        Coverage { proofs, rules }
+        Coverage { rows, rules }
+    }
+
+    /// Whether every row of `doc` is proved: each alternative taken.
+    fn doc_covered(&self, doc: Doc) -> bool {
+        self.rows.iter().filter(|r| r.doc == doc).all(Row::proved)
     }
 
     fn covered(&self, pick: impl Fn(&Doc) -> bool) -> usize {
-        self.proofs.iter().filter(|(d, p)| pick(d) && p.iter().any(|(_, ok)| *ok)).count()
+        Doc::all().filter(|d| pick(d) && self.doc_covered(*d)).count()
     }
 
-    /// "documented steps covered: 26/26, preconditions: 3/3, rules held: 14/14"
+    /// "documented steps covered: 26/26, preconditions: 3/3, alternatives:
+    /// 20/20, rules held: 14/14". A step with alternatives is covered when
+    /// every alternative is.
     pub fn line(&self) -> String {
         let held = self.rules.values().filter(|p| !p.is_empty() && p.iter().all(|(_, ok)| *ok)).count();
+        let alternatives: Vec<&Row> = self.rows.iter().filter(|r| r.way.is_some()).collect();
         format!(
-            "documented steps covered: {}/{}, preconditions: {}/{}, rules held: {held}/{}",
+            "documented steps covered: {}/{}, preconditions: {}/{}, alternatives: {}/{}, rules held: {held}/{}",
             self.covered(|d| matches!(d, Doc::Step(_))),
-            DOCUMENTED_STEPS,
+            crate::steps::documented::DOCUMENTED_STEPS,
             self.covered(|d| matches!(d, Doc::Before(_))),
-            PRECONDITIONS,
+            crate::steps::documented::PRECONDITIONS,
+            alternatives.iter().filter(|r| r.proved()).count(),
+            alternatives.len(),
             self.rules.len()
         )
     }
 
     /// `coverage.md`: the line, then a table of the documented steps and
-    /// preconditions, and one of the rules.
+    /// preconditions (a row per alternative), and one of the rules.
     pub fn markdown(&self) -> String {
         let mut out = String::from("# Coverage of the documentation\n\n");
         out.push_str(&self.line());
         out.push_str("\n\n| documented | scenarios | result |\n|---|---|---|\n");
-        for (d, proofs) in &self.proofs {
-            let (label, result) = (label(d), result(proofs));
+        for row in &self.rows {
             let names: Vec<String> =
-                proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
-            out.push_str(&format!("| {label} | {} | {result} |\n", names.join("<br>")));
+                row.proofs.iter().map(|(n, ok)| format!("{}{}", if *ok { "" } else { "✗ " }, cell(n))).collect();
+            out.push_str(&format!("| {} | {} | {} |\n", cell(&row.label()), names.join("<br>"), result(&row.proofs)));
         }
         out.push_str("\n| rule | scenarios | result |\n|---|---|---|\n");
         for (rule, proofs) in &self.rules {
@@ -104,16 +159,8 @@ fn cell(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|")
 }
 
-/// A documented step as a reader names it: "step 5", "before you begin 2".
-pub fn label(d: &Doc) -> String {
-    match d {
-        Doc::Step(n) => format!("step {n}"),
-        Doc::Before(n) => format!("before you begin {n}"),
-    }
-}
-
-/// What the scenarios proving a documented step say of it: "proved" when
-/// one passed, "failed" when all failed, "not covered" when none ran.
+/// What the scenarios proving a row say of it: "proved" when one passed,
+/// "failed" when all failed, "not covered" when none ran.
 pub fn result(proofs: &[(String, bool)]) -> &'static str {
     if proofs.iter().any(|(_, ok)| *ok) {
         "proved"

@@ -142,6 +142,11 @@ fn steps(steps: &[StepReport]) -> Vec<Value> {
             if !embeddings.is_empty() {
                 step["embeddings"] = json!(embeddings);
             }
+            // What the step proved of the help page ("step 5: Touch ID"): a
+            // field readers ignore, and `report merge` reads back for the coverage.
+            if !st.proved.is_empty() {
+                step["proved"] = json!(st.proved.iter().map(ToString::to_string).collect::<Vec<_>>());
+            }
             match &st.argument {
                 // cucumber-jvm and -ruby write a table as `rows`,
                 // cucumber-js as `arguments`; readers take one or the

@@ -199,13 +199,14 @@ fn coverage_matrix(out: &mut String, report: &RunReport, coverage: &Coverage) {
         "<section id=\"coverage\">\n<h2>Coverage of the documentation</h2>\n<table class=\"matrix\">\n\
          <thead><tr><th>documented</th><th>scenarios</th><th>result</th></tr></thead>\n<tbody>\n",
     );
-    for (d, proofs) in &coverage.proofs {
-        let (label, result) = (super::coverage::label(d), super::coverage::result(proofs));
+    for row in &coverage.rows {
+        let result = super::coverage::result(&row.proofs);
         let _ = writeln!(
             out,
-            "<tr class=\"{}\"><td>{label}</td><td>{}</td><td>{result}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{result}</td></tr>",
             safe_name(result),
-            cells(proofs)
+            esc(&row.label()),
+            cells(&row.proofs)
         );
     }
     for (rule, proofs) in &coverage.rules {

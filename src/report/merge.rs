@@ -160,6 +160,12 @@ fn step_of(s: &Value) -> StepReport {
         error: s["result"]["error_message"].as_str().map(str::to_owned),
         attachments,
         argument: argument_of(s),
+        proved: s["proved"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().and_then(crate::steps::documented::Proof::parse))
+            .collect(),
     }
 }
 

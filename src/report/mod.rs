@@ -87,6 +87,9 @@ pub struct StepReport {
     pub attachments: Vec<Attachment>,
     /// The data table or doc string written under it, cleaned of secrets.
     pub argument: Option<StepArgument>,
+    /// What it proved of the documentation, as the step recorded it while
+    /// it acted (a passing step's only; see [`crate::steps::documented`]).
+    pub proved: Vec<crate::steps::documented::Proof>,
 }
 
 /// What a step carries under its line: a data table or a doc string.

@@ -77,6 +77,7 @@ pub fn left_out(
             error: None,
             attachments: Vec::new(),
             argument: argument_of(step),
+            proved: Vec::new(),
         })
         .collect();
     let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
@@ -195,7 +196,7 @@ impl Recorder {
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
                 let background = !sc.steps.iter().any(|s| s.position == step.position);
                 let skey = (key.0, key.1, step.position.line);
-                let (status, error, attachments) = match ev {
+                let (status, error, attachments, proved) = match ev {
                     event::Step::Started => {
                         self.step_started.insert(skey, at);
                         super::progress::step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
@@ -203,11 +204,13 @@ impl Recorder {
                     }
                     event::Step::Passed(..) => {
                         let key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
-                        let attachments = crate::world::take_passing_attachments(&key)
+                        let left = crate::world::take_passing_step(&key);
+                        let attachments = left
+                            .attachments
                             .into_iter()
                             .map(|a| Attachment { name: a.name, mime: a.mime.into(), data: a.data })
                             .collect();
-                        (Status::Passed, None, attachments)
+                        (Status::Passed, None, attachments, left.proved)
                     }
                     event::Step::Skipped => {
                         let place = format!("{}:{}", feature.path.display(), step.position.line);
@@ -216,7 +219,7 @@ impl Recorder {
                         if !report.undefined.contains(&undefined) {
                             report.undefined.push(undefined);
                         }
-                        (Status::Undefined, Some("no step definition matches this step".into()), Vec::new())
+                        (Status::Undefined, Some("no step definition matches this step".into()), Vec::new(), Vec::new())
                     }
                     event::Step::Failed(_, _, world, err) => {
                         let attachments = world
@@ -242,7 +245,7 @@ impl Recorder {
                             None => {}
                         }
                         let (status, message) = describe(&err);
-                        (status, Some(clean(&message)), attachments)
+                        (status, Some(clean(&message)), attachments, Vec::new())
                     }
                 };
                 let feature = &mut report.features[fi];
@@ -258,6 +261,7 @@ impl Recorder {
                     error,
                     attachments,
                     argument: argument_of(&step),
+                    proved,
                 });
             }
             Scenario::Hook(_, event::Hook::Failed(_, info)) => {
@@ -271,6 +275,7 @@ impl Recorder {
                     error: Some(clean(&panic_text(&info))),
                     attachments: Vec::new(),
                     argument: None,
+                    proved: Vec::new(),
                 });
             }
             Scenario::Finished => {
@@ -289,6 +294,7 @@ impl Recorder {
                             error: None,
                             attachments: Vec::new(),
                             argument: argument_of(step),
+                            proved: Vec::new(),
                         });
                     }
                 }
@@ -366,6 +372,7 @@ pub fn mark_unfinished(report: &mut RunReport, running: &BTreeSet<(usize, usize)
             error: Some(clean(message)),
             attachments: Vec::new(),
             argument: None,
+            proved: Vec::new(),
         });
         marked += 1;
     }

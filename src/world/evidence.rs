@@ -1,11 +1,12 @@
 //! What a failing step leaves behind: each phone's screenshot, page source
 //! and latest device log lines, the gateway messages; and the attachments a passing step made
-//! (the Bluetooth trace), held until the report records that step.
+//! (the Bluetooth trace) and what it proved, held until the report records that step.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::CopyWorld;
+use crate::steps::documented::Proof;
 
 /// How long gathering a phone's screenshot or page source for a failure
 /// may take: a phone that hangs gives no evidence, and must not hold up the run.
@@ -29,22 +30,46 @@ pub struct Attachment {
 /// column; the key under which a passing step's attachments wait for the report.
 pub type ScenarioKey = (Option<PathBuf>, usize, usize);
 
-/// Attachments made by a step that then passed: cucumber hands its writer
-/// the World only for a failed step, so a passing step's evidence (the
-/// Bluetooth trace) waits here until the report records that step.
-static PASSING_ATTACHMENTS: std::sync::Mutex<Vec<(ScenarioKey, Attachment)>> = std::sync::Mutex::new(Vec::new());
+/// What a step that then passed leaves for the report: cucumber hands its
+/// writer the World only for a failed step, so a passing step's evidence
+/// (the Bluetooth trace) and what it proved of the documentation wait here
+/// until the report records that step.
+#[derive(Debug, Default)]
+pub struct PassingStep {
+    /// Its attachments.
+    pub attachments: Vec<Attachment>,
+    /// What it proved.
+    pub proved: Vec<Proof>,
+}
+
+static PASSING: std::sync::Mutex<Vec<(ScenarioKey, PassingStep)>> = std::sync::Mutex::new(Vec::new());
+
+fn leave(key: &ScenarioKey, step: PassingStep) {
+    PASSING.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), step));
+}
 
 /// Attaches `a` to the step now running in the scenario at `key`, should it pass.
 pub fn attach_to_passing_step(key: &ScenarioKey, a: Attachment) {
-    PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), a));
+    leave(key, PassingStep { attachments: vec![a], proved: Vec::new() });
 }
 
-/// The attachments waiting for the scenario at `key`'s step that just passed.
-pub fn take_passing_attachments(key: &ScenarioKey) -> Vec<Attachment> {
-    let mut all = PASSING_ATTACHMENTS.lock().unwrap_or_else(|p| p.into_inner());
+/// Records that the step now running in the scenario at `key` proved
+/// `proved`, should it pass.
+pub fn prove_in_passing_step(key: &ScenarioKey, proved: Vec<Proof>) {
+    leave(key, PassingStep { attachments: Vec::new(), proved });
+}
+
+/// What the scenario at `key`'s step that just passed left.
+pub fn take_passing_step(key: &ScenarioKey) -> PassingStep {
+    let mut all = PASSING.lock().unwrap_or_else(|p| p.into_inner());
     let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all).into_iter().partition(|(k, _)| k == key);
     *all = rest;
-    mine.into_iter().map(|(_, a)| a).collect()
+    let mut step = PassingStep::default();
+    for (_, left) in mine {
+        step.attachments.extend(left.attachments);
+        step.proved.extend(left.proved);
+    }
+    step
 }
 
 impl CopyWorld {

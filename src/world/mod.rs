@@ -24,8 +24,12 @@ use mitid_e2e_framework::phone::Phone;
 use mitid_e2e_framework::pool::Lease;
 use mitid_e2e_framework::secret::Secret;
 
+use crate::steps::documented::{Doc, Proof, Way};
+
 pub use context::{set_context, RunContext};
-pub use evidence::{attach_to_passing_step, take_passing_attachments, Attachment, ScenarioKey};
+pub use evidence::{
+    attach_to_passing_step, prove_in_passing_step, take_passing_step, Attachment, PassingStep, ScenarioKey,
+};
 pub(crate) use failure::fail;
 pub use failure::{StepFailure, StepPanic, StepResult, Verdict};
 
@@ -96,6 +100,12 @@ pub struct CopyWorld {
     /// How many steps have begun: none when the run is asked to stop means
     /// the scenario never began (not run), else it was interrupted.
     pub steps_begun: usize,
+    /// What the running step has proved of the documentation so far
+    /// ([`CopyWorld::proves`]); the report counts it if the step passes.
+    pub proved: Vec<Proof>,
+    /// Whether the old phone was asked to show the QR code (step 8): the
+    /// PIN code it asks for next is step 9's, not step 5's.
+    pub qr_asked: bool,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -132,6 +142,8 @@ impl CopyWorld {
             scenario: (None, 0, 0),
             scenario_name: String::new(),
             steps_begun: 0,
+            proved: Vec::new(),
+            qr_asked: false,
         })
     }
 
@@ -144,6 +156,22 @@ impl CopyWorld {
             phone.check_screen().await?;
         }
         Ok(())
+    }
+
+    /// Records that the running step did documented step `doc`, by `way`
+    /// where the help page names alternatives: the coverage counts it
+    /// once the step passes. A step calls it after it acted on the phone.
+    /// What is done on another person's device (`@third-phone`) proves
+    /// nothing of my copy.
+    pub fn proves(&mut self, doc: Doc, way: Option<Way>) {
+        if self.current != Role::Third {
+            self.proved.push(Proof::new(doc, way));
+        }
+    }
+
+    /// The alternative "phone or tablet" that `role`'s device is.
+    pub fn form_of(&self, role: Role) -> Result<Way, StepFailure> {
+        Ok(Way::Form(self.phone_profile(role)?.form))
     }
 
     /// The person this scenario copies the app of.

@@ -7,45 +7,137 @@ use std::time::Duration;
 use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::phone::Phone;
-use mitid_e2e_framework::pool::Need;
-use mitid_e2e_framework::profile::{Form, PhoneProfile, Platform};
+use mitid_e2e_framework::pool::{DeviceNeed, Need};
+use mitid_e2e_framework::profile::{Biometric, Form, PhoneProfile, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 use super::{CopyWorld, Role, StepFailure, StepResult};
 
-/// What a scenario's tags (without `@`) ask of its phones: `@android`,
-/// `@ios` (every phone's platform), `@android-11` (the old phone on Android
-/// 11), `@old-tablet` / `@old-phone` and `@new-tablet` / `@new-phone` (what
-/// the old and the new device are), `@third-phone` (a third device on the rig).
-pub fn need_of<'a>(tags: impl IntoIterator<Item = &'a str>) -> Need {
-    let mut need = Need { platform: None, first_os: None, count: 2, old_form: None, new_form: None };
+/// What a scenario's tags (without `@`) ask of its devices.
+///
+/// - `@android`, `@ios`: every device of that platform.
+/// - `@android-11`, `@ios-17.5`: the old phone on that OS version, every
+///   device of that platform.
+/// - `@old-…`, `@new-…`: one role, followed by a platform (`android`,
+///   `ios`), a platform and version (`android-11`), a form (`phone`,
+///   `tablet`) or a biometric (`fingerprint`, `touch-id`, `face-id`):
+///   `@old-ios @new-android` copies from an iPhone to an Android phone.
+/// - `@third-phone`: a third device on the rig (another person's).
+///
+/// Tags that ask two things of one device (`@ios @new-android`,
+/// `@new-ios @new-fingerprint`) are an error, in words.
+pub fn need_of<'a>(tags: impl IntoIterator<Item = &'a str>) -> Result<Need, String> {
+    let mut need = Need::any(2);
     for tag in tags {
-        match tag {
-            "android" => need.platform = Some(Platform::Android),
-            "ios" => need.platform = Some(Platform::Ios),
-            "old-tablet" => need.old_form = Some(Form::Tablet),
-            "old-phone" => need.old_form = Some(Form::Phone),
-            "new-tablet" => need.new_form = Some(Form::Tablet),
-            "new-phone" => need.new_form = Some(Form::Phone),
-            "third-phone" => need.count = 3,
-            t => {
-                if let Some(v) = t.strip_prefix("android-") {
-                    need.platform = Some(Platform::Android);
-                    need.first_os = Some(v.to_owned());
-                } else if let Some(v) = t.strip_prefix("ios-") {
-                    need.platform = Some(Platform::Ios);
-                    need.first_os = Some(v.to_owned());
-                }
+        if tag == "third-phone" {
+            need.count = 3;
+        } else if let Some(spec) = tag.strip_prefix("old-") {
+            if let Some(ask) = device_spec(spec) {
+                ask.apply(&mut need.old, "old", tag)?;
+            }
+        } else if let Some(spec) = tag.strip_prefix("new-") {
+            if let Some(ask) = device_spec(spec) {
+                ask.apply(&mut need.new, "new", tag)?;
+            }
+        } else if let Some(DeviceSpec::Platform(p, version)) = device_spec(tag) {
+            for (d, role) in [(&mut need.old, "old"), (&mut need.new, "new"), (&mut need.others, "other")] {
+                DeviceSpec::Platform(p, None).apply(d, role, tag)?;
+            }
+            if let Some(v) = version {
+                DeviceSpec::Platform(p, Some(v)).apply(&mut need.old, "old", tag)?;
             }
         }
     }
-    need
+    for (d, role) in [(&need.old, "old"), (&need.new, "new")] {
+        if let (Some(p), Some(b)) = (d.platform, d.biometric) {
+            if !biometric_of(p).contains(&b) {
+                return Err(format!(
+                    "the tags ask for the {role} device to be {} with {}: no such device",
+                    p.name(),
+                    b.name()
+                ));
+            }
+        }
+    }
+    Ok(need)
+}
+
+/// The biometrics a platform's devices can have.
+fn biometric_of(p: Platform) -> &'static [Biometric] {
+    match p {
+        Platform::Android => &[Biometric::Fingerprint],
+        Platform::Ios => &[Biometric::TouchId, Biometric::FaceId],
+    }
+}
+
+/// One thing a tag asks of a device.
+enum DeviceSpec {
+    Platform(Platform, Option<String>),
+    Form(Form),
+    Biometric(Biometric),
+}
+
+/// What a tag's device part (`ios`, `android-11`, `tablet`, `touch-id`) asks; `None`: not a device tag.
+fn device_spec(spec: &str) -> Option<DeviceSpec> {
+    let platform = |name: &str| match name {
+        "android" => Some(Platform::Android),
+        "ios" => Some(Platform::Ios),
+        _ => None,
+    };
+    Some(match spec {
+        "phone" => DeviceSpec::Form(Form::Phone),
+        "tablet" => DeviceSpec::Form(Form::Tablet),
+        "fingerprint" => DeviceSpec::Biometric(Biometric::Fingerprint),
+        "touch-id" => DeviceSpec::Biometric(Biometric::TouchId),
+        "face-id" => DeviceSpec::Biometric(Biometric::FaceId),
+        _ => match spec.split_once('-') {
+            Some((name, version)) => DeviceSpec::Platform(platform(name)?, Some(version.to_owned())),
+            None => DeviceSpec::Platform(platform(spec)?, None),
+        },
+    })
+}
+
+impl DeviceSpec {
+    /// Asks it of `d`, the `role` device; asking another value of what an
+    /// earlier tag asked is a contradiction.
+    fn apply(self, d: &mut DeviceNeed, role: &str, tag: &str) -> Result<(), String> {
+        fn set<T: PartialEq + Clone>(
+            slot: &mut Option<T>,
+            v: T,
+            what: impl Fn(&T) -> String,
+            role: &str,
+            tag: &str,
+        ) -> Result<(), String> {
+            match slot {
+                Some(old) if *old != v => Err(format!(
+                    "@{tag} asks for the {role} device to be {}, and another tag of the scenario asks for {}",
+                    what(&v),
+                    what(old)
+                )),
+                _ => {
+                    *slot = Some(v);
+                    Ok(())
+                }
+            }
+        }
+        match self {
+            DeviceSpec::Platform(p, version) => {
+                set(&mut d.platform, p, |p| p.name().to_owned(), role, tag)?;
+                if let Some(v) = version {
+                    set(&mut d.os_version, v, |v| format!("on OS version {v}"), role, tag)?;
+                }
+                Ok(())
+            }
+            DeviceSpec::Form(f) => set(&mut d.form, f, |f| format!("a {}", f.name()), role, tag),
+            DeviceSpec::Biometric(b) => set(&mut d.biometric, b, |b| format!("with {}", b.name()), role, tag),
+        }
+    }
 }
 
 impl CopyWorld {
     /// What the scenario's tags ask of the phones ([`need_of`]).
-    pub fn need(&self) -> Need {
-        need_of(self.tags.iter().map(String::as_str))
+    pub fn need(&self) -> Result<Need, StepFailure> {
+        need_of(self.tags.iter().map(String::as_str)).map_err(StepFailure::error)
     }
 
     /// Leases the scenario's phones (once) and resets them to a fresh app.
@@ -53,7 +145,7 @@ impl CopyWorld {
         if self.lease.is_some() {
             return Ok(());
         }
-        let need = self.need();
+        let need = self.need()?;
         let lease = self.ctx.pool.lease(&need, self.ctx.profile.timeouts.lease(), &self.scenario_name).await?;
         for p in lease.phones() {
             self.control_of(p).reset_phone(&p.udid).await?;

@@ -1,0 +1,188 @@
+//! The help page's structure, in one place: its 26 numbered steps, its
+//! "Before you begin" items, and the alternatives a step names ("your PIN
+//! code or biometric (fingerprint/Touch ID/Face ID)", "phone or tablet"),
+//! each of which a run must take for the step to count as covered; and
+//! what a passing step proved of it ([`Proof`]), recorded by the step as
+//! it acts on a phone, so the coverage counts what was done, not which
+//! phrase was written.
+
+use mitid_e2e_framework::profile::{Biometric, Form, Platform};
+
+/// How many numbered steps the documentation has.
+pub const DOCUMENTED_STEPS: u8 = 26;
+/// How many items its "Before you begin" list has.
+pub const PRECONDITIONS: u8 = 3;
+
+/// What a step proves of the documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Doc {
+    /// A numbered step, 1-26.
+    Step(u8),
+    /// A "Before you begin" item, 1-3.
+    Before(u8),
+}
+
+impl Doc {
+    /// As a reader names it: "step 5", "before you begin 2".
+    pub fn label(&self) -> String {
+        match self {
+            Doc::Step(n) => format!("step {n}"),
+            Doc::Before(n) => format!("before you begin {n}"),
+        }
+    }
+
+    /// Its tag in the features: `@doc-5`, `@before-2`.
+    pub fn tag(&self) -> String {
+        match self {
+            Doc::Step(n) => format!("@doc-{n}"),
+            Doc::Before(n) => format!("@before-{n}"),
+        }
+    }
+
+    /// Every documented step, then every "Before you begin" item.
+    pub fn all() -> impl Iterator<Item = Doc> {
+        (1..=DOCUMENTED_STEPS).map(Doc::Step).chain((1..=PRECONDITIONS).map(Doc::Before))
+    }
+
+    /// The alternatives the help page names for it, each to be taken by
+    /// some passing scenario; empty: it has one way.
+    pub fn alternatives(self) -> Vec<Way> {
+        // The step says whose device: the old one's at 1, the new one's at 13 and 19.
+        let forms = || Form::ALL.map(Way::Form).to_vec();
+        match self {
+            // "your old phone/tablet", "your old phone or tablet"
+            Doc::Before(1) | Doc::Step(1) => forms(),
+            // "download the MitID app from the Apple App Store or Google Play"
+            Doc::Before(2) => Platform::ALL.iter().map(|&p| Way::Store(p)).collect(),
+            // "Enter your PIN code or use biometric (fingerprint/Touch ID/Face ID)"
+            Doc::Step(5) => std::iter::once(Way::PinCode).chain(Biometric::ALL.map(Way::Biometric)).collect(),
+            // 'Bluetooth access is required'/'Bluetooth and location access is
+            // required'; "for older versions of Android phones, also accept
+            // access to location"
+            Doc::Step(10) | Doc::Step(11) | Doc::Step(17) | Doc::Step(18) => {
+                vec![Way::Location(false), Way::Location(true)]
+            }
+            // "your new phone/tablet", "holding your phone/tablet up"
+            Doc::Step(13) | Doc::Step(19) => forms(),
+            // "Choose whether you want to approve with biometric (fingerprint/Touch ID/Face ID)"
+            Doc::Step(24) => {
+                Biometric::ALL.map(|b| Way::Approve(Some(b))).into_iter().chain([Way::Approve(None)]).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One of the alternatives a documented step names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Way {
+    /// The device the step is done on is a phone or a tablet.
+    Form(Form),
+    /// The app comes from the platform's store.
+    Store(Platform),
+    /// The PIN code is entered.
+    PinCode,
+    /// A biometric is used instead of the PIN code.
+    Biometric(Biometric),
+    /// Bluetooth only (`false`), or Bluetooth and location (older Android).
+    Location(bool),
+    /// Approving with biometric: yes, with the device's biometric; or no.
+    Approve(Option<Biometric>),
+}
+
+impl std::fmt::Display for Way {
+    /// How the coverage names it: "tablet", "Google Play", "Touch ID", "yes, Face ID".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Way::Form(form) => f.write_str(form.name()),
+            Way::Store(Platform::Ios) => f.write_str("App Store"),
+            Way::Store(Platform::Android) => f.write_str("Google Play"),
+            Way::PinCode => f.write_str("PIN code"),
+            Way::Biometric(b) => f.write_str(b.name()),
+            Way::Location(false) => f.write_str("Bluetooth"),
+            Way::Location(true) => f.write_str("Bluetooth and location"),
+            Way::Approve(Some(b)) => write!(f, "yes, {}", b.name()),
+            Way::Approve(None) => f.write_str("no"),
+        }
+    }
+}
+
+/// What a passing step proved of the documentation: a documented step, and
+/// which of its alternatives it took (`None` for a step without any).
+///
+/// ```
+/// use mitid_e2e::steps::documented::{Doc, Proof, Way};
+/// use mitid_e2e_framework::profile::Biometric;
+///
+/// let proof = Proof::new(Doc::Step(5), Some(Way::Biometric(Biometric::TouchId)));
+/// assert_eq!(proof.to_string(), "step 5: Touch ID");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Proof {
+    /// The documented step.
+    pub doc: Doc,
+    /// The alternative, in the coverage's words ([`Way`]'s); read back from a
+    /// report, so a string.
+    pub way: Option<String>,
+}
+
+impl Proof {
+    /// `doc`, by `way`.
+    pub fn new(doc: Doc, way: Option<Way>) -> Proof {
+        Proof { doc, way: way.map(|w| w.to_string()) }
+    }
+
+    /// Reads what [`Proof`]'s `Display` wrote: "step 5: Touch ID", "before you begin 2".
+    pub fn parse(s: &str) -> Option<Proof> {
+        let (doc, way) = match s.split_once(": ") {
+            Some((d, w)) => (d, Some(w.to_owned())),
+            None => (s, None),
+        };
+        let doc = if let Some(n) = doc.strip_prefix("step ") {
+            Doc::Step(n.parse().ok().filter(|n| (1..=DOCUMENTED_STEPS).contains(n))?)
+        } else {
+            Doc::Before(
+                doc.strip_prefix("before you begin ")?.parse().ok().filter(|n| (1..=PRECONDITIONS).contains(n))?,
+            )
+        };
+        Some(Proof { doc, way })
+    }
+}
+
+impl std::fmt::Display for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.doc.label())?;
+        if let Some(way) = &self.way {
+            write!(f, ": {way}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_reads_back_what_it_wrote() {
+        for doc in Doc::all() {
+            let ways = doc.alternatives();
+            for way in ways.iter().map(|w| Some(*w)).chain(ways.is_empty().then_some(None)) {
+                let proof = Proof::new(doc, way);
+                assert_eq!(Proof::parse(&proof.to_string()), Some(proof.clone()), "{proof}");
+            }
+        }
+        assert_eq!(Proof::parse("step 27"), None);
+        assert_eq!(Proof::parse("before you begin 0"), None);
+    }
+
+    #[test]
+    fn the_alternatives_are_the_help_pages() {
+        let words = |d: Doc| d.alternatives().iter().map(Way::to_string).collect::<Vec<_>>();
+        assert_eq!(words(Doc::Step(5)), ["PIN code", "fingerprint", "Touch ID", "Face ID"]);
+        assert_eq!(words(Doc::Step(24)), ["yes, fingerprint", "yes, Touch ID", "yes, Face ID", "no"]);
+        assert_eq!(words(Doc::Step(13)), ["phone", "tablet"]);
+        assert_eq!(words(Doc::Before(2)), ["Google Play", "App Store"]);
+        assert!(Doc::Step(9).alternatives().is_empty(), "step 9 says only: Enter your PIN code");
+    }
+}

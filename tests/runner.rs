@@ -735,6 +735,41 @@ fn retried_run(scratch: &Scratch, times: Option<u32>) -> (i32, String) {
     run(&[&args[..], &["--report-dir", reports.to_str().unwrap()]].concat())
 }
 
+#[test]
+fn an_sms_fault_staged_for_one_phone_once_fails_one_attempt_and_nothing_else() {
+    let scratch = Scratch::new("sms-once");
+    let profile = scratch.write(
+        "p.toml",
+        &format!("{}\n[[farm.faults]]\nfault = \"sms_not_sent\"\nudid = \"ios-17-b2\"\ntimes = 1\n", virtual_profile()),
+    );
+    // The iPhone SE (Touch ID, a phone) is the only new phone the first
+    // scenario can have; the second runs beside it on Android.
+    let feature = scratch.write(
+        "sms.feature",
+        &format!(
+            "{BACKGROUND}
+  @ios @new-phone @new-touch-id
+  Scenario: the SMS to my iPhone SE
+    Given I have followed steps 1 to 20
+    When I enter the temporary PIN code that I receive via SMS
+    Then I see 'Choose your personal PIN code'
+
+  @android-14
+  Scenario: the SMS to my Android phone
+    Given I have followed steps 1 to 21
+    Then I see 'Choose your personal PIN code'
+"
+        ),
+    );
+    let reports = scratch.reports();
+    let args = ["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap(), "--retry", "1"];
+    let (code, out) = run(&[&args[..], &["--report-dir", reports.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "the retry passes: the fault was used up: {out}");
+    assert!(out.contains("RETRY  the SMS to my iPhone SE"), "{out}");
+    assert!(out.contains("FLAKY  the SMS to my iPhone SE"), "{out}");
+    assert!(!out.contains("RETRY  the SMS to my Android phone"), "the other scenario is unaffected: {out}");
+}
+
 /// The one scenario of a run's Cucumber JSON.
 fn only_element(reports: &Path) -> serde_json::Value {
     let json: serde_json::Value =

@@ -128,11 +128,23 @@ pub enum TemporaryPinRefusal {
 /// An HTTP POST the backend owes a gateway; sent outside the farm's lock.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// An SMS or a push.
+    pub channel: Channel,
+    /// The phone it concerns: a push's old phone, an SMS's new phone (whose
+    /// step 20 sent it); a fault scoped to a phone matches this.
+    pub udid: String,
     pub url: String,
     pub body: serde_json::Value,
     /// What to call it in logs and diagnostics (never the body: it may hold a
     /// temporary PIN).
     pub what: String,
+}
+
+/// Which gateway a message goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Push,
 }
 
 /// Where the backend sends SMS and push messages.
@@ -164,8 +176,6 @@ pub struct Backend {
     pub outbox: Vec<Outgoing>,
     /// Messages not sent, and why: for diagnostics.
     pub undelivered: Vec<String>,
-    pub sms_suppressed: bool,
-    pub push_suppressed: bool,
     next_id: u64,
 }
 
@@ -236,7 +246,7 @@ impl Backend {
                 "title": "MitID",
                 "body": "The waiting time is over. You can now copy your MitID app to your new phone/tablet.",
             });
-            self.post(self.gateways.push_url.clone(), self.push_suppressed, body, format!("push to {udid}"));
+            self.post(Channel::Push, &udid, body, format!("push to {udid}"));
         }
     }
 
@@ -370,12 +380,7 @@ impl Backend {
             "to": phone_number,
             "text": format!("Your temporary PIN code for MitID is {pin}. It is valid for {minutes} minutes."),
         });
-        self.post(
-            self.gateways.sms_url.clone(),
-            self.sms_suppressed,
-            body,
-            format!("SMS to the phone number of {new_udid}'s identity"),
-        );
+        self.post(Channel::Sms, new_udid, body, format!("SMS to the phone number of {new_udid}'s identity"));
         Ok(())
     }
 
@@ -467,11 +472,16 @@ impl Backend {
         Ok(e.user_id)
     }
 
-    fn post(&mut self, url: Option<String>, suppressed: bool, body: serde_json::Value, what: String) {
+    /// Queues a message for its gateway; the farm drops it there if a
+    /// fault says so ([`crate::farm::Farm::take_outbox`]).
+    fn post(&mut self, channel: Channel, udid: &str, body: serde_json::Value, what: String) {
+        let url = match channel {
+            Channel::Sms => self.gateways.sms_url.clone(),
+            Channel::Push => self.gateways.push_url.clone(),
+        };
         match url {
-            _ if suppressed => self.undelivered.push(format!("{what}: not sent (fault switched on)")),
             None => self.undelivered.push(format!("{what}: no gateway URL configured (PUT /sim/gateways)")),
-            Some(url) => self.outbox.push(Outgoing { url, body, what }),
+            Some(url) => self.outbox.push(Outgoing { channel, udid: udid.to_owned(), url, body, what }),
         }
     }
 }

@@ -363,15 +363,55 @@ pub enum FaultKind {
 pub struct FaultRule {
     pub fault: FaultKind,
     /// Only on this phone.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub udid: Option<String>,
     /// Only for this WebDriver command, by its W3C name (`click`,
     /// `findElement`, `getScreenshot`, `executeScript`, ...).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// Only this many times; forever when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
+}
+
+impl FaultKind {
+    /// Whether it is about WebDriver commands (and so may name one).
+    fn is_per_command(self) -> bool {
+        matches!(self, FaultKind::SessionDies | FaultKind::Hang | FaultKind::ServerError | FaultKind::BlackScreenshots)
+    }
+
+    /// Whether it is a state the farm is in while it is switched on (the
+    /// beacon faults), rather than something that happens a number of times.
+    fn is_state(self) -> bool {
+        matches!(self, FaultKind::BeaconNotSent | FaultKind::BeaconUnbound | FaultKind::BeaconServiceData)
+    }
+}
+
+impl FaultRule {
+    /// Refuses a scope the fault would not honour: a `command` on a fault
+    /// that is not about commands (an SMS, a push, a beacon), and `times` on
+    /// a beacon fault, which is a state until cleared, not an event.
+    pub fn check(&self) -> Result<(), String> {
+        let name =
+            serde_json::to_value(self.fault).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        if self.command.is_some() && !self.fault.is_per_command() {
+            return Err(format!(
+                "'command' does not apply to {name}: it is not about a WebDriver command (leave 'command' out)"
+            ));
+        }
+        if self.fault == FaultKind::BlackScreenshots && self.command.as_deref().is_some_and(|c| c != "getScreenshot") {
+            return Err(format!(
+                "{name} is about 'getScreenshot' only, not '{}'",
+                self.command.as_deref().unwrap_or_default()
+            ));
+        }
+        if self.times.is_some() && self.fault.is_state() {
+            return Err(format!(
+                "'times' does not apply to {name}: the beacon stays so until DELETE /sim/faults (leave 'times' out)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How the farm's phones put their Bluetooth beacons on the air.

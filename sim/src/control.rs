@@ -357,6 +357,7 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
     if let Some(command) = &rule.command {
         bounded_text("command", command)?;
     }
+    rule.check().map_err(|e| Problem(StatusCode::BAD_REQUEST, e))?;
     if let Some(udid) = &rule.udid {
         let state = shared.lock();
         if state.phone(udid).is_none() {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::advert::Advertisement;
 use crate::app::{AppContext, Beacon, Phone};
-use crate::backend::{Backend, Identity, Outgoing};
+use crate::backend::{Backend, Channel, Identity, Outgoing};
 use crate::config::{Defect, FarmConfig, FaultKind, FaultRule, RadioMode};
 use crate::rules;
 use crate::ui::Screen;
@@ -125,18 +125,11 @@ impl FarmState {
     // --- faults ---------------------------------------------------------
 
     pub fn add_fault(&mut self, rule: FaultRule) {
-        match rule.fault {
-            FaultKind::SmsNotSent => self.backend.sms_suppressed = true,
-            FaultKind::PushNotSent => self.backend.push_suppressed = true,
-            _ => {}
-        }
         self.faults.push(ActiveFault { remaining: rule.times, rule });
     }
 
     pub fn clear_faults(&mut self) {
         self.faults.clear();
-        self.backend.sms_suppressed = false;
-        self.backend.push_suppressed = false;
     }
 
     /// The faults switched on, each with the times it may still fire.
@@ -278,8 +271,24 @@ impl FarmState {
     }
 
     /// Messages for the gateways, to send once the lock is released.
+    /// The messages for the gateways, less those an `sms_not_sent` or
+    /// `push_not_sent` fault drops: each dropped message uses up one of its
+    /// fault's times, on the phone the fault names (or any).
     pub fn take_outbox(&mut self) -> Vec<Outgoing> {
-        std::mem::take(&mut self.backend.outbox)
+        let outbox = std::mem::take(&mut self.backend.outbox);
+        let mut sent = Vec::new();
+        for m in outbox {
+            let (fault, name) = match m.channel {
+                Channel::Sms => (FaultKind::SmsNotSent, "sms_not_sent"),
+                Channel::Push => (FaultKind::PushNotSent, "push_not_sent"),
+            };
+            if self.take_fault(fault, &m.udid, None) {
+                self.backend.undelivered.push(format!("{}: not sent (fault {name})", m.what));
+            } else {
+                sent.push(m);
+            }
+        }
+        sent
     }
 
     // --- what a person does ---------------------------------------------

@@ -215,6 +215,9 @@ fn validate(config: &FarmConfig) -> Result<(), StartError> {
             }
         }
     }
+    for (i, rule) in config.faults.iter().enumerate() {
+        rule.check().map_err(|e| StartError::Config(format!("faults[{i}]: {e}")))?;
+    }
     let mut seen = std::collections::BTreeSet::new();
     for p in &config.phones {
         if p.udid.trim().is_empty() {

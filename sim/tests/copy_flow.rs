@@ -396,7 +396,7 @@ async fn gateway_faults_leave_the_messages_unsent() {
     farm.advance(3600).await;
     assert!(TestFarm::received(&farm.push).await.is_empty());
     let state = farm.control("GET", "/sim/state", json!({})).await;
-    assert!(state["undelivered"].to_string().contains("fault switched on"), "{state}");
+    assert!(state["undelivered"].to_string().contains("not sent (fault push_not_sent)"), "{state}");
     old.close().await;
 }
 

@@ -242,7 +242,7 @@ async fn sms_not_sent_leaves_the_gateway_empty() {
     assert_eq!(TestFarm::received(&farm.push).await.len(), 1, "the push is not affected");
     let state = farm.control("GET", "/sim/state", json!({})).await;
     let undelivered = state["undelivered"].to_string();
-    assert!(undelivered.contains("SMS") && undelivered.contains("fault switched on"), "{state}");
+    assert!(undelivered.contains("SMS") && undelivered.contains("fault sms_not_sent"), "{state}");
 
     // Cleared, the next copy's SMS arrives: a third phone, brought into
     // the old phone's rig, scans a fresh QR code.
@@ -261,6 +261,84 @@ async fn sms_not_sent_leaves_the_gateway_empty() {
     old.close().await;
     new.close().await;
     third.close().await;
+}
+
+/// Steps 13-20 on `new` against the QR code `old` shows now: the SMS goes out.
+async fn scan_and_confirm(old: &support::Phone, new: &support::Phone) {
+    new.open_scanner().await;
+    new.scan_from(old).await.unwrap();
+    new.type_into("user_id_input", USER_ID).await;
+    new.tap_text("Next").await;
+    new.expect_screen("temporary_pin").await;
+}
+
+#[tokio::test]
+async fn an_sms_fault_for_one_phone_once_drops_that_phones_next_sms_and_no_other() {
+    let farm = TestFarm::start().await;
+    let rule = json!({ "fault": "sms_not_sent", "times": 1, "udid": "android-13-c2" });
+    assert_eq!(farm.control("POST", "/sim/faults", rule.clone()).await, json!([rule]));
+    farm.provision("android-14-a1", 0).await;
+    let old = farm.phone("android-14-a1").await;
+    old.start_copy().await;
+    farm.advance(3600).await;
+    old.show_qr().await;
+
+    // Another phone's SMS goes out, and the fault is still there, unused.
+    let other = farm.phone("android-14-a2").await;
+    scan_and_confirm(&old, &other).await;
+    assert_eq!(TestFarm::received(&farm.sms).await.len(), 1, "the fault is for another phone");
+    assert_eq!(faults(&farm).await, [rule.clone()], "not used up by another phone");
+
+    // The fault's phone: its SMS is dropped, once, and the fault is gone.
+    farm.control("PUT", "/sim/phones/android-13-c2", json!({ "rig": "rig-a" })).await;
+    let mine = farm.phone("android-13-c2").await;
+    old.tap("qr_cancel").await;
+    old.show_qr().await;
+    scan_and_confirm(&old, &mine).await;
+    assert_eq!(TestFarm::received(&farm.sms).await.len(), 1, "the fault's phone got no SMS");
+    assert!(faults(&farm).await.is_empty(), "used up: GET /sim/faults no longer lists it");
+
+    // The next SMS goes out again: the fault is not a flag left on for good.
+    farm.control("PUT", "/sim/phones/android-11-c1", json!({ "rig": "rig-a" })).await;
+    let next = farm.phone("android-11-c1").await;
+    old.tap("qr_cancel").await;
+    old.show_qr().await;
+    scan_and_confirm(&old, &next).await;
+    assert_eq!(TestFarm::received(&farm.sms).await.len(), 2, "the next SMS arrives");
+    for p in [old, other, mine, next] {
+        p.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_push_fault_once_drops_the_next_push_only() {
+    let farm = TestFarm::start().await;
+    farm.control("POST", "/sim/faults", json!({ "fault": "push_not_sent", "times": 1, "udid": "android-14-a1" })).await;
+    farm.provision("android-14-a1", 0).await;
+    let old = farm.phone("android-14-a1").await;
+    old.start_copy().await;
+    farm.advance(3600).await;
+    assert!(TestFarm::received(&farm.push).await.is_empty(), "the hour's push was dropped");
+    assert!(faults(&farm).await.is_empty(), "used up");
+    old.close().await;
+}
+
+#[tokio::test]
+async fn a_scope_a_fault_would_not_honour_is_refused() {
+    let farm = TestFarm::start().await;
+    for (rule, says) in [
+        (json!({ "fault": "sms_not_sent", "command": "click" }), "'command' does not apply to sms_not_sent"),
+        (json!({ "fault": "beacon_not_sent", "times": 2 }), "'times' does not apply to beacon_not_sent"),
+        (
+            json!({ "fault": "black_screenshots", "command": "click" }),
+            "black_screenshots is about 'getScreenshot' only",
+        ),
+    ] {
+        let (status, answer) = farm.control_raw("POST", "/sim/faults", rule.clone()).await;
+        assert_eq!(status, 400, "{rule}: {answer}");
+        assert!(answer.to_string().contains(says), "{rule}: {answer}");
+    }
+    assert!(faults(&farm).await.is_empty());
 }
 
 #[tokio::test]

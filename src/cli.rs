@@ -207,6 +207,33 @@ pub fn defects() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A shard given to `report merge` is a run's folder (or its
+/// `cucumber.json` beside a `run.json`): says which input is wrong and why.
+fn check_shard_input(shard: &Path) -> Result<()> {
+    use crate::report::run_info::FILE_NAME as RUN_JSON;
+    let shown = shard.display();
+    let example = "a run's folder, e.g. shard1/latest";
+    if !shard.exists() {
+        anyhow::bail!("the shard {shown} does not exist: name {example}");
+    }
+    let dir = if shard.is_dir() {
+        shard
+    } else if shard.file_name().is_some_and(|n| n == "cucumber.json") {
+        shard.parent().unwrap_or(Path::new("."))
+    } else {
+        anyhow::bail!("the shard {shown} is a file, not a run folder: name {example} (or its cucumber.json)");
+    };
+    for needed in [RUN_JSON, "cucumber.json"] {
+        if !dir.join(needed).is_file() {
+            anyhow::bail!(
+                "the shard {shown} has no {needed} in {}: it is not a run folder of mitid-e2e; name {example}",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `mitid-e2e report merge`: shards' reports joined into `out`. Exits as the
 /// unsharded run would: 1 a scenario failed, 3 some could not be judged.
 /// Refuses (an error, exit 2), naming the cause, a merge that would lie: a
@@ -221,6 +248,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     let mut reports = Vec::new();
     let mut records = Vec::new();
     for shard in shards {
+        check_shard_input(shard)?;
         let dir = if shard.is_dir() { shard.clone() } else { shard.parent().unwrap_or(Path::new(".")).to_path_buf() };
         let info = RunInfo::read(&dir)?;
         let report = merge::read(shard)?;

@@ -585,9 +585,19 @@ fn shards_are_disjoint_complete_and_merge_into_the_unsharded_report() {
     let (code, out) = merge("whole", &[&whole.join("latest")]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("is not a shard"), "{out}");
-    let (code, out) = merge("no-file", &[&shards[0], &scratch.0.join("nowhere"), &shards[2]]);
+    // Which input is wrong, and why: a folder that is not there, a file
+    // where a folder was expected, a folder that is no run's.
+    let (code, out) = merge("no-folder", &[&shards[0], &scratch.0.join("nowhere"), &shards[2]]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("cannot read run record (run.json) of mitid-e2e"), "{out}");
+    assert!(out.contains("nowhere does not exist") && !out.contains("../run.json"), "{out}");
+    let (code, out) = merge("a-file", &[&shards[0], &shards[1].join("junit.xml"), &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("junit.xml is a file, not a run folder"), "{out}");
+    let empty = scratch.0.join("empty-folder");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, out) = merge("not-a-run", &[&shards[0], &empty, &shards[2]]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("empty-folder has no run.json"), "{out}");
     // A shard whose features could not be parsed selected nothing and judged nothing.
     let broken = scratch.write("broken.feature", "Feature: broken\n  Scenario: one\n    Given x\n  Oops\n");
     let broken_dir = scratch.0.join("broken");

@@ -26,3 +26,15 @@ pub fn defects(names: &[String]) -> Result<Vec<Defect>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    /// The framework cannot see the farm (the boundary rule), so the app's
+    /// ids are written in both: here they are held to each other.
+    #[test]
+    fn a_profiles_default_app_ids_are_the_farms() {
+        let app = mitid_e2e_framework::profile::App::default();
+        assert_eq!(app.android_package, mitid_sim::ANDROID_PACKAGE);
+        assert_eq!(app.ios_bundle_id, mitid_sim::IOS_BUNDLE_ID);
+    }
+}

@@ -523,10 +523,10 @@ async fn the_farm_answers_as_appium_3_does_or_the_readme_says_why_not() {
             ("text", "Next".to_owned()),
             ("attr", "text".to_owned()),
             ("stale", stale),
-            ("app", "dk.mitid.app".to_owned()),
+            ("app", "dk.mitid.app.android".to_owned()),
             ("method", "mobile: queryAppState".to_owned()),
             ("method_nospace", "mobile:queryAppState".to_owned()),
-            ("method_args", r#"{"appId": "dk.mitid.app"}"#.to_owned()),
+            ("method_args", r#"{"appId": "dk.mitid.app.android"}"#.to_owned()),
         ]);
 
         // Every request to both.

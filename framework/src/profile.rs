@@ -276,21 +276,27 @@ fn secs(s: f64) -> Duration {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct App {
-    /// The Android package name (default `dk.mitid.app`).
-    #[serde(default = "default_app_id")]
+    /// The Android package name (default `dk.mitid.app.android`, the
+    /// MitID app's on Google Play).
+    #[serde(default = "default_android_package")]
     pub android_package: String,
-    /// The iOS bundle identifier (default `dk.mitid.app`).
-    #[serde(default = "default_app_id")]
+    /// The iOS bundle identifier (default `dk.mitid.app`: an assumption,
+    /// as the App Store listing does not show it; a lab sets its own).
+    #[serde(default = "default_ios_bundle_id")]
     pub ios_bundle_id: String,
 }
 
-fn default_app_id() -> String {
+fn default_android_package() -> String {
+    "dk.mitid.app.android".into()
+}
+
+fn default_ios_bundle_id() -> String {
     "dk.mitid.app".into()
 }
 
 impl Default for App {
     fn default() -> Self {
-        App { android_package: default_app_id(), ios_bundle_id: default_app_id() }
+        App { android_package: default_android_package(), ios_bundle_id: default_ios_bundle_id() }
     }
 }
 

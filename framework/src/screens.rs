@@ -527,25 +527,25 @@ mod tests {
 
     const ANDROID: &str = r#"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
 <hierarchy index="0" class="hierarchy" rotation="0" width="360" height="760">
-  <android.widget.FrameLayout index="0" package="dk.mitid.app" class="android.widget.FrameLayout" text="" content-desc="waiting">
-    <android.widget.TextView index="0" package="dk.mitid.app" class="android.widget.TextView" text="The  waiting period&#10;has started" content-desc="waiting_title"/>
-    <android.widget.TextView index="1" package="dk.mitid.app" class="android.widget.TextView" text="Time left: 0:59:58" content-desc="waiting_time_left"/>
-    <android.widget.EditText index="2" package="dk.mitid.app" class="android.widget.EditText" text="AB12345" password="false" content-desc="user_id_input"/>
-    <android.widget.Button index="3" package="dk.mitid.app" class="android.widget.Button" text="O&apos;K &gt;" content-desc="waiting_ok"/>
+  <android.widget.FrameLayout index="0" package="dk.mitid.app.android" class="android.widget.FrameLayout" text="" content-desc="waiting">
+    <android.widget.TextView index="0" package="dk.mitid.app.android" class="android.widget.TextView" text="The  waiting period&#10;has started" content-desc="waiting_title"/>
+    <android.widget.TextView index="1" package="dk.mitid.app.android" class="android.widget.TextView" text="Time left: 0:59:58" content-desc="waiting_time_left"/>
+    <android.widget.EditText index="2" package="dk.mitid.app.android" class="android.widget.EditText" text="AB12345" password="false" content-desc="user_id_input"/>
+    <android.widget.Button index="3" package="dk.mitid.app.android" class="android.widget.Button" text="O&apos;K &gt;" content-desc="waiting_ok"/>
   </android.widget.FrameLayout>
 </hierarchy>"#;
 
     #[test]
     fn an_android_source_gives_its_screen_and_masked_texts() {
-        let s = shown(ANDROID, Platform::Android, "dk.mitid.app", &locators()).unwrap();
+        let s = shown(ANDROID, Platform::Android, "dk.mitid.app.android", &locators()).unwrap();
         assert_eq!(s.screen, "waiting");
         assert_eq!(s.texts, v(&["The waiting period has started", "Time left: [time]", "[input]", "O'K >"]));
     }
 
     #[test]
     fn a_system_dialog_is_not_the_apps() {
-        let dialog = ANDROID.replace("dk.mitid.app", "com.android.permissioncontroller");
-        assert_eq!(shown(&dialog, Platform::Android, "dk.mitid.app", &locators()), None);
+        let dialog = ANDROID.replace("dk.mitid.app.android", "com.android.permissioncontroller");
+        assert_eq!(shown(&dialog, Platform::Android, "dk.mitid.app.android", &locators()), None);
         let ios = r#"<AppiumAUT><XCUIElementTypeApplication name="MitID" label="MitID"><XCUIElementTypeAlert name="x" label="Allow?"/></XCUIElementTypeApplication></AppiumAUT>"#;
         assert_eq!(shown(ios, Platform::Ios, "dk.mitid.app", &locators()), None);
     }

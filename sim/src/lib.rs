@@ -39,5 +39,19 @@ pub use config::{Biometric, Defect, FarmConfig, FaultKind, FaultRule, Form, Phon
 pub use server::{RunningFarm, StartError};
 pub use ui::Platform;
 
-/// The MitID app's package (Android) and bundle id (iOS) on virtual phones.
-pub const APP_ID: &str = "dk.mitid.app";
+/// The MitID app's Android package, as Google Play lists it and as
+/// app-switching integrations query it.
+pub const ANDROID_PACKAGE: &str = "dk.mitid.app.android";
+
+/// The MitID app's iOS bundle identifier. An assumption: the App Store
+/// listing does not show it, and nothing public names it; a lab sets its
+/// own (`[app] ios_bundle_id`), and the farm's iPhones take only this one.
+pub const IOS_BUNDLE_ID: &str = "dk.mitid.app";
+
+/// The MitID app's id on `platform`: its package or its bundle identifier.
+pub fn app_id(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Android => ANDROID_PACKAGE,
+        Platform::Ios => IOS_BUNDLE_ID,
+    }
+}

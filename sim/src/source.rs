@@ -13,7 +13,7 @@ use crate::ui::{Node, Platform, Role, Screen, SCREEN_HEIGHT, SCREEN_WIDTH};
 #[derive(Debug, Clone, Copy)]
 pub struct SourceContext<'a> {
     pub platform: Platform,
-    /// The foreground package, e.g. `dk.mitid.app`, or
+    /// The foreground package, e.g. `dk.mitid.app.android`, or
     /// `com.android.permissioncontroller` while a system dialog shows.
     pub package: &'a str,
     /// The app's display name, e.g. `MitID`.
@@ -221,7 +221,10 @@ pub(crate) mod fixtures {
     }
 
     pub fn android() -> XmlNode {
-        tree(&screen(), &SourceContext { platform: Platform::Android, package: "dk.mitid.app", app_name: "MitID" })
+        tree(
+            &screen(),
+            &SourceContext { platform: Platform::Android, package: "dk.mitid.app.android", app_name: "MitID" },
+        )
     }
 
     pub fn ios() -> XmlNode {
@@ -239,11 +242,11 @@ mod tests {
     fn android_shape() {
         let expected = r#"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
 <hierarchy index="0" class="hierarchy" rotation="0" width="360" height="760">
-  <android.widget.FrameLayout index="0" package="dk.mitid.app" class="android.widget.FrameLayout" text="" resource-id="dk.mitid.app:id/copy_info" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[0,0][360,760]" displayed="true" content-desc="copy_info">
-    <android.widget.TextView index="0" package="dk.mitid.app" class="android.widget.TextView" text="A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;" resource-id="dk.mitid.app:id/copy_info_title" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,48][344,98]" displayed="true" content-desc="copy_info_title"/>
-    <android.widget.EditText index="1" package="dk.mitid.app" class="android.widget.EditText" text="••••" resource-id="dk.mitid.app:id/pin" checkable="false" checked="false" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="true" scrollable="false" selected="false" bounds="[16,108][344,156]" displayed="true" content-desc="pin"/>
-    <android.widget.CheckBox index="2" package="dk.mitid.app" class="android.widget.CheckBox" text="I agree" resource-id="dk.mitid.app:id/accept" checkable="true" checked="true" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,166][344,210]" displayed="true" content-desc="accept"/>
-    <android.widget.Button index="3" package="dk.mitid.app" class="android.widget.Button" text="Next" resource-id="dk.mitid.app:id/copy_info_next" checkable="false" checked="false" clickable="true" enabled="false" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,220][344,268]" displayed="true" content-desc="copy_info_next"/>
+  <android.widget.FrameLayout index="0" package="dk.mitid.app.android" class="android.widget.FrameLayout" text="" resource-id="dk.mitid.app.android:id/copy_info" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[0,0][360,760]" displayed="true" content-desc="copy_info">
+    <android.widget.TextView index="0" package="dk.mitid.app.android" class="android.widget.TextView" text="A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;" resource-id="dk.mitid.app.android:id/copy_info_title" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,48][344,98]" displayed="true" content-desc="copy_info_title"/>
+    <android.widget.EditText index="1" package="dk.mitid.app.android" class="android.widget.EditText" text="••••" resource-id="dk.mitid.app.android:id/pin" checkable="false" checked="false" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="true" scrollable="false" selected="false" bounds="[16,108][344,156]" displayed="true" content-desc="pin"/>
+    <android.widget.CheckBox index="2" package="dk.mitid.app.android" class="android.widget.CheckBox" text="I agree" resource-id="dk.mitid.app.android:id/accept" checkable="true" checked="true" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,166][344,210]" displayed="true" content-desc="accept"/>
+    <android.widget.Button index="3" package="dk.mitid.app.android" class="android.widget.Button" text="Next" resource-id="dk.mitid.app.android:id/copy_info_next" checkable="false" checked="false" clickable="true" enabled="false" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[16,220][344,268]" displayed="true" content-desc="copy_info_next"/>
   </android.widget.FrameLayout>
 </hierarchy>
 "#;

@@ -89,7 +89,7 @@ async fn an_android_session_answers_with_uiautomator2s_capabilities_unprefixed()
     assert_eq!(caps["deviceModel"], "Pixel 8");
     assert_eq!(caps["deviceScreenSize"], "360x760");
     assert_eq!(caps["deviceApiLevel"], 34);
-    assert_eq!(caps["appPackage"], "dk.mitid.app");
+    assert_eq!(caps["appPackage"], "dk.mitid.app.android");
     assert_eq!(caps["newCommandTimeout"], 60, "a requested capability, unprefixed");
     assert!(caps.get("goog:chromeOptions").is_some(), "other vendors' prefixes stay: {caps}");
     assert_eq!(caps["desired"]["udid"], "android-14-a1", "UiAutomator2 echoes the request as 'desired'");
@@ -209,7 +209,7 @@ async fn back_goes_a_screen_back_or_leaves_the_app_and_home_backgrounds_it() {
     assert_eq!(raw.screen().await, "activate_welcome", "Back goes a screen back");
     assert_eq!(
         raw.mobile("mobile:getCurrentPackage", json!({})).await.expect_ok().clone(),
-        "dk.mitid.app",
+        "dk.mitid.app.android",
         "mobile:getCurrentPackage without a space, as Inspector sends it"
     );
     raw.mobile("mobile: pressKey", back.clone()).await.expect_ok();
@@ -218,20 +218,29 @@ async fn back_goes_a_screen_back_or_leaves_the_app_and_home_backgrounds_it() {
         raw.mobile("mobile:getCurrentPackage", json!({})).await.expect_ok().clone(),
         "com.google.android.apps.nexuslauncher"
     );
-    let state = raw.mobile("mobile:queryAppState", json!({ "appId": "dk.mitid.app" })).await;
+    let state = raw.mobile("mobile:queryAppState", json!({ "appId": "dk.mitid.app.android" })).await;
     assert_eq!(state.expect_ok(), &json!(3), "it goes on in the background");
     // Activated again, it is where it was; Home sends it to the background.
-    raw.post("/appium/device/activate_app", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
+    raw.post("/appium/device/activate_app", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok();
     raw.tap("get_started").await;
     raw.post("/appium/device/press_keycode", json!({ "keycode": 3 })).await.expect_ok();
     assert_eq!(raw.screen().await, "launcher", "Home");
-    assert_eq!(raw.post("/appium/device/app_state", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(3));
-    raw.mobile("mobile: activateApp", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
+    assert_eq!(
+        raw.post("/appium/device/app_state", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(3)
+    );
+    raw.mobile("mobile: activateApp", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok();
     assert_eq!(raw.screen().await, "activation_method", "back where it was");
-    assert_eq!(raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(4));
+    assert_eq!(
+        raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(4)
+    );
     // Terminated, it starts afresh.
-    raw.post("/appium/device/terminate_app", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
-    assert_eq!(raw.post("/appium/device/app_state", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(1));
+    raw.post("/appium/device/terminate_app", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok();
+    assert_eq!(
+        raw.post("/appium/device/app_state", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(1)
+    );
     assert_eq!(raw.post("/appium/device/app_state", json!({ "appId": "com.example" })).await.expect_ok(), &json!(0));
     raw.mobile("mobile: pressKey", json!({ "keycode": "back" })).await.expect_error(
         400,
@@ -241,11 +250,17 @@ async fn back_goes_a_screen_back_or_leaves_the_app_and_home_backgrounds_it() {
     raw.mobile("mobile: pressKey", json!({})).await.expect_error(400, "invalid argument", &["\"keycode\"", "missing"]);
 
     // backgroundApp: back at once after `seconds`, or left in the background.
-    raw.mobile("mobile: activateApp", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
+    raw.mobile("mobile: activateApp", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok();
     raw.mobile("mobile: backgroundApp", json!({ "seconds": 0 })).await.expect_ok();
-    assert_eq!(raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(4));
+    assert_eq!(
+        raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(4)
+    );
     raw.mobile("mobile: backgroundApp", json!({})).await.expect_ok();
-    assert_eq!(raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(3));
+    assert_eq!(
+        raw.mobile("mobile: queryAppState", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(3)
+    );
 
     // iOS: the home button backgrounds the app; key codes are Android's.
     let ios = Raw::on(&farm, "ios-17-b1").await;
@@ -405,25 +420,26 @@ async fn settings_keep_their_updates_per_session_and_apps_and_files_answer_as_a_
     );
 
     assert_eq!(
-        a.post("/appium/device/app_installed", json!({ "appId": "dk.mitid.app" })).await.expect_ok(),
+        a.post("/appium/device/app_installed", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
         &json!(true)
     );
     assert_eq!(
         a.post("/appium/device/app_installed", json!({ "bundleId": "com.example" })).await.expect_ok(),
         &json!(false)
     );
-    assert_eq!(a.mobile("mobile: isAppInstalled", json!({ "appId": "dk.mitid.app" })).await.expect_ok(), &json!(true));
+    assert_eq!(
+        a.mobile("mobile: isAppInstalled", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok(),
+        &json!(true)
+    );
     a.post("/appium/device/app_installed", json!({})).await.expect_error(400, "invalid argument", &["appId"]);
     a.post("/appium/device/pull_file", json!({ "path": "/sdcard/Download/none.txt" })).await.expect_error(
         500,
         "unknown error",
         &["No such file"],
     );
-    a.post("/appium/device/pull_file", json!({ "path": "/data/data/dk.mitid.app/files/keys" })).await.expect_error(
-        500,
-        "unknown error",
-        &["not debuggable"],
-    );
+    a.post("/appium/device/pull_file", json!({ "path": "/data/data/dk.mitid.app.android/files/keys" }))
+        .await
+        .expect_error(500, "unknown error", &["not debuggable"]);
     a.post("/appium/device/pull_file", json!({ "path": "relative.txt" })).await.expect_error(
         400,
         "invalid argument",

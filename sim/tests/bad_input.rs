@@ -173,7 +173,7 @@ async fn wrong_app_package_or_bundle_id() {
         .raw_json(
             "POST",
             "/session",
-            json!({ "capabilities": { "alwaysMatch": { "appium:appPackage": "dk.mitid.app" } } }),
+            json!({ "capabilities": { "alwaysMatch": { "appium:appPackage": "dk.mitid.app.android" } } }),
         )
         .await;
     answer.expect_ok();
@@ -372,7 +372,7 @@ async fn every_strategy_of_each_platform_finds_the_welcome_button() {
     for (sid, using, value) in [
         (&android, "accessibility id", "get_started"),
         (&android, "id", "get_started"),
-        (&android, "id", "dk.mitid.app:id/get_started"),
+        (&android, "id", "dk.mitid.app.android:id/get_started"),
         (&android, "xpath", "//android.widget.Button[@text='Get started']"),
         (&android, "-android uiautomator", "new UiSelector().text(\"Get started\")"),
         (
@@ -380,7 +380,7 @@ async fn every_strategy_of_each_platform_finds_the_welcome_button() {
             "-android uiautomator",
             "new UiSelector().className(\"android.widget.Button\").textContains(\"started\")",
         ),
-        (&android, "-android uiautomator", "new UiSelector().resourceId(\"dk.mitid.app:id/get_started\")"),
+        (&android, "-android uiautomator", "new UiSelector().resourceId(\"dk.mitid.app.android:id/get_started\")"),
         (&android, "-android uiautomator", "new UiSelector().description(\"get_started\").enabled(true)"),
         (&ios, "accessibility id", "get_started"),
         (&ios, "id", "get_started"),
@@ -609,7 +609,7 @@ async fn unknown_and_non_mobile_scripts() {
     );
     farm.assert_serving().await;
     // The right script still runs on both.
-    run(&android, "mobile: queryAppState", json!({ "appId": "dk.mitid.app" })).await.expect_ok();
+    run(&android, "mobile: queryAppState", json!({ "appId": "dk.mitid.app.android" })).await.expect_ok();
     run(&ios, "mobile: queryAppState", json!({ "bundleId": "dk.mitid.app" })).await.expect_ok();
     assert_no_farm_panics();
 }

@@ -369,20 +369,26 @@ async fn app_may_be_closed_during_the_wait_and_reopens_at_the_right_screen() {
     farm.provision("android-14-a1", 0).await;
     let old = farm.phone("android-14-a1").await;
     old.start_copy().await;
-    let closed = old.mobile("mobile: terminateApp", json!({ "appId": support::APP_ID })).await.unwrap();
+    let closed = old.mobile("mobile: terminateApp", json!({ "appId": support::ANDROID_PACKAGE })).await.unwrap();
     assert_eq!(closed, json!(true));
-    assert_eq!(old.mobile("mobile: queryAppState", json!({ "appId": support::APP_ID })).await.unwrap(), json!(1));
+    assert_eq!(
+        old.mobile("mobile: queryAppState", json!({ "appId": support::ANDROID_PACKAGE })).await.unwrap(),
+        json!(1)
+    );
     old.expect_screen("launcher").await;
     farm.advance(30 * 60).await;
-    old.mobile("mobile: activateApp", json!({ "appId": support::APP_ID })).await.unwrap();
+    old.mobile("mobile: activateApp", json!({ "appId": support::ANDROID_PACKAGE })).await.unwrap();
     old.expect_screen("home").await;
     assert!(old.text_of("home_copy_status").await.contains("30:00"));
-    old.mobile("mobile: terminateApp", json!({ "appId": support::APP_ID })).await.unwrap();
+    old.mobile("mobile: terminateApp", json!({ "appId": support::ANDROID_PACKAGE })).await.unwrap();
     farm.advance(30 * 60).await;
     // Open the app from the launcher, as a person would.
     old.tap("launcher_mitid").await;
     old.expect_screen("show_qr_intro").await;
-    assert_eq!(old.mobile("mobile: queryAppState", json!({ "appId": support::APP_ID })).await.unwrap(), json!(4));
+    assert_eq!(
+        old.mobile("mobile: queryAppState", json!({ "appId": support::ANDROID_PACKAGE })).await.unwrap(),
+        json!(4)
+    );
     old.close().await;
 }
 

@@ -146,7 +146,16 @@ async fn happy_path(walk: &mut Walk) {
     walk.snap(&old, "waiting").await;
     old.tap("waiting_ok").await;
     walk.snap_as(&old, "home", "home_copy_pending").await;
-    old.mobile("mobile: terminateApp", json!({ "appId": support::APP_ID, "bundleId": support::APP_ID })).await.unwrap();
+    old.mobile(
+        "mobile: terminateApp",
+        if walk.platform == "android" {
+            json!({ "appId": support::ANDROID_PACKAGE })
+        } else {
+            json!({ "bundleId": support::IOS_BUNDLE_ID })
+        },
+    )
+    .await
+    .unwrap();
     walk.snap(&old, "launcher").await;
     old.tap("launcher_mitid").await;
 

@@ -87,7 +87,7 @@ async fn android_12_and_later_ask_for_nearby_devices_in_the_permission_controlle
 
     allow.click().await.unwrap();
     old.expect_screen("qr_code").await;
-    assert_eq!(current_package(&old).await, json!("dk.mitid.app"));
+    assert_eq!(current_package(&old).await, json!("dk.mitid.app.android"));
     old.close().await;
 }
 

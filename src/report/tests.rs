@@ -45,7 +45,7 @@ const SCREENSHOT_PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 const PAGE_SOURCE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hierarchy rotation=\"0\">\n  \
-    <android.widget.TextView resource-id=\"dk.mitid.app:id/title\" text=\"The QR code has expired\"/>\n</hierarchy>\n";
+    <android.widget.TextView resource-id=\"dk.mitid.app.android:id/title\" text=\"The QR code has expired\"/>\n</hierarchy>\n";
 
 const GATEWAY: &str = "POST /copy/sessions -> 201 {\"session\":\"s-17\"}\n\
     GET /copy/sessions/s-17 -> 200 {\"state\":\"qr-shown\"}\n\

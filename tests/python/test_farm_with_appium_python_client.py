@@ -288,7 +288,7 @@ class Phone:
         options.udid = udid
         options.new_command_timeout = 120
         if self.android:
-            options.app_package = "dk.mitid.app"
+            options.app_package = "dk.mitid.app.android"
         else:
             options.bundle_id = "dk.mitid.app"
         self.driver = webdriver.Remote(farm.url, options=options, client_config=client_config(farm))

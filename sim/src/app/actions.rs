@@ -44,7 +44,10 @@ impl Phone {
             self.note(
                 super::state::LogLevel::Info,
                 "PermissionController",
-                format!("{permission:?} refused for good for dk.mitid.app: no prompt, only Settings can allow it"),
+                format!(
+                    "{permission:?} refused for good for {}: no prompt, only Settings can allow it",
+                    crate::app_id(self.platform())
+                ),
             );
             return self.answer(permission, side, false, cx);
         }
@@ -75,7 +78,11 @@ impl Phone {
         self.note(
             super::state::LogLevel::Info,
             "PermissionController",
-            format!("{permission:?} {} for dk.mitid.app", if allowed { "granted" } else { "denied" }),
+            format!(
+                "{permission:?} {} for {}",
+                if allowed { "granted" } else { "denied" },
+                crate::app_id(self.platform())
+            ),
         );
         self.granted.insert((permission, allowed));
         if !allowed && matches!(self.step, Step::Dialog(..)) {

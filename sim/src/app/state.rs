@@ -254,10 +254,15 @@ impl Phone {
         self.instance = instance + 1;
         self.log = log;
         self.log_seq = log_seq;
-        self.note(LogLevel::Info, "PackageManager", "dk.mitid.app: data cleared, as freshly installed");
+        self.note(LogLevel::Info, "PackageManager", format!("{}: data cleared, as freshly installed", self.app_id()));
     }
 
     /// A line in the phone's system log. Nothing secret may be written here.
+    /// The MitID app's id on this phone's platform, as its log names it.
+    fn app_id(&self) -> &'static str {
+        crate::app_id(self.platform())
+    }
+
     pub fn note(&mut self, level: LogLevel, tag: &str, message: impl Into<String>) {
         const KEPT: usize = 1000;
         self.log.push_back(LogLine {
@@ -313,14 +318,14 @@ impl Phone {
         }
         self.running = true;
         if std::mem::take(&mut self.background) {
-            self.note(LogLevel::Info, "ActivityManager", "dk.mitid.app brought to the foreground");
+            self.note(LogLevel::Info, "ActivityManager", format!("{} brought to the foreground", self.app_id()));
             self.instance += 1;
             return;
         }
         self.note(
             LogLevel::Info,
             "ActivityManager",
-            "Start proc dk.mitid.app for top-activity dk.mitid.app/.MainActivity",
+            format!("Start proc {0} for top-activity {0}/.MainActivity", self.app_id()),
         );
         let step = self.resume_step(cx).unwrap_or_else(|| self.launch_step(cx.backend, cx.now));
         self.go(step);
@@ -355,7 +360,7 @@ impl Phone {
     pub fn terminate(&mut self) -> bool {
         let was_running = self.running || self.background;
         if was_running {
-            self.note(LogLevel::Info, "ActivityManager", "Force stopping dk.mitid.app");
+            self.note(LogLevel::Info, "ActivityManager", format!("Force stopping {}", self.app_id()));
         }
         self.running = false;
         self.background = false;
@@ -368,7 +373,7 @@ impl Phone {
     /// launch finds it again.
     pub fn send_to_background(&mut self) {
         if self.running {
-            self.note(LogLevel::Info, "ActivityManager", "dk.mitid.app moved to the background");
+            self.note(LogLevel::Info, "ActivityManager", format!("{} moved to the background", self.app_id()));
             self.running = false;
             self.background = true;
             self.focused = None;
@@ -487,7 +492,7 @@ impl Phone {
             self.granted.remove(&(p, false));
             self.granted.insert((p, true));
         }
-        self.note(LogLevel::Info, "PackageManager", "dk.mitid.app: all runtime permissions granted");
+        self.note(LogLevel::Info, "PackageManager", format!("{}: all runtime permissions granted", self.app_id()));
     }
 
     pub(super) fn notification_dialog_exists(&self) -> bool {

@@ -208,7 +208,7 @@ mod tests {
     fn id_accepts_full_and_short_resource_ids() {
         let root = android();
         assert_eq!(find(&root, "id", "pin", None), Ok(vec![2]));
-        assert_eq!(find(&root, "id", "dk.mitid.app:id/pin", None), Ok(vec![2]));
+        assert_eq!(find(&root, "id", "dk.mitid.app.android:id/pin", None), Ok(vec![2]));
         assert_eq!(find(&root, "id", "other.app:id/pin", None), Ok(vec![]));
         assert_eq!(find(&ios(), "id", "pin", None), Ok(vec![2]));
         assert_eq!(find(&ios(), "name", "pin", None), Ok(vec![2]), "XCUITest's name strategy");
@@ -258,7 +258,7 @@ mod tests {
         let ui = |s: &str| find(&root, "-android uiautomator", s, None);
         assert_eq!(ui("new UiSelector().text(\"Next\")"), Ok(vec![4]));
         assert_eq!(ui("new UiSelector().textContains(\"agree\")"), Ok(vec![3]));
-        assert_eq!(ui("new UiSelector().resourceId(\"dk.mitid.app:id/pin\")"), Ok(vec![2]));
+        assert_eq!(ui("new UiSelector().resourceId(\"dk.mitid.app.android:id/pin\")"), Ok(vec![2]));
         assert_eq!(ui("new UiSelector().description(\"accept\").checked(true)"), Ok(vec![3]));
         assert_eq!(ui("new UiSelector().className(\"android.widget.Button\").enabled(true)"), Ok(vec![]));
         assert_eq!(ui("new UiSelector().className(\"android.widget.Button\").enabled(false);"), Ok(vec![4]));

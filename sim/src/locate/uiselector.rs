@@ -237,8 +237,8 @@ mod tests {
                     ("class", "android.widget.TextView"),
                     ("text", "Get started"),
                     ("content-desc", "title"),
-                    ("resource-id", "dk.mitid.app:id/title"),
-                    ("package", "dk.mitid.app"),
+                    ("resource-id", "dk.mitid.app.android:id/title"),
+                    ("package", "dk.mitid.app.android"),
                     ("enabled", "true"),
                     ("checked", "false"),
                 ],
@@ -250,8 +250,8 @@ mod tests {
                     ("class", "android.widget.Button"),
                     ("text", "Next"),
                     ("content-desc", "next"),
-                    ("resource-id", "dk.mitid.app:id/next"),
-                    ("package", "dk.mitid.app"),
+                    ("resource-id", "dk.mitid.app.android:id/next"),
+                    ("package", "dk.mitid.app.android"),
                     ("enabled", "true"),
                     ("checked", "false"),
                 ],
@@ -263,8 +263,8 @@ mod tests {
                     ("class", "android.widget.Button"),
                     ("text", "Next step"),
                     ("content-desc", "next_2"),
-                    ("resource-id", "dk.mitid.app:id/next_2"),
-                    ("package", "dk.mitid.app"),
+                    ("resource-id", "dk.mitid.app.android:id/next_2"),
+                    ("package", "dk.mitid.app.android"),
                     ("enabled", "false"),
                     ("checked", "false"),
                 ],
@@ -277,7 +277,7 @@ mod tests {
                     ("text", "I agree"),
                     ("content-desc", "agree"),
                     ("resource-id", ""),
-                    ("package", "dk.mitid.app"),
+                    ("package", "dk.mitid.app.android"),
                     ("enabled", "true"),
                     ("checked", "true"),
                 ],
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn ids_descriptions_classes_and_states() {
-        assert_eq!(select(r#"new UiSelector().resourceId("dk.mitid.app:id/next")"#), vec![1]);
+        assert_eq!(select(r#"new UiSelector().resourceId("dk.mitid.app.android:id/next")"#), vec![1]);
         assert_eq!(
             select(r#"new UiSelector().resourceId("next")"#),
             Vec::<usize>::new(),
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(select(r#"new UiSelector().descriptionContains("next")"#), vec![1, 2]);
         assert_eq!(select(r#"new UiSelector().className("android.widget.Button").enabled(true)"#), vec![1]);
         assert_eq!(select(r#"new UiSelector().checked(true)"#), vec![3]);
-        assert_eq!(select(r#"new UiSelector().packageName("dk.mitid.app").index(2)"#), vec![2]);
+        assert_eq!(select(r#"new UiSelector().packageName("dk.mitid.app.android").index(2)"#), vec![2]);
         assert_eq!(select(r#"  new  UiSelector() . className( "android.widget.Button" ) .instance(1) ; "#), vec![2]);
         assert_eq!(select(r#"new UiSelector().className("android.widget.Button").instance(5)"#), Vec::<usize>::new());
         assert_eq!(select("new UiSelector()"), vec![0, 1, 2, 3]);

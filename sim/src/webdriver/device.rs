@@ -15,7 +15,7 @@ use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::FarmState;
 use crate::server::Shared;
 use crate::ui::Platform;
-use crate::APP_ID;
+use crate::{ANDROID_PACKAGE, IOS_BUNDLE_ID};
 
 /// The only context of a native app.
 pub(super) const NATIVE_APP: &str = "NATIVE_APP";
@@ -167,22 +167,24 @@ fn app_id(body: &Value) -> Result<String, W3cError> {
     }
 }
 
-/// Whether an app is installed: the MitID app is, nothing else is.
-pub(super) fn installed(app: &str) -> bool {
-    app == APP_ID
+/// Whether an app is installed on the phone `udid`: the MitID app is (by
+/// its id on the phone's platform), nothing else is.
+pub(super) fn installed(state: &FarmState, udid: &str, app: &str) -> bool {
+    state.phone(udid).is_some_and(|p| app == crate::app_id(p.platform()))
 }
 
 /// Appium's app state of `app`: 0 not installed, 1 not running, 3 in the
 /// background, 4 in the foreground.
 pub(super) fn app_state(state: &FarmState, udid: &str, app: &str) -> Value {
-    if !installed(app) {
+    if !installed(state, udid, app) {
         return json!(0);
     }
     json!(state.phone(udid).map_or(1, |p| p.app_state()))
 }
 
-pub(super) fn not_installed(app: &str) -> W3cError {
-    W3cError::invalid_argument(format!("app '{app}' is not installed (the MitID app is '{APP_ID}')"))
+pub(super) fn not_installed(state: &FarmState, udid: &str, app: &str) -> W3cError {
+    let mitid = state.phone(udid).map_or(ANDROID_PACKAGE, |p| crate::app_id(p.platform()));
+    W3cError::invalid_argument(format!("app '{app}' is not installed (the MitID app is '{mitid}')"))
 }
 
 async fn app_command(
@@ -201,7 +203,8 @@ pub(super) async fn app_installed(
     Path(sid): Path<String>,
     body: axum::body::Bytes,
 ) -> W3cResult {
-    app_command(&shared, &sid, "isAppInstalled", body, |_, _, app| Ok(ok(json!(installed(app))))).await
+    app_command(&shared, &sid, "isAppInstalled", body, |state, udid, app| Ok(ok(json!(installed(state, udid, app)))))
+        .await
 }
 
 pub(super) async fn app_state_route(
@@ -213,16 +216,16 @@ pub(super) async fn app_state_route(
 }
 
 pub(super) fn activate(state: &mut FarmState, udid: &str, app: &str) -> W3cResult {
-    if !installed(app) {
-        return Err(not_installed(app));
+    if !installed(state, udid, app) {
+        return Err(not_installed(state, udid, app));
     }
     state.with_app(udid, |phone, cx| phone.launch(cx));
     Ok(ok(Value::Null))
 }
 
 pub(super) fn terminate(state: &mut FarmState, udid: &str, app: &str) -> W3cResult {
-    if !installed(app) {
-        return Err(not_installed(app));
+    if !installed(state, udid, app) {
+        return Err(not_installed(state, udid, app));
     }
     Ok(ok(json!(state.with_app(udid, |phone, _| phone.terminate()).unwrap_or(false))))
 }
@@ -258,10 +261,11 @@ pub(super) fn pull_file(state: &FarmState, udid: &str, path: &str) -> W3cResult 
             "'{path}' is not an absolute path on the device (like /sdcard/Download/file.txt)"
         ))),
         Platform::Android
-            if path.contains(&format!("/data/data/{APP_ID}")) || path.contains(&format!("/data/user/0/{APP_ID}")) =>
+            if path.contains(&format!("/data/data/{ANDROID_PACKAGE}"))
+                || path.contains(&format!("/data/user/0/{ANDROID_PACKAGE}")) =>
         {
             Err(W3cError::unknown_error(format!(
-                "Cannot access '{path}': {APP_ID} is not debuggable, so its data cannot be read with run-as"
+                "Cannot access '{path}': {ANDROID_PACKAGE} is not debuggable, so its data cannot be read with run-as"
             )))
         }
         Platform::Android => Err(W3cError::unknown_error(format!(
@@ -272,7 +276,7 @@ pub(super) fn pull_file(state: &FarmState, udid: &str, path: &str) -> W3cResult 
         ))),
         Platform::Ios => Err(W3cError::unknown_error(format!(
             "The remote path '{path}' does not exist: a real iPhone only gives files from an app's container \
-             ('@{APP_ID}:documents/...') or from the media library"
+             ('@{IOS_BUNDLE_ID}:documents/...') or from the media library"
         ))),
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::FarmState;
 use crate::server::Shared;
 use crate::ui::Platform;
-use crate::APP_ID;
+use crate::{ANDROID_PACKAGE, IOS_BUNDLE_ID};
 
 /// One `mobile:` extension method: its name as the driver spells it, the
 /// driver command behind it, the platform whose driver has it (`None`:
@@ -254,7 +254,7 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
         "mobile: activateApp" => device::activate(state, udid, &app()?),
         "mobile: terminateApp" => device::terminate(state, udid, &app()?),
         "mobile: queryAppState" => Ok(ok(device::app_state(state, udid, &app()?))),
-        "mobile: isAppInstalled" => Ok(ok(json!(device::installed(&app()?)))),
+        "mobile: isAppInstalled" => Ok(ok(json!(device::installed(state, udid, &app()?)))),
         "mobile: pressKey" => {
             let keycode = args.get("keycode").cloned().unwrap_or(Value::Null);
             device::press_key(state, udid, &keycode)
@@ -276,12 +276,12 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
         "mobile: getCurrentPackage" => Ok(ok(json!(foreground_package(state, udid)))),
         "mobile: getCurrentActivity" => {
             let package = foreground_package(state, udid);
-            Ok(ok(json!(if package == APP_ID { ".MainActivity" } else { ".Launcher" })))
+            Ok(ok(json!(if package == ANDROID_PACKAGE { ".MainActivity" } else { ".Launcher" })))
         }
         "mobile: activeAppInfo" => {
             let running = state.phone(udid).is_some_and(|p| p.running);
             Ok(ok(if running {
-                json!({ "pid": 4321, "bundleId": APP_ID, "name": "", "processArguments": { "args": [], "env": {} } })
+                json!({ "pid": 4321, "bundleId": IOS_BUNDLE_ID, "name": "", "processArguments": { "args": [], "env": {} } })
             } else {
                 json!({ "pid": 58, "bundleId": "com.apple.springboard", "name": "", "processArguments": { "args": [], "env": {} } })
             }))
@@ -338,9 +338,10 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
 /// The package in the foreground: a system dialog's, the launcher's while
 /// the app is not, else the app's (as the page source says it).
 fn foreground_package(state: &mut FarmState, udid: &str) -> String {
+    let app = state.phone(udid).map_or(ANDROID_PACKAGE, |p| crate::app_id(p.platform()));
     match super::screen::screen_of(state, udid) {
-        Ok((_, tree)) => tree.children.first().and_then(|c| c.attr("package")).unwrap_or(APP_ID).to_owned(),
-        Err(_) => APP_ID.to_owned(),
+        Ok((_, tree)) => tree.children.first().and_then(|c| c.attr("package")).unwrap_or(app).to_owned(),
+        Err(_) => app.to_owned(),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::farm::FarmState;
 use crate::server::Shared;
 use crate::source::{self, SourceContext};
 use crate::ui::{Platform, Screen};
-use crate::{screenshot, APP_ID};
+use crate::{app_id, screenshot};
 
 fn source_context(phone: &Phone, screen: &Screen) -> SourceContext<'static> {
     let package = match (phone.platform(), screen.name.as_str()) {
@@ -31,7 +31,7 @@ fn source_context(phone: &Phone, screen: &Screen) -> SourceContext<'static> {
         }
         (Platform::Android, "biometric_prompt") => "com.android.systemui",
         (Platform::Android, "launcher") => "com.google.android.apps.nexuslauncher",
-        _ => APP_ID,
+        _ => app_id(phone.platform()),
     };
     SourceContext {
         platform: phone.platform(),

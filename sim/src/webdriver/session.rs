@@ -13,7 +13,7 @@ use crate::error::{ok, W3cError, W3cResult};
 use crate::farm::{FarmState, Session};
 use crate::server::Shared;
 use crate::ui::Platform;
-use crate::APP_ID;
+use crate::{app_id, ANDROID_PACKAGE, IOS_BUNDLE_ID};
 
 pub(super) async fn status(State(shared): State<Arc<Shared>>) -> W3cResult {
     let state = shared.lock();
@@ -137,8 +137,8 @@ fn session_capabilities(requested: &serde_json::Map<String, Value>, phone: &Phon
                 ("desired", Value::Object(desired.clone())),
                 ("deviceName", json!(udid)),
                 ("deviceUDID", json!(udid)),
-                ("appPackage", json!(APP_ID)),
-                ("appActivity", json!(format!("{APP_ID}.MainActivity"))),
+                ("appPackage", json!(ANDROID_PACKAGE)),
+                ("appActivity", json!(format!("{ANDROID_PACKAGE}.MainActivity"))),
                 ("pixelRatio", json!(1.0)),
                 ("statBarHeight", json!(status_bar)),
                 (
@@ -171,7 +171,7 @@ fn session_capabilities(requested: &serde_json::Map<String, Value>, phone: &Phon
             }
             caps.extend(desired);
             caps.entry("deviceName").or_insert_with(|| json!(phone.spec.model));
-            caps.entry("bundleId").or_insert_with(|| json!(APP_ID));
+            caps.entry("bundleId").or_insert_with(|| json!(IOS_BUNDLE_ID));
             caps.insert("platformVersion".into(), json!(phone.os_version));
         }
     }
@@ -291,11 +291,13 @@ fn match_phone(state: &FarmState, caps: &serde_json::Map<String, Value>) -> Resu
             ));
         }
     }
-    for key in ["appium:appPackage", "appium:bundleId"] {
+    for (key, platform) in [("appium:appPackage", Platform::Android), ("appium:bundleId", Platform::Ios)] {
         if let Some(app) = cap_str(caps, key)? {
-            if app != APP_ID {
+            let mitid = app_id(platform);
+            if app != mitid {
                 return Err(format!(
-                    "{key} '{app}' is not installed on this farm's phones (the MitID app is '{APP_ID}')"
+                    "{key} '{app}' is not installed on this farm's phones (the MitID app is '{mitid}' on {})",
+                    platform.name()
                 ));
             }
         }

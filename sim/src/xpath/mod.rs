@@ -64,7 +64,7 @@ mod tests {
     /// enabled, password.
     fn android_el(node: usize, tag: &str, attrs: [&str; 6], children: Vec<XmlNode>) -> XmlNode {
         let [index, id, text, clickable, enabled, password] = attrs;
-        let resource_id = format!("dk.mitid.app:id/{id}");
+        let resource_id = format!("dk.mitid.app.android:id/{id}");
         let attrs = [
             ("index", index),
             ("text", text),

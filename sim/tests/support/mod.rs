@@ -20,7 +20,7 @@ pub const USER_ID: &str = "copy-tester-01";
 pub const PHONE_NUMBER: &str = "+4512345678";
 pub const PIN: &str = "246810";
 pub const NEW_PIN: &str = "135790";
-pub const APP_ID: &str = "dk.mitid.app";
+pub use mitid_sim::{ANDROID_PACKAGE, IOS_BUNDLE_ID};
 
 pub struct TestFarm {
     pub farm: RunningFarm,

@@ -192,15 +192,16 @@ pub(crate) async fn bluetooth_on_both(w: &mut CopyWorld) -> StepResult {
     Ok(())
 }
 
-/// Android phones switch Bluetooth through `mobile: shell`, as on a real
-/// device (Appium needs --relaxed-security); iPhones have no such command,
-/// so the test-control API (a lab rig's switch) does it.
+/// Android phones switch Bluetooth with UiAutomator2's own `mobile:
+/// bluetooth` (no insecure Appium feature needed, unlike `mobile: shell`);
+/// iPhones have no such command, so the test-control API (a lab rig's
+/// switch) does it.
 pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
     let phone = w.phone(r).await?;
     match phone.platform() {
         Platform::Android => {
-            let arg = if on { "enable" } else { "disable" };
-            phone.mobile("mobile: shell", json!({ "command": "svc", "args": ["bluetooth", arg] })).await?;
+            let action = if on { "enable" } else { "disable" };
+            phone.mobile("mobile: bluetooth", json!({ "action": action })).await?;
         }
         Platform::Ios => {
             let udid = phone.udid().to_owned();

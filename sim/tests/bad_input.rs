@@ -591,6 +591,18 @@ async fn unknown_and_non_mobile_scripts() {
         "invalid argument",
         &["\"command\""],
     );
+    // `mobile: bluetooth` as appium-android-driver answers a wrong action;
+    // XCUITest has no such method.
+    run(&android, "mobile: bluetooth", json!({ "action": "toggle" })).await.expect_error(
+        400,
+        "invalid argument",
+        &["Supported actions are: enable,disable,unpairAll"],
+    );
+    run(&ios, "mobile: bluetooth", json!({ "action": "enable" })).await.expect_error(
+        500,
+        "unsupported operation",
+        &["'mobile: bluetooth'", "iOS"],
+    );
     run(&android, "mobile: activateApp", json!({ "appId": "com.example" })).await.expect_error(
         400,
         "invalid argument",

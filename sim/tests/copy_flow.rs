@@ -321,9 +321,8 @@ refusal!(bluetooth_off_blocks_with_the_instruction, "bluetooth_off_ignored", |fa
             .await
             .contains("Make sure that Bluetooth is enabled on both phones/tablets");
     if blocked {
-        old.mobile("mobile: shell", json!({ "command": "cmd", "args": ["bluetooth_manager", "enable"] }))
-            .await
-            .unwrap();
+        // UiAutomator2's own command, as the steps use it.
+        old.mobile("mobile: bluetooth", json!({ "action": "enable" })).await.unwrap();
         old.tap_text("Try again").await;
         old.accept_permissions().await;
         assert_eq!(old.screen().await, "qr_code", "turning Bluetooth on lets the copy go on");

@@ -60,6 +60,7 @@ const APP: (&[&str], &[&str]) = (&["appId"], &["bundleId"]);
 /// `mobile: injectCameraImage`.
 pub(super) const SCRIPTS: &[Script] = &[
     script("mobile: shell", "mobileShell", ANDROID, (&["command"], NONE), &["args", "timeout", "includeStderr"]),
+    script("mobile: bluetooth", "mobileBluetooth", ANDROID, (&["action"], NONE), NONE),
     script("mobile: fingerprint", "mobileFingerprint", ANDROID, (&["fingerprintId"], NONE), NONE),
     script("mobile: sendBiometricMatch", "mobileSendBiometricMatch", IOS, (NONE, NONE), &["type", "match"]),
     script("mobile: activateApp", "activateApp", BOTH, APP, NONE),
@@ -87,6 +88,19 @@ pub(super) const SCRIPTS: &[Script] = &[
     script("mobile: alert", "mobileHandleAlert", IOS, (NONE, &["action"]), &["buttonLabel"]),
     script("mobile: injectCameraImage", "injectCameraImage", BOTH, (&["image"], &["image"]), NONE),
 ];
+
+/// Turns the phone's Bluetooth on or off, as its system log says.
+fn switch_bluetooth(state: &mut FarmState, udid: &str, on: bool) -> Result<(), W3cError> {
+    let i = state.phone_index(udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
+    state.phones[i].bluetooth_on = on;
+    state.phones[i].note(
+        crate::app::LogLevel::Info,
+        "BluetoothManagerService",
+        if on { "Bluetooth enabled" } else { "Bluetooth disabled" },
+    );
+    state.refresh();
+    Ok(())
+}
 
 /// `mobile:queryAppState` and `mobile:  queryAppState` are
 /// `mobile: queryAppState`, as the drivers rewrite the name.
@@ -219,16 +233,20 @@ fn run_mobile(state: &mut FarmState, udid: &str, script: &str, args: &Value, cam
                     )))
                 }
             };
-            let i = state.phone_index(udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;
-            state.phones[i].bluetooth_on = on;
-            state.phones[i].note(
-                crate::app::LogLevel::Info,
-                "BluetoothManagerService",
-                if on { "Bluetooth enabled" } else { "Bluetooth disabled" },
-            );
-            state.refresh();
+            switch_bluetooth(state, udid, on)?;
             Ok(ok(json!("")))
         }
+        // appium-android-driver's own command: the Settings app's broadcast
+        // below API 30, `cmd bluetooth_manager` from 30 on; no insecure
+        // feature, unlike `mobile: shell`.
+        "mobile: bluetooth" => match args.get("action").and_then(Value::as_str) {
+            Some("enable") => switch_bluetooth(state, udid, true).map(|_| ok(Value::Null)),
+            Some("disable") => switch_bluetooth(state, udid, false).map(|_| ok(Value::Null)),
+            Some("unpairAll") => Ok(ok(Value::Null)),
+            _ => Err(W3cError::invalid_argument(
+                "You must provide a valid 'action' argument. Supported actions are: enable,disable,unpairAll",
+            )),
+        },
         "mobile: fingerprint" => {
             let id = args
                 .get("fingerprintId")

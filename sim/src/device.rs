@@ -117,6 +117,19 @@ impl DateTime {
 /// The drivers' default device-time format.
 pub const DEFAULT_TIME_FORMAT: &str = "YYYY-MM-DDTHH:mm:ssZ";
 
+/// Where the farm's phones are: Copenhagen, at sea level, as a rig in a
+/// Danish lab would report it.
+pub const LOCATION: (f64, f64, f64) = (55.6761, 12.5683, 0.0);
+
+/// Every log type a platform's driver lists (UiAutomator2's
+/// `supportedLogTypes`, XCUITest's): the device log first.
+pub fn log_types(platform: Platform) -> &'static [&'static str] {
+    match platform {
+        Platform::Android => &["logcat", "bugreport", "server"],
+        Platform::Ios => &["syslog", "crashlog", "performance", "server", "safariConsole", "safariNetwork"],
+    }
+}
+
 /// The log type a platform's driver serves the device log under.
 pub fn log_type(platform: Platform) -> &'static str {
     match platform {

@@ -144,6 +144,10 @@ impl Raw<'_> {
         // (`mobile:getCurrentPackage`, without a space, is how Inspector sends it.)
         self.post("/execute/sync", json!({ "script": script, "args": [args] })).await
     }
+    /// `GET /session/:id`: its capabilities.
+    async fn session(&self) -> Value {
+        self.farm.raw("GET", &format!("/session/{}", self.sid), None).await.expect_ok().clone()
+    }
     async fn tap(&self, id: &str) {
         let element = self.farm.raw_find(&self.sid, "accessibility id", id).await;
         self.post(&format!("/element/{element}/click"), json!({})).await.expect_ok();
@@ -180,6 +184,11 @@ async fn every_route_listed_by_appium_commands_is_served() {
                     path.replace(":sessionId", &raw.sid).replace(":elementId", &element).replace(":name", "text");
                 let answer = farm.raw_json(method, &concrete, json!({})).await;
                 let error = answer.body["value"]["error"].as_str().unwrap_or_default().to_owned();
+                // Listed by both drivers, and "not implemented" in a native context.
+                if path == "/session/:sessionId/url" {
+                    assert_eq!((answer.status.as_u16(), error.as_str()), (405, "unknown method"), "{udid}: {path}");
+                    continue;
+                }
                 assert!(
                     !matches!(error.as_str(), "unknown command" | "unknown method" | "invalid session id"),
                     "{udid}: {method} {path} is listed but answered {}: {}",
@@ -374,7 +383,8 @@ async fn the_keyboard_is_up_while_a_text_field_has_the_focus() {
 async fn the_devices_log_carries_the_apps_own_lines_since_the_last_read() {
     let farm = TestFarm::start().await;
     let android = Raw::on(&farm, "android-14-a1").await;
-    assert_eq!(android.get("/se/log/types").await.expect_ok(), &json!(["logcat"]));
+    let android_types = json!(["logcat", "bugreport", "server"]);
+    assert_eq!(android.get("/se/log/types").await.expect_ok(), &android_types, "UiAutomator2's list");
     android.tap("get_started").await;
     let first = android.post("/se/log", json!({ "type": "logcat" })).await.expect_ok().as_array().unwrap().clone();
     let messages: Vec<&str> = first.iter().map(|e| e["message"].as_str().unwrap()).collect();
@@ -388,14 +398,49 @@ async fn the_devices_log_carries_the_apps_own_lines_since_the_last_read() {
         "unknown error",
         &["Unsupported log type", "logcat"],
     );
-    assert_eq!(android.get("/log/types").await.expect_ok(), &json!(["logcat"]), "UiAutomator2's own route");
+    assert_eq!(android.get("/log/types").await.expect_ok(), &android_types, "UiAutomator2's own route");
+    assert_eq!(android.post("/se/log", json!({ "type": "bugreport" })).await.expect_ok(), &json!([]));
+    android.post("/se/log", json!({ "type": "server" })).await.expect_error(
+        500,
+        "unknown error",
+        &["insecure feature 'get_server_logs'"],
+    );
 
     let ios = Raw::on(&farm, "ios-17-b1").await;
-    assert_eq!(ios.get("/se/log/types").await.expect_ok(), &json!(["syslog"]));
+    assert_eq!(
+        ios.get("/se/log/types").await.expect_ok(),
+        &json!(["syslog", "crashlog", "performance", "server", "safariConsole", "safariNetwork"]),
+        "XCUITest's list"
+    );
+    assert_eq!(ios.post("/se/log", json!({ "type": "crashlog" })).await.expect_ok(), &json!([]), "no crash");
     ios.tap("get_started").await;
     let lines = ios.post("/se/log", json!({ "type": "syslog" })).await.expect_ok().clone();
     assert!(lines.to_string().contains("screen Method"), "{lines}");
     ios.get("/log/types").await.expect_error(404, "unknown command", &[]);
+}
+
+#[tokio::test]
+async fn location_window_handles_and_url_answer_as_the_drivers_do_in_a_native_context() {
+    let farm = TestFarm::start().await;
+    let android = Raw::on(&farm, "android-14-a1").await;
+    let ios = Raw::on(&farm, "ios-17-b1").await;
+    let location = android.get("/location").await.expect_ok().clone();
+    assert!(location["latitude"].is_f64() && location["longitude"].is_f64() && location["altitude"].is_number());
+    ios.get("/location").await.expect_error(500, "unknown error", &["Location service must be set to 'Always'"]);
+    for phone in [&android, &ios] {
+        assert_eq!(phone.get("/window").await.expect_ok(), &json!("NATIVE_APP"));
+        assert_eq!(phone.get("/window/handles").await.expect_ok(), &json!(["NATIVE_APP"]));
+        phone.get("/url").await.expect_error(405, "unknown method", &["not implemented"]);
+    }
+    // XCUITest's getSession adds WebDriverAgent's capabilities and the
+    // screen's; deviceScreenSize is UiAutomator2's alone.
+    let session = ios.session().await;
+    assert_eq!(session["CFBundleIdentifier"], "dk.mitid.app");
+    assert_eq!(session["device"], "iphone");
+    assert!(session["pixelRatio"].is_number() && session["statBarHeight"].is_number(), "{session}");
+    assert!(session["viewportRect"]["height"].is_number(), "{session}");
+    assert!(session.get("deviceScreenSize").is_none(), "{session}");
+    assert!(android.session().await["deviceScreenSize"].is_string());
 }
 
 #[tokio::test]

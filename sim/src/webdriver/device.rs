@@ -24,6 +24,24 @@ fn platform_of(state: &FarmState, udid: &str) -> Result<Platform, W3cError> {
     state.phone(udid).map(|p| p.platform()).ok_or_else(|| W3cError::unknown_error(format!("phone '{udid}' is gone")))
 }
 
+// --- location ---------------------------------------------------------------------
+
+/// `GET /location`: UiAutomator2 reads the phone's location (through the
+/// Settings app); XCUITest only when WebDriverAgent may use location
+/// services "Always", which a lab iPhone is not set to, and says so.
+pub(super) async fn location(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getGeoLocation", |state, s| match platform_of(state, &s.udid)? {
+        Platform::Android => {
+            let (latitude, longitude, altitude) = device::LOCATION;
+            Ok(ok(json!({ "latitude": latitude, "longitude": longitude, "altitude": altitude })))
+        }
+        Platform::Ios => Err(W3cError::unknown_error(
+            "Location service must be set to 'Always' in order to retrieve the current geolocation data. Please set it up manually via 'Settings > Privacy > Location Services -> WebDriverAgentRunner-Runner'. Or please use 'mobile:getSimulatedLocation'/'mobile:setSimulatedLocation' commands to simulate locations instead.",
+        )),
+    })
+    .await
+}
+
 // --- contexts ---------------------------------------------------------------------
 
 pub(super) async fn contexts(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
@@ -352,7 +370,7 @@ async fn log_types_of(shared: &Arc<Shared>, sid: &str, only_android: Option<&str
     command(shared, sid, "getLogTypes", |state, s| {
         let platform = platform_of(state, &s.udid)?;
         refuse_on_ios(platform, only_android)?;
-        Ok(ok(json!([device::log_type(platform)])))
+        Ok(ok(json!(device::log_types(platform))))
     })
     .await
 }
@@ -393,13 +411,21 @@ async fn log_of(
         refuse_on_ios(platform, only_android)?;
         let served = device::log_type(platform);
         if kind != served {
-            return Err(W3cError::unknown_error(format!(
-                "Unsupported log type '{kind}'. Supported types: {{\"{served}\":\"{}\"}}",
-                match platform {
-                    Platform::Android => "Logs for Android applications on real device and emulators via ADB",
-                    Platform::Ios => "System Logs - Device logs for iOS applications on real devices and simulators",
-                }
-            )));
+            let listed = device::log_types(platform);
+            if !listed.contains(&kind.as_str()) {
+                return Err(W3cError::unknown_error(format!(
+                    "Unsupported log type '{kind}'. Supported types: {}",
+                    listed.join(", ")
+                )));
+            }
+            // Appium serves its own log only with that insecure feature on.
+            if kind == "server" {
+                return Err(W3cError::unknown_error(
+                    "Potentially insecure feature 'get_server_logs' has not been enabled. If you want to enable this feature and accept the security ramifications, please do so by following the documented instructions at https://appium.io/docs/en/latest/guides/security/",
+                ));
+            }
+            // No crash, no web view, no bug report taken: nothing to give.
+            return Ok(ok(json!([])));
         }
         let (epoch, cursor) = (state.epoch, s.log_cursor);
         let phone = state.phone(&s.udid).ok_or_else(|| W3cError::unknown_error("phone is gone"))?;

@@ -50,6 +50,10 @@ pub(super) const ROUTES: &[Route] = &[
     route("GET", "/session/:sessionId/source", "getPageSource"),
     route("GET", "/session/:sessionId/screenshot", "getScreenshot"),
     route("GET", "/session/:sessionId/window/rect", "getWindowRect"),
+    route("GET", "/session/:sessionId/window", "getWindowHandle"),
+    route("GET", "/session/:sessionId/window/handles", "getWindowHandles"),
+    route("GET", "/session/:sessionId/url", "getUrl"),
+    route("GET", "/session/:sessionId/location", "getGeoLocation"),
     route("GET", "/session/:sessionId/orientation", "getOrientation"),
     route("POST", "/session/:sessionId/orientation", "setOrientation"),
     route("GET", "/session/:sessionId/appium/device/orientation", "getOrientation"),
@@ -123,6 +127,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/session/{sid}/source", get(screen::page_source))
         .route("/session/{sid}/screenshot", get(screen::take_screenshot))
         .route("/session/{sid}/window/rect", get(session::window_rect))
+        .route("/session/{sid}/window", get(session::window_handle))
+        .route("/session/{sid}/window/handles", get(session::window_handles))
+        .route("/session/{sid}/url", get(session::url))
+        .route("/session/{sid}/location", get(device::location))
         .route("/session/{sid}/orientation", get(device::orientation).post(device::set_orientation))
         .route("/session/{sid}/appium/device/orientation", get(device::orientation).post(device::set_orientation))
         .route("/session/{sid}/contexts", get(device::contexts))

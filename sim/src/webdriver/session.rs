@@ -341,10 +341,36 @@ pub(super) async fn list_sessions(State(shared): State<Arc<Shared>>) -> W3cResul
     Ok(ok(Value::Array(list)))
 }
 
+/// `GET /session/:id`: the session's capabilities; on iOS, as XCUITest's
+/// `getSession` answers, merged with WebDriverAgent's own (`device`,
+/// `sdkVersion`, `CFBundleIdentifier`) and, unless the session asked
+/// `includeDeviceCapsToSessionInfo: false`, the screen's (`pixelRatio`,
+/// `statBarHeight`, `viewportRect`). XCUITest has no `deviceScreenSize`:
+/// that is UiAutomator2's, in its session answer.
 pub(super) async fn get_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
     let state = shared.lock();
     let session = state.sessions.get(&sid).ok_or_else(|| no_session(&sid))?;
-    Ok(ok(session.capabilities.clone()))
+    let mut caps = session.capabilities.clone();
+    let phone = state.phone(&session.udid);
+    if let (Some(phone), Some(map)) = (phone.filter(|p| p.platform() == Platform::Ios), caps.as_object_mut()) {
+        map.insert(
+            "device".into(),
+            json!(if phone.spec.form == crate::config::Form::Tablet { "ipad" } else { "iphone" }),
+        );
+        map.insert("sdkVersion".into(), json!(phone.os_version));
+        map.insert("CFBundleIdentifier".into(), json!(IOS_BUNDLE_ID));
+        if map.get("includeDeviceCapsToSessionInfo") != Some(&json!(false)) {
+            let status_bar = crate::screenshot::STATUS_BAR_HEIGHT;
+            map.insert("pixelRatio".into(), json!(1.0));
+            map.insert("statBarHeight".into(), json!(status_bar));
+            map.insert(
+                "viewportRect".into(),
+                json!({ "left": 0, "top": status_bar, "width": crate::ui::SCREEN_WIDTH,
+                        "height": i64::from(crate::ui::SCREEN_HEIGHT) - status_bar }),
+            );
+        }
+    }
+    Ok(ok(caps))
 }
 
 /// `GET /session/:id/appium/capabilities`: `{"capabilities": ...}`.
@@ -393,6 +419,26 @@ pub(super) async fn set_timeouts(
             session.implicit_wait = Duration::from_millis(ms);
         }
         Ok(ok(Value::Null))
+    })
+    .await
+}
+
+/// `GET /window`: in a native context both drivers answer the one native
+/// window's handle.
+pub(super) async fn window_handle(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getWindowHandle", |_, _| Ok(ok(json!(super::device::NATIVE_APP)))).await
+}
+
+/// `GET /window/handles`: the native window's, alone.
+pub(super) async fn window_handles(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getWindowHandles", |_, _| Ok(ok(json!([super::device::NATIVE_APP])))).await
+}
+
+/// `GET /url`: a native app has no URL; both drivers answer that the
+/// method is not implemented in this context (405).
+pub(super) async fn url(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
+    command(&shared, &sid, "getUrl", |_, _| {
+        Err(W3cError::unknown_method("Method is not implemented: a native app context has no URL (getUrl)"))
     })
     .await
 }

@@ -20,7 +20,8 @@ pub const USER_ID: &str = "copy-tester-01";
 pub const PHONE_NUMBER: &str = "+4512345678";
 pub const PIN: &str = "246810";
 pub const NEW_PIN: &str = "135790";
-pub use mitid_sim::{ANDROID_PACKAGE, IOS_BUNDLE_ID};
+pub const ANDROID_PACKAGE: &str = mitid_sim::ANDROID_PACKAGE;
+pub const IOS_BUNDLE_ID: &str = mitid_sim::IOS_BUNDLE_ID;
 
 pub struct TestFarm {
     pub farm: RunningFarm,

@@ -61,3 +61,13 @@ Feature: Copy your MitID app to another phone/tablet
     Examples: iPhones
       | biometric |
       | no        |
+
+    @old-ios @new-android
+    Examples: From an iPhone to an Android phone
+      | biometric |
+      | yes       |
+
+    @old-android @new-ios
+    Examples: From an Android phone to an iPhone
+      | biometric |
+      | no        |

@@ -144,7 +144,8 @@ fn lines_at(file: &Path, line: &str) -> Result<BTreeSet<usize>, SelectionError> 
     let feature = gherkin::Feature::parse(&text, env).map_err(|e| err(format!("the feature cannot be read: {e}")))?;
     let scenarios =
         feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter())).collect::<Vec<_>>();
-    for s in scenarios {
+    let mut starts = BTreeSet::new();
+    for s in &scenarios {
         let rows = expanded_lines(s);
         if s.position.line == n {
             return Ok(if rows.is_empty() { BTreeSet::from([n]) } else { rows });
@@ -152,8 +153,19 @@ fn lines_at(file: &Path, line: &str) -> Result<BTreeSet<usize>, SelectionError> 
         if rows.contains(&n) {
             return Ok(BTreeSet::from([n]));
         }
+        starts.insert(s.position.line);
+        starts.extend(rows);
     }
-    Err(err("no scenario or example row starts on that line".into()))
+    // The lines that do start one, nearest first: the one before and after.
+    let before = starts.range(..n).next_back().map(|l| format!("{l} (before)"));
+    let after = starts.range(n..).next().map(|l| format!("{l} (after)"));
+    let near: Vec<String> = before.into_iter().chain(after).collect();
+    let hint = if near.is_empty() {
+        "the file has no scenario".to_owned()
+    } else {
+        format!("the nearest that do: {}", near.join(", "))
+    };
+    Err(err(format!("no scenario or example row starts on that line; {hint}")))
 }
 
 /// The lines cucumber gives the scenarios it expands from an outline: the

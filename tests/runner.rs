@@ -1006,7 +1006,10 @@ fn scenarios_are_chosen_by_line_name_and_several_paths() {
     let (code, out) =
         run(&["run", "features/copy_your_mitid_app.feature:3", "--report-dir", reports.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("copy_your_mitid_app.feature:3: no scenario or example row starts on that line"), "{out}");
+    assert!(
+        out.contains("copy_your_mitid_app.feature:3: no scenario or example row starts on that line; the nearest that do: 20 (after)"),
+        "{out}"
+    );
     let (code, out) = run(&["run", "--name", "(unclosed", "--report-dir", reports.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--name '(unclosed' is not a regular expression"), "{out}");

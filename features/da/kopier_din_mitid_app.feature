@@ -63,3 +63,13 @@ Egenskab: Kopiér din MitID app til en anden telefon/tablet
     Eksempler: iPhones
       | biometri |
       | nej      |
+
+    @old-ios @new-android
+    Eksempler: Fra en iPhone til en Android-telefon
+      | biometri |
+      | nej      |
+
+    @old-android @new-ios
+    Eksempler: Fra en Android-telefon til en iPhone
+      | biometri |
+      | ja       |

@@ -48,6 +48,7 @@ pub fn note(path: Option<&Path>, line: usize, phones: &[&PhoneProfile]) {
             model: p.model.clone().unwrap_or_default(),
             os_version: p.os_version.clone(),
             rig: p.rig.clone(),
+            platform: p.platform.name().to_owned(),
         })
         .collect();
     LEASES.lock().unwrap_or_else(|p| p.into_inner()).0.entry((file, line)).or_default().push(phones);
@@ -64,11 +65,17 @@ pub fn fill(report: &mut crate::report::RunReport, leases: &Leases) {
     for f in &mut report.features {
         let file = f.path.display().to_string();
         for s in &mut f.scenarios {
-            for phone in leases.of(&file, s.line).iter().flatten() {
-                if !s.phones.contains(phone) {
-                    s.phones.push(phone.clone());
-                }
-            }
+            fill_one(s, leases, &file);
+        }
+    }
+}
+
+/// Gives the scenario `s` of the feature `file` the phones its attempts
+/// leased so far, each once, in the order leased.
+pub fn fill_one(s: &mut crate::report::ScenarioReport, leases: &Leases, file: &str) {
+    for phone in leases.of(file, s.line).iter().flatten() {
+        if !s.phones.contains(phone) {
+            s.phones.push(phone.clone());
         }
     }
 }

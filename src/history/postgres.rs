@@ -201,7 +201,13 @@ impl PgStore {
                 if let Some(a) =
                     run.attempts.iter_mut().find(|a| a.file == file && a.line == line && a.attempt == attempt)
                 {
-                    a.phones.push(PhoneRecord { udid: r.get(3), model: r.get(4), os_version: r.get(5), rig: r.get(6) });
+                    a.phones.push(PhoneRecord {
+                        udid: r.get(3),
+                        model: r.get(4),
+                        os_version: r.get(5),
+                        rig: r.get(6),
+                        platform: String::new(),
+                    });
                 }
             }
             let rows = self

@@ -105,6 +105,29 @@ pub struct PhoneRecord {
     pub os_version: String,
     /// Its rig.
     pub rig: String,
+    /// Its platform ("Android", "iOS"), for the console and the reports;
+    /// the history does not keep it (empty when read back from a store).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+}
+
+impl PhoneRecord {
+    /// How the console names it: "Galaxy S24 (Android 14)", or its udid
+    /// when the profile gives no model.
+    pub fn shown(&self) -> String {
+        let name = if self.model.is_empty() { &self.udid } else { &self.model };
+        let os = [self.platform.as_str(), self.os_version.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if os.is_empty() {
+            name.clone()
+        } else {
+            format!("{name} ({os})")
+        }
+    }
 }
 
 /// A phone taken out of a run.

@@ -186,7 +186,13 @@ impl SqliteStore {
             let phones = stmt.query_map(params![run.key], |r| {
                 Ok((
                     (r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
-                    PhoneRecord { udid: r.get(3)?, model: r.get(4)?, os_version: r.get(5)?, rig: r.get(6)? },
+                    PhoneRecord {
+                        udid: r.get(3)?,
+                        model: r.get(4)?,
+                        os_version: r.get(5)?,
+                        rig: r.get(6)?,
+                        platform: String::new(),
+                    },
                 ))
             })?;
             for row in phones {

@@ -26,8 +26,19 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport, again: bool) -> String
         _ => "skipped",
     };
     let attempt = if s.attempts() > 1 || again { format!(" ({})", s.attempt_of()) } else { String::new() };
-    let mut out =
-        format!("{mark:>7}  {} ({}:{}) {:.2}s{attempt}\n", s.name, feature.display(), s.line, s.duration.as_secs_f64());
+    // The old phone → the new one (→ another person's), as leased.
+    let phones = if s.phones.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", s.phones.iter().map(|p| p.shown()).collect::<Vec<_>>().join(" → "))
+    };
+    let mut out = format!(
+        "{mark:>7}  {} ({}:{}) {:.2}s{attempt}{phones}\n",
+        s.name,
+        feature.display(),
+        s.line,
+        s.duration.as_secs_f64()
+    );
     if let Some(step) = s.failure() {
         out.push_str(&format!("         step: {} {} (line {})\n", step.keyword, step.text, step.line));
         if let Some(e) = &step.error {

@@ -89,6 +89,7 @@ fn phone_of(p: &Value) -> super::PhoneRecord {
         model: field("model"),
         os_version: field("os_version"),
         rig: field("rig"),
+        platform: field("platform"),
     }
 }
 

@@ -51,6 +51,27 @@ fn tags_of(
     feature.tags.iter().chain(rule_tags).chain(&sc.tags).cloned().collect()
 }
 
+/// A scenario's name as the reports show it: an outline row whose name
+/// another scenario of the feature shares gets its Examples' name (or, for
+/// Examples without one, its row's values) after it, so rows tell apart.
+fn shown_name(feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scenario) -> String {
+    let name = clean(&sc.name);
+    let Some(examples) = sc.examples.first() else { return name };
+    let all = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+    if all.filter(|s| s.name == sc.name).count() < 2 {
+        return name;
+    }
+    let label = match examples.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => n.to_owned(),
+        None => examples.table.as_ref().and_then(|t| t.rows.get(1)).map(|r| r.join(", ")).unwrap_or_default(),
+    };
+    if label.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", clean(&label))
+    }
+}
+
 /// Records a scenario the run leaves out without running it, and why: its
 /// steps as written (background steps first), each skipped. Call it from
 /// the run's filter, as the scenario is left out.
@@ -82,7 +103,7 @@ pub fn left_out(
         .collect();
     let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
     report.features[fi].scenarios.push(ScenarioReport {
-        name: clean(&sc.name),
+        name: shown_name(feature, sc),
         keyword: sc.keyword.clone(),
         line: sc.position.line,
         tags: tags_of(feature, &rule_tags, sc),
@@ -143,12 +164,13 @@ impl Recorder {
         let key = (fi, sc.position.line * 10_000 + sc.position.col);
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
         let tags = tags_of(feature, rule_tags, sc);
+        let name = shown_name(feature, sc);
         let feature = &mut report.features[fi];
-        let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == clean(&sc.name)) {
+        let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == name) {
             Some(i) => i,
             None => {
                 feature.scenarios.push(ScenarioReport {
-                    name: clean(&sc.name),
+                    name,
                     keyword: sc.keyword.clone(),
                     line: sc.position.line,
                     tags,
@@ -306,6 +328,9 @@ impl Recorder {
                 // scenario's verdict, and says so.
                 let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
                 super::progress::scenario_finished(key, !again);
+                // Its phones so far, for its line: which model and OS it ran on.
+                let file = feature.path.display().to_string();
+                crate::history::leases::fill_one(scenario, &crate::history::leases::peek(), &file);
                 if !self.quiet && !self.not_run.contains(&key) {
                     super::console::scenario_line(&feature.path, scenario, again);
                 }

@@ -267,6 +267,7 @@ fn qr_expired() -> ScenarioReport {
         model: model.into(),
         os_version: os.into(),
         rig: "rack-2".into(),
+        platform: "Android".into(),
     };
     let s = scenario(
         "Copy after the QR code has expired",

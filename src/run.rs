@@ -201,6 +201,13 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             Box::pin(async move {
                 if let Some(world) = world {
                     world.close_sessions().await;
+                    for (role, phone) in &world.phones {
+                        crate::world::requests::note(
+                            &world.scenario,
+                            role.name().trim_start_matches("the "),
+                            &phone.requests(),
+                        );
+                    }
                     // An interrupted scenario says nothing about its phones.
                     if failed && world.ctx.stop.requested().is_none() {
                         world.health_check().await;

@@ -92,7 +92,7 @@ async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
     };
     trace(w, format!("seen by host adapter {}: {} ({whose})", probe.label(), sighting.trace_line()));
     let qr = w.qr_payload.as_ref().ok_or_else(|| StepFailure::error("the QR code shown is not known"))?;
-    if !w.control()?.beacon_bound_to_qr(qr, &sighting.token).await? {
+    if !w.control_unseen()?.beacon_bound_to_qr(qr, &sighting.token).await? {
         fail!(
             "the host heard a MitID beacon from {whose} (token digest {}), but the test backend says its token is not the one bound to the QR code shown: the beacon does not prove this QR session",
             sighting.token_digest

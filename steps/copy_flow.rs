@@ -205,7 +205,8 @@ pub async fn set_bluetooth(w: &mut CopyWorld, r: Role, on: bool) -> StepResult {
         }
         Platform::Ios => {
             let udid = phone.udid().to_owned();
-            w.control()?.set_phone(&udid, json!({ "bluetooth": on })).await?;
+            // A rig's switch, as `mobile: bluetooth` is on Android: no screen changes by it.
+            w.control_unseen()?.set_phone(&udid, json!({ "bluetooth": on })).await?;
         }
     }
     Ok(())
@@ -532,6 +533,9 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
         // The rig's camera sees the old phone's screen by itself.
         CameraMode::Rig => {}
     }
+    // The scan moves the old phone on ('Continue on your new phone/tablet'),
+    // with no command of its own: its screen is checked again.
+    w.phone(Role::Old).await?.may_have_changed();
     let form = w.form_of(Role::New)?;
     w.proves(Doc::Step(19), Some(form));
     Ok(())

@@ -97,7 +97,57 @@ pub enum PhoneError {
     Countdown(CountdownOff, String),
 }
 
-/// A phone in a scenario: "the old phone", "the new phone".
+/// The kinds of WebDriver request a phone is sent, for counting round
+/// trips: on a real phone each is one, and they cost differently (a page
+/// source is a hierarchy dump, a tap a few milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestKind {
+    /// Creating or ending a session.
+    Session,
+    /// Finding elements.
+    Find,
+    /// An element's command: click, type, read its text.
+    Element,
+    /// The page source.
+    PageSource,
+    /// A screenshot.
+    Screenshot,
+    /// A `mobile:` method.
+    Mobile,
+    /// Anything else (the device log).
+    Other,
+}
+
+impl RequestKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [RequestKind; 7] = [
+        RequestKind::Session,
+        RequestKind::Find,
+        RequestKind::Element,
+        RequestKind::PageSource,
+        RequestKind::Screenshot,
+        RequestKind::Mobile,
+        RequestKind::Other,
+    ];
+
+    /// Its name in reports: "find", "page source".
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Session => "session",
+            RequestKind::Find => "find",
+            RequestKind::Element => "element",
+            RequestKind::PageSource => "page source",
+            RequestKind::Screenshot => "screenshot",
+            RequestKind::Mobile => "mobile",
+            RequestKind::Other => "other",
+        }
+    }
+}
+
+/// How many requests of each kind a phone was sent.
+pub type RequestCounts = std::collections::BTreeMap<RequestKind, u64>;
+
+/// One phone in a scenario: "the old phone", "the new phone".
 pub struct Phone {
     role: String,
     /// The server and session, to end the session over a fresh connection
@@ -115,6 +165,15 @@ pub struct Phone {
     screen_texts: Option<(Arc<ScreenTexts>, String)>,
     /// The countdowns this phone has shown, and when each ends by its clock.
     countdowns: std::sync::Mutex<Countdowns>,
+    /// The requests sent to it so far, by kind.
+    requests: std::sync::Mutex<RequestCounts>,
+    /// Whether something that may change its screen was sent since its
+    /// page source was last read (or something else may have changed it:
+    /// [`Phone::may_have_changed`]): only then is the source read again.
+    changed: std::sync::atomic::AtomicBool,
+    /// Whether the app was stopped ([`Phone::terminate_app`]) and not
+    /// started again: then no screen of the app shows, and none is read.
+    app_stopped: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Phone {
@@ -200,6 +259,11 @@ impl Phone {
             find_timeout: req.find_timeout,
             screen_texts: None,
             countdowns: Default::default(),
+            requests: std::sync::Mutex::new(RequestCounts::from([(RequestKind::Session, 1)])),
+            // The screen a session opens on was reached by no step: the
+            // first command that acts on the phone makes it worth a read.
+            changed: std::sync::atomic::AtomicBool::new(false),
+            app_stopped: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -214,9 +278,25 @@ impl Phone {
     /// Compares the screen shown now with its approved texts (when asked
     /// to: [`Phone::check_screen_texts`]). A system screen, or one the
     /// locator map does not name, is not the app's to approve.
+    ///
+    /// Read only if something was sent to the phone since its source was
+    /// last read, or it [may have changed](Phone::may_have_changed)
+    /// otherwise: on a real phone a page source is the dearest round trip.
     pub async fn check_screen(&self) -> Result<(), PhoneError> {
         let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
-        let source = self.source().await?;
+        // Cleared before the read: what is sent while it is read counts again.
+        if !self.changed.swap(false, std::sync::atomic::Ordering::Relaxed)
+            || self.app_stopped.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        let source = match self.source().await {
+            Ok(source) => source,
+            Err(e) => {
+                self.may_have_changed();
+                return Err(e);
+            }
+        };
         let shown = crate::screens::shown(&source, self.platform, &self.app_id, &self.locators)
             .filter(|s| !texts.is_system(&s.screen));
         let Some(shown) = shown else {
@@ -237,6 +317,31 @@ impl Phone {
                 Ok(())
             }
         }
+    }
+
+    /// Says the phone's screen may have changed without a command of its
+    /// own: time passed on its clock, the test-control API changed it, or
+    /// another phone's step moved it on (the new phone scanned its QR
+    /// code). Its next [`Phone::check_screen`] reads it again.
+    pub fn may_have_changed(&self) {
+        self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts one request of `kind`; `changes` says it may change the screen.
+    fn sent(&self, kind: RequestKind, changes: bool) {
+        *self.requests.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default() += 1;
+        if changes {
+            self.may_have_changed();
+            // A tap or typing acts on a screen the phone shows: the app's, again.
+            if kind == RequestKind::Element {
+                self.app_stopped.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The requests sent to the phone so far, by kind.
+    pub fn requests(&self) -> RequestCounts {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn countdowns(&self) -> std::sync::MutexGuard<'_, Countdowns> {
@@ -292,6 +397,7 @@ impl Phone {
 
     async fn find_all(&self, locator: &Locator) -> Result<Vec<fantoccini::elements::Element>, PhoneError> {
         let by = By::custom_kind(&locator.strategy, &locator.value);
+        self.sent(RequestKind::Find, false);
         self.client()?.find_all_by(by).await.map_err(|e| self.command_error(&format!("finding {locator}"), e))
     }
 
@@ -369,6 +475,7 @@ impl Phone {
     pub async fn tap(&self, name: &str) -> Result<(), PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        self.sent(RequestKind::Element, true);
         el.click().await.map_err(|e| self.command_error(&format!("tapping '{name}'"), e))?;
         self.check_screen().await
     }
@@ -376,6 +483,7 @@ impl Phone {
     /// Taps the element showing the documentation's words.
     pub async fn tap_text(&self, text: &str) -> Result<(), PhoneError> {
         let el = self.wait_for(&self.locators.text(text), &format!("'{text}'")).await?;
+        self.sent(RequestKind::Element, true);
         el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))?;
         self.check_screen().await
     }
@@ -385,6 +493,7 @@ impl Phone {
     pub async fn type_text(&self, name: &str, text: &str) -> Result<(), PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
+        self.sent(RequestKind::Element, true);
         el.send_keys(text).await.map_err(|e| self.command_error(&format!("typing into '{name}'"), e))
     }
 
@@ -392,6 +501,7 @@ impl Phone {
     pub async fn type_secret(&self, name: &str, secret: &Secret) -> Result<(), PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
+        self.sent(RequestKind::Element, true);
         el.send_keys(secret.expose())
             .await
             .map_err(|e| self.command_error(&format!("typing the {secret} into '{name}'"), e))
@@ -401,6 +511,7 @@ impl Phone {
     pub async fn text_of(&self, name: &str) -> Result<String, PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        self.sent(RequestKind::Element, false);
         el.text().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
     }
 
@@ -408,21 +519,28 @@ impl Phone {
     pub async fn is_enabled(&self, name: &str) -> Result<bool, PhoneError> {
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
+        self.sent(RequestKind::Element, false);
         el.is_enabled().await.map_err(|e| self.command_error(&format!("reading '{name}'"), e))
     }
 
     /// A PNG of the screen.
     pub async fn screenshot(&self) -> Result<Vec<u8>, PhoneError> {
+        self.sent(RequestKind::Screenshot, false);
         self.client()?.screenshot().await.map_err(|e| self.command_error("taking a screenshot", e))
     }
 
     /// The page source: the driver's XML of the screen's elements.
     pub async fn source(&self) -> Result<String, PhoneError> {
+        self.sent(RequestKind::PageSource, false);
         self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))
     }
 
     /// A `mobile:` command, as real drivers name them.
     pub async fn mobile(&self, script: &str, args: Value) -> Result<Value, PhoneError> {
+        // Reading the clock changes nothing, nor does switching Bluetooth (a
+        // system setting: the app reacts when next used, and that step's
+        // command reads it); every other method may.
+        self.sent(RequestKind::Mobile, !["mobile: getDeviceTime", "mobile: bluetooth"].contains(&script));
         self.client()?.execute(script, vec![args]).await.map_err(|e| self.command_error(&format!("'{script}'"), e))
     }
 
@@ -430,13 +548,17 @@ impl Phone {
     pub async fn activate_app(&self) -> Result<(), PhoneError> {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
         self.mobile("mobile: activateApp", args).await?;
+        self.app_stopped.store(false, std::sync::atomic::Ordering::Relaxed);
         self.check_screen().await
     }
 
     /// Stops the MitID app.
     pub async fn terminate_app(&self) -> Result<(), PhoneError> {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
-        self.mobile("mobile: terminateApp", args).await.map(|_| ())
+        self.mobile("mobile: terminateApp", args).await?;
+        // The launcher shows: nothing of the app to read until it is started.
+        self.app_stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// The visible texts of the screen, for error messages (redacted).
@@ -451,6 +573,7 @@ impl Phone {
     /// do it. Safe to call twice.
     pub async fn close(&mut self) -> Result<(), PhoneError> {
         let Some(client) = self.client.take() else { return Ok(()) };
+        self.sent(RequestKind::Session, false);
         let inner: fantoccini::Client = (*client).clone();
         // fantoccini runs one command at a time: behind a hung command, its
         // close never gets its turn. Then the session is ended directly.
@@ -486,6 +609,7 @@ impl Phone {
             Platform::Ios => "syslog",
         };
         let url = format!("{}/session/{id}/se/log", self.server);
+        self.sent(RequestKind::Other, false);
         let http = reqwest::Client::builder().no_proxy().timeout(CLOSE_WAIT).build().unwrap_or_default();
         let answer = http
             .post(&url)

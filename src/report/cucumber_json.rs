@@ -91,6 +91,11 @@ fn element(feature: &str, s: &ScenarioReport) -> Value {
     if !s.phones.is_empty() {
         element["phones"] = json!(s.phones);
     }
+    // The WebDriver requests its attempts sent, by phone and kind (a field
+    // readers ignore; `report merge` reads it back).
+    if !s.requests.is_empty() {
+        element["requests"] = json!(s.requests);
+    }
     element
 }
 

@@ -66,6 +66,7 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
                 left_out: e["left_out"].as_str().map(str::to_owned),
                 started: e["start_timestamp"].as_str().and_then(super::parse_rfc3339),
                 phones: e["phones"].as_array().into_iter().flatten().map(phone_of).collect(),
+                requests: serde_json::from_value(e["requests"].clone()).unwrap_or_default(),
             });
         }
         report.features.push(feature);

@@ -179,6 +179,9 @@ pub struct ScenarioReport {
     /// The phones its attempts leased (udid, model, OS, rig), each once,
     /// in the order leased.
     pub phones: Vec<PhoneRecord>,
+    /// The WebDriver requests its attempts sent, by phone and kind (each a
+    /// round trip on a real phone).
+    pub requests: crate::world::requests::Requests,
 }
 
 impl ScenarioReport {

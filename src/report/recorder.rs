@@ -114,6 +114,7 @@ pub fn left_out(
         left_out: Some(clean(reason)),
         started: None,
         phones: Vec::new(),
+        requests: Default::default(),
     });
 }
 
@@ -181,6 +182,7 @@ impl Recorder {
                     left_out: None,
                     started: None,
                     phones: Vec::new(),
+                    requests: Default::default(),
                 });
                 feature.scenarios.len() - 1
             }
@@ -328,6 +330,9 @@ impl Recorder {
                 // scenario's verdict, and says so.
                 let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
                 super::progress::scenario_finished(key, !again);
+                // The requests this attempt sent, noted by the World as it ended.
+                let attempt_key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
+                crate::world::requests::add(&mut scenario.requests, &crate::world::requests::take(&attempt_key));
                 // Its phones so far, for its line: which model and OS it ran on.
                 let file = feature.path.display().to_string();
                 crate::history::leases::fill_one(scenario, &crate::history::leases::peek(), &file);

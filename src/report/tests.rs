@@ -147,6 +147,7 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<StepReport>) -> S
         left_out: None,
         started: None,
         phones: Vec::new(),
+        requests: Default::default(),
     }
 }
 

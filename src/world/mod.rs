@@ -12,6 +12,7 @@ pub mod context;
 pub mod evidence;
 pub mod failure;
 pub mod phones;
+pub mod requests;
 pub mod sessions;
 
 use std::collections::BTreeMap;
@@ -151,9 +152,14 @@ impl CopyWorld {
     /// approved texts: a step on one phone changes the other's screen too
     /// (the old phone's 'Continue on your new phone/tablet' once the new
     /// one scans), and no step of its own may look at it.
+    ///
+    /// Each phone is read only if something may have changed it since it
+    /// was last read ([`Phone::check_screen`]), and the phones are read at
+    /// once, as two real phones answer side by side.
     pub async fn check_screens(&self) -> StepResult {
-        for phone in self.phones.values().filter(|p| !p.is_closed()) {
-            phone.check_screen().await?;
+        let checks = self.phones.values().filter(|p| !p.is_closed()).map(|p| p.check_screen());
+        for outcome in futures::future::join_all(checks).await {
+            outcome?;
         }
         Ok(())
     }

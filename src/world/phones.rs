@@ -180,8 +180,27 @@ impl CopyWorld {
     }
 
     /// The test-control API of the lab this scenario's phones are in.
+    ///
+    /// What the test-control API does (time passing, a phone moved or
+    /// switched) may change any of the scenario's screens: each is read
+    /// again at the step's end.
     pub fn control(&self) -> Result<ControlApi, StepFailure> {
+        let api = self.control_of(&self.phone_profile(Role::Old)?);
+        self.screens_may_have_changed();
+        Ok(api)
+    }
+
+    /// The test-control API, for what shows on no screen: a question (is
+    /// this token bound?), a system switch (Bluetooth on an iPhone's rig).
+    pub fn control_unseen(&self) -> Result<ControlApi, StepFailure> {
         Ok(self.control_of(&self.phone_profile(Role::Old)?))
+    }
+
+    /// Every phone of the scenario is read again at its next screen check.
+    pub fn screens_may_have_changed(&self) {
+        for phone in self.phones.values() {
+            phone.may_have_changed();
+        }
     }
 
     /// Lets time pass for this scenario's phones.
@@ -216,12 +235,36 @@ impl CopyWorld {
     }
 
     /// The phone in a role, opening its session on first use.
+    ///
+    /// The old and the new phone's sessions are opened together, side by
+    /// side, when the first of them is needed: on real phones a new session
+    /// takes seconds, and nearly every scenario uses both.
     pub async fn phone(&mut self, role: Role) -> Result<&Phone, StepFailure> {
         if !self.phones.contains_key(&role) {
             self.lease().await?;
-            let profile = self.phone_profile(role)?;
-            let phone = self.ctx.open_session(&profile, role.name()).await?;
-            self.phones.insert(role, phone);
+            let pair = [Role::Old, Role::New];
+            let roles: Vec<Role> = if pair.contains(&role) {
+                pair.into_iter().filter(|r| !self.phones.contains_key(r)).collect()
+            } else {
+                vec![role]
+            };
+            let profiles = roles.iter().map(|r| self.phone_profile(*r)).collect::<Result<Vec<_>, _>>()?;
+            let opening = roles.iter().zip(&profiles).map(|(r, p)| self.ctx.open_session(p, r.name()));
+            let opened = futures::future::join_all(opening).await;
+            let mut first_error = None;
+            for (r, phone) in roles.into_iter().zip(opened) {
+                match phone {
+                    Ok(phone) => {
+                        self.phones.insert(r, phone);
+                    }
+                    // The phone asked for fails the step; the other's is tried again when asked.
+                    Err(e) if r == role => first_error = Some(e),
+                    Err(e) => tracing::debug!("opening the {} session beside the {}: {e}", r.name(), role.name()),
+                }
+            }
+            if let Some(e) = first_error {
+                return Err(e.into());
+            }
         }
         Ok(&self.phones[&role])
     }

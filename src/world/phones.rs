@@ -263,7 +263,7 @@ impl CopyWorld {
                 }
             }
             if let Some(e) = first_error {
-                return Err(e.into());
+                return Err(e);
             }
         }
         Ok(&self.phones[&role])

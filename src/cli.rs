@@ -281,6 +281,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
         duration_secs: longest,
         quarantined: merged.quarantined.clone(),
         meta: merged.meta.clone(),
+        requests: crate::report::run_info::RequestTotals::of(&merged),
     }
     .write(out)
     .with_context(|| format!("cannot write into {}", out.display()))?;

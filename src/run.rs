@@ -141,6 +141,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             duration_secs: report.duration.as_secs_f64(),
             quarantined: Vec::new(),
             meta: report.meta.clone(),
+            requests: Default::default(),
         }
         .write(&dir)
         .with_context(|| format!("cannot write {}", dir.display()))
@@ -332,6 +333,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         duration_secs: report.duration.as_secs_f64(),
         quarantined: report.quarantined.clone(),
         meta: report.meta.clone(),
+        requests: crate::report::run_info::RequestTotals::of(&report),
     };
     info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
     let facts = crate::history::record::RunFacts::of(&info, opts);

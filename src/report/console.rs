@@ -118,5 +118,44 @@ pub fn summary(report: &RunReport) -> String {
         report.count(Status::Error),
         report.count(Status::Skipped)
     ));
+    out.push_str(&requests_line(report));
+    out
+}
+
+/// "requests to the phones: 9,770 (find 4,950, …); per scenario: median
+/// 130, most 402 by 'name' (file:line)": on a real phone each is a round
+/// trip. Empty when nothing was sent.
+pub fn requests_line(report: &RunReport) -> String {
+    let by_kind = report.requests_by_kind();
+    let total: u64 = by_kind.values().sum();
+    if total == 0 {
+        return String::new();
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
+    let mut per: Vec<(u64, String)> = report
+        .scenarios()
+        .filter(|(_, s)| !s.requests.is_empty())
+        .map(|(f, s)| (crate::world::requests::total(&s.requests), format!("'{}' ({}:{})", s.name, f.path.display(), s.line)))
+        .collect();
+    per.sort();
+    let median = per[per.len() / 2].0;
+    let (most, by) = per.last().cloned().unwrap_or_default();
+    format!(
+        "requests to the phones: {} ({}); per scenario: median {median}, most {most} by {by}\n",
+        thousands(total),
+        kinds.join(", ")
+    )
+}
+
+/// 12345 as "12,345".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }

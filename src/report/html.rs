@@ -274,6 +274,19 @@ fn scenario(
         }
         out.push_str("</ul>\n");
     }
+    if !s.requests.is_empty() {
+        // Each a round trip on a real phone: what a lab's night is planned by.
+        let phones: Vec<String> = s
+            .requests
+            .iter()
+            .map(|(phone, kinds)| {
+                let total: u64 = kinds.values().sum();
+                let each: Vec<String> = kinds.iter().map(|(k, n)| format!("{} {n}", esc(k))).collect();
+                format!("{} {total} ({})", esc(phone), each.join(", "))
+            })
+            .collect();
+        let _ = writeln!(out, "<p class=\"requests\">requests: {}</p>", phones.join("; "));
+    }
     let attempts = s.attempts().max(1);
     for (i, a) in s.earlier_attempts.iter().enumerate() {
         let _ = writeln!(

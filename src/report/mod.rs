@@ -272,6 +272,18 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The WebDriver requests the run's scenarios sent, by kind, all phones
+    /// together.
+    pub fn requests_by_kind(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut by_kind = std::collections::BTreeMap::new();
+        for (_, s) in self.scenarios() {
+            for (kind, n) in s.requests.values().flatten() {
+                *by_kind.entry(kind.clone()).or_default() += n;
+            }
+        }
+        by_kind
+    }
+
     /// Every scenario, with its feature.
     pub fn scenarios(&self) -> impl Iterator<Item = (&FeatureReport, &ScenarioReport)> {
         self.features.iter().flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))

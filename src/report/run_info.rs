@@ -42,6 +42,34 @@ pub struct RunInfo {
     /// written before it was recorded reads as unknown.
     #[serde(default)]
     pub meta: RunMeta,
+    /// The WebDriver requests it sent: by kind, and per scenario by phone
+    /// and kind (each a round trip on a real phone).
+    #[serde(default)]
+    pub requests: RequestTotals,
+}
+
+/// The WebDriver requests of a run, in `run.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestTotals {
+    /// Kind → how many, all phones together.
+    pub by_kind: std::collections::BTreeMap<String, u64>,
+    /// Each scenario that sent any: "name (file:line)" → phone → kind → how many.
+    pub per_scenario: std::collections::BTreeMap<String, crate::world::requests::Requests>,
+}
+
+impl RequestTotals {
+    /// What `report`'s scenarios sent.
+    pub fn of(report: &super::RunReport) -> RequestTotals {
+        RequestTotals {
+            by_kind: report.requests_by_kind(),
+            per_scenario: report
+                .scenarios()
+                .filter(|(_, s)| !s.requests.is_empty())
+                .map(|(f, s)| (format!("{} ({}:{})", s.name, f.path.display(), s.line), s.requests.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// Where and of what a run ran, for every report to say.
@@ -274,6 +302,7 @@ mod tests {
             duration_secs: 1.5,
             quarantined: Vec::new(),
             meta: RunMeta::default(),
+            requests: Default::default(),
         }
     }
 

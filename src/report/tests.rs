@@ -291,6 +291,10 @@ fn qr_expired() -> ScenarioReport {
     ScenarioReport {
         started: Some(std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250)),
         phones: vec![phone("emulator-5554", "Pixel 7", "14"), phone("emulator-5556", "", "13")],
+        requests: crate::world::requests::Requests::from([
+            ("old phone".to_owned(), [("find".to_owned(), 40), ("page source".to_owned(), 12)].into()),
+            ("new phone".to_owned(), [("element".to_owned(), 1234), ("session".to_owned(), 2)].into()),
+        ]),
         ..s
     }
 }

@@ -462,6 +462,11 @@ pub struct FarmConfig {
     /// Added to every WebDriver command, to imitate real phones.
     #[serde(default)]
     pub latency_ms: u64,
+    /// What each kind of command costs, besides `latency_ms`: a number, a
+    /// preset (`"uiautomator2"`, `"xcuitest"`, `"drivers"`) or a table
+    /// ([`crate::latency`]).
+    #[serde(default)]
+    pub latency: crate::latency::Latency,
     /// Added, besides `latency_ms`, to every WebDriver command on the
     /// phone of this udid: a slower phone (the history's `slow` trend).
     #[serde(default)]
@@ -506,6 +511,7 @@ impl Default for FarmConfig {
             defects: Vec::new(),
             faults: Vec::new(),
             latency_ms: 0,
+            latency: Default::default(),
             phone_latency_ms: Default::default(),
             allow_cors: false,
         }

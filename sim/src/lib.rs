@@ -24,6 +24,7 @@ mod device;
 mod dom;
 mod error;
 mod farm;
+pub mod latency;
 mod locate;
 pub mod rules;
 mod screenshot;

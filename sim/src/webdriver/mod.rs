@@ -191,7 +191,9 @@ async fn command<T>(
         let mut state = shared.lock();
         let session = state.sessions.get(sid).cloned().ok_or_else(|| no_session(sid))?;
         let own = state.config.phone_latency_ms.get(&session.udid).copied().unwrap_or(0);
-        (state.latency + Duration::from_millis(own), state.command_fault(&session.udid, name))
+        let platform = state.phone(&session.udid).map_or(crate::ui::Platform::Android, |p| p.platform());
+        let kind = state.config.latency.cost(platform, crate::latency::CommandKind::of(name));
+        (state.latency + kind + Duration::from_millis(own), state.command_fault(&session.udid, name))
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -54,8 +54,16 @@ fn capability_problem(key: &str) -> Option<String> {
 
 pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> W3cResult {
     let body: Value = parse_json(&body)?;
-    let candidates = merged_capabilities(&body)?;
-    let mut state = shared.lock();
+    let (answer, cost) = create_session(&mut shared.lock(), &body)?;
+    // A real driver takes its time to start a session (the farm's cost
+    // model), the lock free meanwhile.
+    tokio::time::sleep(cost).await;
+    Ok(answer)
+}
+
+/// Makes the session `body` asks for: its answer, and what it costs.
+fn create_session(state: &mut FarmState, body: &Value) -> Result<(axum::response::Response, Duration), W3cError> {
+    let candidates = merged_capabilities(body)?;
     let mut last_problem = String::from("no capabilities given");
     for caps in candidates {
         match match_phone(&state, &caps) {
@@ -96,7 +104,8 @@ pub(super) async fn new_session(State(shared): State<Arc<Shared>>, body: axum::b
                     phone.auto_answer(cx);
                 });
                 tracing::info!(session = %id, %udid, "session created");
-                return Ok(ok(json!({ "sessionId": id, "capabilities": capabilities })));
+                let cost = session_cost(state, platform);
+                return Ok((ok(json!({ "sessionId": id, "capabilities": capabilities })), cost));
             }
             Err(problem) => last_problem = problem,
         }
@@ -380,14 +389,25 @@ pub(super) async fn appium_capabilities(State(shared): State<Arc<Shared>>, Path(
 }
 
 pub(super) async fn delete_session(State(shared): State<Arc<Shared>>, Path(sid): Path<String>) -> W3cResult {
-    let mut state = shared.lock();
-    let session = state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
-    // WebDriverAgent answers alerts for its session only.
-    if let Some(i) = state.phone_index(&session.udid) {
-        state.phones[i].auto_alerts = None;
-    }
-    tracing::info!(session = %sid, "session deleted");
+    let cost = {
+        let mut state = shared.lock();
+        let session = state.sessions.remove(&sid).ok_or_else(|| no_session(&sid))?;
+        // WebDriverAgent answers alerts for its session only.
+        let mut platform = Platform::Android;
+        if let Some(i) = state.phone_index(&session.udid) {
+            state.phones[i].auto_alerts = None;
+            platform = state.phones[i].platform();
+        }
+        tracing::info!(session = %sid, "session deleted");
+        state.latency + state.config.latency.cost(platform, crate::latency::CommandKind::Other)
+    };
+    tokio::time::sleep(cost).await;
     Ok(ok(Value::Null))
+}
+
+/// What starting a session costs on a phone of `platform`.
+fn session_cost(state: &FarmState, platform: Platform) -> Duration {
+    state.latency + state.config.latency.cost(platform, crate::latency::CommandKind::Session)
 }
 
 // --- timeouts and plain session data ------------------------------------------

@@ -66,7 +66,7 @@ fn create_session(state: &mut FarmState, body: &Value) -> Result<(axum::response
     let candidates = merged_capabilities(body)?;
     let mut last_problem = String::from("no capabilities given");
     for caps in candidates {
-        match match_phone(&state, &caps) {
+        match match_phone(state, &caps) {
             Ok(udid) => {
                 let implicit = caps
                     .get("timeouts")

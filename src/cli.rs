@@ -183,9 +183,62 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
                 .map_err(Into::into),
         ),
     }
+    // The devices: what pairs each rig offers, which scenarios they serve,
+    // and how long a run on them takes.
+    let mut profile = profile;
+    if profile.appium.is_embedded() {
+        if let Ok(config) = farm_profile::from_profile(&profile) {
+            profile.phones = farm_profile::phones_of(&config);
+        }
+    }
+    let rigs = crate::doctor::rigs(&profile.phones);
+    println!("  ok     devices: {} on {} rig(s)", profile.phones.len(), rigs.len());
+    for line in &rigs {
+        println!("           {line}");
+    }
+    let features = root.join("features");
+    let mut cannot_serve = 0;
+    let mut scenario_count = 0;
+    match crate::select::Selection::new(std::slice::from_ref(&features), None) {
+        Ok(selection) => {
+            let lint = crate::lint::check(&selection.files(), &selection, None, &crate::steps::catalogue::all());
+            let (can, cannot) = crate::doctor::served(&profile.phones, &lint.listed);
+            scenario_count = lint.listed.len();
+            cannot_serve = cannot.len();
+            let mark = if cannot.is_empty() { "ok    " } else { "warn  " };
+            println!(
+                "  {mark} scenarios: {} in {}; these devices can serve {can}, not {} (a run leaves those out)",
+                lint.listed.len(),
+                features.display(),
+                cannot.len()
+            );
+            for line in &cannot {
+                println!("           {line}");
+            }
+        }
+        Err(e) => check("scenarios", Err(e.into())),
+    }
+    let concurrency = crate::run::default_concurrency(&profile);
+    match crate::doctor::sample(&profile, &appium, &fixtures).await {
+        Ok(sample) => {
+            let (mix, from) = crate::doctor::request_mix(&root.join("reports"));
+            let took = crate::doctor::estimate(&sample, &mix, scenario_count - cannot_serve, concurrency);
+            println!(
+                "  ok     estimate: about {} for the {} scenario(s) these devices serve, {concurrency} at a time, at {}; from {from}",
+                crate::doctor::long(took),
+                scenario_count - cannot_serve,
+                sample.describe()
+            );
+        }
+        Err(e) => check("estimate (a sample of round trips)", Err(e)),
+    }
     drop(farm);
     if problems == 0 {
-        println!("doctor: all checks passed");
+        if cannot_serve > 0 {
+            println!("doctor: all checks passed; {cannot_serve} scenario(s) these devices cannot serve (listed above)");
+        } else {
+            println!("doctor: all checks passed");
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         println!("doctor: {problems} problem(s)");

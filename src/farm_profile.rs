@@ -3,7 +3,7 @@
 //! the farm, reads it into the farm's own config type.
 
 use anyhow::{Context, Result};
-use mitid_e2e_framework::profile::Profile;
+use mitid_e2e_framework::profile::{Biometric, Form, PhoneProfile, Platform, Profile};
 use mitid_sim::{Defect, FarmConfig};
 
 /// The farm a virtual profile describes.
@@ -12,6 +12,36 @@ pub fn from_profile(profile: &Profile) -> Result<FarmConfig> {
         format!("{} has no [farm] section: only a virtual-farm profile can start the farm", profile.path.display())
     })?;
     farm.try_into::<FarmConfig>().with_context(|| format!("device profile {}: in [farm]", profile.path.display()))
+}
+
+/// The farm's phones as a profile lists a lab's: what the pool leases from.
+pub fn phones_of(config: &FarmConfig) -> Vec<PhoneProfile> {
+    config
+        .phones
+        .iter()
+        .map(|p| PhoneProfile {
+            udid: p.udid.clone(),
+            platform: match p.platform {
+                mitid_sim::Platform::Android => Platform::Android,
+                mitid_sim::Platform::Ios => Platform::Ios,
+            },
+            os_version: p.os_version.clone(),
+            rig: p.rig.clone(),
+            model: Some(p.model.clone()),
+            control: None,
+            capabilities: Default::default(),
+            bluetooth_address: None,
+            biometric: p.biometric().map(|b| match b {
+                mitid_sim::Biometric::Fingerprint => Biometric::Fingerprint,
+                mitid_sim::Biometric::TouchId => Biometric::TouchId,
+                mitid_sim::Biometric::FaceId => Biometric::FaceId,
+            }),
+            form: match p.form {
+                mitid_sim::Form::Phone => Form::Phone,
+                mitid_sim::Form::Tablet => Form::Tablet,
+            },
+        })
+        .collect()
 }
 
 /// Names → defects, with an error listing the known names.

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod doctor;
 pub mod farm_profile;
 pub mod glue;
 pub mod history;

@@ -70,11 +70,25 @@ impl Finding {
     }
 }
 
+/// A scenario as the lint found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedScenario {
+    /// `file:line`.
+    pub place: String,
+    /// Its name, an outline row's filled in.
+    pub name: String,
+    /// Its tags, the feature's and rule's and Examples' included, without `@`.
+    pub tags: Vec<String>,
+}
+
 /// What was checked.
 #[derive(Debug, Default)]
 pub struct Lint {
     /// Scenarios checked (an outline's example rows each count).
     pub scenarios: usize,
+    /// Each scenario checked: its file, line, name and tags (for `doctor`,
+    /// which asks whether a profile's devices can serve them).
+    pub listed: Vec<ListedScenario>,
     /// Steps checked.
     pub steps: usize,
     /// The problems, by file and line.
@@ -206,6 +220,11 @@ fn check_file(
                 continue;
             }
             lint.scenarios += 1;
+            lint.listed.push(ListedScenario {
+                place: format!("{shown}:{line}"),
+                name: name.clone(),
+                tags: all_tags.iter().map(|t| t.trim_start_matches('@').to_owned()).collect(),
+            });
             if let Err(e) = crate::world::phones::need_of(all_tags.iter().map(|t| t.trim_start_matches('@'))) {
                 find(line, Kind::Tags, format!("the scenario '{name}' cannot be given devices: {e}"));
             }

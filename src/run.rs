@@ -17,7 +17,7 @@ use mitid_e2e_framework::clock::Clock;
 use mitid_e2e_framework::control::ControlApi;
 use mitid_e2e_framework::gateways::Gateways;
 use mitid_e2e_framework::locators::Locators;
-use mitid_e2e_framework::profile::{Biometric, ClockMode, Form, PhoneProfile, Platform, Profile};
+use mitid_e2e_framework::profile::{ClockMode, Platform, Profile};
 use mitid_e2e_framework::screens::ScreenTexts;
 
 use crate::interrupt::{self, Outcome, Signal};
@@ -517,32 +517,7 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     let (farm, appium_url, control_url) = if profile.appium.is_embedded() {
         let mut config = crate::farm_profile::from_profile(&profile)?;
         config.defects.extend(crate::farm_profile::defects(&opts.defects)?);
-        profile.phones = config
-            .phones
-            .iter()
-            .map(|p| PhoneProfile {
-                udid: p.udid.clone(),
-                platform: match p.platform {
-                    mitid_sim::Platform::Android => Platform::Android,
-                    mitid_sim::Platform::Ios => Platform::Ios,
-                },
-                os_version: p.os_version.clone(),
-                rig: p.rig.clone(),
-                model: Some(p.model.clone()),
-                control: None,
-                capabilities: Default::default(),
-                bluetooth_address: None,
-                biometric: p.biometric().map(|b| match b {
-                    mitid_sim::Biometric::Fingerprint => Biometric::Fingerprint,
-                    mitid_sim::Biometric::TouchId => Biometric::TouchId,
-                    mitid_sim::Biometric::FaceId => Biometric::FaceId,
-                }),
-                form: match p.form {
-                    mitid_sim::Form::Phone => Form::Phone,
-                    mitid_sim::Form::Tablet => Form::Tablet,
-                },
-            })
-            .collect();
+        profile.phones = crate::farm_profile::phones_of(&config);
         let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;
         // The BlueZ radio knows each phone's adapter address, as a rig would.
         for p in &mut profile.phones {

@@ -433,6 +433,24 @@ fn doctor_checks_a_profile_part_by_part() {
     let (code, out) = run(&["doctor"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ok     Appium server") && out.contains("all checks passed"), "{out}");
+    // The pairs each rig offers, the scenarios served, a run's length.
+    assert!(out.contains("rig-d: iPhone 14 (iOS 17.5, phone, Face ID), Galaxy S24 (Android 14, phone, fingerprint); pairs: Android phone → iOS phone, iOS phone → Android phone"), "{out}");
+    assert!(out.contains("these devices can serve") && out.contains(", not 0"), "{out}");
+    assert!(out.contains("ok     estimate: about") && out.contains("new session"), "{out}");
+    // A profile whose devices cannot serve every scenario says which, and why.
+    let scratch = Scratch::new("doctor-pairs");
+    let only_rig_a: String = {
+        let base = virtual_profile();
+        let (head, phones) = base.split_once("[[farm.phones]]").unwrap();
+        let kept: Vec<&str> = phones.split("[[farm.phones]]").filter(|p| p.contains("rig = \"rig-a\"")).collect();
+        format!("{head}[[farm.phones]]{}", kept.join("[[farm.phones]]"))
+    };
+    let profile = scratch.write("rig-a.toml", &only_rig_a);
+    let (code, out) = run(&["doctor", "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code, 0, "not a problem of the profile: {out}");
+    assert!(out.contains("warn   scenarios:"), "{out}");
+    assert!(out.contains("needs 2 iOS devices on one rig"), "{out}");
+    assert!(out.contains("scenario(s) these devices cannot serve (listed above)"), "{out}");
     let scratch = Scratch::new("doctor");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let lab = std::fs::read_to_string(Path::new(ROOT).join("devices/lab.example.toml")).unwrap();

@@ -36,12 +36,14 @@ impl CommandKind {
     pub fn of(command: &str) -> CommandKind {
         match command {
             "createSession" => CommandKind::Session,
-            "findElement" | "findElements" | "findElementFromElement" | "findElementsFromElement" | "active" => {
-                CommandKind::Find
-            }
+            "findElement"
+            | "findElements"
+            | "findElementFromElement"
+            | "findElementsFromElement"
+            | "getActiveElement" => CommandKind::Find,
             "getPageSource" => CommandKind::PageSource,
             "getScreenshot" | "getElementScreenshot" => CommandKind::Screenshot,
-            "execute" => CommandKind::Mobile,
+            "execute" | "executeScript" => CommandKind::Mobile,
             c if c.starts_with("element")
                 || ["click", "setValue", "clear", "getText", "getName", "getAttribute", "getElementRect"]
                     .contains(&c) =>
@@ -173,7 +175,7 @@ mod tests {
         assert_eq!(CommandKind::of("findElements"), CommandKind::Find);
         assert_eq!(CommandKind::of("click"), CommandKind::Element);
         assert_eq!(CommandKind::of("elementDisplayed"), CommandKind::Element);
-        assert_eq!(CommandKind::of("execute"), CommandKind::Mobile);
+        assert_eq!(CommandKind::of("executeScript"), CommandKind::Mobile);
         assert_eq!(
             drivers.cost(Platform::Android, CommandKind::Find),
             Duration::from_millis(CostTable::UIAUTOMATOR2.find)

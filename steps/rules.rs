@@ -650,7 +650,8 @@ async fn told(w: &mut CopyWorld, words: String) -> StepResult {
         if tokio::time::Instant::now() >= deadline {
             fail!("{} did not tell me '{words}' within {}; the screen shows: {shown}", phone.role(), human(find));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A page source is a phone's dearest request: look again less often than a find would.
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

@@ -87,6 +87,27 @@ fn the_run_page_shows_the_run_in_real_chromium_on_a_phone_and_a_desktop() {
         assert_eq!(text("#meta-defects").await, "old_app_deactivated");
         assert!(text("#meta-started").await.ends_with('Z'));
 
+        // A red run opens on what went wrong: first in <main>, the failing
+        // scenario, its step, the message and both phones' screenshots
+        // (loaded), linking down to the whole scenario.
+        let first = c.execute("return document.querySelector('main > *').id", vec![]).await.unwrap();
+        assert_eq!(first, "failures", "the summary comes first on a red run");
+        let summary = text("#failures").await;
+        assert!(summary.contains(FAILING) && summary.contains("line"), "{summary}");
+        let loaded = c
+            .execute(
+                "return Array.from(document.querySelectorAll('#failures .shot img')).map(i => i.naturalWidth)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let loaded: Vec<u64> = loaded.as_array().unwrap().iter().map(|w| w.as_u64().unwrap()).collect();
+        assert!(loaded.len() == 2 && loaded.iter().all(|w| *w > 0), "both phones' screenshots load: {loaded:?}");
+        let link = c.find(Locator::Css("#failures .failure h3 a")).await.unwrap().attr("href").await.unwrap().unwrap();
+        let anchor = link.trim_start_matches('#').to_owned();
+        let target = c.find(Locator::Id(&anchor)).await.unwrap();
+        assert!(target.text().await.unwrap().contains(FAILING), "the link leads to the scenario");
+
         // The coverage matrix: a row per documented step, precondition and
         // rule, as coverage.md has them; the broken rule links its scenario.
         let rows = c.find_all(Locator::Css("#coverage tbody tr")).await.unwrap();
@@ -166,6 +187,23 @@ fn the_run_page_shows_the_run_in_real_chromium_on_a_phone_and_a_desktop() {
         scroll_to(c, "article.failed > ol.steps > li.step.failed .shots").await;
         let png = c.screenshot().await.unwrap();
         save(&run_dir, "index-390x844.png", &png);
+
+        // A URL naming the scenario, as a console or a chat gives it: the
+        // page shows that scenario alone, at the top, and the way back.
+        c.set_window_size(1366, 900).await.unwrap();
+        c.goto(&format!("file://{}{link}", page.display())).await.unwrap();
+        let failed = c.find(Locator::Css("article.scenario.failed")).await.unwrap();
+        assert!(failed.is_displayed().await.unwrap(), "the named scenario shows");
+        assert!(!c.find(Locator::Css("article.scenario.passed")).await.unwrap().is_displayed().await.unwrap());
+        assert!(!c.find(Locator::Css("#coverage")).await.unwrap().is_displayed().await.unwrap());
+        let top =
+            c.execute(&format!("return document.getElementById('{anchor}').getBoundingClientRect().top"), vec![]).await;
+        assert!(top.unwrap().as_f64().unwrap() < 900.0, "the scenario is in view");
+        c.find(Locator::Css(".focus a")).await.unwrap().click().await.unwrap();
+        assert!(
+            c.find(Locator::Css("article.scenario.passed")).await.unwrap().is_displayed().await.unwrap(),
+            "the whole run again"
+        );
 
         // Nothing was fetched: every resource the page loaded is the file itself.
         let loaded =

@@ -93,9 +93,13 @@ pub fn render(report: &RunReport, coverage: &Coverage) -> String {
     ] {
         let _ = write!(out, " <label for=\"f-{f}\">{f} ({n})</label>");
     }
+    // In the sticky bar, shown only when the URL names a scenario (html.css, `:target`).
+    out.push_str(" <span class=\"focus\">· one scenario, as the link named it: <a href=\"#run\">the whole run</a></span>");
     out.push_str("</nav>\n<main>\n");
-    coverage_matrix(&mut out, report, coverage);
     let files = attachments::files(report);
+    // A red run opens on what went wrong, before the coverage.
+    failures(&mut out, report, &files);
+    coverage_matrix(&mut out, report, coverage);
     for (fi, f) in report.features.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -119,6 +123,73 @@ pub fn render(report: &RunReport, coverage: &Coverage) -> String {
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
+}
+
+/// A red run's summary, first on the page: each failed or errored
+/// scenario with its failing step, the message and the phones'
+/// screenshots of that step, linking down
+/// to the whole scenario. Nothing on a green run.
+fn failures(out: &mut String, report: &RunReport, files: &[attachments::AttachmentFile]) {
+    let failed: Vec<(usize, usize)> = report
+        .features
+        .iter()
+        .enumerate()
+        .flat_map(|(fi, f)| f.scenarios.iter().enumerate().map(move |(si, s)| (fi, si, s)))
+        .filter(|(_, _, s)| matches!(s.status(), Status::Failed | Status::Error))
+        .map(|(fi, si, _)| (fi, si))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<section id=\"failures\">\n<h2>What went wrong ({})</h2>", failed.len());
+    for (fi, si) in failed {
+        let (f, s) = (&report.features[fi], &report.features[fi].scenarios[si]);
+        let verdict = verdict(s);
+        let _ = write!(
+            out,
+            "<article class=\"failure\"><h3><span class=\"badge {verdict}\">{verdict}</span> <a href=\"#{}\">{}</a> <small>{}:{}</small></h3>",
+            anchor(f, s),
+            esc(&s.name),
+            esc(&f.path.display().to_string()),
+            s.line
+        );
+        if let Some(step) = s.failure() {
+            let _ = write!(
+                out,
+                "<p class=\"step\">{} {} <small>(line {})</small></p>",
+                esc(&step.keyword),
+                esc(&step.text),
+                step.line
+            );
+            if let Some(e) = &step.error {
+                let _ = write!(out, "<pre class=\"error\">{}</pre>", esc(e));
+            }
+            let shots: Vec<&attachments::AttachmentFile> = files
+                .iter()
+                .filter(|a| {
+                    a.feature == fi && a.scenario == si && a.attempt == s.attempts() && a.step_line == step.line
+                })
+                .filter(|a| a.attachment.mime.starts_with("image/"))
+                .collect();
+            if !shots.is_empty() {
+                out.push_str("<div class=\"shots\">");
+                // Embedded like every image of the page: it is one file, whole
+                // wherever it is opened or copied.
+                for a in shots {
+                    let data = base64::engine::general_purpose::STANDARD.encode(&a.attachment.data);
+                    let _ = write!(
+                        out,
+                        "<figure class=\"shot\"><img alt=\"{name}\" src=\"data:{mime};base64,{data}\"><figcaption>{name}</figcaption></figure>",
+                        name = esc(&a.attachment.name),
+                        mime = esc(&a.attachment.mime)
+                    );
+                }
+                out.push_str("</div>");
+            }
+        }
+        out.push_str("</article>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn header(out: &mut String, report: &RunReport, coverage: &Coverage) {

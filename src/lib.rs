@@ -11,6 +11,7 @@ pub mod cli;
 pub mod doctor;
 pub mod farm_profile;
 pub mod glue;
+pub mod hints;
 pub mod history;
 pub mod interrupt;
 pub mod lint;

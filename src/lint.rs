@@ -248,7 +248,7 @@ fn check_file(
                 distinct.dedup();
                 match distinct.len() {
                     1 => {}
-                    0 => find(step.position.line, Kind::Undefined, undefined(step.keyword.trim(), &value, catalogue)),
+                    0 => find(step.position.line, Kind::Undefined, undefined(step_type(step), &value, catalogue)),
                     _ => find(
                         step.position.line,
                         Kind::Ambiguous,
@@ -257,6 +257,16 @@ fn check_file(
                 }
             }
         }
+    }
+}
+
+/// A step's type as Gherkin reads it, whatever its keyword: an `And` or a
+/// `But` (or `Og`, `Men`) takes the type of the step before it.
+fn step_type(step: &gherkin::Step) -> &'static str {
+    match step.ty {
+        gherkin::StepType::Given => "Given",
+        gherkin::StepType::When => "When",
+        gherkin::StepType::Then => "Then",
     }
 }
 
@@ -325,7 +335,13 @@ fn misspelt(
             continue;
         }
         let rest = line.trim_start()[word.len()..].trim();
-        let off = |k: &&&str| if **k == word { usize::MAX } else { distance(&word.to_lowercase(), &k.to_lowercase()) };
+        let off = |k: &&&str| {
+            if **k == word {
+                usize::MAX
+            } else {
+                crate::hints::distance(&word.to_lowercase(), &k.to_lowercase())
+            }
+        };
         // Only when the rest of the line is a step the catalogue knows: a
         // description may well begin "An …" or "So …", and a real run must
         // not be refused for prose.
@@ -353,42 +369,29 @@ fn misspelt(
 }
 
 /// What is said of an undefined step: the closest phrase, and a snippet.
-fn undefined(keyword: &str, text: &str, catalogue: &[StepDef]) -> String {
+/// What an undefined step is told: the nearest phrases, ranked; a snippet
+/// only when none is near (one would invite a second phrase for one step).
+/// `keyword` is the step's type as Gherkin reads it (an `And` after a
+/// `Then` is a `Then`).
+pub fn undefined(keyword: &str, text: &str, catalogue: &[StepDef]) -> String {
     let mut out = format!("no step definition matches \"{text}\"");
-    if let Some(near) = did_you_mean(text, catalogue) {
-        out.push_str(&format!("\n  did you mean \"{near}\"?"));
+    let hints = crate::hints::near(text, catalogue);
+    for (i, h) in hints.iter().enumerate() {
+        let ask = if i == 0 { "did you mean" } else { "or" };
+        out.push_str(&format!("\n  {ask} \"{}\"? (the phrase: {})", h.example, h.phrase));
     }
-    out.push('\n');
-    out.push_str(&snippet(keyword, text));
+    if hints.is_empty() {
+        out.push('\n');
+        out.push_str(&snippet(keyword, text));
+    } else {
+        out.push_str("\n  (`cargo run -- steps` lists every phrase)");
+    }
     out
 }
 
-/// The example of the phrase closest to `text`, if close enough to be a typo.
+/// The example of the phrase nearest to `text`, if one is near.
 pub fn did_you_mean<'a>(text: &str, catalogue: &'a [StepDef]) -> Option<&'a str> {
-    let keywords = ["Given ", "When ", "Then ", "And ", "But "];
-    catalogue
-        .iter()
-        .map(|d| keywords.iter().find_map(|k| d.example.strip_prefix(k)).unwrap_or(d.example))
-        .map(|e| (distance(&text.to_lowercase(), &e.to_lowercase()), e))
-        .filter(|(d, e)| *d <= (e.chars().count() / 5).max(3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, e)| e)
-}
-
-/// Levenshtein distance, by characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let here = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(here) };
-            prev = here;
-        }
-    }
-    row[b.len()]
+    crate::hints::near(text, catalogue).first().map(|h| h.example)
 }
 
 /// A catalogue row and body to paste for an undefined step: quoted text
@@ -430,7 +433,7 @@ pub fn snippet(keyword: &str, text: &str) -> String {
         if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() { format!("step_{name}") } else { name };
     let params: String = args.iter().enumerate().map(|(i, ty)| format!(", arg{}: {ty}", i + 1)).collect();
     format!(
-        "  Add it to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} {}\n        e.g. {}\n        docs [] Step => {name}({});\n\n  async fn {name}(w: &mut CopyWorld{params}) -> StepResult {{\n      let _phone = w.here().await?;\n      todo!(\"look at the phone\")\n  }}",
+        "  No phrase is near it: add one to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} {}\n        // da \"…\"   (its Danish twin, for features/da: say the same in Danish)\n        e.g. {}\n        docs [] Step => {name}({});\n\n  {keyword}: the step's type (any keyword matches it; it is how `steps` lists it).\n  The phrase: a Cucumber Expression; {{string}} is a quoted text, {{int}} a number (README, Writing features).\n  e.g.: an example as QA write it, which `steps` shows and the tests match against the phrase.\n  docs [...]: the documented steps it proves, e.g. [Step(12)] or [Before(3)]; none for a rule's step.\n  Step: its deadline (Step: the profile's; Waiting: it lets time pass; Walk: it walks many steps).\n  {name}(...): its body, one argument per parameter in order:\n\n  async fn {name}(w: &mut CopyWorld{params}) -> StepResult {{\n      let _phone = w.here().await?;\n      todo!(\"look at the phone\")\n  }}",
         rust_literal(&phrase),
         rust_literal(&format!("{keyword} {text}")),
         args.join(", ")

@@ -609,7 +609,5 @@ fn run_id() -> String {
 /// with its keyword), after the phrase it may have meant.
 pub fn snippet(step: &str) -> String {
     let (keyword, text) = step.split_once(' ').unwrap_or(("When", step));
-    let catalogue = crate::steps::catalogue::all();
-    let near = lint::did_you_mean(text, &catalogue).map(|e| format!("did you mean \"{e}\"?\n")).unwrap_or_default();
-    format!("{near}{}", lint::snippet(keyword, text))
+    lint::undefined(keyword, text, &crate::steps::catalogue::all())
 }

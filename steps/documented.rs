@@ -13,6 +13,41 @@ pub const DOCUMENTED_STEPS: u8 = 26;
 /// How many items its "Before you begin" list has.
 pub const PRECONDITIONS: u8 = 3;
 
+/// The help page's own words for each documented step and "Before you
+/// begin" item: what a QA engineer reading it beside a feature writes, so a
+/// hint for an undefined step can find the phrase by them.
+pub const HELP_PAGE: &[(Doc, &str)] = &[
+    (Doc::Before(1), "Make sure your old phone/tablet and the MitID app on it are updated."),
+    (Doc::Before(2), "Download the MitID app from the Apple App Store or Google Play on the phone/tablet where you want the MitID app installed. You can have up to three active MitID apps at the same time."),
+    (Doc::Before(3), "Make sure that Bluetooth is enabled on both phones/tablets. You can activate Bluetooth in your phone's/tablet's settings."),
+    (Doc::Step(1), "Open the MitID app on your old phone or tablet. Open the menu at the top of the screen."),
+    (Doc::Step(2), "Press Activate."),
+    (Doc::Step(3), "Press Copy your MitID to a new app."),
+    (Doc::Step(4), "Read the information and press Next."),
+    (Doc::Step(5), "Enter your PIN code or use biometric (fingerprint/Touch ID/Face ID)."),
+    (Doc::Step(6), "As a security measure, you need to wait for 1 hour before you can copy your MitID app. Check Yes, I want to copy and press Start copying."),
+    (Doc::Step(7), "The waiting period has started. Press OK if you want to minimize the waiting window. You can close the MitID app while waiting. You'll receive a notification from the app when the waiting time is over."),
+    (Doc::Step(8), "After 1 hour: Open the MitID app. Press Show QR code on the screen 'Show QR code and copy MitID to the new app'."),
+    (Doc::Step(9), "Enter your PIN code."),
+    (Doc::Step(10), "To ensure that you are the one scanning the QR code, MitID requires the use of Bluetooth. Read the information on the screen 'Bluetooth access is required'/'Bluetooth and location access is required' and press Next."),
+    (Doc::Step(11), "Accept that the MitID app uses Bluetooth - and for older versions of Android phones, also accept access to location."),
+    (Doc::Step(12), "You'll now see a QR code that you need to scan with your new phone or tablet. The QR code is valid for 3 minutes."),
+    (Doc::Step(13), "Open the MitID app on your new phone/tablet."),
+    (Doc::Step(14), "Press Get started on the screen 'Activate your MitID'."),
+    (Doc::Step(15), "Choose Copy from another MitID app. Press Next."),
+    (Doc::Step(16), "Mark QR code is shown on the old app and press Scan QR code."),
+    (Doc::Step(17), "Press Next on the screen 'Bluetooth access is required'/'Bluetooth and location access is required'."),
+    (Doc::Step(18), "Accept that the MitID app uses Bluetooth - and for older versions of Android phones, also accept access to location."),
+    (Doc::Step(19), "Scan the QR code by holding your phone/tablet up to the QR code on your old app. Hold the screen towards yourself so that the MitID app uses your phone's/tablet's camera to scan the QR code."),
+    (Doc::Step(20), "Enter your user ID to confirm your identity. Press Next."),
+    (Doc::Step(21), "Enter a temporary PIN code that you receive via SMS."),
+    (Doc::Step(22), "Press Next on the screen 'Choose your personal PIN code'."),
+    (Doc::Step(23), "Create your personal PIN code. Press Next. Repeat the PIN code and press Next."),
+    (Doc::Step(24), "Choose whether you want to approve with biometric (fingerprint/Touch ID/Face ID)."),
+    (Doc::Step(25), "Accept notifications from the MitID app."),
+    (Doc::Step(26), "This app is now activated and ready to use. Press OK."),
+];
+
 /// What a step proves of the documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Doc {
@@ -174,6 +209,15 @@ mod tests {
         }
         assert_eq!(Proof::parse("step 27"), None);
         assert_eq!(Proof::parse("before you begin 0"), None);
+    }
+
+    #[test]
+    fn the_help_page_is_here_whole_once_each() {
+        let mut docs: Vec<Doc> = HELP_PAGE.iter().map(|(d, _)| *d).collect();
+        docs.sort();
+        let mut all: Vec<Doc> = Doc::all().collect();
+        all.sort();
+        assert_eq!(docs, all, "every step and item, once");
     }
 
     #[test]

@@ -861,17 +861,40 @@ fn a_dry_run_finds_typos_undefined_and_malformed_steps_without_phones() {
     When I open the MitID app on my new phone
 
   Scenario: nothing
+
+  Scenario: a step of its own
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+    Then the app is activated and ready to use
+    And I wave my new phone at \"Bob\"
 "
         ),
     );
     let (code, out) = run(&["run", "--dry-run", typos.to_str().unwrap()]);
     assert_eq!(code, 2, "a misspelt keyword and an empty scenario are malformed: {out}");
     assert!(
-        out.contains("typos.feature:9: undefined step") && out.contains("did you mean \"I press \"Activate\"\"?"),
+        out.contains("typos.feature:9: undefined step")
+            && out.contains("did you mean \"I press \"Activate\"\"? (the phrase: I press {string})"),
         "{out}"
     );
-    assert!(out.contains("docs [] Step => i_pres(String);"), "a snippet with the quoted text as a parameter: {out}");
-    assert!(out.contains("When \"I pres {string}\""), "the snippet's phrase is a Cucumber Expression: {out}");
+    // A phrase near it: the hint, and no snippet that would invite a second phrase for one step.
+    let typo = out.split("typos.feature:9:").nth(1).unwrap().split("typos.feature:").next().unwrap();
+    assert!(!typo.contains("catalogue!"), "no snippet when a phrase is near: {typo}");
+    // The help page's own words find the phrase.
+    assert!(
+        out.contains("did you mean \"I see 'This app is now activated and ready to use' and press \"OK\"\"?"),
+        "{out}"
+    );
+    // Nothing near: a snippet, its keyword the step's type as Gherkin reads
+    // it (an And after a Then), its Danish line and its fields explained.
+    assert!(
+        out.contains("docs [] Step => i_wave_my_new_phone_at(String);"),
+        "a snippet with the quoted text as a parameter: {out}"
+    );
+    assert!(
+        out.contains("Then \"I wave my new phone at {string}\""),
+        "the snippet's phrase is a Cucumber Expression, its keyword Then: {out}"
+    );
+    assert!(out.contains("// da \"…\"") && out.contains("docs [...]: the documented steps it proves"), "{out}");
     assert!(out.contains("typos.feature:12: misspelt keyword") && out.contains("did you mean 'Given'?"), "{out}");
     assert!(out.contains("typos.feature:15: no steps"), "{out}");
     let only_undefined = scratch

@@ -94,7 +94,9 @@ pub fn render(report: &RunReport, coverage: &Coverage) -> String {
         let _ = write!(out, " <label for=\"f-{f}\">{f} ({n})</label>");
     }
     // In the sticky bar, shown only when the URL names a scenario (html.css, `:target`).
-    out.push_str(" <span class=\"focus\">· one scenario, as the link named it: <a href=\"#run\">the whole run</a></span>");
+    out.push_str(
+        " <span class=\"focus\">· one scenario, as the link named it: <a href=\"#run\">the whole run</a></span>",
+    );
     out.push_str("</nav>\n<main>\n");
     let files = attachments::files(report);
     // A red run opens on what went wrong, before the coverage.

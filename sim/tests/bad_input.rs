@@ -287,7 +287,7 @@ async fn unknown_route_and_unknown_method() {
         ("POST", format!("/session/{sid}/appium/device/shake")),
         ("GET", "/wd/hub/status".to_owned()),
         ("GET", "/".to_owned()),
-        ("POST", format!("/session/{sid}/url")),
+        ("POST", format!("/session/{sid}/cookie")),
     ] {
         let path_only = path.clone();
         farm.raw(verb, &path, Some("{}")).await.expect_error(

@@ -26,14 +26,15 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport, again: bool) -> String
         _ => "skipped",
     };
     let attempt = if s.attempts() > 1 || again { format!(" ({})", s.attempt_of()) } else { String::new() };
-    // The old phone → the new one (→ another person's), as leased.
+    // The old phone → the new one (→ another person's), as leased; the
+    // time stays the line's last word but for the attempt.
     let phones = if s.phones.is_empty() {
         String::new()
     } else {
         format!(" [{}]", s.phones.iter().map(|p| p.shown()).collect::<Vec<_>>().join(" → "))
     };
     let mut out = format!(
-        "{mark:>7}  {} ({}:{}) {:.2}s{attempt}{phones}\n",
+        "{mark:>7}  {} ({}:{}){phones} {:.2}s{attempt}\n",
         s.name,
         feature.display(),
         s.line,

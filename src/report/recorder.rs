@@ -52,13 +52,21 @@ fn tags_of(
 }
 
 /// A scenario's name as the reports show it: an outline row whose name
-/// another scenario of the feature shares gets its Examples' name (or, for
-/// Examples without one, its row's values) after it, so rows tell apart.
+/// another scenario of its feature file shares gets its Examples' name (or,
+/// for Examples without one, its row's values) after it, so rows tell apart.
+/// Which names are shared is read from the file, not from what this run
+/// selected: a row is named alike in every run, whole, sharded or one line.
 fn shown_name(feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scenario) -> String {
     let name = clean(&sc.name);
     let Some(examples) = sc.examples.first() else { return name };
-    let all = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
-    if all.filter(|s| s.name == sc.name).count() < 2 {
+    let shared = match feature.path.as_deref().and_then(shared_names) {
+        Some(shared) => shared.contains(&sc.name),
+        None => {
+            let all = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+            all.filter(|s| s.name == sc.name).count() > 1
+        }
+    };
+    if !shared {
         return name;
     }
     let label = match examples.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
@@ -72,6 +80,39 @@ fn shown_name(feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scen
     }
 }
 
+/// The scenario names, outline rows filled in, that two or more scenarios
+/// of the feature file at `path` share; read once per file.
+fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<String>> {
+    type Cache = std::collections::HashMap<std::path::PathBuf, Option<std::collections::HashSet<String>>>;
+    static CACHE: std::sync::LazyLock<Mutex<Cache>> = std::sync::LazyLock::new(Default::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    cache
+        .entry(path.to_path_buf())
+        .or_insert_with(|| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let env = cucumber::gherkin::GherkinEnv::new(crate::lint::language_of(&text).unwrap_or("en")).ok()?;
+            let parsed = cucumber::gherkin::Feature::parse(&text, env).ok()?;
+            let mut count: std::collections::HashMap<String, usize> = Default::default();
+            for s in parsed.scenarios.iter().chain(parsed.rules.iter().flat_map(|r| r.scenarios.iter())) {
+                let rows: Vec<String> = s
+                    .examples
+                    .iter()
+                    .filter_map(|e| e.table.as_ref())
+                    .filter_map(|t| t.rows.split_first())
+                    .flat_map(|(header, rows)| {
+                        rows.iter().map(|row| {
+                            header.iter().zip(row).fold(s.name.clone(), |n, (k, v)| n.replace(&format!("<{k}>"), v))
+                        })
+                    })
+                    .collect();
+                for n in if rows.is_empty() { vec![s.name.clone()] } else { rows } {
+                    *count.entry(n).or_default() += 1;
+                }
+            }
+            Some(count.into_iter().filter(|(_, n)| *n > 1).map(|(name, _)| name).collect())
+        })
+        .clone()
+}
 /// Records a scenario the run leaves out without running it, and why: its
 /// steps as written (background steps first), each skipped. Call it from
 /// the run's filter, as the scenario is left out.

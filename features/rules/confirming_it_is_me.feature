@@ -39,6 +39,9 @@ Feature: My new phone makes sure that it is me
     When I enter a temporary PIN code other than the one I receive via SMS
     Then I see 'The copy has been blocked'
     And I am told 'Start again from your old phone/tablet'
+    # The old phone, showing 'Continue on your new phone/tablet', says so too.
+    When I take my old phone
+    Then I am told 'The copy was blocked on your new phone/tablet'
 
   @rule-pin-repeat @doc-22 @doc-23
   Scenario: A personal PIN code and a different repeat are refused

@@ -77,13 +77,17 @@ impl CopyWorld {
     /// it is black, its page source), its latest log lines (logcat or
     /// syslog) and the gateway messages, redacted.
     pub async fn collect_evidence(&mut self) {
-        let mut found = Vec::new();
-        for (role, phone) in &self.phones {
-            if phone.is_closed() {
-                continue;
-            }
+        // Each phone's evidence is gathered at once, the phones side by side:
+        // on real phones a screenshot and a page source each cost a round trip.
+        let gathering = self.phones.iter().filter(|(_, p)| !p.is_closed()).map(|(role, phone)| async move {
+            let mut found = Vec::new();
             let name = role.name().trim_start_matches("the ").replace(' ', "-");
-            if let Ok(Ok(png)) = tokio::time::timeout(EVIDENCE_WAIT, phone.screenshot()).await {
+            let (shot, log, source) = tokio::join!(
+                tokio::time::timeout(EVIDENCE_WAIT, phone.screenshot()),
+                tokio::time::timeout(EVIDENCE_WAIT, phone.recent_log(DEVICE_LOG_LINES)),
+                tokio::time::timeout(EVIDENCE_WAIT, phone.source()),
+            );
+            if let Ok(Ok(png)) = shot {
                 let black = mitid_e2e_framework::qr::decode(&png) == Err(mitid_e2e_framework::qr::QrError::Black);
                 found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png", data: png });
                 if black {
@@ -97,7 +101,7 @@ impl CopyWorld {
                 }
             }
             // The phone's own log: what the app and the system wrote lately.
-            if let Ok(Ok(lines)) = tokio::time::timeout(EVIDENCE_WAIT, phone.recent_log(DEVICE_LOG_LINES)).await {
+            if let Ok(Ok(lines)) = log {
                 if !lines.is_empty() {
                     found.push(Attachment {
                         name: format!("{name} device log"),
@@ -107,7 +111,7 @@ impl CopyWorld {
                     });
                 }
             }
-            if let Ok(Ok(source)) = tokio::time::timeout(EVIDENCE_WAIT, phone.source()).await {
+            if let Ok(Ok(source)) = source {
                 let source = mitid_e2e_framework::secret::redact(&source);
                 found.push(Attachment {
                     name: format!("{name} page source"),
@@ -115,7 +119,9 @@ impl CopyWorld {
                     data: source.into_bytes(),
                 });
             }
-        }
+            found
+        });
+        let mut found: Vec<Attachment> = futures::future::join_all(gathering).await.into_iter().flatten().collect();
         // Only this scenario's messages: to its number and its phones, since it got them.
         let gateways = &self.ctx.gateways;
         let sms = match &self.identity {

@@ -533,9 +533,6 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
         // The rig's camera sees the old phone's screen by itself.
         CameraMode::Rig => {}
     }
-    // The scan moves the old phone on ('Continue on your new phone/tablet'),
-    // with no command of its own: its screen is checked again.
-    w.phone(Role::Old).await?.may_have_changed();
     let form = w.form_of(Role::New)?;
     w.proves(Doc::Step(19), Some(form));
     Ok(())

@@ -174,6 +174,8 @@ pub struct Phone {
     /// Whether the app was stopped ([`Phone::terminate_app`]) and not
     /// started again: then no screen of the app shows, and none is read.
     app_stopped: std::sync::atomic::AtomicBool,
+    /// How many commands that may change its screen it was sent.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Phone {
@@ -264,6 +266,7 @@ impl Phone {
             // first command that acts on the phone makes it worth a read.
             changed: std::sync::atomic::AtomicBool::new(false),
             app_stopped: std::sync::atomic::AtomicBool::new(false),
+            changes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -331,12 +334,18 @@ impl Phone {
     fn sent(&self, kind: RequestKind, changes: bool) {
         *self.requests.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default() += 1;
         if changes {
+            self.changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.may_have_changed();
             // A tap or typing acts on a screen the phone shows: the app's, again.
             if kind == RequestKind::Element {
                 self.app_stopped.store(false, std::sync::atomic::Ordering::Relaxed);
             }
         }
+    }
+
+    /// How many commands that may change its screen it was sent so far.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The requests sent to the phone so far, by kind.

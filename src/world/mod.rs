@@ -156,12 +156,33 @@ impl CopyWorld {
     /// Each phone is read only if something may have changed it since it
     /// was last read ([`Phone::check_screen`]), and the phones are read at
     /// once, as two real phones answer side by side.
-    pub async fn check_screens(&self) -> StepResult {
+    ///
+    /// A command to one phone can move another on through the backend (the
+    /// old phone's 'Continue on your new phone/tablet' once the new one
+    /// scans, 'Your MitID app has been copied' once it is activated): after
+    /// a step that sent a phone such a command, each other phone is read
+    /// too (`before`: each phone's count when the step began). The phone
+    /// acted on was read after its command already.
+    pub async fn check_screens(&self, before: &BTreeMap<Role, u64>) -> StepResult {
+        let acted = |role: &Role, p: &Phone| p.changes() > before.get(role).copied().unwrap_or(0);
+        if self.phones.iter().any(|(r, p)| acted(r, p)) {
+            for (role, phone) in &self.phones {
+                if !acted(role, phone) {
+                    phone.may_have_changed();
+                }
+            }
+        }
         let checks = self.phones.values().filter(|p| !p.is_closed()).map(|p| p.check_screen());
         for outcome in futures::future::join_all(checks).await {
             outcome?;
         }
         Ok(())
+    }
+
+    /// How many commands that may change a screen each of the scenario's
+    /// phones was sent so far.
+    pub fn screen_changes(&self) -> BTreeMap<Role, u64> {
+        self.phones.iter().map(|(r, p)| (*r, p.changes())).collect()
     }
 
     /// Records that the running step did documented step `doc`, by `way`

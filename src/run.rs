@@ -129,7 +129,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         let dir = report::write_all(&report, &opts.report_dir, &Coverage::of(&report, &crate::steps::catalogue::all()))
             .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
             .map_err(ConfigError)?;
-        RunInfo {
+        let info = RunInfo {
             run_id: report.run_id.clone(),
             shard: opts.shard,
             feature_set: feature_set(&files, &opts.root, &format!("{:?}\n{}", opts.tags, selection.describe()))
@@ -142,10 +142,20 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             quarantined: Vec::new(),
             meta: report.meta.clone(),
             requests: Default::default(),
-        }
-        .write(&dir)
-        .with_context(|| format!("cannot write {}", dir.display()))
-        .map_err(ConfigError)?;
+        };
+        info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
+        // The history keeps refused runs too, apart from failures: a run
+        // of features that cannot run is not a scenario that failed.
+        let history_url = Profile::load(&opts.profile).ok().and_then(|p| p.history.url);
+        let facts = crate::history::record::RunFacts::of(&info, opts);
+        crate::history::cli::record_run(
+            &report,
+            &facts,
+            opts.history.as_deref(),
+            history_url.as_deref(),
+            &opts.report_dir,
+        )
+        .await;
         return Err(ConfigError(anyhow::anyhow!(
             "the features cannot run as written (`run --dry-run` lists every problem; reports: {}):\n{}",
             dir.display(),

@@ -68,7 +68,8 @@ fn profile(dir: &Path, night: usize) -> PathBuf {
     assert!(base.contains("udid = \"android-14-a3\""), "devices/virtual.toml changed: update this test");
     let text =
         base.replace("latency_ms = 0\n", &farm).replace("find = 5", "find = 1").replace("message = 5", "message = 1");
-    let path = dir.join(format!("night-{night}.toml"));
+    // One path every night, as a lab's profile is: the runs are comparable.
+    let path = dir.join("nightly.toml");
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -382,13 +383,161 @@ fn a_store_newer_than_this_build_is_refused_plainly() {
     let location = Location::parse(path.to_str().unwrap());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async { Store::open(&location).await.unwrap() });
-    let out = Command::new("sqlite3").arg(&path).arg("INSERT INTO schema_version VALUES (2, 0)").output();
-    if out.is_err() {
-        // No sqlite3 shell: write the row through the store's own file.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute("INSERT INTO schema_version VALUES (2, 0)", []).unwrap();
-    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO schema_version VALUES (3, 0)", []).unwrap();
+    drop(conn);
     let e = rt.block_on(async { Store::open(&location).await.err().unwrap() });
-    assert!(e.to_string().contains("has schema version 2, but this mitid-e2e knows only up to version 1"), "{e}");
+    assert!(e.to_string().contains("has schema version 3, but this mitid-e2e knows only up to version 2"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run row as version 1 of the schema wrote it.
+const V1_RUN: &str =
+    "INSERT INTO runs VALUES ('old@h', 'old', 1, 2, NULL, 'devices/virtual.toml', 'h', NULL, NULL, 'run', NULL, \
+     'f', '', 0, 1, 1, 0, 0, 0, 0)";
+
+#[test]
+fn a_version_1_store_is_migrated_in_place_on_sqlite_and_postgresql() {
+    use mitid_e2e::history::store::{MIGRATIONS, SCHEMA_VERSION};
+    let dir = temp("v1");
+    let path = dir.join("v1.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE schema_version (version BIGINT NOT NULL, applied_ms BIGINT NOT NULL)").unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(&format!("INSERT INTO schema_version VALUES (1, 0); {V1_RUN}")).unwrap();
+    drop(conn);
+    let pg = postgres::Postgres::start("v1");
+    let url = pg.create_db("v1");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let task = tokio::spawn(connection);
+        client
+            .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL, applied_ms BIGINT NOT NULL)")
+            .await
+            .unwrap();
+        client.batch_execute(MIGRATIONS[0]).await.unwrap();
+        client.batch_execute(&format!("INSERT INTO schema_version VALUES (1, 0); {V1_RUN}")).await.unwrap();
+        drop(client);
+        let _ = task.await;
+    });
+    for location in [Location::parse(path.to_str().unwrap()), Location::parse(&url)] {
+        let runs = rt.block_on(async {
+            let mut store = Store::open(&location).await.unwrap();
+            store.load(None).await.unwrap().runs
+        });
+        assert_eq!(runs.len(), 1, "{location}: the old run is kept");
+        assert_eq!((runs[0].selection.as_str(), runs[0].tag_expression.as_str()), ("features", ""), "{location}");
+    }
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Copies `features/copy_your_mitid_app.feature` into `dir`, with `above`
+/// lines put before its first line.
+fn feature_copy(dir: &Path, above: &str) -> PathBuf {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("features/copy_your_mitid_app.feature")).unwrap();
+    let path = dir.join("features/copy.feature");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("{above}{text}")).unwrap();
+    path
+}
+
+#[test]
+fn a_scenario_keeps_its_history_across_edits_and_errors_and_refusals_are_not_failures() {
+    let dir = temp("edits");
+    let store = dir.join("h.sqlite");
+    let store_s = store.to_str().unwrap();
+    let reports = dir.join("reports");
+    let run = |feature: &Path, night: usize, extra: &[&str]| {
+        let profile = profile(&dir, night);
+        let mut args = vec![
+            "run",
+            feature.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--history",
+            store_s,
+        ];
+        args.extend_from_slice(extra);
+        let out = mitid(&args);
+        assert!(text(&out).contains("history: recorded"), "{}", text(&out));
+        out.status.code()
+    };
+    let feature = feature_copy(&dir, "");
+    // 1: it passes. 2: three lines are added above it, and ios-17-b1's
+    // session dies once: it passes on the retry. 3: the session dies and
+    // there is no retry: it cannot be judged.
+    assert_eq!(run(&feature, 0, &["--tags", "@ios"]), Some(0));
+    let feature = feature_copy(&dir, "# A comment\n# added above\n# the feature\n");
+    assert_eq!(run(&feature, FLAKY_NIGHTS[0], &["--tags", "@ios", "--retry", "1"]), Some(0));
+    assert_eq!(run(&feature, FLAKY_NIGHTS[0], &["--tags", "@ios"]), Some(3));
+    // 4: a typo: the step runs undefined. 5: an outline without Examples:
+    // refused before any phone is touched.
+    let typo = dir.join("typo/typo.feature");
+    std::fs::create_dir_all(typo.parent().unwrap()).unwrap();
+    std::fs::write(&typo, "Feature: Typo\n  Scenario: A typo\n    Given I hvae my old phone\n").unwrap();
+    assert_eq!(run(&typo, 0, &[]), Some(1));
+    let outline = dir.join("typo/outline.feature");
+    std::fs::write(&outline, "Feature: Outline\n  Scenario Outline: No rows\n    Given I take my <which> phone\n")
+        .unwrap();
+    assert_eq!(run(&outline, 0, &[]), Some(2));
+    // 6: another selection, against a defect: it fails.
+    assert_eq!(run(&feature, 0, &["--tags", "@ios and @copy", "--defect", "old_app_deactivated"]), Some(1));
+
+    let runs = json(store_s, &["runs"]);
+    let verdicts: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["passed", "passed", "errors", "undefined steps", "refused", "failed"], "{runs:#}");
+    let feature_s = feature.to_str().unwrap();
+    assert_eq!(runs[0]["selection"], feature_s, "the features as asked");
+    assert_eq!(runs[0]["tag_expression"], "@ios");
+    assert_eq!((runs[3]["failed"].as_u64(), runs[3]["undefined"].as_u64()), (Some(0), Some(1)), "{}", runs[3]);
+    assert_eq!(runs[4]["selection"], outline.to_str().unwrap());
+    assert_eq!((runs[4]["passed"].as_u64(), runs[4]["failed"].as_u64()), (Some(0), Some(0)), "{}", runs[4]);
+    assert_eq!(runs[5]["defects"], "old_app_deactivated");
+    let typo_history = json(store_s, &["scenario", "A typo"]);
+    assert_eq!(typo_history[0]["status"], "undefined", "{typo_history:#}");
+    let table = text(&mitid(&["history", "--history", store_s, "runs"]));
+    assert!(
+        table.contains("asked")
+            && table.contains("--tags @ios and @copy on ")
+            && table.contains("with --defect old_app_deactivated"),
+        "{table}"
+    );
+
+    // One history for the scenario, at line 63 and then at 66.
+    let ios = json(store_s, &["scenario", "approve with biometric: no (iPhones)"]);
+    let at: Vec<String> = ios.as_array().unwrap().iter().map(|r| r["scenario"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        at,
+        [format!("{feature_s}:63"), format!("{feature_s}:66"), format!("{feature_s}:66"), format!("{feature_s}:66")],
+        "{ios:#}"
+    );
+    let earlier = json(store_s, &["scenario", &format!("{feature_s}:63")]);
+    assert_eq!(earlier.as_array().unwrap().len(), 4, "asked by its old place, all of its history: {earlier:#}");
+
+    // flaky reads the runs like the newest (5: alone, failed) unless asked.
+    let newest = json(store_s, &["flaky"]);
+    assert_eq!((newest[0]["runs"].as_u64(), newest[0]["failed"].as_u64()), (Some(1), Some(1)), "{newest:#}");
+    let like = runs[2]["run_id"].as_str().unwrap();
+    let nightly = json(store_s, &["flaky", "--like", like]);
+    assert_eq!(nightly.as_array().unwrap().len(), 1, "{nightly:#}");
+    let n = &nightly[0];
+    assert_eq!(
+        (n["runs"].as_u64(), n["flaky"].as_u64(), n["failed"].as_u64(), n["errors"].as_u64()),
+        (Some(3), Some(1), Some(0), Some(1)),
+        "three comparable runs, an error apart from failures: {n}"
+    );
+    assert_eq!(n["scenario"], format!("{feature_s}:66"));
+    let all = json(store_s, &["flaky", "--all-runs"]);
+    assert_eq!((all[0]["runs"].as_u64(), all[0]["failed"].as_u64()), (Some(4), Some(1)), "{all:#}");
+    let heading = text(&mitid(&["history", "--history", store_s, "flaky", "--like", like]));
+    assert!(heading.starts_with(&format!("over the last 3 run(s) like {like} (profile ")), "{heading}");
     let _ = std::fs::remove_dir_all(&dir);
 }

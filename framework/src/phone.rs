@@ -119,17 +119,6 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
-    /// Every kind, in the order reports list them.
-    pub const ALL: [RequestKind; 7] = [
-        RequestKind::Session,
-        RequestKind::Find,
-        RequestKind::Element,
-        RequestKind::PageSource,
-        RequestKind::Screenshot,
-        RequestKind::Mobile,
-        RequestKind::Other,
-    ];
-
     /// Its name in reports: "find", "page source".
     pub fn name(self) -> &'static str {
         match self {

@@ -50,11 +50,20 @@ pub struct HistoryArgs {
 pub enum HistoryCommand {
     /// The last N runs, with verdicts and counts.
     Runs,
-    /// Per scenario, flaky and failure rates, most unstable first.
-    Flaky,
+    /// Per scenario, flaky, failure and error rates, most unstable first,
+    /// over the runs comparable with the newest.
+    Flaky {
+        /// Which runs to read.
+        #[command(flatten)]
+        runs: Alike,
+    },
     /// Scenarios whose median time over their last K passing runs is at
-    /// least THRESHOLD times the median of their earlier ones (at least 3).
+    /// least THRESHOLD times the median of their earlier ones (at least 3),
+    /// over the runs comparable with the newest.
     Slow {
+        /// Which runs to read.
+        #[command(flatten)]
+        runs: Alike,
         /// K: how many of the latest passing runs make "recent".
         #[arg(long, default_value_t = 5, value_name = "K")]
         recent: usize,
@@ -77,6 +86,27 @@ pub enum HistoryCommand {
     },
     /// Write the trends page, REPORT_DIR/history.html.
     Html,
+}
+
+/// Which runs `flaky` and `slow` read: by default those with the same
+/// profile, selection, tags and defects as the newest run that ran a
+/// scenario (a one-scenario run on a private profile, or a run against a
+/// planted defect, says nothing of a nightly's flakiness).
+#[derive(Debug, Args)]
+pub struct Alike {
+    /// Read the runs like this one (a run id from `history runs`).
+    #[arg(long, value_name = "RUN", conflicts_with = "all_runs")]
+    pub like: Option<String>,
+    /// Read every run, comparable or not.
+    #[arg(long)]
+    pub all_runs: bool,
+}
+
+impl Alike {
+    async fn read(&self, store: &mut Store, last: usize) -> Result<queries::Comparable> {
+        let all = store.load(None).await?;
+        queries::comparable(&all, self.like.as_deref(), self.all_runs, last).map_err(anyhow::Error::msg)
+    }
 }
 
 fn location(flag: Option<&str>, profile: Option<&Path>, report_dir: &Path) -> Result<Location> {
@@ -111,28 +141,30 @@ pub async fn history(args: &HistoryArgs, report_dir: &Path) -> Result<ExitCode> 
                 print!("{}", runs_table(&rows));
             }
         }
-        HistoryCommand::Flaky => {
-            let h = store.load(last).await?;
-            let rows = queries::flaky(&h);
+        HistoryCommand::Flaky { runs } => {
+            let alike = runs.read(&mut store, args.last).await?;
+            let rows = queries::flaky(&alike.history);
             if args.json {
                 json(serde_json::to_value(&rows)?);
             } else if rows.is_empty() {
-                println!("no scenario was flaky or failed in the last {} run(s)", h.runs.len());
+                println!("no scenario was flaky, failed or erred {}", alike.heading());
             } else {
+                println!("{}", alike.heading());
                 print!("{}", flaky_table(&rows));
             }
         }
-        HistoryCommand::Slow { recent, threshold } => {
-            let h = store.load(last).await?;
-            let rows = queries::slow(&h, *recent, *threshold);
+        HistoryCommand::Slow { runs, recent, threshold } => {
+            let alike = runs.read(&mut store, args.last).await?;
+            let rows = queries::slow(&alike.history, *recent, *threshold);
             if args.json {
                 json(serde_json::to_value(&rows)?);
             } else if rows.is_empty() {
                 println!(
-                    "no scenario's median over its last {recent} passing run(s) is {threshold}x its earlier median (last {} run(s))",
-                    h.runs.len()
+                    "no scenario's median over its last {recent} passing run(s) is {threshold}x its earlier median, {}",
+                    alike.heading()
                 );
             } else {
+                println!("{}", alike.heading());
                 print!("{}", slow_table(&rows));
             }
         }
@@ -260,8 +292,12 @@ pub async fn record_merge(out: &Path, shards: &[PathBuf], history: Option<&str>,
             run.quarantines = found.iter().flat_map(|s| s.quarantines.iter().cloned()).collect();
             run.started_ms = found.iter().map(|s| s.started_ms).min().unwrap_or(run.started_ms);
             run.git_commit = found.iter().find_map(|s| s.git_commit.clone()).or(run.git_commit);
-            run.profile = found.first().map(|s| s.profile.clone()).unwrap_or(run.profile);
-            run.defects = found.first().map(|s| s.defects.clone()).unwrap_or(run.defects);
+            if let Some(first) = found.first() {
+                run.profile.clone_from(&first.profile);
+                run.defects.clone_from(&first.defects);
+                run.selection.clone_from(&first.selection);
+                run.tag_expression.clone_from(&first.tag_expression);
+            }
             run.merges = found.iter().map(|s| s.key.clone()).collect();
         }
         store.record(&run).await?;
@@ -277,11 +313,15 @@ fn merged_record(out: &Path) -> Result<RunRecord> {
         let now = record::now_ms();
         format!("merged-{}-{:03}", now / 1000, now % 1000)
     };
+    // Without the shards' records, what run.json says; the selection and
+    // tags are the shards' to tell.
     let facts = RunFacts {
         run_id: id,
-        profile: String::new(),
+        profile: info.meta.profile.clone().unwrap_or_default(),
+        selection: String::new(),
+        tag_expression: String::new(),
         shard: None,
-        defects: Vec::new(),
+        defects: info.meta.defects.clone(),
         feature_set: info.feature_set.clone(),
         selected: info.selected,
         exit_code: info.exit_code,
@@ -352,6 +392,7 @@ pub fn runs_table(rows: &[queries::RunRow]) -> String {
                 r.quarantined.to_string(),
                 format!("{:.1}s", r.duration_secs),
                 r.git_commit.as_deref().map(|c| c.chars().take(10).collect()).unwrap_or_else(|| "-".into()),
+                queries::asked(r),
             ]
         })
         .collect();
@@ -369,6 +410,7 @@ pub fn runs_table(rows: &[queries::RunRow]) -> String {
             "quarantined",
             "time",
             "commit",
+            "asked",
         ],
         &body,
     )
@@ -384,12 +426,13 @@ pub fn flaky_table(rows: &[queries::FlakyRow]) -> String {
                 pct(r.failure_rate),
                 format!("{}/{}", r.flaky, r.runs),
                 format!("{}/{}", r.failed, r.runs),
+                format!("{}/{}", r.errors, r.runs),
                 r.scenario.clone(),
-                r.name.clone(),
+                format!("{} › {}", r.feature, r.name),
             ]
         })
         .collect();
-    table(&["flaky", "failing", "flaky runs", "failed runs", "scenario", "name"], &body)
+    table(&["flaky", "failing", "flaky runs", "failed runs", "not judged", "scenario", "name"], &body)
 }
 
 /// The `slow` table.
@@ -429,8 +472,27 @@ pub fn phones_table(rows: &[queries::PhoneRow]) -> String {
     table(&["phone", "model", "runs", "failures", "errors", "retried", "quarantines", "health"], &body)
 }
 
-/// The `scenario` table.
+/// The `scenario` table: one per scenario the name matched, each headed
+/// by its name and where it stands now.
 pub fn scenario_table(rows: &[queries::ScenarioRun]) -> String {
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    for r in rows {
+        if !names.contains(&(&r.feature, &r.name)) {
+            names.push((&r.feature, &r.name));
+        }
+    }
+    let mut out = String::new();
+    for (feature, name) in names {
+        let of: Vec<&queries::ScenarioRun> = rows.iter().filter(|r| r.feature == feature && r.name == name).collect();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&one_scenario_table(&of));
+    }
+    out
+}
+
+fn one_scenario_table(rows: &[&queries::ScenarioRun]) -> String {
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -440,12 +502,14 @@ pub fn scenario_table(rows: &[queries::ScenarioRun]) -> String {
                 r.status.clone(),
                 r.attempts.to_string(),
                 format!("{:.2}s", r.duration_secs),
+                r.scenario.clone(),
                 r.phones.clone(),
                 r.failure.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    let mut out = format!("{} ({})\n", rows[0].name, rows[0].scenario);
-    out.push_str(&table(&["run", "started (UTC)", "status", "attempts", "time", "phones", "failure"], &body));
+    let now = rows.last().map(|r| r.scenario.as_str()).unwrap_or_default();
+    let mut out = format!("{} › {} ({now})\n", rows[0].feature, rows[0].name);
+    out.push_str(&table(&["run", "started (UTC)", "status", "attempts", "time", "at", "phones", "failure"], &body));
     out
 }

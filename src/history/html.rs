@@ -44,8 +44,21 @@ pub fn render(h: &History) -> String {
         }
     );
     pass_rate(&mut out, &runs);
-    flaky(&mut out, h);
-    durations(&mut out, h);
+    // Flaky and slow read comparable runs only: a one-scenario run or a
+    // planted defect does not count into a nightly's rates.
+    let alike = queries::comparable(h, None, false, usize::MAX).unwrap_or_else(|_| queries::Comparable {
+        history: h.clone(),
+        basis: None,
+        like: None,
+        left_out: 0,
+    });
+    let _ = writeln!(
+        out,
+        "<p class=\"sub\" id=\"basis\">Flaky scenarios and duration trends {}.</p>",
+        esc(&alike.heading())
+    );
+    flaky(&mut out, &alike.history);
+    durations(&mut out, &alike.history);
     phones(&mut out, h);
     runs_table(&mut out, &runs);
     out.push_str("</body></html>\n");
@@ -78,8 +91,12 @@ fn pass_rate(out: &mut String, runs: &[queries::RunRow]) {
         let colour = match (r.exit_code, r.flaky) {
             (0, 0) => "#2f9e5b",
             (0, _) => "#d9822b",
-            _ => "#c23030",
+            (1, _) => "#c23030",
+            _ => "#8a94a0",
         };
+        // A run that judged nothing (refused, interrupted early) is a
+        // full grey bar: seen, and not read as 0 % passed.
+        let bh = if r.passed + r.flaky + r.failed == 0 { plot_h } else { bh };
         let _ = write!(
             out,
             "<rect class=\"run\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{colour}\"><title>{}: {} — {rate:.0}% passed, {} flaky, {} failed, {} errors</title></rect>",
@@ -96,7 +113,8 @@ fn pass_rate(out: &mut String, runs: &[queries::RunRow]) {
         out,
         "<text x=\"{left}\" y=\"{:.1}\">oldest</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">newest</text></svg>\n\
          <p class=\"legend\"><span><i style=\"background:#2f9e5b\"></i>passed</span><span><i style=\"background:#d9822b\"></i>passed with flaky scenarios</span>\
-         <span><i style=\"background:#c23030\"></i>failed or errors</span></p>\n",
+         <span><i style=\"background:#c23030\"></i>failed</span>\
+         <span><i style=\"background:#8a94a0\"></i>refused, interrupted, or some scenarios could not be judged</span></p>\n",
         h - 6.0,
         w - 10.0,
         h - 6.0
@@ -110,13 +128,15 @@ fn flaky(out: &mut String, h: &History) {
         out.push_str("<p class=\"none\" id=\"flaky\">No scenario was flaky or failed.</p>\n");
         return;
     }
-    out.push_str("<table id=\"flaky\"><tr><th>scenario</th><th>flaky</th><th>failed</th><th></th></tr>\n");
+    out.push_str("<table id=\"flaky\"><tr><th>scenario</th><th>flaky</th><th>failed</th><th>could not be judged</th><th></th></tr>\n");
     for r in rows.iter().take(10) {
         let _ = writeln!(
             out,
-            "<tr><td>{}<br><small>{}</small></td><td class=\"n\">{}/{} ({:.0}%)</td><td class=\"n\">{}/{} ({:.0}%)</td>\
+            "<tr><td>{}<br><small>{} · {}</small></td><td class=\"n\">{}/{} ({:.0}%)</td><td class=\"n\">{}/{} ({:.0}%)</td>\
+             <td class=\"n\">{}/{}</td>\
              <td><span class=\"bar\" style=\"width:{:.0}px\"></span><span class=\"bar f\" style=\"width:{:.0}px\"></span></td></tr>",
             esc(&r.name),
+            esc(&r.feature),
             esc(&r.scenario),
             r.flaky,
             r.runs,
@@ -124,6 +144,8 @@ fn flaky(out: &mut String, h: &History) {
             r.failed,
             r.runs,
             r.failure_rate * 100.0,
+            r.errors,
+            r.runs,
             r.flaky_rate * 200.0,
             r.failure_rate * 200.0
         );
@@ -140,15 +162,15 @@ fn durations(out: &mut String, h: &History) {
     }
     let slow = queries::slow(h, 5, 1.5);
     // The slowest-growing first, then the longest: at most 8 lines.
-    let mut order: Vec<(&String, &(String, Vec<i64>))> = per.iter().collect();
+    let mut order: Vec<&queries::Durations> = per.values().collect();
     order.sort_by(|a, b| {
-        let ra = slow.iter().position(|s| &s.scenario == a.0).unwrap_or(usize::MAX);
-        let rb = slow.iter().position(|s| &s.scenario == b.0).unwrap_or(usize::MAX);
-        ra.cmp(&rb).then(queries::median_secs(&b.1 .1).total_cmp(&queries::median_secs(&a.1 .1)))
+        let ra = slow.iter().position(|s| s.scenario == a.place).unwrap_or(usize::MAX);
+        let rb = slow.iter().position(|s| s.scenario == b.place).unwrap_or(usize::MAX);
+        ra.cmp(&rb).then(queries::median_secs(&b.ms).total_cmp(&queries::median_secs(&a.ms)))
     });
     order.truncate(COLOURS.len());
-    let max = order.iter().flat_map(|(_, (_, d))| d.iter()).copied().max().unwrap_or(1).max(1) as f64;
-    let longest = order.iter().map(|(_, (_, d))| d.len()).max().unwrap_or(1).max(2);
+    let max = order.iter().flat_map(|d| d.ms.iter()).copied().max().unwrap_or(1).max(1) as f64;
+    let longest = order.iter().map(|d| d.ms.len()).max().unwrap_or(1).max(2);
     let (w, ht, left, bottom, top) = (1060.0, 220.0, 48.0, 20.0, 10.0);
     let plot_h = ht - bottom - top;
     let step = (w - left - 10.0) / (longest - 1) as f64;
@@ -163,38 +185,38 @@ fn durations(out: &mut String, h: &History) {
             max * frac / 1000.0
         );
     }
-    for (i, (place, (_, d))) in order.iter().enumerate() {
+    for (i, d) in order.iter().enumerate() {
         // Aligned to the right: the newest run of each is at the right edge.
-        let offset = longest - d.len();
-        let points: Vec<String> = d
-            .iter()
-            .enumerate()
-            .map(|(j, ms)| {
-                format!("{:.1},{:.1}", left + step * (offset + j) as f64, top + plot_h * (1.0 - *ms as f64 / max))
-            })
-            .collect();
+        let offset = longest - d.ms.len();
+        let points: Vec<String> =
+            d.ms.iter()
+                .enumerate()
+                .map(|(j, ms)| {
+                    format!("{:.1},{:.1}", left + step * (offset + j) as f64, top + plot_h * (1.0 - *ms as f64 / max))
+                })
+                .collect();
         let _ = write!(
             out,
             "<polyline class=\"trend\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
             COLOURS[i],
             points.join(" "),
-            esc(place)
+            esc(&d.place)
         );
     }
     out.push_str("</svg>\n<p class=\"legend\">");
-    for (i, (place, (name, d))) in order.iter().enumerate() {
+    for (i, d) in order.iter().enumerate() {
         let flag = slow
             .iter()
-            .find(|s| &s.scenario == *place)
+            .find(|s| s.scenario == d.place)
             .map(|s| format!(" <b class=\"warn\">slower: {:.1}x its baseline</b>", s.ratio))
             .unwrap_or_default();
         let _ = write!(
             out,
             "<span><i style=\"background:{}\"></i>{} <small>({}, median {:.2}s)</small>{flag}</span>",
             COLOURS[i],
-            esc(name),
-            esc(place),
-            queries::median_secs(d)
+            esc(&d.name),
+            esc(&d.place),
+            queries::median_secs(&d.ms)
         );
     }
     out.push_str("</p>\n");
@@ -238,16 +260,17 @@ fn phones(out: &mut String, h: &History) {
 }
 
 fn runs_table(out: &mut String, runs: &[queries::RunRow]) {
-    out.push_str("<h2>Runs</h2>\n<table id=\"runs\"><tr><th>run</th><th>started (UTC)</th><th>kind</th><th>verdict</th><th>passed</th><th>flaky</th><th>failed</th><th>errors</th><th>quarantined</th><th>time</th><th>commit</th></tr>\n");
+    out.push_str("<h2>Runs</h2>\n<table id=\"runs\"><tr><th>run</th><th>started (UTC)</th><th>kind</th><th>verdict</th><th>passed</th><th>flaky</th><th>failed</th><th>errors</th><th>quarantined</th><th>time</th><th>commit</th><th>asked</th></tr>\n");
     for r in runs.iter().rev() {
         let class = match r.exit_code {
             0 => "ok",
-            _ => "bad",
+            1 => "bad",
+            _ => "warn",
         };
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}s</td><td>{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}s</td><td>{}</td><td><small>{}</small></td></tr>",
             esc(&r.run_id),
             when(r.started_ms),
             esc(&r.kind),
@@ -258,7 +281,8 @@ fn runs_table(out: &mut String, runs: &[queries::RunRow]) {
             r.errors,
             r.quarantined,
             r.duration_secs,
-            esc(&r.git_commit.as_deref().map(|c| c.chars().take(10).collect::<String>()).unwrap_or_else(|| "-".into()))
+            esc(&r.git_commit.as_deref().map(|c| c.chars().take(10).collect::<String>()).unwrap_or_else(|| "-".into())),
+            esc(&queries::asked(r))
         );
     }
     out.push_str("</table>\n");

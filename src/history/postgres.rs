@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::{Client, NoTls, Row};
 
 use super::record::{AttemptRecord, PhoneRecord, QuarantineRecord, RunRecord};
-use super::store::{check_version, Location, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SELECT_RUNS};
+use super::store::{check_version, Location, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SELECT_RUNS};
 
 /// The advisory lock migrations hold ("mitid" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006d_6974_6964;
@@ -64,9 +64,7 @@ impl PgStore {
         tx.execute("DELETE FROM runs WHERE key = $1", &[&run.key]).await?;
         let (si, sn) = (run.shard.map(|s| s.0), run.shard.map(|s| s.1));
         tx.execute(
-            "INSERT INTO runs (key, run_id, started_ms, duration_ms, git_commit, profile, host, shard_index, shard_count, \
-             kind, merged_into, feature_set, defects, exit_code, selected, passed, failed, errors, flaky, skipped) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            INSERT_RUN,
             &[
                 &run.key,
                 &run.run_id,
@@ -87,6 +85,8 @@ impl PgStore {
                 &run.errors,
                 &run.flaky,
                 &run.skipped,
+                &run.selection,
+                &run.tag_expression,
             ],
         )
         .await?;
@@ -241,6 +241,8 @@ fn run_of(r: &Row) -> RunRecord {
         duration_ms: r.get(3),
         git_commit: r.get(4),
         profile: r.get(5),
+        selection: r.get(19),
+        tag_expression: r.get(20),
         host: r.get(6),
         shard: si.zip(sn),
         kind: r.get(9),

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::leases::Leases;
-use crate::report::{RunReport, Status};
+use crate::report::{RunReport, Status, StepReport};
 
 /// One run: a whole run, a shard of one, or a merged sharded run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,8 +22,14 @@ pub struct RunRecord {
     pub duration_ms: i64,
     /// `git rev-parse HEAD` where it ran, if that answered.
     pub git_commit: Option<String>,
-    /// The device profile it ran on.
+    /// The device profile it ran on (relative to the project's root when
+    /// under it, so clones in other folders record the same name).
     pub profile: String,
+    /// The features it was given, as asked (`features`,
+    /// `features/x.feature:58`), and `--name REGEX` when given.
+    pub selection: String,
+    /// Its `--tags` expression; empty when none was given.
+    pub tag_expression: String,
     /// The machine it ran on.
     pub host: String,
     /// `(i, n)`: shard i of n.
@@ -72,12 +78,12 @@ pub struct AttemptRecord {
     pub tags: String,
     /// Which attempt (1-based).
     pub attempt: i64,
-    /// `passed`, `failed`, `error`, `flaky` (passed on this, a retry),
-    /// `skipped`; `retried` for an earlier attempt that did not pass (the
-    /// report model keeps the steps of the last attempt only, so whether it
-    /// failed or erred, and where, is not known).
+    /// `passed`, `failed`, `error`, `undefined` (a step no phrase matches:
+    /// a typo, not the app's failure), `flaky` (passed on this, a retry),
+    /// `skipped`. An earlier attempt has its own verdict (`failed`,
+    /// `error`): it is earlier because a later attempt of its place exists.
     pub status: String,
-    /// Its duration in milliseconds (0 when not known: earlier attempts).
+    /// Its duration in milliseconds.
     pub duration_ms: i64,
     /// The step that failed or erred: `Keyword text (line N)`.
     pub failing_step: Option<String>,
@@ -88,9 +94,17 @@ pub struct AttemptRecord {
 }
 
 impl AttemptRecord {
-    /// `file:line`: how the history tells scenarios apart.
+    /// `file:line`: where the scenario was in this run; what tells its
+    /// attempts apart within one run.
     pub fn place(&self) -> String {
         format!("{}:{}", self.file, self.line)
+    }
+
+    /// `Feature › Scenario`: what tells a scenario apart across runs
+    /// ([`crate::history::queries`] adds ` #2` when one run has two alike).
+    /// An outline row's name carries its Examples values, so rows differ.
+    pub fn name_key(&self) -> String {
+        format!("{} › {}", self.feature, self.name)
     }
 }
 
@@ -175,6 +189,10 @@ pub struct RunFacts {
     pub run_id: String,
     /// The device profile's path.
     pub profile: String,
+    /// The features asked for and `--name` ([`RunRecord::selection`]).
+    pub selection: String,
+    /// The `--tags` expression, or empty.
+    pub tag_expression: String,
     /// `(i, n)` for a shard.
     pub shard: Option<(usize, usize)>,
     /// `--defect` names.
@@ -190,15 +208,39 @@ pub struct RunFacts {
 impl RunFacts {
     /// What `run.json` and the options say.
     pub fn of(info: &crate::report::run_info::RunInfo, opts: &crate::run::RunOptions) -> RunFacts {
+        let shown = |p: &std::path::Path| {
+            let p = p.strip_prefix(&opts.root).unwrap_or(p).display().to_string();
+            match p.trim_end_matches('/') {
+                "" => ".".to_owned(),
+                trimmed => trimmed.to_owned(),
+            }
+        };
+        let mut selection: Vec<String> = opts.features.iter().map(|f| shown(f)).collect();
+        if let Some(name) = &opts.name {
+            selection.push(format!("--name {name}"));
+        }
         RunFacts {
             run_id: info.run_id.clone(),
-            profile: opts.profile.display().to_string(),
+            profile: shown(&opts.profile),
+            selection: selection.join(" "),
+            tag_expression: opts.tags.clone().unwrap_or_default(),
             shard: info.shard,
             defects: opts.defects.clone(),
             feature_set: info.feature_set.clone(),
             selected: info.selected,
             exit_code: info.exit_code,
         }
+    }
+}
+
+/// A scenario attempt's verdict for the history: the report's, except that
+/// one failed only by a step no phrase matches is `undefined` (a typo in
+/// the feature), kept apart from the app's failures.
+fn judged(status: Status, steps: &[StepReport]) -> &'static str {
+    if status == Status::Failed && !steps.iter().any(|s| s.status == Status::Failed) {
+        "undefined"
+    } else {
+        status.name()
     }
 }
 
@@ -210,6 +252,7 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
     let duration_ms = report.duration.as_millis() as i64;
     let count = |st: Status| report.scenarios().filter(|(_, s)| s.status() == st && !s.flaky()).count() as i64;
     let mut attempts = Vec::new();
+    let mut undefined = 0;
     for (f, s) in report.scenarios() {
         let file = f.path.display().to_string();
         let tags = s.tags.join(" ");
@@ -217,10 +260,7 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
         let leased = leases.of(&file, s.line);
         // Earlier attempts, each with its verdict, failing step and phones.
         for (i, earlier) in s.earlier_attempts.iter().enumerate() {
-            let status = match earlier.status() {
-                Status::Undefined => Status::Failed,
-                st => st,
-            };
+            let status = judged(earlier.status(), &earlier.steps);
             let failure =
                 earlier.steps.iter().find(|st| matches!(st.status, Status::Failed | Status::Undefined | Status::Error));
             attempts.push(AttemptRecord {
@@ -230,15 +270,15 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
                 name: s.name.clone(),
                 tags: tags.clone(),
                 attempt: i as i64 + 1,
-                status: status.name().into(),
+                status: status.into(),
                 duration_ms: earlier.duration.as_millis() as i64,
                 failing_step: failure.map(|st| format!("{} {} (line {})", st.keyword, st.text, st.line)),
                 message: failure.and_then(|st| st.error.clone()),
                 phones: leased.get(i).cloned().unwrap_or_default(),
             });
         }
-        let status = if s.flaky() { "flaky" } else { s.status().name() };
-        let status = if status == "undefined" { "failed" } else { status };
+        let status = if s.flaky() { "flaky" } else { judged(s.status(), &s.steps) };
+        undefined += i64::from(status == "undefined");
         let failure = s.failure();
         // Leases are one per attempt that got as far as leasing; the last
         // one belongs to the last attempt when every attempt leased.
@@ -266,6 +306,8 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
         duration_ms,
         git_commit: git_commit(),
         profile: facts.profile.clone(),
+        selection: facts.selection.clone(),
+        tag_expression: facts.tag_expression.clone(),
         host,
         shard: facts.shard.map(|(i, n)| (i as i64, n as i64)),
         kind: kind.into(),
@@ -274,7 +316,7 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
         exit_code: i64::from(facts.exit_code),
         selected: facts.selected as i64,
         passed: count(Status::Passed),
-        failed: count(Status::Failed),
+        failed: count(Status::Failed) - undefined,
         errors: count(Status::Error),
         flaky: report.scenarios().filter(|(_, s)| s.flaky()).count() as i64,
         skipped: count(Status::Skipped),

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::record::{AttemptRecord, PhoneRecord, QuarantineRecord, RunRecord};
-use super::store::{check_version, Location, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SCHEMA_VERSION, SELECT_RUNS};
+use super::store::{check_version, Location, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SCHEMA_VERSION, SELECT_RUNS};
 
 /// An open SQLite history.
 pub struct SqliteStore {
@@ -43,9 +43,7 @@ impl SqliteStore {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM runs WHERE key = $1", params![run.key])?;
         tx.execute(
-            "INSERT INTO runs (key, run_id, started_ms, duration_ms, git_commit, profile, host, shard_index, shard_count, \
-             kind, merged_into, feature_set, defects, exit_code, selected, passed, failed, errors, flaky, skipped) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            INSERT_RUN,
             params![
                 run.key,
                 run.run_id,
@@ -65,7 +63,9 @@ impl SqliteStore {
                 run.failed,
                 run.errors,
                 run.flaky,
-                run.skipped
+                run.skipped,
+                run.selection,
+                run.tag_expression
             ],
         )?;
         for a in &run.attempts {
@@ -121,6 +121,8 @@ impl SqliteStore {
                     duration_ms: r.get(3)?,
                     git_commit: r.get(4)?,
                     profile: r.get(5)?,
+                    selection: r.get(19)?,
+                    tag_expression: r.get(20)?,
                     host: r.get(6)?,
                     shard: si.zip(sn),
                     kind: r.get(9)?,

@@ -13,6 +13,10 @@
 //!   and message.
 //! - `attempt_phones`: the phones of each attempt (udid, model, OS, rig).
 //! - `quarantines`: per run, each phone taken out, why and when.
+//!
+//! Migration 2 adds to `runs` what makes runs comparable: `selection` (the
+//! features asked for, and `--name`) and `tag_expression` (`--tags`);
+//! runs recorded before it read as a whole `features` run without tags.
 
 use std::path::{Path, PathBuf};
 
@@ -21,11 +25,13 @@ use anyhow::{bail, Context, Result};
 use super::record::RunRecord;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The migrations, in order: `MIGRATIONS[0]` takes a store to version 1.
-/// The SQL is the same for SQLite and PostgreSQL.
-pub const MIGRATIONS: &[&str] = &[r#"
+/// The SQL is the same for SQLite and PostgreSQL. A migration is never
+/// edited once released: a store made by it is out there.
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     key TEXT PRIMARY KEY,
     run_id TEXT NOT NULL,
@@ -81,7 +87,12 @@ CREATE TABLE quarantines (
     reason TEXT NOT NULL,
     at_ms BIGINT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE runs ADD COLUMN selection TEXT NOT NULL DEFAULT 'features';
+ALTER TABLE runs ADD COLUMN tag_expression TEXT NOT NULL DEFAULT '';
+"#,
+];
 
 /// Which store: a SQLite file, or a PostgreSQL URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +232,14 @@ impl Store {
 /// Loading: the SQL of the runs to read. `shard` picks one shard run;
 /// otherwise the runs that count, newest first, `LIMIT`ed by the caller.
 pub(super) const SELECT_RUNS: &str = "SELECT key, run_id, started_ms, duration_ms, git_commit, profile, host, \
-     shard_index, shard_count, kind, feature_set, defects, exit_code, selected, passed, failed, errors, flaky, skipped FROM runs";
+     shard_index, shard_count, kind, feature_set, defects, exit_code, selected, passed, failed, errors, flaky, skipped, \
+     selection, tag_expression FROM runs";
+
+/// Recording: the SQL that inserts a run (`merged_into` is set by its merge).
+pub(super) const INSERT_RUN: &str = "INSERT INTO runs (key, run_id, started_ms, duration_ms, git_commit, profile, host, \
+     shard_index, shard_count, kind, merged_into, feature_set, defects, exit_code, selected, passed, failed, errors, flaky, \
+     skipped, selection, tag_expression) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 
 /// Pruning: the shards whose merged run is gone go with it.
 pub(super) const PRUNE_ORPHAN_SHARDS: &str =

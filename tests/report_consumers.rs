@@ -13,6 +13,13 @@
 //! - no secret is in clear in the NDJSON (its attachments decoded), in any
 //!   attachment file or in any of those pages.
 //!
+//! - the real Allure command line (Allure Report 3, npm `allure`) makes its
+//!   report from `allure-results/` of a green run, a red and retried run, a
+//!   run with errors and a merged sharded run: the counts, the retries, the
+//!   categories, Allure's history carried from one night to the next, and,
+//!   in headless Chromium, a failed scenario with both phones' screenshots
+//!   loaded, its retry, its history and a Danish scenario's name.
+//!
 //! The tools are installed by `tests/env/report-tools-env.sh` (tests/run
 //! calls it) into `.tools/report-tools`, or `$MITID_REPORT_TOOLS_DIR`; the
 //! scripts that drive them are in `tests/report-tools/`.
@@ -25,6 +32,10 @@ use base64::Engine as _;
 use files::files_under;
 use serde_json::Value;
 
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/chromium.rs"]
+mod chromium;
 #[path = "support/files.rs"]
 mod files;
 
@@ -365,4 +376,353 @@ async fn text_in_chromium(page: &Path, dir: &Path, open: &str) -> String {
     let _ = driver.kill();
     let _ = driver.wait();
     text
+}
+
+// --- Allure ------------------------------------------------------------------------
+
+/// The green selection: the copy flow in English and Danish, every pair.
+const GREEN: [&str; 2] = ["features/copy_your_mitid_app.feature", "features/da/kopier_din_mitid_app.feature"];
+const DANISH_FEATURE: &str = "Kopiér din MitID app til en anden telefon/tablet";
+const BROKE: &str = "The app broke a documented step or rule";
+const NOT_JUDGED: &str = "Could not be judged";
+const RETRY_PASSED: &str = "Passed only on a retry";
+
+/// The default profile with `faults` switched on.
+fn profile_with(dir: &Path, name: &str, faults: &str) -> PathBuf {
+    let base = std::fs::read_to_string(Path::new(ROOT).join("devices/virtual.toml")).unwrap();
+    assert!(base.contains("latency_ms = 0\n"), "devices/virtual.toml changed: update this test");
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, base.replace("latency_ms = 0\n", &format!("latency_ms = 0\nfaults = [{faults}]\n"))).unwrap();
+    path
+}
+
+/// `mitid-e2e` with `args`: its exit code, and what it said.
+fn mitid(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(BIN).args(args).current_dir(ROOT).env_remove("MITID_HISTORY_URL").output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `allure generate RESULTS -o OUT --config CONFIG` in `cwd`, as a CI runs it.
+fn allure_generate(results: &Path, out: &Path, config: &Path, cwd: &Path) {
+    let bin = tools().join("node_modules/.bin/allure");
+    let done = Command::new(&bin)
+        .arg("generate")
+        .arg(results)
+        .arg("-o")
+        .arg(out)
+        .arg("--config")
+        .arg(config)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "allure generate {}: {}{}",
+        results.display(),
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What our own reports say of a run: scenarios, failed, could not be
+/// judged, flaky, retried, and the attempts made (cucumber.json).
+#[derive(Debug, Default, PartialEq)]
+struct Counts {
+    scenarios: u64,
+    failed: u64,
+    broken: u64,
+    flaky: u64,
+    retried: u64,
+    attempts: u64,
+}
+
+fn counts_of(run: &Path) -> Counts {
+    let json = read_json(&run.join("cucumber.json"));
+    let mut c = Counts::default();
+    for e in json.as_array().unwrap().iter().flat_map(|f| f["elements"].as_array().unwrap()) {
+        c.scenarios += 1;
+        let attempts = e["attempts"].as_u64().unwrap_or(1);
+        c.attempts += attempts;
+        c.retried += u64::from(attempts > 1);
+        let statuses: Vec<&str> =
+            e["steps"].as_array().unwrap().iter().filter_map(|s| s["result"]["status"].as_str()).collect();
+        let tags: Vec<&str> = e["tags"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+        if tags.contains(&"@flaky") {
+            c.flaky += 1;
+        } else if statuses.contains(&"failed") && !statuses.contains(&"error") {
+            c.failed += 1;
+        }
+    }
+    c
+}
+
+/// The counts in Allure's own summary of its report.
+fn allure_stats(out: &Path) -> Value {
+    read_json(&out.join("awesome/summary.json"))["stats"].clone()
+}
+
+/// Allure's categories (its classic view, from our categories.json): name → total.
+fn allure_categories(out: &Path) -> HashMap<String, u64> {
+    let tree = read_json(&out.join("classic/widgets/categories.json"));
+    let groups = tree["groupsById"].as_object().unwrap();
+    tree["root"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| {
+            let g = &groups[id.as_str().unwrap()];
+            (g["name"].as_str().unwrap().to_owned(), g["statistic"]["total"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+fn result_files(results: &Path) -> usize {
+    std::fs::read_dir(results)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("-result.json"))
+        .count()
+}
+
+#[test]
+fn allure_makes_its_report_from_the_results_of_every_kind_of_run() {
+    tools();
+    let scratch = Scratch(std::env::temp_dir().join(format!("mitid-allure-{}", std::process::id())));
+    let dir = &scratch.0;
+    std::fs::create_dir_all(dir).unwrap();
+    // As the README tells a CI: the awesome report as one file, the classic
+    // one beside it, Allure's history kept in a file carried night to night.
+    let config = dir.join("allurerc.json");
+    std::fs::write(
+        &config,
+        r#"{"name":"mitid-e2e","historyPath":"./allure-history.jsonl","plugins":{"awesome":{"options":{"singleFile":true}},"classic":{"options":{}}}}"#,
+    )
+    .unwrap();
+    let reports = |name: &str| dir.join(name);
+    let run = |args: &[&str], expect: i32| {
+        let (code, console) = mitid(args);
+        assert_eq!(code, Some(expect), "{args:?}:\n{console}");
+    };
+
+    // 1. Green: every scenario once, passed.
+    let green = reports("green");
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(GREEN);
+    args.extend(["--report-dir", green.to_str().unwrap()]);
+    run(&args, 0);
+    let green_run = green.join("latest");
+    let green_counts = counts_of(&green_run);
+    assert_eq!(result_files(&green_run.join("allure-results")) as u64, green_counts.scenarios);
+    let out = dir.join("allure-green");
+    allure_generate(&green_run.join("allure-results"), &out, &config, dir);
+    let stats = allure_stats(&out);
+    assert_eq!(stats["total"], green_counts.scenarios, "{stats}");
+    assert_eq!(stats["passed"], green_counts.scenarios, "{stats}");
+    assert!(stats.get("failed").is_none() && stats.get("broken").is_none(), "{stats}");
+
+    // 2. Red and retried, the next night: a defect three scenarios catch
+    // (each tried twice), and an iPhone whose session dies once (flaky).
+    let red = reports("red");
+    let flaky = profile_with(dir, "flaky", r#"{ fault = "session_dies", udid = "ios-17-b1", times = 1 }"#);
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(GREEN);
+    args.extend([
+        "features/rules/before_you_begin.feature",
+        "--tags",
+        "not @bluetooth",
+        "--defect",
+        DEFECT,
+        "--retry",
+        "1",
+        "--profile",
+        flaky.to_str().unwrap(),
+        "--report-dir",
+        red.to_str().unwrap(),
+    ]);
+    run(&args, 1);
+    let red_run = red.join("latest");
+    let red_counts = counts_of(&red_run);
+    assert!(red_counts.failed >= 2 && red_counts.flaky == 1, "{red_counts:?}");
+    assert_eq!(result_files(&red_run.join("allure-results")) as u64, red_counts.attempts, "one result per attempt");
+    let out = dir.join("allure-red");
+    allure_generate(&red_run.join("allure-results"), &out, &config, dir);
+    let stats = allure_stats(&out);
+    assert_eq!(stats["total"], red_counts.scenarios, "{stats}");
+    assert_eq!(stats["failed"], red_counts.failed, "{stats}");
+    assert_eq!(stats["flaky"], red_counts.flaky, "{stats}");
+    assert_eq!(stats["retries"], red_counts.retried, "{stats}");
+    // Allure's history, carried over: the green night's scenarios are not new.
+    assert_eq!(stats["new"], red_counts.scenarios - green_counts.scenarios, "{stats}");
+    let categories = allure_categories(&out);
+    assert_eq!(categories.get(BROKE), Some(&red_counts.failed), "{categories:?}");
+    assert_eq!(categories.get(RETRY_PASSED), Some(&1), "{categories:?}");
+    assert_eq!(categories.get(NOT_JUDGED), None, "{categories:?}");
+    let red_out = out;
+
+    // 3. Errors: the iPhone's session dies, no retry: could not be judged.
+    let errors = reports("errors");
+    let dead = profile_with(dir, "dead", r#"{ fault = "session_dies", udid = "ios-17-b1" }"#);
+    run(
+        &[
+            "run",
+            GREEN[0],
+            "--tags",
+            "@ios",
+            "--profile",
+            dead.to_str().unwrap(),
+            "--report-dir",
+            errors.to_str().unwrap(),
+        ],
+        3,
+    );
+    let out = dir.join("allure-errors");
+    allure_generate(&errors.join("latest/allure-results"), &out, &config, dir);
+    let stats = allure_stats(&out);
+    assert_eq!((stats["total"].as_u64(), stats["broken"].as_u64()), (Some(1), Some(1)), "{stats}");
+    assert_eq!(allure_categories(&out).get(NOT_JUDGED), Some(&1));
+
+    // 4. Sharded, then merged: one report, as the whole run's.
+    for i in [1, 2] {
+        let mut args: Vec<&str> = vec!["run"];
+        args.extend(GREEN);
+        let shard = format!("{i}/2");
+        let to = reports(&format!("shard{i}"));
+        args.extend(["--shard", &shard, "--report-dir", to.to_str().unwrap()]);
+        run(&args, 0);
+    }
+    let merged = dir.join("merged");
+    run(
+        &[
+            "report",
+            "merge",
+            "--out",
+            merged.to_str().unwrap(),
+            reports("shard1").join("latest").to_str().unwrap(),
+            reports("shard2").join("latest").to_str().unwrap(),
+            "--report-dir",
+            dir.join("merged-reports").to_str().unwrap(),
+        ],
+        0,
+    );
+    let shard_files =
+        result_files(&reports("shard1/latest/allure-results")) + result_files(&reports("shard2/latest/allure-results"));
+    assert_eq!(result_files(&merged.join("allure-results")), shard_files);
+    let out = dir.join("allure-merged");
+    allure_generate(&merged.join("allure-results"), &out, &config, dir);
+    let stats = allure_stats(&out);
+    assert_eq!(
+        (stats["total"].as_u64(), stats["passed"].as_u64()),
+        (Some(green_counts.scenarios), Some(green_counts.scenarios)),
+        "{stats}"
+    );
+
+    // No secret in any results folder or report.
+    for folder in [&green_run, &red_run, &errors.join("latest"), &merged] {
+        for file in files_under(&folder.join("allure-results")) {
+            assert_no_secrets(&file.display().to_string(), &String::from_utf8_lossy(&std::fs::read(&file).unwrap()));
+        }
+    }
+    for out in ["allure-green", "allure-red", "allure-errors", "allure-merged"] {
+        let page = std::fs::read_to_string(dir.join(out).join("awesome/index.html")).unwrap();
+        assert_no_secrets(&format!("{out}/awesome/index.html"), &page);
+    }
+
+    tokio::runtime::Runtime::new().unwrap().block_on(red_report_in_chromium(&red_out, dir, &red_counts));
+}
+
+/// The red night's report as QA opens it, read through the DOM.
+async fn red_report_in_chromium(out: &Path, dir: &Path, counts: &Counts) {
+    use fantoccini::Locator;
+    let page = out.join("awesome/index.html");
+    let ids = read_json(&out.join("test-results.json"))["byId"].clone();
+    let id_of = |name: &str| -> String {
+        ids.as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, t)| t["name"].as_str().is_some_and(|n| n.starts_with(name)))
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| panic!("no test result named '{name}' in the report"))
+    };
+    let browser = chromium::Chromium::start(&dir.join("chromium-allure"), 1400, 2000).await;
+    let client = &browser.client;
+    let wait_for = |css: &'static str| async move {
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(e) = client.find(Locator::Css(css)).await {
+                return e;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{css} never appeared");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    client.goto(&format!("file://{}", page.display())).await.unwrap();
+    let number = |text: String| text.split_whitespace().last().unwrap_or_default().parse::<u64>().unwrap_or(u64::MAX);
+    let total = wait_for("[data-testid=metadata-item-total]").await.text().await.unwrap();
+    assert_eq!(number(total), counts.scenarios);
+    let failed = client.find(Locator::Css("[data-testid=metadata-item-failed]")).await.unwrap().text().await.unwrap();
+    assert_eq!(number(failed), counts.failed);
+    let flaky = client.find(Locator::Css("[data-testid=metadata-item-flaky]")).await.unwrap().text().await.unwrap();
+    assert_eq!(number(flaky), counts.flaky);
+    let retries = client.find(Locator::Css("[data-testid=metadata-item-retries]")).await.unwrap().text().await.unwrap();
+    assert_eq!(number(retries), counts.retried);
+    let sections: Vec<String> = {
+        let mut v = Vec::new();
+        for e in client.find_all(Locator::Css("[data-testid=tree-section-title]")).await.unwrap() {
+            v.push(e.text().await.unwrap());
+        }
+        v
+    };
+    assert!(sections.iter().any(|s| s.contains(DANISH_FEATURE)), "the Danish feature by its name: {sections:?}");
+    // A Danish scenario, opened: its name as written, æøå and all.
+    let danish = "Jeg kopierer min MitID app til min nye telefon og godkender med biometri";
+    client.goto(&format!("file://{}#/{}", page.display(), id_of(danish))).await.unwrap();
+    let title = wait_for("[data-testid=test-result-info-title]").await.text().await.unwrap();
+    assert!(title.starts_with(danish), "{title}");
+    let path = client.find(Locator::Css("[data-testid=test-result-fullname]")).await.unwrap().text().await.unwrap();
+    assert!(path.contains(DANISH_FEATURE), "{path}");
+
+    // The failed scenario: its error, its retry, both phones' screenshots.
+    let id = id_of(FAILING);
+    client.goto(&format!("file://{}#/{id}", page.display())).await.unwrap();
+    let error = wait_for("[data-testid=test-result-error-message]").await.text().await.unwrap();
+    assert!(error.contains("did not appear"), "{error}");
+    let tabs = client.find(Locator::Css("[data-testid=test-result-tab-retries]")).await.unwrap().text().await.unwrap();
+    assert_eq!(number(tabs.clone()), 1, "one retry: {tabs}");
+    let body = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("Category: Product errors"), "failed, not broken: the app's failure");
+    let mut shown = Vec::new();
+    for header in client.find_all(Locator::Css("[data-testid=test-result-attachment-header]")).await.unwrap() {
+        let name = header.text().await.unwrap();
+        if name.contains("screenshot") {
+            header.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+            shown.push(name);
+        }
+    }
+    assert_eq!(shown.len(), 2, "the old and the new phone's screenshots: {shown:?}");
+    let started = std::time::Instant::now();
+    let loaded = loop {
+        let n = client
+            .execute(
+                "return [...document.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth > 100).length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if n.as_u64() >= Some(2) || started.elapsed() > std::time::Duration::from_secs(20) {
+            break n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(loaded.as_u64(), Some(2), "both screenshots loaded as images");
+
+    // A scenario of both nights: the green night in its history.
+    let id = id_of("I copy my MitID app to my new phone and approve with biometric: no (iPhones)");
+    client.goto(&format!("file://{}#/{id}/history", page.display())).await.unwrap();
+    let history = wait_for("[data-testid=test-result-tab-history]").await.text().await.unwrap();
+    assert_eq!(number(history.clone()), 1, "one earlier night in its history: {history}");
+    browser.close().await;
 }

@@ -8,7 +8,8 @@
 //! `duration` in nanoseconds and `steps`, evidence included), and for a
 //! scenario the run left out, `left_out` (the reason; its steps are
 //! skipped); `start_timestamp` (RFC 3339, UTC, as cucumber-jvm writes it)
-//! and `phones` (each `udid`, `model`, `os_version`, `rig`) when known.
+//! and `phones` (each `udid`, `model`, `os_version`, `rig`) when known;
+//! an outline row's `parameters` (each `name`, `value`).
 //! A step's data table is its `rows` (each `cells`), a doc string its
 //! `doc_string` (`value`, `content_type`, `line`), as cucumber-ruby and
 //! cucumber-jvm write them; the table is in cucumber-js's `arguments` too;
@@ -90,6 +91,12 @@ fn element(feature: &str, s: &ScenarioReport) -> Value {
     }
     if !s.phones.is_empty() {
         element["phones"] = json!(s.phones);
+    }
+    // An outline row's values (a field readers ignore; the Allure results
+    // and `report merge` read it).
+    if !s.parameters.is_empty() {
+        element["parameters"] =
+            s.parameters.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect();
     }
     // The WebDriver requests its attempts sent, by phone and kind (a field
     // readers ignore; `report merge` reads it back).

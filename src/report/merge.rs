@@ -59,6 +59,12 @@ pub fn read(dir: &Path) -> Result<RunReport, MergeError> {
                 keyword: str_of(e, "keyword"),
                 line: e["line"].as_u64().unwrap_or(0) as usize,
                 tags: tags_of(e).into_iter().filter(|t| t != "flaky").collect(),
+                parameters: e["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| (str_of(p, "name"), str_of(p, "value")))
+                    .collect(),
                 steps,
                 duration,
                 earlier_attempts,

@@ -1,10 +1,11 @@
 //! What a run produced, and the files it is written to: JUnit XML, Cucumber
-//! JSON, Cucumber Messages, the coverage of the documentation, one HTML
-//! page of it all, beside the console output.
+//! JSON, Cucumber Messages, Allure results, the coverage of the
+//! documentation, one HTML page of it all, beside the console output.
 //!
 //! Every string enters the model through [`clean`], which scrubs secrets:
 //! the writers never see a PIN, temporary PIN or user ID in clear.
 
+pub mod allure;
 pub mod attachments;
 pub mod console;
 pub mod coverage;
@@ -160,6 +161,9 @@ pub struct ScenarioReport {
     pub line: usize,
     /// Its tags and those it inherits (feature, rule), without the `@`.
     pub tags: Vec<String>,
+    /// An outline row's values, by their Examples column (empty for a
+    /// plain scenario).
+    pub parameters: Vec<(String, String)>,
     /// The steps of the last attempt, background steps first; of a scenario
     /// left out, its steps as written, each skipped.
     pub steps: Vec<StepReport>,
@@ -370,6 +374,7 @@ pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Cove
             eprintln!("warning: messages.ndjson is not written: {e}");
         }
     }
+    allure::write(report, run_dir, &allure::Ci::from_env())?;
     std::fs::write(run_dir.join("coverage.md"), coverage.markdown())?;
     std::fs::write(run_dir.join(html::FILE_NAME), html::render(report, coverage))
 }

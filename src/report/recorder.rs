@@ -80,6 +80,16 @@ fn shown_name(feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scen
     }
 }
 
+/// An outline row's values by column: cucumber expands each row into a
+/// scenario whose Examples table holds the header and that one row.
+fn parameters_of(sc: &cucumber::gherkin::Scenario) -> Vec<(String, String)> {
+    let Some(table) = sc.examples.first().and_then(|e| e.table.as_ref()) else { return Vec::new() };
+    match (table.rows.first(), table.rows.get(1)) {
+        (Some(header), Some(row)) => header.iter().zip(row).map(|(k, v)| (clean(k), clean(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The scenario names, outline rows filled in, that two or more scenarios
 /// of the feature file at `path` share; read once per file.
 fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<String>> {
@@ -148,6 +158,7 @@ pub fn left_out(
         keyword: sc.keyword.clone(),
         line: sc.position.line,
         tags: tags_of(feature, &rule_tags, sc),
+        parameters: parameters_of(sc),
         steps,
         duration: Duration::ZERO,
         earlier_attempts: Vec::new(),
@@ -206,6 +217,7 @@ impl Recorder {
         let key = (fi, sc.position.line * 10_000 + sc.position.col);
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
         let tags = tags_of(feature, rule_tags, sc);
+        let parameters = parameters_of(sc);
         let name = shown_name(feature, sc);
         let feature = &mut report.features[fi];
         let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == name) {
@@ -216,6 +228,7 @@ impl Recorder {
                     keyword: sc.keyword.clone(),
                     line: sc.position.line,
                     tags,
+                    parameters,
                     steps: Vec::new(),
                     duration: Duration::ZERO,
                     earlier_attempts: Vec::new(),

@@ -140,6 +140,7 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<StepReport>) -> S
         keyword: "Scenario".into(),
         line,
         tags: tags.iter().map(|t| t.to_string()).collect(),
+        parameters: Vec::new(),
         duration: steps.iter().map(|s| s.duration).sum(),
         steps,
         earlier_attempts: Vec::new(),
@@ -673,6 +674,23 @@ struct Outputs {
     coverage_md: String,
     console: String,
     html: String,
+    allure: String,
+}
+
+/// The Allure results folder as one text: each file's name, then its text
+/// (JSON, properties, a text or XML attachment), or an image's size.
+fn allure_listing(report: &RunReport) -> String {
+    let mut out = String::new();
+    for (name, bytes) in super::allure::files(report, &super::allure::Ci::default()) {
+        out.push_str(&format!("== {name} ==\n"));
+        if [".json", ".properties", ".txt", ".xml"].iter().any(|ext| name.ends_with(ext)) {
+            out.push_str(&String::from_utf8_lossy(&bytes));
+            out.push('\n');
+        } else {
+            out.push_str(&format!("<{} bytes>\n", bytes.len()));
+        }
+    }
+    out
 }
 
 impl Outputs {
@@ -712,11 +730,13 @@ impl Outputs {
             coverage_md,
             console,
             html,
+            allure: allure_listing(report),
         }
     }
 
-    fn all(&self) -> [(&str, &str); 5] {
+    fn all(&self) -> [(&str, &str); 6] {
         [
+            ("allure-results", self.allure.as_str()),
             ("index.html", self.html.as_str()),
             ("junit.xml", self.junit.as_str()),
             ("cucumber.json", self.cucumber_json.as_str()),
@@ -736,6 +756,7 @@ impl Outputs {
         insta::assert_snapshot!(format!("{run}__coverage_md"), self.coverage_md);
         insta::assert_snapshot!(format!("{run}__console"), self.console);
         insta::assert_snapshot!(format!("{run}__index_html"), self.html);
+        insta::assert_snapshot!(format!("{run}__allure_results"), self.allure);
     }
 }
 

@@ -8,6 +8,8 @@
 #   @cucumber/html-formatter          Cucumber's own HTML report from messages.ndjson
 #   cucumber-html-reporter            HTML from cucumber.json
 #   multiple-cucumber-html-reporter   HTML from cucumber.json
+#   allure                            Allure Report 3's command line: the report
+#                                     from allure-results/ (Apache-2.0, a tool)
 # The scripts that drive them are committed in tests/report-tools/.
 #
 #   bash tests/env/report-tools-env.sh && cargo nextest run --test report_consumers
@@ -30,6 +32,8 @@ AJV_VERSION=8.20.0
 AJV_FORMATS_VERSION=3.0.1
 CUCUMBER_HTML_REPORTER_VERSION=7.2.0
 MULTIPLE_REPORTER_VERSION=3.10.0
+# Allure Report 3 (npm `allure`), the CLI QA teams run on allure-results.
+ALLURE_VERSION=3.18.0
 PINS=(
     "@cucumber/messages $MESSAGES_VERSION"
     "@cucumber/html-formatter $HTML_FORMATTER_VERSION"
@@ -37,6 +41,7 @@ PINS=(
     "ajv-formats $AJV_FORMATS_VERSION"
     "cucumber-html-reporter $CUCUMBER_HTML_REPORTER_VERSION"
     "multiple-cucumber-html-reporter $MULTIPLE_REPORTER_VERSION"
+    "allure $ALLURE_VERSION"
 )
 
 say() { echo "report-tools-env: $*"; }

@@ -719,10 +719,16 @@ async fn red_report_in_chromium(out: &Path, dir: &Path, counts: &Counts) {
     };
     assert_eq!(loaded.as_u64(), Some(2), "both screenshots loaded as images");
 
-    // A scenario of both nights: the green night in its history.
+    // The flaky scenario, of both nights: its retry, and the green night in
+    // its history.
     let id = id_of("I copy my MitID app to my new phone and approve with biometric: no (iPhones)");
     client.goto(&format!("file://{}#/{id}/history", page.display())).await.unwrap();
     let history = wait_for("[data-testid=test-result-tab-history]").await.text().await.unwrap();
     assert_eq!(number(history.clone()), 1, "one earlier night in its history: {history}");
+    let tabs = client.find(Locator::Css("[data-testid=test-result-tab-retries]")).await.unwrap().text().await.unwrap();
+    assert_eq!(number(tabs.clone()), 1, "the flaky scenario's failed attempt, as a retry: {tabs}");
+    let status = client.find(Locator::Css("[data-testid=test-result-status-passed]")).await;
+    assert!(status.is_ok(), "the flaky scenario passed, on its retry");
+
     browser.close().await;
 }

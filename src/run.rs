@@ -202,6 +202,9 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             tags.extend(scenario.tags.iter().cloned());
             world.tags = tags;
             world.scenario = (feature.path.clone(), scenario.position.line, scenario.position.col);
+            world.steps_total = feature.background.as_ref().map_or(0, |b| b.steps.len())
+                + rule.and_then(|r| r.background.as_ref()).map_or(0, |b| b.steps.len())
+                + scenario.steps.len();
             let path = feature.path.as_deref().unwrap_or(Path::new("?"));
             let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok()).unwrap_or(path);
             world.scenario_name = format!("'{}' ({}:{})", scenario.name, path.display(), scenario.position.line);

@@ -436,10 +436,10 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     let started = std::time::Instant::now();
     // Every screen the step leaves its phones on must show its approved
     // texts; that look is part of the step, under its deadline and its stop.
-    let changes_before = world.screen_changes();
+    let counts_before = world.phone_counts();
     let checked = async {
         body(&mut *world, captures).await?;
-        world.check_screens(&changes_before).await
+        world.check_screens(&counts_before).await
     };
     let outcome = tokio::select! {
         outcome = tokio::time::timeout(limit, checked) => outcome,

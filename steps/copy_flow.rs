@@ -310,7 +310,7 @@ pub(crate) async fn give_biometric(w: &mut CopyWorld) -> Result<Biometric, StepF
 pub(crate) async fn confirm_copy(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.wait_for_screen("copy_confirm").await?;
-    phone.tap_text("Yes, I want to copy").await?;
+    phone.select_text("Yes, I want to copy").await?;
     phone.tap_text("Start copying").await?;
     w.proves(Doc::Step(6), None);
     Ok(())
@@ -496,7 +496,7 @@ pub(crate) async fn get_started(w: &mut CopyWorld) -> StepResult {
 
 pub(crate) async fn choose_copy(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
-    phone.tap_text("Copy from another MitID app").await?;
+    phone.select_text("Copy from another MitID app").await?;
     phone.tap_text("Next").await?;
     w.proves(Doc::Step(15), None);
     Ok(())
@@ -504,7 +504,7 @@ pub(crate) async fn choose_copy(w: &mut CopyWorld) -> StepResult {
 
 pub(crate) async fn mark_and_scan(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
-    phone.tap_text("QR code is shown on the old app").await?;
+    phone.select_text("QR code is shown on the old app").await?;
     phone.tap_text("Scan QR code").await?;
     w.proves(Doc::Step(16), None);
     Ok(())

@@ -165,6 +165,11 @@ pub struct Phone {
     app_stopped: std::sync::atomic::AtomicBool,
     /// How many commands that may change its screen it was sent.
     changes: std::sync::atomic::AtomicU64,
+    /// Whether another phone's step may have moved it on through the
+    /// backend since its source was last read ([`Phone::may_have_moved_on`]):
+    /// then it is read before the next command that may change its screen,
+    /// when a step looks at it, and as the scenario ends.
+    moved_on: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Phone {
@@ -256,6 +261,7 @@ impl Phone {
             changed: std::sync::atomic::AtomicBool::new(false),
             app_stopped: std::sync::atomic::AtomicBool::new(false),
             changes: std::sync::atomic::AtomicU64::new(0),
+            moved_on: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -273,13 +279,15 @@ impl Phone {
     ///
     /// Read only if something was sent to the phone since its source was
     /// last read, or it [may have changed](Phone::may_have_changed)
-    /// otherwise: on a real phone a page source is the dearest round trip.
-    pub async fn check_screen(&self) -> Result<(), PhoneError> {
+    /// otherwise, or (`moved_on_too`) another phone's step [may have moved
+    /// it on](Phone::may_have_moved_on): on a real phone a page source is
+    /// the dearest round trip.
+    pub async fn check_screen(&self, moved_on_too: bool) -> Result<(), PhoneError> {
         let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
         // Cleared before the read: what is sent while it is read counts again.
-        if !self.changed.swap(false, std::sync::atomic::Ordering::Relaxed)
-            || self.app_stopped.load(std::sync::atomic::Ordering::Relaxed)
-        {
+        let changed = self.changed.swap(false, std::sync::atomic::Ordering::Relaxed);
+        let moved_on = moved_on_too && self.moved_on.swap(false, std::sync::atomic::Ordering::Relaxed);
+        if !(changed || moved_on) || self.app_stopped.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
         let source = match self.source().await {
@@ -312,11 +320,32 @@ impl Phone {
     }
 
     /// Says the phone's screen may have changed without a command of its
-    /// own: time passed on its clock, the test-control API changed it, or
-    /// another phone's step moved it on (the new phone scanned its QR
-    /// code). Its next [`Phone::check_screen`] reads it again.
+    /// own: time passed on its clock, or the test-control API changed it
+    /// (the new phone scanned its QR code). Its next
+    /// [`Phone::check_screen`] reads it again.
     pub fn may_have_changed(&self) {
         self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Says another phone's step may have moved this one on through the
+    /// backend (the old phone's 'Your MitID app has been copied' once the
+    /// new one is activated). It is not read at once: a read of a phone
+    /// nothing was sent to is a round trip mostly wasted. It is read before
+    /// the next command that may change its screen (so the screen it was
+    /// moved to is checked before it is left), when a step looks at it, or
+    /// as the scenario ends ([`Phone::check_screen`] with `moved_on_too`).
+    pub fn may_have_moved_on(&self) {
+        self.moved_on.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Before a command that may change the screen: reads the screen
+    /// another phone's step may have moved it to, so it is checked before
+    /// the command leaves it.
+    async fn check_moved_on_first(&self) -> Result<(), PhoneError> {
+        if self.moved_on.load(std::sync::atomic::Ordering::Relaxed) {
+            self.check_screen(true).await?;
+        }
+        Ok(())
     }
 
     /// Counts one request of `kind`; `changes` says it may change the screen.
@@ -337,6 +366,17 @@ impl Phone {
         self.changes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many requests that look at its screen (finds, element reads
+    /// and actions, page sources, screenshots) were sent to it so far; a
+    /// `mobile:` method or a session command does not look at the screen.
+    pub fn looks(&self) -> u64 {
+        let counts = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        [RequestKind::Find, RequestKind::Element, RequestKind::PageSource, RequestKind::Screenshot]
+            .iter()
+            .map(|k| counts.get(k).copied().unwrap_or(0))
+            .sum()
+    }
+
     /// The requests sent to the phone so far, by kind.
     pub fn requests(&self) -> RequestCounts {
         self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -349,7 +389,7 @@ impl Phone {
     /// The phone's clock, in Unix milliseconds (`mobile: getDeviceTime`
     /// with moment's format `x`, as UiAutomator2 and XCUITest take it).
     pub async fn device_millis(&self) -> Result<u128, PhoneError> {
-        let v = self.mobile("mobile: getDeviceTime", serde_json::json!({ "format": "x" })).await?;
+        let v = self.execute_mobile("mobile: getDeviceTime", serde_json::json!({ "format": "x" }), false).await?;
         v.as_str().and_then(|s| s.trim().parse().ok()).ok_or_else(|| PhoneError::Command {
             role: self.role.clone(),
             what: "'mobile: getDeviceTime'".into(),
@@ -471,24 +511,40 @@ impl Phone {
 
     /// Taps an element by its logical name.
     pub async fn tap(&self, name: &str) -> Result<(), PhoneError> {
+        self.check_moved_on_first().await?;
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("'{name}'")).await?;
         self.sent(RequestKind::Element, true);
         el.click().await.map_err(|e| self.command_error(&format!("tapping '{name}'"), e))?;
-        self.check_screen().await
+        self.check_screen(true).await
     }
 
     /// Taps the element showing the documentation's words.
     pub async fn tap_text(&self, text: &str) -> Result<(), PhoneError> {
+        self.check_moved_on_first().await?;
         let el = self.wait_for(&self.locators.text(text), &format!("'{text}'")).await?;
         self.sent(RequestKind::Element, true);
         el.click().await.map_err(|e| self.command_error(&format!("tapping '{text}'"), e))?;
-        self.check_screen().await
+        self.check_screen(true).await
+    }
+
+    /// Ticks the box or picks the option showing the documentation's words
+    /// ("Yes, I want to copy", "Copy from another MitID app"). Its control's
+    /// state changes, not the screen's texts (the approved texts hold no
+    /// control state), and no other phone is moved by it: the screen is not
+    /// read again for it; the command that leaves the screen reads where it
+    /// leads, and a tick that left the screen shows in that command's find.
+    pub async fn select_text(&self, text: &str) -> Result<(), PhoneError> {
+        self.check_moved_on_first().await?;
+        let el = self.wait_for(&self.locators.text(text), &format!("'{text}'")).await?;
+        self.sent(RequestKind::Element, false);
+        el.click().await.map_err(|e| self.command_error(&format!("selecting '{text}'"), e))
     }
 
     /// Types `text` into the field `name`. Not for secrets: see
     /// [`Phone::type_secret`].
     pub async fn type_text(&self, name: &str, text: &str) -> Result<(), PhoneError> {
+        self.check_moved_on_first().await?;
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
         self.sent(RequestKind::Element, true);
@@ -497,6 +553,7 @@ impl Phone {
 
     /// Types a secret; neither the value nor an error about it is shown.
     pub async fn type_secret(&self, name: &str, secret: &Secret) -> Result<(), PhoneError> {
+        self.check_moved_on_first().await?;
         let l = self.element_locator(name)?;
         let el = self.wait_for(&l, &format!("the field '{name}'")).await?;
         self.sent(RequestKind::Element, true);
@@ -538,7 +595,16 @@ impl Phone {
         // Reading the clock changes nothing, nor does switching Bluetooth (a
         // system setting: the app reacts when next used, and that step's
         // command reads it); every other method may.
-        self.sent(RequestKind::Mobile, !["mobile: getDeviceTime", "mobile: bluetooth"].contains(&script));
+        if ["mobile: getDeviceTime", "mobile: bluetooth"].contains(&script) {
+            self.execute_mobile(script, args, false).await
+        } else {
+            self.check_moved_on_first().await?;
+            self.execute_mobile(script, args, true).await
+        }
+    }
+
+    async fn execute_mobile(&self, script: &str, args: Value, changes: bool) -> Result<Value, PhoneError> {
+        self.sent(RequestKind::Mobile, changes);
         self.client()?.execute(script, vec![args]).await.map_err(|e| self.command_error(&format!("'{script}'"), e))
     }
 
@@ -547,7 +613,7 @@ impl Phone {
         let args = serde_json::json!({ "appId": self.app_id, "bundleId": self.app_id });
         self.mobile("mobile: activateApp", args).await?;
         self.app_stopped.store(false, std::sync::atomic::Ordering::Relaxed);
-        self.check_screen().await
+        self.check_screen(true).await
     }
 
     /// Stops the MitID app.

@@ -56,6 +56,16 @@ impl Role {
     }
 }
 
+/// What a phone was sent so far: commands that may change its screen, and
+/// requests that look at it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhoneCounts {
+    /// Commands that may change its screen.
+    pub changes: u64,
+    /// Requests that look at its screen ([`Phone::looks`]).
+    pub looks: u64,
+}
+
 /// One scenario's state: its phones, identity, what it has seen so far,
 /// and the evidence it gathers.
 #[derive(cucumber::World)]
@@ -101,6 +111,9 @@ pub struct CopyWorld {
     /// How many steps have begun: none when the run is asked to stop means
     /// the scenario never began (not run), else it was interrupted.
     pub steps_begun: usize,
+    /// How many steps the scenario has, its Backgrounds' with it: at the
+    /// last, every phone another phone's step may have moved on is read.
+    pub steps_total: usize,
     /// What the running step has proved of the documentation so far
     /// ([`CopyWorld::proves`]); the report counts it if the step passes.
     pub proved: Vec<Proof>,
@@ -143,46 +156,55 @@ impl CopyWorld {
             scenario: (None, 0, 0),
             scenario_name: String::new(),
             steps_begun: 0,
+            steps_total: 0,
             proved: Vec::new(),
             qr_asked: false,
         })
     }
 
     /// Compares what each of the scenario's phones shows now with its
-    /// approved texts: a step on one phone changes the other's screen too
-    /// (the old phone's 'Continue on your new phone/tablet' once the new
-    /// one scans), and no step of its own may look at it.
+    /// approved texts, reading each at once with the others, as two real
+    /// phones answer side by side.
     ///
-    /// Each phone is read only if something may have changed it since it
-    /// was last read ([`Phone::check_screen`]), and the phones are read at
-    /// once, as two real phones answer side by side.
+    /// A phone is read only if something may have changed it since it was
+    /// last read ([`Phone::check_screen`]). A command to one phone can move
+    /// another on through the backend (the old phone's 'Your MitID app has
+    /// been copied' once the new one is activated): after a step that sent
+    /// a phone such a command, each other phone is marked as maybe moved
+    /// on, and read when a step looks at it, before the next command that
+    /// may change its screen, or as the scenario's last step ends, not
+    /// after every step of the other phone: most of those reads would find
+    /// the screen it was left on. (What the test-control API does, time
+    /// passing, a QR code held up, is read at once: see
+    /// [`CopyWorld::control`].)
     ///
-    /// A command to one phone can move another on through the backend (the
-    /// old phone's 'Continue on your new phone/tablet' once the new one
-    /// scans, 'Your MitID app has been copied' once it is activated): after
-    /// a step that sent a phone such a command, each other phone is read
-    /// too (`before`: each phone's count when the step began). The phone
-    /// acted on was read after its command already.
-    pub async fn check_screens(&self, before: &BTreeMap<Role, u64>) -> StepResult {
-        let acted = |role: &Role, p: &Phone| p.changes() > before.get(role).copied().unwrap_or(0);
+    /// `before`: each phone's counts when the step began.
+    pub async fn check_screens(&self, before: &BTreeMap<Role, PhoneCounts>) -> StepResult {
+        let was = |role: &Role| before.get(role).copied().unwrap_or_default();
+        let acted = |role: &Role, p: &Phone| p.changes() > was(role).changes;
         if self.phones.iter().any(|(r, p)| acted(r, p)) {
             for (role, phone) in &self.phones {
                 if !acted(role, phone) {
-                    phone.may_have_changed();
+                    phone.may_have_moved_on();
                 }
             }
         }
-        let checks = self.phones.values().filter(|p| !p.is_closed()).map(|p| p.check_screen());
+        let last = self.steps_total > 0 && self.steps_begun >= self.steps_total;
+        let checks = self.phones.iter().filter(|(_, p)| !p.is_closed()).map(|(role, p)| {
+            // A phone the step looked at (a find, a read) is checked as it is now.
+            let looked = p.looks() > was(role).looks;
+            p.check_screen(last || looked)
+        });
         for outcome in futures::future::join_all(checks).await {
             outcome?;
         }
         Ok(())
     }
 
-    /// How many commands that may change a screen each of the scenario's
-    /// phones was sent so far.
-    pub fn screen_changes(&self) -> BTreeMap<Role, u64> {
-        self.phones.iter().map(|(r, p)| (*r, p.changes())).collect()
+    /// Each of the scenario's phones' counts so far, for
+    /// [`CopyWorld::check_screens`] at the step's end.
+    pub fn phone_counts(&self) -> BTreeMap<Role, PhoneCounts> {
+        self.phones.iter().map(|(r, p)| (*r, PhoneCounts { changes: p.changes(), looks: p.looks() })).collect()
     }
 
     /// Records that the running step did documented step `doc`, by `way`

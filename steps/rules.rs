@@ -641,7 +641,8 @@ async fn told(w: &mut CopyWorld, words: String) -> StepResult {
     let phone = w.here().await?;
     let deadline = tokio::time::Instant::now() + find;
     loop {
-        let shown = mitid_e2e_framework::phone::summarize_source(&phone.source().await?);
+        // The read serves the approved-text check too, when one is owed.
+        let shown = mitid_e2e_framework::phone::summarize_source(&phone.read_screen().await?);
         if shown.contains(&words) {
             return Ok(());
         }

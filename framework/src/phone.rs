@@ -283,7 +283,9 @@ impl Phone {
     /// it on](Phone::may_have_moved_on): on a real phone a page source is
     /// the dearest round trip.
     pub async fn check_screen(&self, moved_on_too: bool) -> Result<(), PhoneError> {
-        let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
+        if self.screen_texts.is_none() {
+            return Ok(());
+        }
         // Cleared before the read: what is sent while it is read counts again.
         let changed = self.changed.swap(false, std::sync::atomic::Ordering::Relaxed);
         let moved_on = moved_on_too && self.moved_on.swap(false, std::sync::atomic::Ordering::Relaxed);
@@ -297,7 +299,37 @@ impl Phone {
                 return Err(e);
             }
         };
-        let shown = crate::screens::shown(&source, self.platform, &self.app_id, &self.locators)
+        self.check_source(&source).await
+    }
+
+    /// The page source, read for a step's own look at the screen (a
+    /// message it waits for). When the approved-text check is owed a read
+    /// (something may have changed the screen since it was last read), this
+    /// one serves it too: one round trip, not two.
+    pub async fn read_screen(&self) -> Result<String, PhoneError> {
+        let owed = self.screen_texts.is_some()
+            && !self.app_stopped.load(std::sync::atomic::Ordering::Relaxed)
+            && (self.changed.swap(false, std::sync::atomic::Ordering::Relaxed)
+                | self.moved_on.swap(false, std::sync::atomic::Ordering::Relaxed));
+        let source = match self.source().await {
+            Ok(source) => source,
+            Err(e) => {
+                if owed {
+                    self.may_have_changed();
+                }
+                return Err(e);
+            }
+        };
+        if owed {
+            self.check_source(&source).await?;
+        }
+        Ok(source)
+    }
+
+    /// The approved-text check of the screen `source` shows.
+    async fn check_source(&self, source: &str) -> Result<(), PhoneError> {
+        let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
+        let shown = crate::screens::shown(source, self.platform, &self.app_id, &self.locators)
             .filter(|s| !texts.is_system(&s.screen));
         let Some(shown) = shown else {
             self.countdowns().saw(None);

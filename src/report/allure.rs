@@ -14,8 +14,9 @@
 //! - Labels: `epic` the help page, `feature` the feature, a `story` per
 //!   documented step, "Before you begin" item and rule its tags say it
 //!   walks (the Behaviors view follows the help page), every `tag`,
-//!   `suite`, `package` (its file), `host`, `thread` (its phones),
-//!   `platform`, `framework`, `language`. Parameters: an outline row's
+//!   `suite`, `package` (its file), `host`, `thread` (its phones' udids),
+//!   `phones` (model and OS, old → new), `platform`, `framework`,
+//!   `language`. Parameters: an outline row's
 //!   values, and its phones (excluded from the history's key).
 //! - `environment.properties` (run, commit, profile, host, shard,
 //!   defects), `executor.json` (the build, its URL when a CI says it), and
@@ -341,6 +342,10 @@ impl AttemptResult<'_> {
         }
         let udids: Vec<&str> = s.phones.iter().map(|p| p.udid.as_str()).collect();
         out.push(label("thread", &if udids.is_empty() { "no phones".to_owned() } else { udids.join("+") }));
+        if !s.phones.is_empty() {
+            let phones: Vec<String> = s.phones.iter().map(|p| p.shown()).collect();
+            out.push(label("phones", &phones.join(" → ")));
+        }
         let platforms: Vec<&str> = s.phones.iter().map(|p| p.platform.as_str()).filter(|p| !p.is_empty()).collect();
         if !platforms.is_empty() {
             out.push(label("platform", &platforms.join(" → ")));

@@ -165,12 +165,7 @@ fn attempts<'a>(
     s: &'a ScenarioReport,
     run_start: Option<SystemTime>,
 ) -> Vec<AttemptResult<'a>> {
-    let all: Vec<(&[StepReport], Duration)> = s
-        .earlier_attempts
-        .iter()
-        .map(|a| (a.steps.as_slice(), a.duration))
-        .chain([(s.steps.as_slice(), s.duration)])
-        .collect();
+    let all = s.every_attempt();
     let mut start = s.started.or(run_start);
     let last = all.len();
     all.into_iter()

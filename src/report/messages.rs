@@ -716,12 +716,7 @@ pub fn render(report: &RunReport, catalogue: &[StepDef]) -> Result<String, Messa
     for (p, case) in pickles.iter().zip(&cases) {
         let s = p.scenario;
         let mut at = s.started.unwrap_or(run_started);
-        let all: Vec<(&[StepReport], Duration)> = s
-            .earlier_attempts
-            .iter()
-            .map(|a| (a.steps.as_slice(), a.duration))
-            .chain([(s.steps.as_slice(), s.duration)])
-            .collect();
+        let all = s.every_attempt();
         for (n, (steps, took)) in all.iter().enumerate() {
             let attempt_start = at;
             let started_id = ids.next();

@@ -220,6 +220,15 @@ impl ScenarioReport {
         failure_of(&self.steps)
     }
 
+    /// Every attempt's steps and time, the first first, the last last.
+    pub fn every_attempt(&self) -> Vec<(&[StepReport], Duration)> {
+        self.earlier_attempts
+            .iter()
+            .map(|a| (a.steps.as_slice(), a.duration))
+            .chain([(self.steps.as_slice(), self.duration)])
+            .collect()
+    }
+
     /// How long every attempt together ran.
     pub fn total_duration(&self) -> Duration {
         self.earlier_attempts.iter().map(|a| a.duration).sum::<Duration>() + self.duration

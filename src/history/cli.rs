@@ -37,7 +37,8 @@ pub struct HistoryArgs {
     /// Answer in JSON rather than a table.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Over the last N runs (a merged sharded run counts once).
+    /// Over the last N runs (a merged sharded run counts once; for `flaky`
+    /// and `slow`, the last N comparable runs).
     #[arg(long, global = true, default_value_t = 30, value_name = "N")]
     pub last: usize,
     /// What to ask.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/files.rs"]
 mod files;
 #[path = "support/junit_schema.rs"]
@@ -41,8 +43,16 @@ impl Drop for Scratch {
     }
 }
 
+/// The runner, killed if this test dies first (a mutant that makes a run
+/// spin, a test killed on its deadline): no run outlives its test.
+fn bin() -> Command {
+    let mut command = Command::new(BIN);
+    child::dies_with_the_test(&mut command);
+    command
+}
+
 fn run(args: &[&str]) -> (i32, String) {
-    let out: Output = Command::new(BIN).args(args).current_dir(ROOT).output().expect("the binary runs");
+    let out: Output = bin().args(args).current_dir(ROOT).output().expect("the binary runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
@@ -1083,25 +1093,19 @@ fn fail_fast_starts_no_scenario_after_a_failure() {
 #[test]
 fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() {
     let inside = Path::new(ROOT).join("sim/src");
-    let out = Command::new(BIN).args(["run", "--dry-run"]).current_dir(&inside).output().unwrap();
+    let out = bin().args(["run", "--dry-run"]).current_dir(&inside).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("0 problem(s)"), "{text}");
     let outside = std::env::temp_dir();
-    let out = Command::new(BIN)
-        .args(["run", "--dry-run"])
-        .current_dir(&outside)
-        .env_remove("MITID_E2E_ROOT")
-        .output()
-        .unwrap();
+    let out = bin().args(["run", "--dry-run"]).current_dir(&outside).env_remove("MITID_E2E_ROOT").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--root DIR or MITID_E2E_ROOT=DIR"), "{err}");
-    let out = Command::new(BIN).args(["--root", ROOT, "run", "--dry-run"]).current_dir(&outside).output().unwrap();
+    let out = bin().args(["--root", ROOT, "run", "--dry-run"]).current_dir(&outside).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     // A file error says its cause once.
-    let out =
-        Command::new(BIN).args(["doctor", "--profile", "no/such/profile.toml"]).current_dir(ROOT).output().unwrap();
+    let out = bin().args(["doctor", "--profile", "no/such/profile.toml"]).current_dir(ROOT).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
     // `history` looks where `run` writes: reports/ under the root, from any
@@ -1110,7 +1114,7 @@ fn the_runner_works_from_anywhere_in_the_project_and_names_its_root_otherwise() 
     std::fs::create_dir_all(scratch.0.join("fixtures/deep")).unwrap();
     std::fs::copy(Path::new(ROOT).join("fixtures/identities.toml"), scratch.0.join("fixtures/identities.toml"))
         .unwrap();
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["history", "runs"])
         .current_dir(scratch.0.join("fixtures/deep"))
         .env_remove("MITID_E2E_ROOT")
@@ -1127,7 +1131,7 @@ fn a_run_without_the_approved_screen_texts_says_so_in_every_report() {
     let scratch = Scratch::new("no-screen-texts");
     let reports = scratch.reports();
     let args = ["run", "features/copy_your_mitid_app.feature:58", "--no-screen-texts", "--report-dir"];
-    let out = Command::new(BIN).args(args).arg(&reports).current_dir(ROOT).output().expect("the binary runs");
+    let out = bin().args(args).arg(&reports).current_dir(ROOT).output().expect("the binary runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.starts_with("approved screen texts: not checked (--no-screen-texts)"), "{text}");
@@ -1141,7 +1145,7 @@ fn a_run_without_the_approved_screen_texts_says_so_in_every_report() {
     assert!(page.contains("not checked (--no-screen-texts)"), "the run page says the gate was off");
     // A run with the gate on says nothing of it.
     let checked = Scratch::new("screen-texts-on");
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["run", "features/copy_your_mitid_app.feature:58", "--report-dir"])
         .arg(checked.reports())
         .current_dir(ROOT)
@@ -1155,7 +1159,7 @@ fn a_run_without_the_approved_screen_texts_says_so_in_every_report() {
 #[test]
 fn log_lines_off_a_terminal_carry_no_colour_codes() {
     let scratch = Scratch::new("no-colour");
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["run", "features/copy_your_mitid_app.feature:58", "--report-dir"])
         .arg(scratch.reports())
         .env("RUST_LOG", "info")
@@ -1171,7 +1175,7 @@ fn log_lines_off_a_terminal_carry_no_colour_codes() {
 fn verbose_off_a_terminal_lists_each_step_in_plain_lines() {
     let scratch = Scratch::new("verbose");
     // NO_COLOR unset: being off a terminal alone must keep the output plain.
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["run", "-v", "features/copy_your_mitid_app.feature:58", "--report-dir"])
         .arg(scratch.reports())
         .env_remove("NO_COLOR")
@@ -1209,7 +1213,7 @@ fn a_real_time_wait_names_its_scenario_and_the_time_left_in_plain_lines() {
     );
     let feature = scratch
         .write("wait.feature", &format!("{BACKGROUND}\n  Scenario: A short real wait\n    When 2 seconds pass\n"));
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["run", feature.to_str().unwrap(), "--profile", profile.to_str().unwrap(), "--report-dir"])
         .arg(scratch.reports())
         .current_dir(ROOT)

@@ -222,14 +222,14 @@ impl AttemptResult<'_> {
         let mut files = Vec::new();
         let mut clock = self.start;
         let mut steps = Vec::new();
-        let background: Vec<&StepReport> = self.steps.iter().filter(|st| st.background).collect();
+        // The model keeps a Background's steps first.
+        let (background, own) = self.steps.split_at(self.steps.iter().take_while(|st| st.background).count());
         if !background.is_empty() {
             let begin = clock;
             let inner: Vec<Value> = background.iter().map(|st| self.step(st, &mut clock, &mut files)).collect();
-            let owned: Vec<StepReport> = background.iter().map(|st| (*st).clone()).collect();
             let mut group = json!({
                 "name": "Background",
-                "status": allure_status(super::status_of(&owned)),
+                "status": allure_status(super::status_of(background)),
                 "stage": "finished",
                 "steps": inner,
                 "attachments": [],
@@ -241,7 +241,7 @@ impl AttemptResult<'_> {
             }
             steps.push(group);
         }
-        for st in self.steps.iter().filter(|st| !st.background) {
+        for st in own {
             steps.push(self.step(st, &mut clock, &mut files));
         }
         let place = format!("{}:{}", f.path.display(), s.line);

@@ -69,6 +69,12 @@ catalogue! {
     Then "I am not asked again to allow the MitID app to use Bluetooth"
         e.g. "Then I am not asked again to allow the MitID app to use Bluetooth"
         docs [] Step => not_asked_again_for_bluetooth();
+    Then "I am asked to allow the MitID app to send me notifications"
+        e.g. "Then I am asked to allow the MitID app to send me notifications"
+        docs [] Step => asked_for_notifications();
+    When "I allow the MitID app to send me notifications"
+        e.g. "When I allow the MitID app to send me notifications"
+        docs [] Step => allow_notifications();
     When "I take a picture of the QR code on my old app"
         e.g. "When I take a picture of the QR code on my old app"
         docs [] Step => take_picture();
@@ -348,6 +354,20 @@ async fn deny_bluetooth(w: &mut CopyWorld) -> StepResult {
 
 async fn asked_for_bluetooth(w: &mut CopyWorld) -> StepResult {
     w.here().await?.wait_for_screen("permission_bluetooth").await?;
+    Ok(())
+}
+
+/// Step 25 on a system that gates notifications (Android 13 and later,
+/// iOS): the app must ask the system, or the phone shows none of MitID's.
+async fn asked_for_notifications(w: &mut CopyWorld) -> StepResult {
+    w.here().await?.wait_for_screen("permission_notifications").await?;
+    Ok(())
+}
+
+async fn allow_notifications(w: &mut CopyWorld) -> StepResult {
+    let phone = w.here().await?;
+    phone.wait_for_screen("permission_notifications").await?;
+    phone.tap("permission_allow").await?;
     Ok(())
 }
 

@@ -70,3 +70,15 @@ Feature: The QR code is valid for 3 minutes
     And I scan the picture of the QR code with my new phone
     Then I am told 'This QR code is no longer valid'
     And I do not see 'Enter your user ID'
+
+  # An expired code is not a dead end: "Cancel" leaves it, and the copy
+  # waits on my old phone to show a new code when I am ready.
+  @doc-12
+  Scenario: When the QR code has expired, I can cancel it on my old phone and show a new one later
+    Given I have followed steps 1 to 12
+    When 3 minutes and 1 second pass
+    Then I see 'The QR code has expired'
+    When I press "Cancel"
+    Then I see 'Show QR code and copy MitID to the new app'
+    When I press "Show QR code"
+    Then I see 'Enter your PIN code'

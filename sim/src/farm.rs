@@ -38,6 +38,15 @@ struct ActiveFault {
     remaining: Option<u32>,
 }
 
+/// A phone's time as its app and the backend read it: Unix time, the
+/// farm's `epoch` plus the phone's virtual clock. Not the clock alone: a
+/// real backend's clock never reads zero, and times counted from zero let
+/// slips hide that a real clock shows (an instant taken for a length, a
+/// deadline kept as a time of day).
+pub fn time_at(epoch: u64, clock: Duration) -> Duration {
+    Duration::from_secs(epoch) + clock
+}
+
 pub struct FarmState {
     pub config: FarmConfig,
     pub phones: Vec<Phone>,
@@ -204,7 +213,7 @@ impl FarmState {
             .iter()
             .filter(|p| !faulty(FaultKind::BeaconNotSent, &p.spec.udid))
             .filter_map(|p| {
-                let token = p.advertised_token(&self.backend, p.clock, &self.defects)?;
+                let token = p.advertised_token(&self.backend, self.time_of(p), &self.defects)?;
                 // Every hex digit flipped: as long as the bound token, never equal.
                 let token = if faulty(FaultKind::BeaconUnbound, &p.spec.udid) {
                     token
@@ -228,11 +237,12 @@ impl FarmState {
 
     /// Brings every phone up to date with the clock and each other.
     pub fn refresh(&mut self) {
-        let clocks = self.clocks();
-        let now_of = |u: &str| clocks.get(u).copied().unwrap_or_default();
+        let times = self.times();
+        let now_of = |u: &str| times.get(u).copied().unwrap_or_default();
         self.backend.send_due_pushes(&now_of);
+        let epoch = self.epoch;
         for phone in &mut self.phones {
-            phone.refresh(&self.backend, phone.clock, &self.defects);
+            phone.refresh(&self.backend, time_at(epoch, phone.clock), &self.defects);
         }
         self.backend.send_due_pushes(&now_of);
     }
@@ -249,9 +259,20 @@ impl FarmState {
         }
     }
 
-    /// Every phone's virtual time.
+    /// Every phone's virtual time: how far its clock has been moved on
+    /// since the farm started.
     pub fn clocks(&self) -> HashMap<String, Duration> {
         self.phones.iter().map(|p| (p.spec.udid.clone(), p.clock)).collect()
+    }
+
+    /// Every phone's time as the app and the backend read it ([`time_at`]).
+    fn times(&self) -> HashMap<String, Duration> {
+        self.phones.iter().map(|p| (p.spec.udid.clone(), self.time_of(p))).collect()
+    }
+
+    /// A phone's time as the app and the backend read it ([`time_at`]).
+    fn time_of(&self, phone: &Phone) -> Duration {
+        time_at(self.epoch, phone.clock)
     }
 
     /// Lets time pass on the given phones, or on all of them.
@@ -297,9 +318,9 @@ impl FarmState {
     pub fn with_app<T>(&mut self, udid: &str, f: impl FnOnce(&mut Phone, &mut AppContext) -> T) -> Option<T> {
         self.refresh();
         let beacons = self.beacons();
-        let clocks = self.clocks();
+        let clocks = self.times();
         let index = self.phone_index(udid)?;
-        let now = self.phones[index].clock;
+        let now = self.time_of(&self.phones[index]);
         let over_air = (self.config.radio == RadioMode::Bluez).then(|| crate::app::OverAir { heard: self.heard(udid) });
         let mut cx = AppContext {
             backend: &mut self.backend,
@@ -344,7 +365,7 @@ impl FarmState {
     pub fn screen(&mut self, udid: &str) -> Option<Screen> {
         self.refresh();
         let phone = self.phone(udid)?;
-        Some(phone.screen(&self.backend, phone.clock, &self.defects))
+        Some(phone.screen(&self.backend, self.time_of(phone), &self.defects))
     }
 
     // --- provisioning (test-control API) --------------------------------
@@ -465,7 +486,7 @@ impl FarmState {
                 app_version: p.app_version.clone(),
                 bluetooth: p.bluetooth_on,
                 app_running: p.running,
-                screen: p.screen(&self.backend, p.clock, &self.defects).name,
+                screen: p.screen(&self.backend, self.time_of(p), &self.defects).name,
                 busy: busy.contains(p.spec.udid.as_str()),
             })
             .collect()

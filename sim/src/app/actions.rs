@@ -124,6 +124,11 @@ impl Phone {
     /// has read the adapters ([`Phone::scan_again`]). However the code got
     /// into the camera, injected on the scanner or there before it opened.
     fn scan(&mut self, cx: &mut AppContext) {
+        // The OS gives an app without the camera permission no frames: the
+        // farm is never more permissive than the phone.
+        if !self.granted(Permission::Camera) {
+            return;
+        }
         let Some(payload) = self.camera.take() else { return };
         if let Some(air) = cx.over_air {
             let token = cx.backend.qr_session_of(&payload).map(|s| s.beacon_token.to_ascii_lowercase());

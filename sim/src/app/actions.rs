@@ -229,7 +229,7 @@ impl Phone {
             return;
         }
         if self.focused.take().is_some() {
-            self.instance += 1;
+            self.new_views();
             return;
         }
         self.note(super::state::LogLevel::Debug, "MitID", "Back pressed");

@@ -259,22 +259,28 @@ impl Phone {
                 .button("permission_try_again", "Try again"),
             // Drawn by `app_screen`; never reached.
             Step::Dialog(..) => screen("permission_prompt"),
-            Step::Biometric(_) => {
-                let (title, text) = match self.spec.biometric() {
-                    Some(crate::config::Biometric::TouchId) => ("Touch ID for \u{201c}MitID\u{201d}", "Touch the Home button to approve"),
-                    _ if android => ("Use fingerprint", "Touch the fingerprint sensor"),
-                    _ => ("Face ID", "Look at your iPhone to use Face ID"),
-                };
-                screen("biometric_prompt")
-                    .title("biometric_prompt_title", title)
-                    .text("biometric_prompt_text", text)
-                    .button("biometric_cancel", "Cancel")
-            }
+            Step::Biometric(_) => self.biometric_prompt(),
         };
         if let Some(message) = &self.message {
             s.children.push(Node::new(Role::Text, "screen_message", message.clone()));
         }
         s
+    }
+
+    /// The system's biometric prompt (BiometricPrompt on Android,
+    /// LocalAuthentication on an iPhone): its words are the system's.
+    fn biometric_prompt(&self) -> Node {
+        let (title, text) = match self.spec.biometric() {
+            Some(crate::config::Biometric::TouchId) => {
+                ("Touch ID for \u{201c}MitID\u{201d}", "Touch the Home button to approve")
+            }
+            _ if self.platform() == Platform::Android => ("Use fingerprint", "Touch the fingerprint sensor"),
+            _ => ("Face ID", "Look at your iPhone to use Face ID"),
+        };
+        screen("biometric_prompt")
+            .title("biometric_prompt_title", title)
+            .text("biometric_prompt_text", text)
+            .button("biometric_cancel", "Cancel")
     }
 
     /// The permission controller's grant dialog (`grant_permissions.xml`

@@ -251,7 +251,8 @@ impl Phone {
         self.auto_alerts = auto_alerts;
         // Time on a phone never runs backwards, reset or not; its log stays.
         self.clock = clock;
-        self.instance = instance + 1;
+        self.instance = instance;
+        self.new_views();
         self.log = log;
         self.log_seq = log_seq;
         self.note(LogLevel::Info, "PackageManager", format!("{}: data cleared, as freshly installed", self.app_id()));
@@ -278,13 +279,19 @@ impl Phone {
         }
     }
 
+    /// The screen is drawn anew: element references found before are stale
+    /// (the driver's view identity, not the app's behaviour).
+    pub(super) fn new_views(&mut self) {
+        self.instance = self.instance.wrapping_add(1);
+    }
+
     pub(super) fn go(&mut self, step: Step) {
         if step != self.step {
             self.note(LogLevel::Info, "MitID", format!("screen {}", step.label()));
         }
         self.focused = None;
         self.step = step;
-        self.instance += 1;
+        self.new_views();
         self.inputs.clear();
         self.checked.clear();
         self.message = None;
@@ -294,7 +301,7 @@ impl Phone {
         let message = message.into();
         self.note(LogLevel::Warn, "MitID", format!("shows: {message}"));
         self.message = Some(message);
-        self.instance += 1;
+        self.new_views();
         self.inputs.clear();
     }
 
@@ -319,7 +326,7 @@ impl Phone {
         self.running = true;
         if std::mem::take(&mut self.background) {
             self.note(LogLevel::Info, "ActivityManager", format!("{} brought to the foreground", self.app_id()));
-            self.instance += 1;
+            self.new_views();
             return;
         }
         self.note(
@@ -365,7 +372,7 @@ impl Phone {
         self.running = false;
         self.background = false;
         self.focused = None;
-        self.instance += 1;
+        self.new_views();
         was_running
     }
 
@@ -377,7 +384,7 @@ impl Phone {
             self.running = false;
             self.background = true;
             self.focused = None;
-            self.instance += 1;
+            self.new_views();
         }
     }
 

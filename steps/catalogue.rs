@@ -431,6 +431,8 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         std::panic::panic_any(StepPanic { verdict, message });
     }
     world.steps_begun += 1;
+    // With the phones' request traces, this says which step sent what.
+    tracing::debug!(step = %text, "step");
     world.proved.clear();
     let captures = arguments(cx.matches.into_iter().skip(1));
     let started = std::time::Instant::now();

@@ -170,6 +170,12 @@ pub struct Phone {
     /// then it is read before the next command that may change its screen,
     /// when a step looks at it, and as the scenario ends.
     moved_on: std::sync::atomic::AtomicBool,
+    /// Bumped by everything that may change the screen (a command that may,
+    /// [`Phone::may_have_changed`], [`Phone::may_have_moved_on`]): a page
+    /// source read at the same count still shows the screen.
+    generation: std::sync::atomic::AtomicU64,
+    /// The last page source read, and the generation it was read at.
+    last_source: std::sync::Mutex<Option<(u64, Arc<str>)>>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -262,6 +268,8 @@ impl Phone {
             app_stopped: std::sync::atomic::AtomicBool::new(false),
             changes: std::sync::atomic::AtomicU64::new(0),
             moved_on: std::sync::atomic::AtomicBool::new(false),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            last_source: std::sync::Mutex::new(None),
         })
     }
 
@@ -356,6 +364,7 @@ impl Phone {
     /// (the new phone scanned its QR code). Its next
     /// [`Phone::check_screen`] reads it again.
     pub fn may_have_changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -367,6 +376,7 @@ impl Phone {
     /// moved to is checked before it is left), when a step looks at it, or
     /// as the scenario ends ([`Phone::check_screen`] with `moved_on_too`).
     pub fn may_have_moved_on(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.moved_on.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -382,6 +392,8 @@ impl Phone {
 
     /// Counts one request of `kind`; `changes` says it may change the screen.
     fn sent(&self, kind: RequestKind, changes: bool) {
+        // `RUST_LOG=mitid_e2e_framework::phone=trace` lists every round trip.
+        tracing::trace!(role = self.role, kind = kind.name(), changes, "request");
         *self.requests.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default() += 1;
         if changes {
             self.changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -499,6 +511,9 @@ impl Phone {
     /// Whether this screen is shown now (no waiting).
     pub async fn is_on(&self, screen: &str) -> Result<bool, PhoneError> {
         let l = self.screen_locator(screen)?;
+        if self.screen_already_read().as_deref() == Some(screen) {
+            return Ok(true);
+        }
         Ok(!self.find_all(&l).await?.is_empty())
     }
 
@@ -510,6 +525,9 @@ impl Phone {
     /// Waits until the screen `screen` shows, up to the find deadline.
     pub async fn wait_for_screen(&self, screen: &str) -> Result<(), PhoneError> {
         let l = self.screen_locator(screen)?;
+        if self.screen_already_read().as_deref() == Some(screen) {
+            return Ok(());
+        }
         self.wait_for(&l, &format!("the screen '{screen}'")).await.map(|_| ())
     }
 
@@ -517,6 +535,11 @@ impl Phone {
     /// answers the first of them that does (in the order given).
     pub async fn wait_for_any_screen<'a>(&self, screens: &[&'a str]) -> Result<&'a str, PhoneError> {
         let locators = screens.iter().map(|s| Ok((*s, self.screen_locator(s)?))).collect::<Result<Vec<_>, _>>()?;
+        if let Some(read) = self.screen_already_read() {
+            if let Some(name) = screens.iter().find(|s| **s == read) {
+                return Ok(name);
+            }
+        }
         let deadline = Instant::now() + self.find_timeout;
         loop {
             for (name, locator) in &locators {
@@ -618,8 +641,25 @@ impl Phone {
 
     /// The page source: the driver's XML of the screen's elements.
     pub async fn source(&self) -> Result<String, PhoneError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         self.sent(RequestKind::PageSource, false);
-        self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))
+        let source = self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))?;
+        *self.last_source.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, Arc::from(source.as_str())));
+        Ok(source)
+    }
+
+    /// The app screen the last page source shows, if nothing may have
+    /// changed the phone since it was read: a wait for that screen needs
+    /// no round trip. Only ever a yes: a screen that is not there yet may
+    /// come (a system prompt a moment after the app asks), so a no is
+    /// asked of the phone.
+    fn screen_already_read(&self) -> Option<String> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let source = match &*self.last_source.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((read_at, source)) if *read_at == generation => Arc::clone(source),
+            _ => return None,
+        };
+        crate::screens::shown(&source, self.platform, &self.app_id, &self.locators).map(|s| s.screen)
     }
 
     /// A `mobile:` command, as real drivers name them.
@@ -629,6 +669,11 @@ impl Phone {
         // command reads it); every other method may.
         if ["mobile: getDeviceTime", "mobile: bluetooth"].contains(&script) {
             self.execute_mobile(script, args, false).await
+        } else if script == "mobile: activateApp" {
+            // Activating leaves an app in the foreground where it is, and
+            // brings one from the background as it is: the read after it
+            // sees whatever another phone moved it to. No read before.
+            self.execute_mobile(script, args, true).await
         } else {
             self.check_moved_on_first().await?;
             self.execute_mobile(script, args, true).await

@@ -184,7 +184,9 @@ impl CopyWorld {
         let acted = |role: &Role, p: &Phone| p.changes() > was(role).changes;
         if self.phones.iter().any(|(r, p)| acted(r, p)) {
             for (role, phone) in &self.phones {
-                if !acted(role, phone) {
+                // A phone no step has acted on yet shows the screen its
+                // session opened on, which no step reached: nothing to read.
+                if !acted(role, phone) && phone.changes() > 0 {
                     phone.may_have_moved_on();
                 }
             }

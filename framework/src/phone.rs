@@ -825,3 +825,73 @@ pub fn summarize_source(source: &str) -> String {
         redact(&parts.into_iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(" | "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const APP: &str = "dk.mitid.app";
+
+    /// A W3C server whose phone shows the MitID app's home screen.
+    async fn phone_on_home() -> (MockServer, Phone) {
+        let server = MockServer::start().await;
+        let ok = |value: Value| ResponseTemplate::new(200).set_body_json(serde_json::json!({ "value": value }));
+        Mock::given(method("POST"))
+            .and(path("/session"))
+            .respond_with(ok(serde_json::json!({ "sessionId": "s1", "capabilities": {} })))
+            .mount(&server)
+            .await;
+        let source = format!(
+            r#"<hierarchy><android.widget.FrameLayout package="{APP}" content-desc="home"><android.widget.TextView package="{APP}" text="Your MitID app is active"/></android.widget.FrameLayout></hierarchy>"#
+        );
+        Mock::given(method("GET")).and(path("/session/s1/source")).respond_with(ok(source.into())).mount(&server).await;
+        // Appium answers with both keys; appium-client reads the older one.
+        let element = serde_json::json!([{ "element-6066-11e4-a52e-4f735466cecf": "e1", "ELEMENT": "e1" }]);
+        Mock::given(method("POST")).and(path("/session/s1/elements")).respond_with(ok(element)).mount(&server).await;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/locators");
+        let phone = Phone::connect(SessionRequest {
+            url: &server.uri(),
+            role: "the old phone",
+            udid: "p1",
+            platform: Platform::Android,
+            app_id: APP,
+            capabilities: serde_json::Map::new(),
+            locators: Arc::new(Locators::load(&dir, Platform::Android).expect("the shipped locators")),
+            connect_timeout: Duration::from_secs(5),
+            find_timeout: Duration::from_secs(1),
+        })
+        .await
+        .expect("a session on the stub");
+        (server, phone)
+    }
+
+    async fn finds(server: &MockServer) -> usize {
+        let requests = server.received_requests().await.unwrap_or_default();
+        requests.iter().filter(|r| r.url.path().starts_with("/session/s1/element")).count()
+    }
+
+    #[tokio::test]
+    async fn a_wait_for_the_screen_just_read_sends_no_find_until_something_may_have_changed_it() {
+        let (server, phone) = phone_on_home().await;
+        phone.source().await.expect("the source");
+        phone.wait_for_screen("home").await.expect("home, from the read");
+        assert!(phone.is_on("home").await.expect("home, from the read"));
+        assert_eq!(finds(&server).await, 0, "the read already showed 'home'");
+
+        // Another screen is asked of the phone: a no is never taken from a read.
+        assert!(phone.is_on("menu").await.expect("asked"), "the stub finds whatever is asked");
+        assert_eq!(finds(&server).await, 1);
+
+        // Time passed, or another phone moved it on: the read is stale.
+        phone.may_have_changed();
+        phone.wait_for_screen("home").await.expect("home, found");
+        assert_eq!(finds(&server).await, 2);
+        phone.source().await.expect("the source");
+        phone.may_have_moved_on();
+        phone.wait_for_screen("home").await.expect("home, found");
+        assert_eq!(finds(&server).await, 3);
+    }
+}

@@ -567,9 +567,14 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     };
     let mut ctx = RunContext::new(profile, appium_url, control, clock, gateways, locators, identity);
     ctx.screen_texts = screen_texts;
+    ctx.side_by_side = std::env::var_os(ONE_PHONE_AT_A_TIME).is_none();
     let ctx = Arc::new(ctx);
     Ok(Prepared { ctx, farm })
 }
+
+/// Set, a scenario's phones are worked one after the other: for the
+/// round-trips benchmark, which measures what side by side saves.
+const ONE_PHONE_AT_A_TIME: &str = "MITID_E2E_ONE_PHONE_AT_A_TIME";
 
 /// How many scenarios run at once unless `--concurrency` says: one per pair
 /// of phones on a rig, where each scenario gets its own identity on the

@@ -49,6 +49,11 @@ pub struct RunContext {
     /// The approved screen texts each session's screens are compared with
     /// (`None`: not compared).
     pub screen_texts: Option<Arc<ScreenTexts>>,
+    /// Whether a scenario's phones are worked side by side: their sessions
+    /// opened, their screens checked and their evidence gathered at once,
+    /// as two real phones answer. Off (`MITID_E2E_ONE_PHONE_AT_A_TIME=1`)
+    /// only to measure what that saves (`tests/round-trips`).
+    pub side_by_side: bool,
 }
 
 impl RunContext {
@@ -77,6 +82,7 @@ impl RunContext {
             sessions: Default::default(),
             stop: Stop::default(),
             screen_texts: None,
+            side_by_side: true,
         }
     }
 

@@ -121,7 +121,8 @@ impl CopyWorld {
             }
             found
         });
-        let mut found: Vec<Attachment> = futures::future::join_all(gathering).await.into_iter().flatten().collect();
+        let mut found: Vec<Attachment> =
+            super::each(self.ctx.side_by_side, gathering).await.into_iter().flatten().collect();
         // Only this scenario's messages: to its number and its phones, since it got them.
         let gateways = &self.ctx.gateways;
         let sms = match &self.identity {

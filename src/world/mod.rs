@@ -197,7 +197,7 @@ impl CopyWorld {
             let looked = p.looks() > was(role).looks;
             p.check_screen(last || looked)
         });
-        for outcome in futures::future::join_all(checks).await {
+        for outcome in each(self.ctx.side_by_side, checks).await {
             outcome?;
         }
         Ok(())
@@ -248,4 +248,17 @@ impl CopyWorld {
             .await?;
         Ok(())
     }
+}
+
+/// Runs one future per phone: all at once when `side_by_side`, else one
+/// after the other in order ([`RunContext::side_by_side`]).
+async fn each<F: std::future::Future>(side_by_side: bool, futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    if side_by_side {
+        return futures::future::join_all(futures).await;
+    }
+    let mut outputs = Vec::new();
+    for future in futures {
+        outputs.push(future.await);
+    }
+    outputs
 }

@@ -250,7 +250,7 @@ impl CopyWorld {
             };
             let profiles = roles.iter().map(|r| self.phone_profile(*r)).collect::<Result<Vec<_>, _>>()?;
             let opening = roles.iter().zip(&profiles).map(|(r, p)| self.ctx.open_session(p, r.name()));
-            let opened = futures::future::join_all(opening).await;
+            let opened = super::each(self.ctx.side_by_side, opening).await;
             let mut first_error = None;
             for (r, phone) in roles.into_iter().zip(opened) {
                 match phone {

@@ -14,7 +14,7 @@ Feature: Accepting notifications from the MitID app
     And Bluetooth is enabled on both phones
 
   # The tags choose the old phone; its partner on the rig is the new phone.
-  @doc-25
+  @rule-notifications-asked @doc-25
   Scenario Outline: My new phone on <system> asks me to allow notifications when I accept them in the MitID app
     Given I have followed steps 1 to 24
     When I press "Accept notifications"

@@ -184,6 +184,9 @@ pub enum Defect {
     BiometricChoiceIgnored,
     /// The three-app limit is checked when the copy starts, not when it completes.
     AppLimitCheckedOnlyAtStart,
+    /// Step 25's "Accept notifications" never asks the system: on Android
+    /// 13+ and iOS the new app then shows no notification.
+    NotificationPromptSkipped,
     /// The QR screen's countdown is a minute off: "Time left: 4:00" for a
     /// code valid 3 minutes. Only the countdown check of the approved
     /// screen texts catches it.
@@ -195,7 +198,7 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [Defect; 31] = [
+    pub const ALL: [Defect; 32] = [
         Defect::WaitSkipped,
         Defect::PushSentEarly,
         Defect::QrNeverExpires,
@@ -225,6 +228,7 @@ impl Defect {
         Defect::PinLengthUnchecked,
         Defect::BiometricChoiceIgnored,
         Defect::AppLimitCheckedOnlyAtStart,
+        Defect::NotificationPromptSkipped,
         Defect::WaitingTextChanged,
         Defect::QrTimeLeftWrong,
     ];
@@ -271,6 +275,7 @@ impl Defect {
             Defect::PinLengthUnchecked => "rule-pin-length",
             Defect::BiometricChoiceIgnored => "rule-biometric-choice",
             Defect::AppLimitCheckedOnlyAtStart => "rule-three-apps-at-completion",
+            Defect::NotificationPromptSkipped => "rule-notifications-asked",
             // No rule is broken, and no tag marks the scenarios that pass the
             // screen: the approved texts catch it wherever it shows (see
             // `changed_screen`).
@@ -311,6 +316,9 @@ impl Defect {
                 "step 24's choice is ignored: biometric is offered whenever the phone has it"
             }
             Defect::AppLimitCheckedOnlyAtStart => "the three-app limit is not checked again when the copy completes",
+            Defect::NotificationPromptSkipped => {
+                "'Accept notifications' goes on without asking the system (Android 13+ and iOS then show none)"
+            }
             Defect::WaitingTextChanged => "one word changes on the waiting screen ('You'll get' for 'You'll receive')",
             Defect::QrTimeLeftWrong => "the QR screen's time left is a minute off ('Time left: 4:00')",
         }

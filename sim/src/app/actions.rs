@@ -350,7 +350,8 @@ impl Phone {
             (Step::BiometricChoice, "biometric_yes") if self.spec.biometrics => self.go(Step::Biometric(None)),
             (Step::BiometricChoice, "biometric_no") => self.go(Step::Notifications),
             (Step::Notifications, "notifications_accept") => {
-                if self.notification_dialog_exists() && !self.granted(Permission::Notifications) {
+                let asks = !cx.defects.contains(&Defect::NotificationPromptSkipped);
+                if asks && self.notification_dialog_exists() && !self.granted(Permission::Notifications) {
                     self.ask(Permission::Notifications, Side::New, cx);
                 } else {
                     self.go(Step::Activated);

@@ -167,7 +167,13 @@ fn excerpt(text: &str, needle: &str) -> String {
 fn the_suite_passes_on_the_virtual_farm_and_covers_the_documentation() {
     let scratch = Scratch::new("green");
     let reports = scratch.reports();
-    let (code, out) = run(&["run", "--report-dir", reports.to_str().unwrap()]);
+    let mut args = vec!["run", "--report-dir", reports.to_str().unwrap()];
+    // tests/mutants asks only whether the suite turns red: it need not
+    // start more scenarios once one has failed.
+    if std::env::var_os("MITID_E2E_SUITE_FAIL_FAST").is_some() {
+        args.push("--fail-fast");
+    }
+    let (code, out) = run(&args);
     assert_eq!(code, 0, "{out}");
     // Every documented step, and every alternative the help page names
     // for one (PIN code or fingerprint/Touch ID/Face ID, phone or tablet…).

@@ -339,6 +339,7 @@ impl Phone {
         let Some((texts, language)) = &self.screen_texts else { return Ok(()) };
         let shown = crate::screens::shown(source, self.platform, &self.app_id, &self.locators)
             .filter(|s| !texts.is_system(&s.screen));
+        tracing::trace!(role = self.role, screen = shown.as_ref().map_or("(the system's)", |s| &s.screen), "read");
         let Some(shown) = shown else {
             self.countdowns().saw(None);
             return Ok(());

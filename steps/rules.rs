@@ -346,9 +346,14 @@ async fn not_notified(w: &mut CopyWorld) -> StepResult {
 // --- Bluetooth and the QR code --------------------------------------------------------------
 
 async fn deny_bluetooth(w: &mut CopyWorld) -> StepResult {
+    answer_prompt(w, "permission_bluetooth", "permission_deny").await
+}
+
+/// Waits for the system's prompt `prompt` and presses `button` on it.
+async fn answer_prompt(w: &mut CopyWorld, prompt: &str, button: &str) -> StepResult {
     let phone = w.here().await?;
-    phone.wait_for_screen("permission_bluetooth").await?;
-    phone.tap("permission_deny").await?;
+    phone.wait_for_screen(prompt).await?;
+    phone.tap(button).await?;
     Ok(())
 }
 
@@ -365,10 +370,7 @@ async fn asked_for_notifications(w: &mut CopyWorld) -> StepResult {
 }
 
 async fn allow_notifications(w: &mut CopyWorld) -> StepResult {
-    let phone = w.here().await?;
-    phone.wait_for_screen("permission_notifications").await?;
-    phone.tap("permission_allow").await?;
-    Ok(())
+    answer_prompt(w, "permission_notifications", "permission_allow").await
 }
 
 /// An iPhone asks once: after a refusal the app stays on its own screen,

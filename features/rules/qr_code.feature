@@ -73,7 +73,7 @@ Feature: The QR code is valid for 3 minutes
 
   # An expired code is not a dead end: "Cancel" leaves it, and the copy
   # waits on my old phone to show a new code when I am ready.
-  @doc-12
+  @rule-qr-validity @doc-12
   Scenario: When the QR code has expired, I can cancel it on my old phone and show a new one later
     Given I have followed steps 1 to 12
     When 3 minutes and 1 second pass

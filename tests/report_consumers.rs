@@ -660,13 +660,16 @@ async fn red_report_in_chromium(out: &Path, dir: &Path, counts: &Counts) {
     let wait_for = |css: &'static str| async move {
         let started = std::time::Instant::now();
         loop {
-            if let Ok(e) = client.find(Locator::Css(css)).await {
-                return e;
+            let error = match client.find(Locator::Css(css)).await {
+                Ok(e) => return e,
+                Err(e) => e,
+            };
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                // What the browser shows instead, and why the find failed.
+                let url = client.current_url().await.map(|u| u.to_string());
+                let source = client.source().await.map(|s| s.chars().take(800).collect::<String>());
+                panic!("{css} never appeared in 60 s; the last find: {error}; the page: {url:?}\n{source:?}");
             }
-            // The single-file report is one large script: on a 2-core
-            // machine busy with the rest of tests/run it took over 20 s
-            // to draw once. A page that never draws still fails.
-            assert!(started.elapsed() < std::time::Duration::from_secs(60), "{css} never appeared");
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     };

@@ -38,6 +38,10 @@ mod child;
 mod chromium;
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/secrets.rs"]
+mod secrets;
+
+use secrets::assert_no_secrets;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -52,34 +56,6 @@ const FIXTURE_SCENARIO: &str = "I show the QR code after the steps before it";
 /// A cell of the fixture's data table, and its doc string.
 const TABLE_CELL: &str = "accept that the app uses Bluetooth";
 const DOC_STRING: &str = "The QR code is shown on the screen 'Scan the QR code with your new app'.";
-
-/// Whether `secret` stands at `i` of `text` on its own, not inside a longer
-/// word or number (a timestamp's nanoseconds may hold the PIN's digits).
-fn standalone(text: &str, i: usize, secret: &str) -> bool {
-    let b = text.as_bytes();
-    let joined = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    !joined(i.checked_sub(1).and_then(|j| b.get(j))) && !joined(b.get(i + secret.len()))
-}
-
-/// The fixture identity's secrets (fixtures/identities.toml), and the shape
-/// of a temporary PIN in an SMS: as tests/runner.rs checks every other report.
-fn assert_no_secrets(what: &str, text: &str) {
-    for secret in ["anna-copy-4711", "246810", "4520471100"] {
-        if let Some(i) = text.match_indices(secret).map(|(i, _)| i).find(|&i| standalone(text, i, secret)) {
-            let excerpt = &text[i.saturating_sub(200)..(i + 200).min(text.len())];
-            panic!("'{secret}' appears in clear in {what}:\n{excerpt}");
-        }
-    }
-    let sms = "temporary PIN code for MitID is ";
-    for (i, _) in text.match_indices(sms) {
-        let after = &text[i + sms.len()..];
-        assert!(
-            after.starts_with("[TEMPORARY PIN]") || after.starts_with("########"),
-            "a temporary PIN appears in clear in {what}: {}",
-            &after[..after.len().min(20)]
-        );
-    }
-}
 
 fn tools() -> PathBuf {
     let dir = std::env::var_os("MITID_REPORT_TOOLS_DIR")

@@ -11,6 +11,8 @@ mod child;
 mod files;
 #[path = "support/junit_schema.rs"]
 mod junit_schema;
+#[path = "support/secrets.rs"]
+mod secrets;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -128,39 +130,14 @@ fn attachment_files(run_dir: &Path) -> Vec<PathBuf> {
     files::files_under(&run_dir.join("attachments"))
 }
 
-/// Whether `secret` stands at `i` of `text` on its own, not inside a longer
-/// word or number (a timestamp's nanoseconds may hold the PIN's digits).
-fn standalone(text: &str, i: usize, secret: &str) -> bool {
-    let b = text.as_bytes();
-    let joined = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    !joined(i.checked_sub(1).and_then(|j| b.get(j))) && !joined(b.get(i + secret.len()))
-}
-
-/// Whether `secret` appears in `text` on its own somewhere.
-fn in_clear(text: &str, secret: &str) -> bool {
-    text.match_indices(secret).any(|(i, _)| standalone(text, i, secret))
-}
-
-/// The fixture identity's secrets, and the shape of a temporary PIN in an SMS
-/// (scrubbed, or masked digit by digit where the profile's pattern missed it).
-fn assert_no_secrets(text: &str) {
-    for secret in ["anna-copy-4711", "246810", "4520471100"] {
-        assert!(!in_clear(text, secret), "'{secret}' appears in clear:\n{}", excerpt(text, secret));
-    }
-    let sms = "temporary PIN code for MitID is ";
-    for (i, _) in text.match_indices(sms) {
-        let after = &text[i + sms.len()..];
-        assert!(
-            after.starts_with("[TEMPORARY PIN]") || after.starts_with("########"),
-            "a temporary PIN appears in clear: {}",
-            &after[..after.len().min(20)]
-        );
-    }
-}
-
-fn excerpt(text: &str, needle: &str) -> String {
-    let i = text.find(needle).unwrap_or(0);
-    text[i.saturating_sub(200)..(i + 200).min(text.len())].to_owned()
+/// A secret counts beside a letter ("PIN246810"), but a number not inside
+/// a longer number (a timestamp's nanoseconds may hold the PIN's digits).
+#[test]
+fn the_secret_scan_finds_a_secret_beside_a_letter_and_not_inside_a_longer_number() {
+    assert_eq!(secrets::in_clear("pin: 246810.", "246810"), Some(5));
+    assert_eq!(secrets::in_clear("PIN246810", "246810"), Some(3));
+    assert_eq!(secrets::in_clear("t=1796572169.741246810Z", "246810"), None);
+    assert_eq!(secrets::in_clear("user anna-copy-4711x", "anna-copy-4711"), Some(5));
 }
 
 #[test]
@@ -200,7 +177,7 @@ fn the_suite_passes_on_the_virtual_farm_and_covers_the_documentation() {
     assert_eq!(junit.matches("type=\"left out\"").count(), n, "{junit}");
     assert!(out.contains(&format!("{n} @bluetooth scenario(s) not run")), "{out}");
     assert!(out.contains(&format!("0 errors, {n} skipped")), "{out}");
-    assert_no_secrets(&everything_written(&out, &reports));
+    secrets::assert_no_secrets("what the run wrote", &everything_written(&out, &reports));
 }
 
 #[test]
@@ -217,11 +194,11 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
     let json = std::fs::read_to_string(reports.join("latest/cucumber.json")).unwrap();
     assert!(json.contains("\"embeddings\""), "the failing step carries its evidence");
     assert!(json.contains("gateway messages"), "the SMS and push messages are attached");
-    assert_no_secrets(&everything_written(&out, &reports));
+    secrets::assert_no_secrets("what the run wrote", &everything_written(&out, &reports));
     let decoded = decoded_attachments(&json);
     assert!(decoded.contains("hierarchy") || decoded.contains("AppiumAUT"), "a page source is attached");
     assert!(decoded.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is attached, redacted");
-    assert_no_secrets(&decoded);
+    secrets::assert_no_secrets("the decoded attachments", &decoded);
 
     // The evidence is on disk too, as files the console and JUnit name.
     let files = attachment_files(&reports.join("latest"));
@@ -240,7 +217,7 @@ fn a_failing_run_exits_1_with_evidence_and_no_secret_in_clear() {
         assert!(out.lines().any(|l| l.trim_end().ends_with(&format!("/{name}"))), "the console names {name}: {out}");
     }
     assert!(on_disk.contains("temporary PIN code for MitID is [TEMPORARY PIN]"), "the SMS is on disk, redacted");
-    assert_no_secrets(&on_disk);
+    secrets::assert_no_secrets("the attachment files", &on_disk);
     let junit = std::fs::read_to_string(reports.join("latest/junit.xml")).unwrap();
     let linked: Vec<&str> =
         junit.lines().filter_map(|l| l.strip_prefix("[[ATTACHMENT|").and_then(|l| l.strip_suffix("]]"))).collect();
@@ -321,7 +298,7 @@ fn an_sms_the_pin_pattern_misses_reaches_no_output_with_its_digits() {
     let sms = "temporary PIN code for MitID is ";
     assert!(all.contains(&format!("{sms}########")), "the SMS's shape is shown: {out}");
     assert!(all.contains("found no PIN"), "and why its digits are masked: {out}");
-    assert_no_secrets(&all);
+    secrets::assert_no_secrets("every report", &all);
 }
 
 #[test]
@@ -1218,7 +1195,7 @@ fn verbose_off_a_terminal_lists_each_step_in_plain_lines() {
     let features: serde_json::Value = serde_json::from_str(&json).unwrap();
     let ran = features[0]["elements"][0]["steps"].as_array().unwrap().len();
     assert_eq!(steps.len(), ran, "a line per step: {stdout}");
-    assert_no_secrets(&stdout);
+    secrets::assert_no_secrets("the output", &stdout);
     let page = stdout.lines().find_map(|l| l.strip_prefix("report page: ")).expect("the console names index.html");
     assert!(Path::new(ROOT).join(page).is_file() || Path::new(page).is_file(), "{page}");
 }

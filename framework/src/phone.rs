@@ -174,8 +174,16 @@ pub struct Phone {
     /// [`Phone::may_have_changed`], [`Phone::may_have_moved_on`]): a page
     /// source read at the same count still shows the screen.
     generation: std::sync::atomic::AtomicU64,
-    /// The last page source read, and the generation it was read at.
-    last_source: std::sync::Mutex<Option<(u64, Arc<str>)>>,
+    /// The last page source read ([`Phone::screen_already_read`]).
+    last_read: std::sync::Mutex<Option<LastRead>>,
+}
+
+/// A page source, the generation it was read at, and the app screen it
+/// shows once asked (parsed once, however many waits it answers).
+struct LastRead {
+    generation: u64,
+    source: String,
+    screen: Option<Option<String>>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -269,7 +277,7 @@ impl Phone {
             changes: std::sync::atomic::AtomicU64::new(0),
             moved_on: std::sync::atomic::AtomicBool::new(false),
             generation: std::sync::atomic::AtomicU64::new(0),
-            last_source: std::sync::Mutex::new(None),
+            last_read: std::sync::Mutex::new(None),
         })
     }
 
@@ -645,7 +653,8 @@ impl Phone {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         self.sent(RequestKind::PageSource, false);
         let source = self.client()?.source().await.map_err(|e| self.command_error("reading the page source", e))?;
-        *self.last_source.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, Arc::from(source.as_str())));
+        let read = LastRead { generation, source: source.clone(), screen: None };
+        *self.last_read.lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
         Ok(source)
     }
 
@@ -656,11 +665,12 @@ impl Phone {
     /// asked of the phone.
     fn screen_already_read(&self) -> Option<String> {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
-        let source = match &*self.last_source.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some((read_at, source)) if *read_at == generation => Arc::clone(source),
-            _ => return None,
-        };
-        crate::screens::shown(&source, self.platform, &self.app_id, &self.locators).map(|s| s.screen)
+        let mut last = self.last_read.lock().unwrap_or_else(|p| p.into_inner());
+        let read = last.as_mut().filter(|r| r.generation == generation)?;
+        let (platform, app_id, locators) = (self.platform, &self.app_id, &self.locators);
+        read.screen
+            .get_or_insert_with(|| crate::screens::shown(&read.source, platform, app_id, locators).map(|s| s.screen))
+            .clone()
     }
 
     /// A `mobile:` command, as real drivers name them.

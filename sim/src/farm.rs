@@ -318,14 +318,14 @@ impl FarmState {
     pub fn with_app<T>(&mut self, udid: &str, f: impl FnOnce(&mut Phone, &mut AppContext) -> T) -> Option<T> {
         self.refresh();
         let beacons = self.beacons();
-        let clocks = self.times();
+        let times = self.times();
         let index = self.phone_index(udid)?;
         let now = self.time_of(&self.phones[index]);
         let over_air = (self.config.radio == RadioMode::Bluez).then(|| crate::app::OverAir { heard: self.heard(udid) });
         let mut cx = AppContext {
             backend: &mut self.backend,
             now,
-            clocks: &clocks,
+            clocks: &times,
             defects: &self.defects,
             beacons: &beacons,
             over_air: over_air.as_ref(),

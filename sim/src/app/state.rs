@@ -127,9 +127,10 @@ pub struct Beacon {
 /// What the app may consult while acting.
 pub struct AppContext<'a> {
     pub backend: &'a mut Backend,
-    /// This phone's clock.
+    /// This phone's time as the backend reads it: Unix time, the farm's
+    /// epoch plus the phone's virtual clock.
     pub now: Duration,
-    /// Every phone's clock, for checks on another phone's timeline (a QR
+    /// Every phone's time, for checks on another phone's timeline (a QR
     /// code expires by its old phone's clock).
     pub clocks: &'a std::collections::HashMap<String, Duration>,
     pub defects: &'a BTreeSet<Defect>,

@@ -8,48 +8,19 @@
 #
 # Pinned to the insta version in Cargo.lock, so the reviewer reads and writes
 # the same snapshot format as the library. Built in a target folder of its
-# own (the workspace's target/ is not locked while it builds), at low
-# priority. Idempotent: a folder that already holds exactly this pin (stamp
-# file) is left alone. Environment:
+# own, at low priority, once (tests/env/cargo-tool.sh). Environment:
 #   MITID_INSTA_DIR   where to install (default: <repo>/.tools/cargo-insta)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DIR=${MITID_INSTA_DIR:-$ROOT/.tools/cargo-insta}
 VERSION=1.49.0
+# shellcheck source=tests/env/cargo-tool.sh
+source "$ROOT/tests/env/cargo-tool.sh"
 
-say() { echo "insta-env: $*"; }
-die() {
-    echo "insta-env: error: $*" >&2
+grep -A1 '^name = "insta"$' "$ROOT/Cargo.lock" | grep -q "version = \"$VERSION\"" || {
+    echo "insta-env: error: Cargo.lock no longer has insta $VERSION: bump VERSION here to match" >&2
     exit 1
 }
-
-command -v cargo >/dev/null || die "cargo is not on PATH"
-grep -A1 '^name = "insta"$' "$ROOT/Cargo.lock" | grep -q "version = \"$VERSION\"" ||
-    die "Cargo.lock no longer has insta $VERSION: bump VERSION here to match"
-
-STAMP=$DIR/.mitid-pins
-WANT="cargo-insta $VERSION"
-is_ready() {
-    [[ -f $STAMP && $(cat "$STAMP") == "$WANT" ]] && [[ -x $DIR/bin/cargo-insta ]] &&
-        [[ $("$DIR/bin/cargo-insta" --version 2>/dev/null) == *"$VERSION"* ]]
-}
-
-if is_ready; then
-    say "$DIR already has cargo-insta $VERSION: nothing to do"
-else
-    say "building cargo-insta $VERSION into $DIR (a few minutes on two cores)"
-    mkdir -p -- "$DIR" || die "cannot create $DIR"
-    rm -f -- "$STAMP"
-    BUILD=$(mktemp -d)
-    trap 'rm -rf -- "$BUILD"' EXIT
-    if ! CARGO_TARGET_DIR=$BUILD nice -n 10 cargo install cargo-insta --version "$VERSION" --locked \
-        --root "$DIR" --quiet; then
-        die "cargo install cargo-insta $VERSION failed (is crates.io reachable?)"
-    fi
-    [[ $("$DIR/bin/cargo-insta" --version 2>/dev/null) == *"$VERSION"* ]] ||
-        die "$DIR/bin/cargo-insta does not report version $VERSION"
-    printf '%s\n' "$WANT" >"$STAMP"
-fi
-
-say "ready: $DIR/bin/cargo-insta (put $DIR/bin on PATH for 'cargo insta review')"
+cargo_tool insta-env cargo-insta "$VERSION" "$DIR" --version
+echo "insta-env: ready: $DIR/bin/cargo-insta (put $DIR/bin on PATH for 'cargo insta review')"

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use mitid_e2e_framework::profile::Profile;
 
+use crate::exit::Exit;
 use crate::farm_profile;
 
 /// `mitid-e2e sim`: serve the farm until Ctrl-C; `allow_cors` answers
@@ -25,13 +26,13 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool
     for p in &phones {
         println!("  {:<16} {:<7} {:<5} {:<12} {}", p.udid, p.platform.name(), p.os_version, p.model, p.rig);
     }
-    println!("test-control API: {}/sim/phones (see README); Ctrl-C stops", farm.url());
+    println!("test-control API: {}/sim/phones (see docs/src/virtual-farm.md); Ctrl-C stops", farm.url());
     if config_allows_cors {
         println!("CORS allowed from any origin (--allow-cors): Appium Inspector in a browser can attach");
     }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     farm.stop();
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Passed.into())
 }
 
 /// `mitid-e2e steps`: every phrase QA can write, with an example; with
@@ -40,7 +41,7 @@ pub fn steps(glue: bool) -> ExitCode {
     let catalogue = crate::steps::catalogue::all();
     if glue {
         print!("{}", crate::glue::render(&catalogue));
-        return ExitCode::SUCCESS;
+        return Exit::Passed.into();
     }
     println!("Steps you can write in features/*.feature (Given, When, Then and And all match any phrase).");
     println!("Quoted \"...\" is a button's text; '...' is a screen's or message's text.");
@@ -70,7 +71,7 @@ pub fn steps(glue: bool) -> ExitCode {
             println!("    proves {}", docs.join(" "));
         }
     }
-    ExitCode::SUCCESS
+    Exit::Passed.into()
 }
 
 /// `mitid-e2e doctor`: checks a profile's parts one by one and says what is
@@ -97,7 +98,7 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
         }
         Err(e) => {
             check("profile", Err(e.into()));
-            return Ok(ExitCode::from(2));
+            return Ok(Exit::Usage.into());
         }
     };
     let fixtures = crate::world::RunContext::fixtures_dir(root);
@@ -144,7 +145,7 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
             }
             Err(e) => {
                 check("embedded farm", Err(e));
-                return Ok(ExitCode::from(2));
+                return Ok(Exit::Usage.into());
             }
         }
     } else {
@@ -225,7 +226,7 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
             let took = crate::doctor::estimate(&sample, &mix, scenario_count - cannot_serve, concurrency);
             println!(
                 "  ok     estimate: about {} for the {} scenario(s) these devices serve, {concurrency} at a time, at {}; from {from}",
-                crate::doctor::long(took),
+                mitid_e2e_framework::duration::plan(took),
                 scenario_count - cannot_serve,
                 sample.describe()
             );
@@ -239,10 +240,10 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
         } else {
             println!("doctor: all checks passed");
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Passed.into())
     } else {
         println!("doctor: {problems} problem(s)");
-        Ok(ExitCode::from(2))
+        Ok(Exit::Usage.into())
     }
 }
 
@@ -257,7 +258,7 @@ pub fn defects() -> ExitCode {
         };
         println!("  {:<36} caught by {:<31} {}", d.name(), caught_by, d.description());
     }
-    ExitCode::SUCCESS
+    Exit::Passed.into()
 }
 
 /// A shard given to `report merge` is a run's folder (or its
@@ -329,7 +330,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
         shard: None,
         feature_set: first.feature_set.clone(),
         selected: records.iter().map(|(_, i, _)| i.selected).sum(),
-        exit_code: merged.exit_code(),
+        exit_code: merged.exit().code(),
         problems: Vec::new(),
         duration_secs: longest,
         quarantined: merged.quarantined.clone(),
@@ -342,7 +343,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     println!("{}", coverage.line());
     print!("{}", report::console::evidence(&merged, &report::console::from_here(out)));
     print!("{}", report::console::summary(&merged));
-    Ok(ExitCode::from(merged.exit_code()))
+    Ok(merged.exit().into())
 }
 
 /// An error and its causes, each said once: a cause whose words the

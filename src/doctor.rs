@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mitid_e2e_framework::duration::seconds;
 use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::phone::{Phone, RequestKind, SessionRequest};
 use mitid_e2e_framework::pool::DevicePool;
@@ -83,7 +84,7 @@ pub struct Sample {
 impl Sample {
     /// "new session 12.1 s, find 31 ms, …".
     pub fn describe(&self) -> String {
-        let each: Vec<String> = self.costs.iter().map(|(k, d)| format!("{} {}", kind_name(*k), human(*d))).collect();
+        let each: Vec<String> = self.costs.iter().map(|(k, d)| format!("{} {}", kind_name(*k), seconds(*d))).collect();
         format!("{} (on {})", each.join(", "), self.devices.join(", "))
     }
 }
@@ -92,24 +93,6 @@ fn kind_name(k: RequestKind) -> &'static str {
     match k {
         RequestKind::Session => "new session",
         other => other.name(),
-    }
-}
-
-fn human(d: Duration) -> String {
-    if d >= Duration::from_secs(1) {
-        format!("{:.1} s", d.as_secs_f64())
-    } else {
-        format!("{} ms", d.as_millis())
-    }
-}
-
-/// A run's length as a person plans a night: "40 s", "9 min", "2 h 5 min".
-pub fn long(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..=59 => format!("{} s", secs.max(1)),
-        60..=3599 => format!("{} min", (secs + 30) / 60),
-        _ => format!("{} h {} min", secs / 3600, (secs % 3600 + 30) / 60),
     }
 }
 

@@ -4,7 +4,7 @@
 //! after it (each is reported skipped, [`NOT_RUN`]), a running step ends at
 //! once as an error ("interrupted"), the scenario's sessions are closed as
 //! usual, the runner then closes any session still open and writes the
-//! reports, and exits with [`Signal::exit_code`]. A second signal exits at
+//! reports, and exits with [`Signal::exit`]. A second signal exits at
 //! once, without waiting for any of that.
 //!
 //! cucumber has no cancellation of its own: the steps ([`crate::steps::catalogue::execute`])
@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+
+use crate::exit::Exit;
 
 /// What a scenario the run never began is reported with (skipped).
 pub const NOT_RUN: &str = "not run: the run was interrupted";
@@ -47,10 +49,10 @@ impl Signal {
 
     /// The exit code of a run it stopped, as shells report a process it
     /// ended: 128 + the signal's number, 130 for SIGINT, 143 for SIGTERM.
-    pub fn exit_code(self) -> u8 {
+    pub fn exit(self) -> Exit {
         match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
+            Signal::Interrupt => Exit::Interrupted,
+            Signal::Terminate => Exit::Terminated,
         }
     }
 }
@@ -135,7 +137,7 @@ impl Signals {
 
 /// Listens for SIGINT and SIGTERM from now on: the first asks `stop`, and
 /// says on stderr what happens next; a second exits the process at once with
-/// its [`Signal::exit_code`]. From this call on, the signals no longer end
+/// its [`Signal::exit`]. From this call on, the signals no longer end
 /// the process by their default action.
 pub fn listen(stop: Stop) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let mut signals = Signals::new()?;
@@ -152,7 +154,7 @@ pub fn listen(stop: Stop) -> std::io::Result<tokio::task::JoinHandle<()>> {
                     "\n{} again: stopping at once; sessions this run opened may be left open on the farm",
                     got.name()
                 );
-                std::process::exit(i32::from(got.exit_code()));
+                std::process::exit(i32::from(got.exit().code()));
             }
         }
     }))
@@ -209,7 +211,7 @@ mod tests {
         assert_eq!(waiter.await.unwrap(), Signal::Terminate);
         // Asked before waiting: the wait ends at once.
         assert_eq!(stop.wait().await, Signal::Terminate);
-        assert_eq!((Signal::Interrupt.exit_code(), Signal::Terminate.exit_code()), (130, 143));
+        assert_eq!((Signal::Interrupt.exit().code(), Signal::Terminate.exit().code()), (130, 143));
     }
 
     #[tokio::test]

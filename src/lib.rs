@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod doctor;
+pub mod exit;
 pub mod farm_profile;
 pub mod glue;
 pub mod hints;

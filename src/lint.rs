@@ -12,6 +12,7 @@ use cucumber::gherkin::{self, tagexpr::TagOperation};
 use cucumber::tag::Ext as _;
 use regex::Regex;
 
+use crate::exit::Exit;
 use crate::select::Selection;
 use crate::steps::catalogue::StepDef;
 
@@ -41,10 +42,10 @@ pub enum Kind {
 impl Kind {
     /// The exit code a dry run gives for it: 1 for a step the catalogue
     /// cannot run, 2 for a malformed feature.
-    pub fn exit_code(self) -> u8 {
+    pub fn exit(self) -> Exit {
         match self {
-            Kind::Undefined | Kind::Ambiguous => 1,
-            _ => 2,
+            Kind::Undefined | Kind::Ambiguous => Exit::Failed,
+            _ => Exit::Usage,
         }
     }
 }
@@ -97,8 +98,8 @@ pub struct Lint {
 
 impl Lint {
     /// The exit code of a dry run: 0 nothing found, else the worst finding's.
-    pub fn exit_code(&self) -> u8 {
-        self.findings.iter().map(|f| f.kind.exit_code()).max().unwrap_or(0)
+    pub fn exit(&self) -> Exit {
+        self.findings.iter().map(|f| f.kind.exit()).max().unwrap_or(Exit::Passed)
     }
 
     /// The findings that make a real run a usage error (exit 2): all but
@@ -433,7 +434,7 @@ pub fn snippet(keyword: &str, text: &str) -> String {
         if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() { format!("step_{name}") } else { name };
     let params: String = args.iter().enumerate().map(|(i, ty)| format!(", arg{}: {ty}", i + 1)).collect();
     format!(
-        "  No phrase is near it: add one to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} {}\n        // da \"…\"   (its Danish twin, for features/da: say the same in Danish)\n        e.g. {}\n        docs [] Step => {name}({});\n\n  {keyword}: the step's type (any keyword matches it; it is how `steps` lists it).\n  The phrase: a Cucumber Expression; {{string}} is a quoted text, {{int}} a number (README, Writing features).\n  e.g.: an example as QA write it, which `steps` shows and the tests match against the phrase.\n  docs [...]: the documented steps it proves, e.g. [Step(12)] or [Before(3)]; none for a rule's step.\n  Step: its deadline (Step: the profile's; Waiting: it lets time pass; Walk: it walks many steps).\n  {name}(...): its body, one argument per parameter in order:\n\n  async fn {name}(w: &mut CopyWorld{params}) -> StepResult {{\n      let _phone = w.here().await?;\n      todo!(\"look at the phone\")\n  }}",
+        "  No phrase is near it: add one to a catalogue! block in steps/ (e.g. steps/copy_flow.rs):\n\n    {keyword} {}\n        // da \"…\"   (its Danish twin, for features/da: say the same in Danish)\n        e.g. {}\n        docs [] Step => {name}({});\n\n  {keyword}: the step's type (any keyword matches it; it is how `steps` lists it).\n  The phrase: a Cucumber Expression; {{string}} is a quoted text, {{int}} a number (docs/src/writing-features.md).\n  e.g.: an example as QA write it, which `steps` shows and the tests match against the phrase.\n  docs [...]: the documented steps it proves, e.g. [Step(12)] or [Before(3)]; none for a rule's step.\n  Step: its deadline (Step: the profile's; Waiting: it lets time pass; Walk: it walks many steps).\n  {name}(...): its body, one argument per parameter in order:\n\n  async fn {name}(w: &mut CopyWorld{params}) -> StepResult {{\n      let _phone = w.here().await?;\n      todo!(\"look at the phone\")\n  }}",
         rust_literal(&phrase),
         rust_literal(&format!("{keyword} {text}")),
         args.join(", ")

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use mitid_e2e::exit::Exit;
 use mitid_e2e::root;
 use mitid_e2e::run::RunOptions;
 
@@ -71,7 +72,7 @@ enum Command {
         profile: Option<PathBuf>,
     },
     /// What the run history says: runs, flaky, slow, phones, scenario NAME,
-    /// prune, html (see README, Run history).
+    /// prune, html (see docs/src/history.md).
     History(mitid_e2e::history::cli::HistoryArgs),
 }
 
@@ -176,7 +177,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() { Exit::Usage.into() } else { Exit::Passed.into() };
         }
     };
     mitid_e2e::logging::init();
@@ -184,7 +185,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage.into();
         }
     };
     let result = runtime.block_on(async {
@@ -237,7 +238,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", mitid_e2e_framework::secret::redact(&mitid_e2e::cli::each_cause_once(&e)));
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
     }
 }

@@ -20,6 +20,7 @@ use mitid_e2e_framework::locators::Locators;
 use mitid_e2e_framework::profile::{ClockMode, Platform, Profile};
 use mitid_e2e_framework::screens::ScreenTexts;
 
+use crate::exit::Exit;
 use crate::interrupt::{self, Outcome, Signal};
 use crate::lint;
 use crate::report::run_info::{feature_set, RunInfo, RunMeta};
@@ -305,7 +306,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         let message = format!(
             "interrupted by {}: the scenario was still running {} after the signal and was stopped; its sessions were closed by the runner",
             signal.name(),
-            crate::steps::catalogue::human(interrupt::WIND_DOWN)
+            mitid_e2e_framework::duration::seconds(interrupt::WIND_DOWN)
         );
         unfinished = crate::report::recorder::mark_unfinished(&mut report, &running, &message);
     }
@@ -336,12 +337,13 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             .map_err(ConfigError)?,
         selected,
         exit_code: if let Some(signal) = signal {
-            signal.exit_code()
+            signal.exit()
         } else if !report.parse_errors.is_empty() || (selected == 0 && opts.shard.is_none()) {
-            2
+            Exit::Usage
         } else {
-            report.exit_code()
-        },
+            report.exit()
+        }
+        .code(),
         problems: report.parse_errors.clone(),
         duration_secs: report.duration.as_secs_f64(),
         quarantined: report.quarantined.clone(),
@@ -355,7 +357,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
 
     if without_probe > 0 {
         println!(
-            "\n{without_probe} @{BLUETOOTH_TAG} scenario(s) not run: {} has no [bluetooth] section (the host adapter; see README, Bluetooth)",
+            "\n{without_probe} @{BLUETOOTH_TAG} scenario(s) not run: {} has no [bluetooth] section (the host adapter; see docs/src/bluetooth.md)",
             opts.profile.display()
         );
     }
@@ -389,7 +391,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             interrupted_lines(&report, signal, outcome, unfinished, selected, still_open.is_empty() && settled)
         );
         listener.abort();
-        return Ok(ExitCode::from(signal.exit_code()));
+        return Ok(signal.exit().into());
     }
     listener.abort();
     if !report.parse_errors.is_empty() {
@@ -398,7 +400,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     if ran == 0 && opts.shard.is_some() {
         // More shards than scenarios is a split, not a mistake.
         println!("this shard holds no scenario");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Passed.into());
     }
     if ran == 0 {
         return Err(ConfigError(anyhow::anyhow!(
@@ -413,7 +415,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             }
         )));
     }
-    Ok(ExitCode::from(report.exit_code()))
+    Ok(report.exit().into())
 }
 
 /// What the console says of an interrupted run, after the totals: how many
@@ -438,11 +440,14 @@ fn interrupted_lines(
     let mut out = String::new();
     if let Outcome::Interrupted { took, wound_down, .. } = outcome {
         if wound_down {
-            out.push_str(&format!("the run wound down {:.2} s after the signal\n", took.as_secs_f64()));
+            out.push_str(&format!(
+                "the run wound down {} after the signal\n",
+                mitid_e2e_framework::duration::precise(took)
+            ));
         } else {
             out.push_str(&format!(
                 "the run did not wind down within {} of the signal: {unfinished} scenario(s) still running were stopped\n",
-                crate::steps::catalogue::human(interrupt::WIND_DOWN)
+                mitid_e2e_framework::duration::seconds(interrupt::WIND_DOWN)
             ));
         }
     }
@@ -458,7 +463,7 @@ fn interrupted_lines(
         signal.name(),
         interrupt::NOT_RUN,
         if all_closed { "every session the run opened is closed" } else { "some sessions may be left open (above)" },
-        signal.exit_code()
+        signal.exit().code()
     ));
     out
 }
@@ -496,13 +501,13 @@ fn dry_run_report(lint: &lint::Lint, started: Instant) -> ExitCode {
         println!("{}: {what}: {}\n", f.place(), f.message);
     }
     println!(
-        "dry run: {} scenario(s), {} step(s) checked against the catalogue in {:.2}s; {} problem(s)",
+        "dry run: {} scenario(s), {} step(s) checked against the catalogue in {}; {} problem(s)",
         lint.scenarios,
         lint.steps,
-        started.elapsed().as_secs_f64(),
+        mitid_e2e_framework::duration::precise(started.elapsed()),
         lint.findings.len()
     );
-    ExitCode::from(lint.exit_code())
+    lint.exit().into()
 }
 
 async fn prepare(opts: &RunOptions) -> Result<Prepared> {

@@ -22,7 +22,7 @@ use crate::steps::catalogue::catalogue;
 use crate::world::{fail, Attachment, CopyWorld, Role, StepFailure, StepResult};
 
 /// The first 4 bytes of the beacon's service UUID, ASCII "MID" and contract
-/// version 1; the other 12 are the token (the README's Bluetooth section;
+/// version 1; the other 12 are the token (docs/src/bluetooth.md;
 /// the farm's `sim/src/rules.rs`).
 pub const BEACON_UUID_PREFIX: BeaconPrefix = BeaconPrefix(*b"MID\x01");
 /// The shortest a beacon is listened for before it counts as not heard.
@@ -46,7 +46,7 @@ catalogue! {
 fn settings(w: &CopyWorld) -> Result<BluetoothSettings, StepFailure> {
     w.ctx.profile.bluetooth.clone().ok_or_else(|| {
         StepFailure::error(format!(
-            "the device profile {} has no [bluetooth] section, so the host cannot listen for the beacon: name the host adapter, e.g. [bluetooth] adapter = \"hci0\" (see README, Bluetooth)",
+            "the device profile {} has no [bluetooth] section, so the host cannot listen for the beacon: name the host adapter, e.g. [bluetooth] adapter = \"hci0\" (see docs/src/bluetooth.md)",
             w.ctx.profile.path.display()
         ))
     })
@@ -122,7 +122,7 @@ async fn beacon_gone(w: &mut CopyWorld) -> StepResult {
         format!(
             "gone: host adapter {} did not hear the beacon (token digest {digest}) for {} after forgetting it",
             probe.label(),
-            crate::steps::catalogue::human(window.max(bt.scan_interval() * 2))
+            mitid_e2e_framework::duration::seconds(window.max(bt.scan_interval() * 2))
         ),
     );
     Ok(())

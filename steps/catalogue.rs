@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use cucumber::codegen::LocalBoxFuture;
 use cucumber::step::{Context, Location};
+use mitid_e2e_framework::duration::seconds;
 
 use crate::world::{CopyWorld, Role, StepFailure, StepPanic, StepResult, Verdict};
 
@@ -449,7 +450,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
             let message = format!(
                 "interrupted by {} {} into the step \"{text}\": the run was stopped, so the scenario could not be judged; its phones' sessions are closed",
                 signal.name(),
-                human_elapsed(started.elapsed()),
+                seconds(started.elapsed()),
             );
             std::panic::panic_any(StepPanic { verdict: Verdict::Interrupted, message: mitid_e2e_framework::secret::redact(&message) });
         }
@@ -469,26 +470,12 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
             world.close_sessions().await;
             StepFailure::error(format!(
                 "the step \"{text}\" did not finish within its deadline of {}; its phones' sessions were closed",
-                human(limit)
+                seconds(limit)
             ))
         }
     };
     let message = mitid_e2e_framework::secret::redact(&failure.message);
     std::panic::panic_any(StepPanic { verdict: failure.verdict, message });
-}
-
-/// An elapsed time to a tenth of a second: "1.2 s".
-fn human_elapsed(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
-}
-
-/// A duration as a person reads it: "20 s", "0.5 s".
-pub fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 /// Every step definition, from all areas.

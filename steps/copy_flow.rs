@@ -356,7 +356,7 @@ pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
         if tokio::time::Instant::now() >= deadline {
             fail!(
                 "no push 'the waiting time is over' reached the push gateway for the old phone within {}; since this scenario got the phone it received {} push message(s) for it: {}",
-                crate::steps::catalogue::human(w.ctx.profile.timeouts.message()),
+                mitid_e2e_framework::duration::seconds(w.ctx.profile.timeouts.message()),
                 mine.len(),
                 mine.iter().map(|m| w.ctx.gateways.shown_push(m)).collect::<Vec<_>>().join("; ")
             );

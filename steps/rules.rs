@@ -18,11 +18,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::catalogue::{catalogue, human, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
+use crate::steps::catalogue::{catalogue, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
 use crate::steps::copy_flow;
 use crate::steps::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::control::Provisioning;
+use mitid_e2e_framework::duration::seconds;
 use mitid_e2e_framework::identities::Identity;
 use mitid_e2e_framework::profile::CameraMode;
 use mitid_e2e_framework::secret::{Secret, SecretKind};
@@ -234,7 +235,7 @@ async fn walked(n: u8, line: &str, limit: Duration, body: impl Future<Output = S
         Ok(Err(failure)) => Err(failure.context(&format!("step {n} ({line})"))),
         Err(_) => Err(StepFailure::error(format!(
             "step {n} ({line}): the step \"{line}\" did not finish within its deadline of {}",
-            human(limit)
+            seconds(limit)
         ))),
     }
 }
@@ -669,7 +670,7 @@ async fn told(w: &mut CopyWorld, words: String) -> StepResult {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            fail!("{} did not tell me '{words}' within {}; the screen shows: {shown}", phone.role(), human(find));
+            fail!("{} did not tell me '{words}' within {}; the screen shows: {shown}", phone.role(), seconds(find));
         }
         // A page source is a phone's dearest request: look again less often than a find would.
         tokio::time::sleep(Duration::from_millis(250)).await;

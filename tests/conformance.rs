@@ -6,7 +6,7 @@
 //! The two serve different apps (the fake driver's XML app; the farm's
 //! MitID app on an Android phone), so each request names its element ids,
 //! locators and `mobile:`/`fake:` methods per target. Whatever still
-//! differs must be listed, with its reason, in the README's table
+//! differs must be listed, with its reason, in the book's table (docs/src/virtual-farm.md)
 //! "Where the farm answers differently from Appium 3" (under The virtual
 //! farm): the test reads that table and fails on a difference it does not
 //! list, on a row whose answers are no longer what it says, and on a row
@@ -434,14 +434,16 @@ fn check_capabilities(target: &str, caps: &Value) {
     }
 }
 
-/// The README's table of differences: request → (Appium, farm, why).
+/// The book's table of differences (docs/src/virtual-farm.md): request →
+/// (Appium, farm, why).
 fn documented() -> BTreeMap<String, (String, String, String)> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
-    let start = readme
-        .find("### Where the farm answers differently from Appium 3")
-        .expect("the README has the section '### Where the farm answers differently from Appium 3'");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/virtual-farm.md");
+    let book = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = book
+        .find("## Where the farm answers differently from Appium 3")
+        .expect("docs/src/virtual-farm.md has the section '## Where the farm answers differently from Appium 3'");
     let mut rows = BTreeMap::new();
-    for line in readme[start..].lines().skip(1).skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|')) {
+    for line in book[start..].lines().skip(1).skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|')) {
         let cells: Vec<String> =
             line.trim_matches('|').split(" | ").map(|c| c.trim().trim_matches('`').to_owned()).collect();
         if cells.len() == 4 && cells[0] != "request" && !cells[0].starts_with("---") {
@@ -452,7 +454,7 @@ fn documented() -> BTreeMap<String, (String, String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_farm_answers_as_appium_3_does_or_the_readme_says_why_not() {
+async fn the_farm_answers_as_appium_3_does_or_the_book_says_why_not() {
     let dir = appium_dir();
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{}-{stamp}", std::process::id()));
@@ -540,7 +542,7 @@ async fn the_farm_answers_as_appium_3_does_or_the_readme_says_why_not() {
             results.push((case.name.to_owned(), a, f));
         }
 
-        // Compare with what the README says.
+        // Compare with what the book says.
         let documented = documented();
         let mut problems = Vec::new();
         let mut table = Vec::new();
@@ -549,16 +551,16 @@ async fn the_farm_answers_as_appium_3_does_or_the_readme_says_why_not() {
             let reason = documented.get(name).map(|d| d.2.clone()).unwrap_or_else(|| "WHY?".into());
             table.push(format!("| `{name}` | {a} | {f} | {reason} |"));
             match documented.get(name) {
-                None => problems.push(format!("not in the README: `{name}`: Appium {a}, the farm {f}")),
+                None => problems.push(format!("not in the book (docs/src/virtual-farm.md): `{name}`: Appium {a}, the farm {f}")),
                 Some((da, df, _)) if *da != a.to_string() || *df != f.to_string() => problems.push(format!(
-                    "the README says `{name}` is Appium {da}, the farm {df}; now Appium {a}, the farm {f}"
+                    "the book says `{name}` is Appium {da}, the farm {df}; now Appium {a}, the farm {f}"
                 )),
                 Some(_) => {}
             }
         }
         for name in documented.keys() {
             if !differing.iter().any(|(n, _, _)| n == name) {
-                problems.push(format!("the README lists `{name}`, but it no longer differs (or is not sent)"));
+                problems.push(format!("the book lists `{name}`, but it no longer differs (or is not sent)"));
             }
         }
         println!(
@@ -569,7 +571,7 @@ async fn the_farm_answers_as_appium_3_does_or_the_readme_says_why_not() {
             table.join("\n")
         );
         assert!(results.len() >= 60, "at least 60 requests: {}", results.len());
-        assert!(problems.is_empty(), "the farm's differences from Appium 3 and the README disagree:\n{}", problems.join("\n"));
+        assert!(problems.is_empty(), "the farm's differences from Appium 3 and the book (docs/src/virtual-farm.md) disagree:\n{}", problems.join("\n"));
     })
     .await
     .unwrap_or_else(|_| panic!("the conformance run did not finish within {BUDGET:?}"));

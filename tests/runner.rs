@@ -1218,7 +1218,7 @@ fn a_real_time_wait_names_its_scenario_and_the_time_left_in_plain_lines() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{text}");
     let who = format!("'A short real wait' ({}:8)", feature.display());
-    assert!(text.contains(&format!("waiting in real time: {who}: 2s left of 2s\n")), "{text}");
-    assert!(text.contains(&format!("waited 2s in real time: {who}\n")), "{text}");
+    assert!(text.contains(&format!("waiting in real time: {who}: 2 s left of 2 s\n")), "{text}");
+    assert!(text.contains(&format!("waited 2 s in real time: {who}\n")), "{text}");
     assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
 }

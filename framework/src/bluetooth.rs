@@ -2,7 +2,7 @@
 //! BlueZ over D-Bus) for the old phone's MitID proximity beacon, as a
 //! person's new phone would hear it: one advertised 128-bit service UUID, a
 //! fixed MitID prefix ([`BeaconPrefix`]) followed by the token bound to the
-//! QR session (the README's Bluetooth section). Only the advertised service
+//! QR session (docs/src/bluetooth.md). Only the advertised service
 //! UUIDs are read (btleplug's `PeripheralProperties::services`): an iPhone
 //! cannot advertise service data, so the contract never depends on it.
 //!

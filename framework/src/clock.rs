@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::control::{ControlApi, ControlError};
+use crate::duration::plan;
 
 /// How often a real-time wait says who is waiting and how long is left.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
@@ -47,18 +48,9 @@ impl Clock {
 /// colour), so a log file or CI log reads it as a terminal does.
 pub fn heartbeat(who: &str, left: Duration, of: Duration) -> String {
     if left.is_zero() {
-        format!("waited {} in real time: {who}", secs(of))
+        format!("waited {} in real time: {who}", plan(of))
     } else {
-        format!("waiting in real time: {who}: {} left of {}", secs(left), secs(of))
-    }
-}
-
-fn secs(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
+        format!("waiting in real time: {who}: {} left of {}", plan(left), plan(of))
     }
 }
 
@@ -139,10 +131,10 @@ mod tests {
         assert_eq!(
             said,
             [
-                format!("waiting in real time: {who}: 1m15s left of 1m15s"),
-                format!("waiting in real time: {who}: 45s left of 1m15s"),
-                format!("waiting in real time: {who}: 15s left of 1m15s"),
-                format!("waited 1m15s in real time: {who}"),
+                format!("waiting in real time: {who}: 1 min 15 s left of 1 min 15 s"),
+                format!("waiting in real time: {who}: 45 s left of 1 min 15 s"),
+                format!("waiting in real time: {who}: 15 s left of 1 min 15 s"),
+                format!("waited 1 min 15 s in real time: {who}"),
             ]
         );
         assert!(said.iter().all(|l| !l.contains('\r') && !l.contains('\u{1b}')));

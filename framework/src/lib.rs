@@ -17,6 +17,7 @@ pub mod bluetooth;
 pub mod clock;
 pub mod control;
 pub mod countdown;
+pub mod duration;
 pub mod file;
 pub mod gateways;
 pub mod identities;

@@ -424,7 +424,7 @@ pub struct Profile {
     /// The virtual farm's own section, read only by the runner.
     #[serde(default)]
     pub farm: Option<toml::Value>,
-    /// Where runs are recorded (see README, Run history).
+    /// Where runs are recorded (see docs/src/history.md).
     #[serde(default)]
     pub history: HistorySettings,
     /// Where this profile was read from (not a TOML field).

@@ -13,8 +13,8 @@
 //! from the next tick on, and what it heard before counts no more at once
 //! ([`FarmState::heard`](crate::farm::FarmState::heard)).
 //!
-//! The advertisement carries the beacon contract of the README's Bluetooth
-//! section, as the phone's platform sends it ([`Advertisement`]): one 128-bit
+//! The advertisement carries the beacon contract (docs/src/bluetooth.md, The
+//! beacon contract), as the phone's platform sends it ([`Advertisement`]): one 128-bit
 //! service UUID, the MitID prefix [`rules::BEACON_UUID_PREFIX`] followed by
 //! the token bound to the QR session, and on an iPhone the local name. No
 //! service data and no manufacturer data: an iPhone cannot send them (and

@@ -483,7 +483,7 @@ pub struct FarmConfig {
     /// answer carries `Access-Control-Allow-Origin: *` and the methods and
     /// headers Appium allows, and a preflight `OPTIONS` is answered 200.
     /// Off by default, as in Appium: a web page could otherwise drive the
-    /// farm. Appium Inspector in a browser needs it (see the README).
+    /// farm. Appium Inspector in a browser needs it (see docs/src/virtual-farm.md, Appium Inspector).
     #[serde(default)]
     pub allow_cors: bool,
 }

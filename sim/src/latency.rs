@@ -3,8 +3,8 @@
 //! of command (`latency`), with presets for UiAutomator2 and XCUITest on a
 //! mid-range phone. On a real phone every command is a round trip, and
 //! they cost differently: a page source is a hierarchy dump, a tap a few
-//! milliseconds. The presets' figures and where each comes from are in the
-//! README (*Round trips*).
+//! milliseconds. The presets' figures and where each comes from are in
+//! docs/src/labs.md (*Round trips*).
 
 use std::time::Duration;
 
@@ -76,10 +76,10 @@ pub struct CostTable {
 }
 
 impl CostTable {
-    /// UiAutomator2 on a mid-range Android phone (README, *Round trips*).
+    /// UiAutomator2 on a mid-range Android phone (docs/src/labs.md, *Round trips*).
     pub const UIAUTOMATOR2: CostTable =
         CostTable { session: 12_000, find: 30, element: 25, page_source: 600, screenshot: 400, mobile: 150, other: 20 };
-    /// XCUITest on a mid-range iPhone (README, *Round trips*).
+    /// XCUITest on a mid-range iPhone (docs/src/labs.md, *Round trips*).
     pub const XCUITEST: CostTable = CostTable {
         session: 20_000,
         find: 150,

@@ -1,8 +1,8 @@
 //! Every rule value of the simulated MitID, in one place.
 //!
 //! The documentation (`copy-your-mitid-app.txt`) gives the first group; where
-//! it is silent the sim picks a value here, and the README and the features
-//! name these as assumptions.
+//! it is silent the sim picks a value here, and the book (docs/src/virtual-farm.md,
+//! Assumptions) and the features name these as assumptions.
 
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ pub const ENROLLED_FINGERPRINT_ID: u32 = 1;
 /// temporary PIN (a PIN typed but not yet repeated is asked for again).
 pub const COPY_RESUMES_AFTER_RESTART: bool = true;
 
-// --- Bluetooth proximity beacon (the README's Bluetooth section) ----
+// --- Bluetooth proximity beacon (docs/src/bluetooth.md) ----
 
 /// The first 4 bytes of the beacon's 128-bit service UUID: ASCII "MID"
 /// and the contract's version, 1. The other 12 bytes are the QR session's

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use mitid_e2e_framework::duration::precise;
 
 use super::queries;
 use super::record::{self, RunFacts, RunRecord};
 use super::store::{Location, Store};
+use crate::exit::Exit;
 use crate::report::RunReport;
 
 /// How long recording may take before the run gives up on its store.
@@ -202,7 +204,7 @@ pub async fn history(args: &HistoryArgs, report_dir: &Path) -> Result<ExitCode> 
             println!("trends: {}", path.display());
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Passed.into())
 }
 
 /// Writes `report_dir/history.html` from the store's last [`PAGE_RUNS`] runs.
@@ -371,6 +373,11 @@ pub fn when(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
 }
 
+/// Seconds as the history stores them, as every report shows a measured time.
+pub fn secs(s: f64) -> String {
+    precise(Duration::from_secs_f64(s.max(0.0)))
+}
+
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
@@ -391,7 +398,7 @@ pub fn runs_table(rows: &[queries::RunRow]) -> String {
                 r.errors.to_string(),
                 r.skipped.to_string(),
                 r.quarantined.to_string(),
-                format!("{:.1}s", r.duration_secs),
+                secs(r.duration_secs),
                 r.git_commit.as_deref().map(|c| c.chars().take(10).collect()).unwrap_or_else(|| "-".into()),
                 queries::asked(r),
             ]
@@ -443,8 +450,8 @@ pub fn slow_table(rows: &[queries::SlowRow]) -> String {
         .map(|r| {
             vec![
                 format!("{:.2}x", r.ratio),
-                format!("{:.2}s ({} runs)", r.baseline_secs, r.baseline_runs),
-                format!("{:.2}s ({} runs)", r.recent_secs, r.recent_runs),
+                format!("{} ({} runs)", secs(r.baseline_secs), r.baseline_runs),
+                format!("{} ({} runs)", secs(r.recent_secs), r.recent_runs),
                 r.scenario.clone(),
                 r.name.clone(),
             ]
@@ -502,7 +509,7 @@ fn one_scenario_table(rows: &[&queries::ScenarioRun]) -> String {
                 when(r.started_ms),
                 r.status.clone(),
                 r.attempts.to_string(),
-                format!("{:.2}s", r.duration_secs),
+                secs(r.duration_secs),
                 r.scenario.clone(),
                 r.phones.clone(),
                 r.failure.clone().unwrap_or_default(),

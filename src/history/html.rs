@@ -5,9 +5,10 @@
 
 use std::fmt::Write as _;
 
-use super::cli::when;
+use super::cli::{secs, when};
 use super::queries;
 use super::store::History;
+use crate::exit::Exit;
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -88,10 +89,10 @@ fn pass_rate(out: &mut String, runs: &[queries::RunRow]) {
         let rate = r.pass_rate();
         let bh = plot_h * rate / 100.0;
         let x = left + step * i as f64 + step * 0.15;
-        let colour = match (r.exit_code, r.flaky) {
-            (0, 0) => "#2f9e5b",
-            (0, _) => "#d9822b",
-            (1, _) => "#c23030",
+        let colour = match (Exit::from_code(r.exit_code), r.flaky) {
+            (Some(Exit::Passed), 0) => "#2f9e5b",
+            (Some(Exit::Passed), _) => "#d9822b",
+            (Some(Exit::Failed), _) => "#c23030",
             _ => "#8a94a0",
         };
         // A run that judged nothing (refused, interrupted early) is a
@@ -179,10 +180,10 @@ fn durations(out: &mut String, h: &History) {
         let y = top + plot_h * (1.0 - frac);
         let _ = write!(
             out,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e2e6e9\"/><text x=\"4\" y=\"{:.1}\">{:.2}s</text>",
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e2e6e9\"/><text x=\"4\" y=\"{:.1}\">{}</text>",
             w - 10.0,
             y + 4.0,
-            max * frac / 1000.0
+            secs(max * frac / 1000.0)
         );
     }
     for (i, d) in order.iter().enumerate() {
@@ -212,11 +213,11 @@ fn durations(out: &mut String, h: &History) {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "<span><i style=\"background:{}\"></i>{} <small>({}, median {:.2}s)</small>{flag}</span>",
+            "<span><i style=\"background:{}\"></i>{} <small>({}, median {})</small>{flag}</span>",
             COLOURS[i],
             esc(&d.name),
             esc(&d.place),
-            queries::median_secs(&d.ms)
+            secs(queries::median_secs(&d.ms))
         );
     }
     out.push_str("</p>\n");
@@ -262,15 +263,15 @@ fn phones(out: &mut String, h: &History) {
 fn runs_table(out: &mut String, runs: &[queries::RunRow]) {
     out.push_str("<h2>Runs</h2>\n<table id=\"runs\"><tr><th>run</th><th>started (UTC)</th><th>kind</th><th>verdict</th><th>passed</th><th>flaky</th><th>failed</th><th>errors</th><th>quarantined</th><th>time</th><th>commit</th><th>asked</th></tr>\n");
     for r in runs.iter().rev() {
-        let class = match r.exit_code {
-            0 => "ok",
-            1 => "bad",
+        let class = match Exit::from_code(r.exit_code) {
+            Some(Exit::Passed) => "ok",
+            Some(Exit::Failed) => "bad",
             _ => "warn",
         };
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}s</td><td>{}</td><td><small>{}</small></td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td><small>{}</small></td></tr>",
             esc(&r.run_id),
             when(r.started_ms),
             esc(&r.kind),
@@ -280,7 +281,7 @@ fn runs_table(out: &mut String, runs: &[queries::RunRow]) {
             r.failed,
             r.errors,
             r.quarantined,
-            r.duration_secs,
+            secs(r.duration_secs),
             esc(&r.git_commit.as_deref().map(|c| c.chars().take(10).collect::<String>()).unwrap_or_else(|| "-".into())),
             esc(&queries::asked(r))
         );

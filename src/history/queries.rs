@@ -21,17 +21,11 @@ use serde::Serialize;
 
 use super::record::{AttemptRecord, RunRecord};
 use super::store::History;
+use crate::exit::Exit;
 
 /// The verdict of an exit code, in words.
 pub fn verdict(exit_code: i64) -> &'static str {
-    match exit_code {
-        0 => "passed",
-        1 => "failed",
-        2 => "refused",
-        3 => "errors",
-        130 | 143 => "interrupted",
-        _ => "unknown",
-    }
+    Exit::from_code(exit_code).map_or("unknown", Exit::verdict)
 }
 
 /// What makes two runs comparable: the same device profile, features

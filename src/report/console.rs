@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use mitid_e2e_framework::duration::precise;
+
 use super::{RunReport, ScenarioReport, Status};
 
 /// Prints [`scenario_lines`] as an attempt of the scenario finishes, above
@@ -33,13 +35,8 @@ pub fn scenario_lines(feature: &Path, s: &ScenarioReport, again: bool) -> String
     } else {
         format!(" [{}]", s.phones.iter().map(|p| p.shown()).collect::<Vec<_>>().join(" → "))
     };
-    let mut out = format!(
-        "{mark:>7}  {} ({}:{}){phones} {:.2}s{attempt}\n",
-        s.name,
-        feature.display(),
-        s.line,
-        s.duration.as_secs_f64()
-    );
+    let mut out =
+        format!("{mark:>7}  {} ({}:{}){phones} {}{attempt}\n", s.name, feature.display(), s.line, precise(s.duration));
     if let Some(step) = s.failure() {
         out.push_str(&format!("         step: {} {} (line {})\n", step.keyword, step.text, step.line));
         if let Some(e) = &step.error {
@@ -106,11 +103,11 @@ pub fn summary(report: &RunReport) -> String {
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
     let left_out = if left_out > 0 { format!(", {left_out} left out") } else { String::new() };
     out.push_str(&format!(
-        "{} scenarios ({} flaky{left_out}), {} steps in {:.2}s\n",
+        "{} scenarios ({} flaky{left_out}), {} steps in {}\n",
         report.scenarios().count(),
         flaky.len(),
         steps,
-        report.duration.as_secs_f64()
+        precise(report.duration)
     ));
     out.push_str(&format!(
         "scenarios: {} passed, {} failed, {} errors, {} skipped\n",

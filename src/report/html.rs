@@ -16,9 +16,9 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use base64::Engine as _;
+use mitid_e2e_framework::duration::precise;
 
 use super::attachments::{self, safe_name};
 use super::coverage::Coverage;
@@ -47,10 +47,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
 }
 
 /// The scenario's anchor in the page: its file and line, which are unique.
@@ -221,7 +217,7 @@ fn header(out: &mut String, report: &RunReport, coverage: &Coverage) {
     };
     let started = report.scenarios().filter_map(|(_, s)| s.started).min();
     row("started", &started.map(rfc3339).unwrap_or_else(|| "unknown".into()));
-    row("duration", &secs(report.duration));
+    row("duration", &precise(report.duration));
     let meta = &report.meta;
     row("git commit", meta.git_commit.as_deref().unwrap_or("unknown"));
     row("profile", meta.profile.as_deref().unwrap_or("unknown"));
@@ -319,7 +315,7 @@ fn scenario(
         esc(&s.name),
         esc(&f.path.display().to_string()),
         s.line,
-        secs(s.total_duration()),
+        precise(s.total_duration()),
         s.attempt_of(),
     );
     if let Some(t) = s.started {
@@ -367,7 +363,7 @@ fn scenario(
             "<details class=\"attempt earlier\"><summary>attempt {} of {attempts}: {} in {}</summary>",
             i + 1,
             a.status().name(),
-            secs(a.duration)
+            precise(a.duration)
         );
         steps(out, &a.steps, i + 1, links);
         out.push_str("</details>\n");
@@ -377,7 +373,7 @@ fn scenario(
             out,
             "<p class=\"attempt last\">attempt {attempts} of {attempts}: {} in {}</p>",
             s.status().name(),
-            secs(s.duration)
+            precise(s.duration)
         );
     }
     steps(out, &s.steps, s.earlier_attempts.len() + 1, links);
@@ -401,7 +397,7 @@ fn steps(
             st.status.name(),
             esc(&st.keyword),
             esc(&st.text),
-            secs(st.duration),
+            precise(st.duration),
             st.line
         );
         if let Some(e) = &st.error {

@@ -19,6 +19,7 @@
 
 use std::path::Path;
 
+use mitid_e2e_framework::duration::precise;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::attachments::{self, AttachmentFile};
@@ -152,7 +153,7 @@ fn rerun(place: &str, n: usize, allowed: usize, attempt: &Attempt, evidence: &Ev
     let step = attempt.failure();
     let (kind, ty) = kind_of(attempt.status(), step);
     let message = step.and_then(|st| st.error.as_deref()).unwrap_or("no step failed");
-    let head = format!("{place}, attempt {n} of {allowed}, {:.2}s", attempt.duration.as_secs_f64());
+    let head = format!("{place}, attempt {n} of {allowed}, {}", precise(attempt.duration));
     let mut rerun = TestRerun::new(kind);
     rerun
         .set_message(format!("attempt {n} of {allowed}: {}", one_line(message)))

@@ -23,6 +23,8 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::exit::Exit;
+
 pub use crate::history::record::PhoneRecord;
 
 /// The outcome of a step or scenario.
@@ -315,13 +317,13 @@ impl RunReport {
     /// The verdict as an exit code: 0 all passed, 1 a scenario failed, 3 no
     /// failure but some scenarios could not be judged. (2, a configuration
     /// or usage error, is the runner's to give before there is a report.)
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit(&self) -> Exit {
         if self.count(Status::Failed) > 0 {
-            1
+            Exit::Failed
         } else if self.count(Status::Error) > 0 {
-            3
+            Exit::NotJudged
         } else {
-            0
+            Exit::Passed
         }
     }
 }

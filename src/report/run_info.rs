@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use mitid_e2e_framework::file::{self, FileError, FileKind};
 use serde::{Deserialize, Serialize};
 
+use crate::exit::Exit;
+
 /// `run.json`, as errors name it.
 pub const RUN_JSON: FileKind = FileKind::new("run record (run.json) of mitid-e2e");
 
@@ -253,8 +255,9 @@ pub fn check_shards(shards: &[(String, RunInfo, usize)]) -> Result<(), ShardsErr
     let mut seen: BTreeMap<usize, &str> = BTreeMap::new();
     let Some((first_dir, first, _)) = shards.first() else { return Ok(()) };
     for (dir, info, reported) in shards {
-        // 2: its features or configuration were wrong; 130/143: a signal stopped it.
-        if info.exit_code == 2 || info.exit_code >= 128 || !info.problems.is_empty() {
+        // Refused (its features or configuration were wrong), stopped by a
+        // signal, or an exit no run of ours ends with: nothing to merge.
+        if !Exit::from_code(info.exit_code.into()).is_some_and(Exit::judged) || !info.problems.is_empty() {
             let problems =
                 if info.problems.is_empty() { String::new() } else { format!(": {}", info.problems.join("; ")) };
             return Err(ShardsError::DidNotRun { dir: dir.clone(), exit_code: info.exit_code, problems });

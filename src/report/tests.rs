@@ -26,6 +26,7 @@ use super::{
     clean, console, cucumber_json, junit, merge, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status,
     StepReport,
 };
+use crate::exit::Exit;
 use crate::steps::catalogue::{Deadline, Doc, Keyword, StepDef};
 use crate::world::CopyWorld;
 
@@ -908,7 +909,7 @@ fn flaky_scenario() {
     let report = flaky();
     let flaky: Vec<&str> = report.scenarios().filter(|(_, s)| s.flaky()).map(|(_, s)| s.name.as_str()).collect();
     assert_eq!(flaky, ["Copy to a new Android phone", "Kopiér til en ny iPhone"]);
-    assert_eq!(report.exit_code(), 1, "the scenario that failed every attempt fails the run");
+    assert_eq!(report.exit(), Exit::Failed, "the scenario that failed every attempt fails the run");
     let out = Outputs::of(&report);
     out.snapshot("flaky");
     // Every attempt, with its evidence, in both formats.

@@ -84,7 +84,7 @@ pub(super) async fn orientation(State(shared): State<Arc<Shared>>, Path(sid): Pa
 }
 
 /// `POST /orientation {"orientation"}`: the MitID app is portrait only
-/// (an assumption, in the README's table): asked to turn, it stays upright,
+/// (an assumption, in docs/src/virtual-farm.md's table): asked to turn, it stays upright,
 /// as UiAutomator2 says when an app refuses to rotate.
 pub(super) async fn set_orientation(
     State(shared): State<Arc<Shared>>,

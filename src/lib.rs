@@ -11,6 +11,7 @@ pub mod cli;
 pub mod doctor;
 pub mod exit;
 pub mod farm_profile;
+pub mod feature_language;
 pub mod glue;
 pub mod hints;
 pub mod history;

@@ -13,6 +13,7 @@ use cucumber::tag::Ext as _;
 use regex::Regex;
 
 use crate::exit::Exit;
+use crate::feature_language::{language_of, STEP_KEYWORDS};
 use crate::select::Selection;
 use crate::steps::catalogue::StepDef;
 
@@ -109,18 +110,6 @@ impl Lint {
     }
 }
 
-/// The `# language:` a feature file names, if any.
-pub fn language_of(text: &str) -> Option<&str> {
-    let re = Regex::new(r"^\s*#\s*language\s*:\s*(\S+)").expect("a valid regex");
-    text.lines().take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#')).find_map(|l| {
-        let c = re.captures(l)?;
-        c.get(1).map(|m| m.as_str())
-    })
-}
-
-/// The step keywords of English and Danish, for spotting a misspelt one.
-const KEYWORDS: &[&str] = &["Given", "When", "Then", "And", "But", "Givet", "Når", "Så", "Og", "Men"];
-
 /// Checks every selected scenario of `files`.
 pub fn check(files: &[PathBuf], selection: &Selection, tags: Option<&TagOperation>, catalogue: &[StepDef]) -> Lint {
     let phrases: Vec<(Regex, &StepDef)> = catalogue
@@ -154,7 +143,7 @@ fn check_file(
         Ok(t) => t,
         Err(e) => return find(0, Kind::Malformed, format!("cannot read it: {e}")),
     };
-    let language = language_of(&text).unwrap_or("en");
+    let language = language_of(&text);
     if !gherkin::is_language_supported(language) {
         let line = text.lines().position(|l| l.contains("language")).map_or(1, |i| i + 1);
         return find(
@@ -332,7 +321,7 @@ fn misspelt(
 ) {
     for line in description.lines() {
         let word = line.split_whitespace().next().unwrap_or("");
-        if KEYWORDS.contains(&word) {
+        if STEP_KEYWORDS.contains(&word) {
             continue;
         }
         let rest = line.trim_start()[word.len()..].trim();
@@ -349,7 +338,7 @@ fn misspelt(
         if !is_step(rest) {
             continue;
         }
-        let near = KEYWORDS.iter().filter(|k| off(k) <= 2).min_by_key(|k| off(k));
+        let near = STEP_KEYWORDS.iter().filter(|k| off(k) <= 2).min_by_key(|k| off(k));
         if let Some(keyword) = near {
             let at = text
                 .lines()
@@ -535,12 +524,5 @@ mod tests {
         let prose_is_no_step = |rest: &str| rest == "Bluetooth is turned off on my old phone";
         misspelt(description, 1, text, &prose_is_no_step, &mut |l, k, m| none.push((l, k, m)));
         assert!(none.is_empty(), "{none:?}");
-    }
-
-    #[test]
-    fn the_language_line_is_read() {
-        assert_eq!(language_of("# language: da\nEgenskab: x\n"), Some("da"));
-        assert_eq!(language_of("\n  #language:xx\nFeature: x\n"), Some("xx"));
-        assert_eq!(language_of("Feature: x\n# language: da\n"), None);
     }
 }

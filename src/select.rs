@@ -139,7 +139,7 @@ fn lines_at(file: &Path, line: &str) -> Result<BTreeSet<usize>, SelectionError> 
     let err = |why: String| SelectionError::Line { path: file.display().to_string(), line: line.into(), why };
     let n: usize = line.parse().map_err(|_| err("expected a line number after the colon".into()))?;
     let text = std::fs::read_to_string(file).map_err(|e| SelectionError::Read(file.display().to_string(), e))?;
-    let language = crate::lint::language_of(&text).unwrap_or("en");
+    let language = crate::feature_language::language_of(&text);
     let env = gherkin::GherkinEnv::new(language).map_err(|e| err(e.to_string()))?;
     let feature = gherkin::Feature::parse(&text, env).map_err(|e| err(format!("the feature cannot be read: {e}")))?;
     let scenarios =

@@ -53,10 +53,6 @@ pub enum MessagesError {
     },
 }
 
-/// The words that join a step to the one before it (`keywordType`
-/// `Conjunction`), in the languages the suite's features are written in.
-const CONJUNCTIONS: &[&str] = &["And", "But", "Og", "Men"];
-
 /// Ids as the protocol wants them: unique strings, here counters.
 #[derive(Default)]
 struct Ids(usize);
@@ -191,15 +187,6 @@ impl Lines<'_> {
     }
 }
 
-fn language_of(source: &str) -> String {
-    source
-        .lines()
-        .map(str::trim)
-        .take_while(|l| l.is_empty() || l.starts_with('#'))
-        .find_map(|l| l.trim_start_matches('#').trim().strip_prefix("language:").map(|x| x.trim().to_owned()))
-        .unwrap_or_else(|| "en".into())
-}
-
 fn step_type(ty: StepType) -> &'static str {
     match ty {
         StepType::Given => "Context",
@@ -222,7 +209,7 @@ fn ran(feature: &FeatureReport, line: usize) -> Option<&ScenarioReport> {
 /// A step of the document, as the Gherkin AST has it, and its id.
 fn step_node(ids: &mut Ids, lines: &Lines<'_>, step: &gherkin::Step, ast_ids: &mut HashMap<usize, String>) -> Value {
     let keyword = step.keyword.trim();
-    let keyword_type = if CONJUNCTIONS.contains(&keyword) {
+    let keyword_type = if crate::feature_language::CONJUNCTIONS.contains(&keyword) {
         "Conjunction"
     } else if keyword == "*" {
         "Unknown"
@@ -370,7 +357,8 @@ fn document<'a>(ids: &mut Ids, feature: &'a FeatureReport) -> Result<Document<'a
     let ast = gherkin::Feature::parse(source, GherkinEnv::default())
         .map_err(|e| MessagesError::Parse { uri: uri.clone(), reason: e.to_string() })?;
     let lines = Lines(source.lines().collect());
-    let language = language_of(source);
+    let language = crate::feature_language::language_of(source);
+    let header = crate::feature_language::language_line(source).map(|(line, _)| line);
     let mut ast_ids = HashMap::new();
 
     let feature_tags = lines.tags(ids, &ast.tags, ast.position.line);
@@ -419,7 +407,7 @@ fn document<'a>(ids: &mut Ids, feature: &'a FeatureReport) -> Result<Document<'a
         .0
         .iter()
         .enumerate()
-        .filter(|(i, l)| l.trim_start().starts_with('#') && !(l.contains("language:") && *i == 0))
+        .filter(|(i, l)| l.trim_start().starts_with('#') && header != Some(*i))
         .map(|(i, l)| json!({ "location": location(i + 1, 1), "text": l }))
         .collect();
     let gherkin_document = json!({

@@ -100,7 +100,7 @@ fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<Stri
         .entry(path.to_path_buf())
         .or_insert_with(|| {
             let text = std::fs::read_to_string(path).ok()?;
-            let env = cucumber::gherkin::GherkinEnv::new(crate::lint::language_of(&text).unwrap_or("en")).ok()?;
+            let env = cucumber::gherkin::GherkinEnv::new(crate::feature_language::language_of(&text)).ok()?;
             let parsed = cucumber::gherkin::Feature::parse(&text, env).ok()?;
             let mut count: std::collections::HashMap<String, usize> = Default::default();
             for s in parsed.scenarios.iter().chain(parsed.rules.iter().flat_map(|r| r.scenarios.iter())) {

@@ -15,19 +15,15 @@ use crate::farm_profile;
 /// Inspector in a browser needs it).
 pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool) -> Result<ExitCode> {
     let profile = Profile::load(profile)?;
-    let mut config = farm_profile::from_profile(&profile)?;
-    config.defects.extend(farm_profile::defects(defects)?);
-    config.allow_cors |= allow_cors;
-    let config_allows_cors = config.allow_cors;
-    let phones = config.phones.clone();
-    let farm = mitid_sim::RunningFarm::start(config, port).await.context("cannot start the virtual farm")?;
+    let (farm, phones) = farm_profile::start(&profile, defects, port, allow_cors).await?;
     println!("listening on {}", farm.url());
     println!("phones:");
     for p in &phones {
-        println!("  {:<16} {:<7} {:<5} {:<12} {}", p.udid, p.platform.name(), p.os_version, p.model, p.rig);
+        let model = p.model.as_deref().unwrap_or_default();
+        println!("  {:<16} {:<7} {:<5} {:<12} {}", p.udid, p.platform.name(), p.os_version, model, p.rig);
     }
     println!("test-control API: {}/sim/phones (see docs/src/virtual-farm.md); Ctrl-C stops", farm.url());
-    if config_allows_cors {
+    if farm.allows_cors() {
         println!("CORS allowed from any origin (--allow-cors): Appium Inspector in a browser can attach");
     }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;

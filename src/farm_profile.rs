@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use mitid_e2e_framework::profile::{Biometric, Form, PhoneProfile, Platform, Profile};
-use mitid_sim::{Defect, FarmConfig};
+use mitid_sim::{Defect, FarmConfig, RunningFarm};
 
 /// The farm a virtual profile describes.
 pub fn from_profile(profile: &Profile) -> Result<FarmConfig> {
@@ -42,6 +42,28 @@ pub fn phones_of(config: &FarmConfig) -> Vec<PhoneProfile> {
             },
         })
         .collect()
+}
+
+/// Starts the farm a virtual profile describes, on `port` (0: a free one),
+/// with the `defects` named planted in its app, and `allow_cors` on top of
+/// the profile's own setting. Returns it with the phones the pool leases
+/// from: the farm's, each with its Bluetooth adapter's address as a rig
+/// knows it (the BlueZ radio's, where the farm runs one).
+pub async fn start(
+    profile: &Profile,
+    defects: &[String],
+    port: u16,
+    allow_cors: bool,
+) -> Result<(RunningFarm, Vec<PhoneProfile>)> {
+    let mut config = from_profile(profile)?;
+    config.defects.extend(self::defects(defects)?);
+    config.allow_cors |= allow_cors;
+    let mut phones = phones_of(&config);
+    let farm = RunningFarm::start(config, port).await.context("cannot start the virtual farm")?;
+    for p in &mut phones {
+        p.bluetooth_address = farm.bluetooth_addresses().get(&p.udid).cloned();
+    }
+    Ok((farm, phones))
 }
 
 /// Names → defects, with an error listing the known names.

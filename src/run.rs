@@ -533,14 +533,8 @@ async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     };
 
     let (farm, appium_url, control_url) = if profile.appium.is_embedded() {
-        let mut config = crate::farm_profile::from_profile(&profile)?;
-        config.defects.extend(crate::farm_profile::defects(&opts.defects)?);
-        profile.phones = crate::farm_profile::phones_of(&config);
-        let farm = mitid_sim::RunningFarm::start(config, 0).await.context("cannot start the embedded virtual farm")?;
-        // The BlueZ radio knows each phone's adapter address, as a rig would.
-        for p in &mut profile.phones {
-            p.bluetooth_address = farm.bluetooth_addresses().get(&p.udid).cloned();
-        }
+        let (farm, phones) = crate::farm_profile::start(&profile, &opts.defects, 0, false).await?;
+        profile.phones = phones;
         let url = farm.url();
         (Some(farm), url.clone(), url)
     } else {

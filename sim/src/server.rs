@@ -81,6 +81,7 @@ pub struct RunningFarm {
     radio: Option<tokio::task::JoinHandle<()>>,
     /// udid → the Bluetooth address of its adapter (BlueZ radio only).
     bluetooth_addresses: std::collections::BTreeMap<String, String>,
+    allow_cors: bool,
 }
 
 impl RunningFarm {
@@ -119,7 +120,7 @@ impl RunningFarm {
             }
         });
         tracing::info!(%addr, "virtual farm listening");
-        Ok(RunningFarm { addr, shared, task, radio, bluetooth_addresses })
+        Ok(RunningFarm { addr, shared, task, radio, bluetooth_addresses, allow_cors })
     }
 
     /// `http://127.0.0.1:PORT`: the Appium server URL, with the test-control
@@ -141,6 +142,12 @@ impl RunningFarm {
     /// addresses). Empty for the in-memory radio.
     pub fn bluetooth_addresses(&self) -> &std::collections::BTreeMap<String, String> {
         &self.bluetooth_addresses
+    }
+
+    /// Whether it answers browsers from any origin (`allow_cors`), as
+    /// Appium Inspector in a browser needs.
+    pub fn allows_cors(&self) -> bool {
+        self.allow_cors
     }
 
     /// Stops serving at once; hung commands and open connections are

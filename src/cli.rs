@@ -36,7 +36,7 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool
 pub fn steps(glue: bool) -> ExitCode {
     let catalogue = crate::steps::catalogue::all();
     if glue {
-        print!("{}", crate::glue::render(&catalogue));
+        print!("{}", crate::glue_writer::render(&catalogue));
         return Exit::Passed.into();
     }
     println!("Steps you can write in features/*.feature (Given, When, Then and And all match any phrase).");

@@ -12,7 +12,7 @@ pub mod doctor;
 pub mod exit;
 pub mod farm_profile;
 pub mod feature_language;
-pub mod glue;
+pub mod glue_writer;
 pub mod hints;
 pub mod history;
 pub mod interrupt;

@@ -1,4 +1,4 @@
-//! The step definitions as editors read them: `steps/glue.rs`.
+//! Writes `steps/glue.rs`, the step definitions as editors read them.
 //!
 //! The Cucumber language server (behind VS Code's Cucumber extension and
 //! `@cucumber/language-server` in other editors) finds cucumber-rs step
@@ -21,7 +21,7 @@ pub const PATH: &str = "steps/glue.rs";
 /// The text of `steps/glue.rs` for `catalogue`.
 ///
 /// ```
-/// let glue = mitid_e2e::glue::render(&mitid_e2e::steps::catalogue::all());
+/// let glue = mitid_e2e::glue_writer::render(&mitid_e2e::steps::catalogue::all());
 /// assert!(glue.contains(r##"#[when(expr = r#"I press {string}"#)]"##));
 /// assert!(glue.contains(r#"#[param(name = "phone", regex = "old|new|gamle|nye")]"#));
 /// ```

@@ -259,6 +259,24 @@ fn bench(s: &Settings) -> Result<bool> {
             println!("  {f}");
         }
     }
+    if all_ok {
+        // The book includes the table (docs/src/running.md, Concurrency):
+        // written here, by what measured it, never retyped.
+        let figure = root.join("docs/src/figures/concurrency.md");
+        let text = format!(
+            "<!-- written by the bench_concurrency example: measure again rather than edit -->\n\
+             Measured {} with `cargo run --release --example bench_concurrency -- --copies {} --latency-ms {}`, on {} cores:\n\n{}",
+            mitid_e2e_framework::clock::rfc3339(std::time::SystemTime::now()).get(..10).unwrap_or("today"),
+            s.copies,
+            s.latency_ms,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            table(&rows, s.copies)
+        );
+        match std::fs::write(&figure, text) {
+            Ok(()) => println!("\nthe table is in {} (the book's Concurrency)", figure.display()),
+            Err(e) => eprintln!("warning: cannot write {}: {e}", figure.display()),
+        }
+    }
     if all_ok && !s.keep {
         let _ = std::fs::remove_dir_all(&tmp);
     } else {

@@ -148,7 +148,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         // The history keeps refused runs too, apart from failures: a run
         // of features that cannot run is not a scenario that failed.
         let history_url = Profile::load(&opts.profile).ok().and_then(|p| p.history.url);
-        let facts = crate::history::record::RunFacts::of(&info, opts);
+        let facts = run_facts(&info, opts);
         crate::history::cli::record_run(
             &report,
             &facts,
@@ -351,7 +351,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         requests: crate::report::run_info::RequestTotals::of(&report),
     };
     info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
-    let facts = crate::history::record::RunFacts::of(&info, opts);
+    let facts = run_facts(&info, opts);
     let history_url = ctx.profile.history.url.as_deref();
     crate::history::cli::record_run(&report, &facts, opts.history.as_deref(), history_url, &opts.report_dir).await;
 
@@ -627,4 +627,31 @@ fn run_id() -> String {
 pub fn snippet(step: &str) -> String {
     let (keyword, text) = step.split_once(' ').unwrap_or(("When", step));
     lint::undefined(keyword, text, &crate::steps::catalogue::all())
+}
+
+/// What the history records of a run besides its report: `run.json`'s
+/// facts and what was asked for, the paths as typed from the project's root.
+fn run_facts(info: &RunInfo, opts: &RunOptions) -> crate::history::record::RunFacts {
+    let shown = |p: &Path| {
+        let p = p.strip_prefix(&opts.root).unwrap_or(p).display().to_string();
+        match p.trim_end_matches('/') {
+            "" => ".".to_owned(),
+            trimmed => trimmed.to_owned(),
+        }
+    };
+    let mut selection: Vec<String> = opts.features.iter().map(|f| shown(f)).collect();
+    if let Some(name) = &opts.name {
+        selection.push(format!("--name {name}"));
+    }
+    crate::history::record::RunFacts {
+        run_id: info.run_id.clone(),
+        profile: shown(&opts.profile),
+        selection: selection.join(" "),
+        tag_expression: opts.tags.clone().unwrap_or_default(),
+        shard: info.shard,
+        defects: opts.defects.clone(),
+        feature_set: info.feature_set.clone(),
+        selected: info.selected,
+        exit_code: info.exit_code,
+    }
 }

@@ -104,6 +104,19 @@ pub fn rfc3339(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{milli:03}Z")
 }
 
+/// A time in milliseconds since the epoch, to the minute, as tables show
+/// it: `YYYY-MM-DD HH:MM` (UTC).
+///
+/// ```
+/// assert_eq!(mitid_e2e_framework::clock::minute(1_796_040_000_042), "2026-11-30 12:00");
+/// ```
+pub fn minute(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

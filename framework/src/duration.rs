@@ -37,6 +37,12 @@ pub fn precise(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+/// [`precise`], of seconds counted as a float (as the run history keeps
+/// them); a negative count reads as none.
+pub fn precise_secs(s: f64) -> String {
+    Duration::try_from_secs_f64(s.max(0.0)).map_or_else(|_| format!("{s} s"), precise)
+}
+
 /// A long time as someone plans around it (a night of runs, the hour's
 /// wait): to the second under an hour, to the minute above.
 ///

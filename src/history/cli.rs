@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use mitid_e2e_framework::duration::precise;
+use mitid_e2e_framework::clock::minute as when;
+use mitid_e2e_framework::duration::precise_secs as secs;
 
 use super::queries;
 use super::record::{self, RunFacts, RunRecord};
@@ -363,19 +364,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&line(r.clone()));
     }
     out
-}
-
-/// A time in ms since the epoch as `YYYY-MM-DD HH:MM` UTC.
-pub fn when(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = crate::report::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
-}
-
-/// Seconds as the history stores them, as every report shows a measured time.
-pub fn secs(s: f64) -> String {
-    precise(Duration::from_secs_f64(s.max(0.0)))
 }
 
 fn pct(x: f64) -> String {

@@ -5,7 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::cli::{secs, when};
+use mitid_e2e_framework::clock::minute as when;
+use mitid_e2e_framework::duration::precise_secs as secs;
+
 use super::queries;
 use super::store::History;
 use crate::exit::Exit;

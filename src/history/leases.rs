@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use mitid_e2e_framework::profile::PhoneProfile;
 
-use super::record::PhoneRecord;
+use crate::report::PhoneRecord;
 
 /// Per scenario (`file`, `line`), the phones of each attempt that leased, in order.
 #[derive(Debug, Clone, Default)]

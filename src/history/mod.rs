@@ -30,7 +30,7 @@ pub mod record;
 mod sqlite;
 pub mod store;
 
-pub use record::{AttemptRecord, PhoneRecord, QuarantineRecord, RunRecord};
+pub use record::{AttemptRecord, QuarantineRecord, RunRecord};
 pub use store::{Location, Store};
 
 /// The environment variable that names the history store, as `--history`

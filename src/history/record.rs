@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::leases::Leases;
-use crate::report::{RunReport, Status, StepReport};
+use crate::report::{PhoneRecord, RunReport, Status, StepReport};
 
 /// One run: a whole run, a shard of one, or a merged sharded run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,42 +108,6 @@ impl AttemptRecord {
     }
 }
 
-/// A phone an attempt leased.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PhoneRecord {
-    /// Its udid.
-    pub udid: String,
-    /// Its model, if the profile says.
-    pub model: String,
-    /// Its OS version.
-    pub os_version: String,
-    /// Its rig.
-    pub rig: String,
-    /// Its platform ("Android", "iOS"), for the console and the reports;
-    /// the history does not keep it (empty when read back from a store).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub platform: String,
-}
-
-impl PhoneRecord {
-    /// How the console names it: "Galaxy S24 (Android 14)", or its udid
-    /// when the profile gives no model.
-    pub fn shown(&self) -> String {
-        let name = if self.model.is_empty() { &self.udid } else { &self.model };
-        let os = [self.platform.as_str(), self.os_version.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if os.is_empty() {
-            name.clone()
-        } else {
-            format!("{name} ({os})")
-        }
-    }
-}
-
 /// A phone taken out of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QuarantineRecord {
@@ -159,27 +123,6 @@ pub struct QuarantineRecord {
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-/// `git rev-parse HEAD` in the current folder, if git is there and answers.
-pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && !commit.is_empty()).then_some(commit)
-}
-
-/// This machine's name.
-pub fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into())
 }
 
 /// What the runner knows of a run besides its report.
@@ -205,34 +148,6 @@ pub struct RunFacts {
     pub exit_code: u8,
 }
 
-impl RunFacts {
-    /// What `run.json` and the options say.
-    pub fn of(info: &crate::report::run_info::RunInfo, opts: &crate::run::RunOptions) -> RunFacts {
-        let shown = |p: &std::path::Path| {
-            let p = p.strip_prefix(&opts.root).unwrap_or(p).display().to_string();
-            match p.trim_end_matches('/') {
-                "" => ".".to_owned(),
-                trimmed => trimmed.to_owned(),
-            }
-        };
-        let mut selection: Vec<String> = opts.features.iter().map(|f| shown(f)).collect();
-        if let Some(name) = &opts.name {
-            selection.push(format!("--name {name}"));
-        }
-        RunFacts {
-            run_id: info.run_id.clone(),
-            profile: shown(&opts.profile),
-            selection: selection.join(" "),
-            tag_expression: opts.tags.clone().unwrap_or_default(),
-            shard: info.shard,
-            defects: opts.defects.clone(),
-            feature_set: info.feature_set.clone(),
-            selected: info.selected,
-            exit_code: info.exit_code,
-        }
-    }
-}
-
 /// A scenario attempt's verdict for the history: the report's, except that
 /// one failed only by a step no phrase matches is `undefined` (a typo in
 /// the feature), kept apart from the app's failures.
@@ -247,7 +162,7 @@ fn judged(status: Status, steps: &[StepReport]) -> &'static str {
 /// The record of a run from its report, what the runner knows, and the
 /// phones its scenarios leased.
 pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecord {
-    let host = host();
+    let host = crate::report::run_info::host();
     let ended = now_ms();
     let duration_ms = report.duration.as_millis() as i64;
     let count = |st: Status| report.scenarios().filter(|(_, s)| s.status() == st && !s.flaky()).count() as i64;
@@ -304,7 +219,7 @@ pub fn of_run(report: &RunReport, facts: &RunFacts, leases: &Leases) -> RunRecor
         run_id: facts.run_id.clone(),
         started_ms: ended - duration_ms,
         duration_ms,
-        git_commit: git_commit(),
+        git_commit: crate::report::run_info::git_commit(),
         profile: facts.profile.clone(),
         selection: facts.selection.clone(),
         tag_expression: facts.tag_expression.clone(),

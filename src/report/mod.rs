@@ -25,8 +25,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::exit::Exit;
 
-pub use crate::history::record::PhoneRecord;
-
 /// The outcome of a step or scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -149,6 +147,42 @@ fn status_of(steps: &[StepReport]) -> Status {
 
 fn failure_of(steps: &[StepReport]) -> Option<&StepReport> {
     steps.iter().find(|s| matches!(s.status, Status::Failed | Status::Undefined | Status::Error))
+}
+
+/// A phone an attempt leased.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PhoneRecord {
+    /// Its udid.
+    pub udid: String,
+    /// Its model, if the profile says.
+    pub model: String,
+    /// Its OS version.
+    pub os_version: String,
+    /// Its rig.
+    pub rig: String,
+    /// Its platform ("Android", "iOS"), for the console and the reports;
+    /// the history does not keep it (empty when read back from a store).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+}
+
+impl PhoneRecord {
+    /// How the console names it: "Galaxy S24 (Android 14)", or its udid
+    /// when the profile gives no model.
+    pub fn shown(&self) -> String {
+        let name = if self.model.is_empty() { &self.udid } else { &self.model };
+        let os = [self.platform.as_str(), self.os_version.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if os.is_empty() {
+            name.clone()
+        } else {
+            format!("{name} ({os})")
+        }
+    }
 }
 
 /// One scenario: its last attempt, the attempts before it, or why it was

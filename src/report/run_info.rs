@@ -92,14 +92,35 @@ pub struct RunMeta {
     pub screen_texts_unchecked: bool,
 }
 
+/// `git rev-parse HEAD` in the current folder, if git is there and answers.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// This machine's name.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
 impl RunMeta {
     /// Of this run, on this machine: commit, profile, host, defects, and
     /// whether the approved screen texts were checked.
     pub fn here(profile: &Path, defects: &[String], screen_texts_unchecked: bool) -> RunMeta {
         RunMeta {
-            git_commit: crate::history::record::git_commit(),
+            git_commit: git_commit(),
             profile: Some(profile.display().to_string()),
-            host: Some(crate::history::record::host()),
+            host: Some(host()),
             defects: defects.to_vec(),
             screen_texts_unchecked,
         }

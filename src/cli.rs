@@ -32,7 +32,7 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool
 }
 
 /// `mitid-e2e steps`: every phrase QA can write, with an example; with
-/// `glue`, the file editors read instead (`steps/glue.rs`, see [`crate::glue`]).
+/// `glue`, the file editors read instead (`steps/glue.rs`, see [`crate::glue_writer`]).
 pub fn steps(glue: bool) -> ExitCode {
     let catalogue = crate::steps::catalogue::all();
     if glue {
@@ -318,8 +318,10 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     let hosts: std::collections::BTreeSet<&str> =
         records.iter().filter_map(|(_, i, _)| i.meta.host.as_deref()).collect();
     merged.meta.host = (!hosts.is_empty()).then(|| hosts.into_iter().collect::<Vec<_>>().join(","));
-    let coverage = Coverage::of(&merged, &crate::steps::catalogue::all());
-    report::write_files(&merged, out, &coverage).with_context(|| format!("cannot write into {}", out.display()))?;
+    let catalogue = crate::steps::catalogue::all();
+    let coverage = Coverage::of(&merged, &catalogue);
+    report::write_files(&merged, out, &coverage, &catalogue)
+        .with_context(|| format!("cannot write into {}", out.display()))?;
     let first = &records[0].1;
     RunInfo {
         run_id: format!("merged from {} shards", records.len()),

@@ -18,6 +18,7 @@ pub mod history;
 pub mod interrupt;
 pub mod lint;
 pub mod logging;
+pub mod recorder;
 pub mod report;
 pub mod root;
 pub mod run;

@@ -23,8 +23,9 @@ use mitid_e2e_framework::screens::ScreenTexts;
 use crate::exit::Exit;
 use crate::interrupt::{self, Outcome, Signal};
 use crate::lint;
+use crate::recorder::{self, Recorder};
 use crate::report::run_info::{feature_set, RunInfo, RunMeta};
-use crate::report::{self, coverage::Coverage, recorder::Recorder};
+use crate::report::{self, coverage::Coverage};
 use crate::select::Selection;
 use crate::world::{set_context, CopyWorld, RunContext};
 
@@ -127,7 +128,8 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             shard: opts.shard,
             ..Default::default()
         };
-        let dir = report::write_all(&report, &opts.report_dir, &Coverage::of(&report, &crate::steps::catalogue::all()))
+        let catalogue = crate::steps::catalogue::all();
+        let dir = report::write_all(&report, &opts.report_dir, &Coverage::of(&report, &catalogue), &catalogue)
             .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
             .map_err(ConfigError)?;
         let info = RunInfo {
@@ -152,6 +154,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         crate::history::cli::record_run(
             &report,
             &facts,
+            &Default::default(),
             opts.history.as_deref(),
             history_url.as_deref(),
             &opts.report_dir,
@@ -183,7 +186,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
         };
         println!("running up to {concurrency} scenario(s) at once ({why})");
     }
-    let recorder = Recorder::new(opts.quiet);
+    let recorder = Recorder::new(opts.quiet, ctx.ledger.clone());
     let report_handle = recorder.report.clone();
     let running_handle = recorder.running.clone();
     let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
@@ -217,7 +220,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
                 if let Some(world) = world {
                     world.close_sessions().await;
                     for (role, phone) in &world.phones {
-                        crate::world::requests::note(
+                        world.ctx.ledger.note_requests(
                             &world.scenario,
                             role.name().trim_start_matches("the "),
                             &phone.requests(),
@@ -266,7 +269,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             selected_in.fetch_add(1, Ordering::Relaxed);
         }
         if tagged && in_shard && needs_probe && !has_bluetooth {
-            report::recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
+            recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
             return false;
         }
         if tagged && in_shard {
@@ -278,7 +281,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
                 Err(e) => Some(e),
             };
             if let Some(why) = why {
-                report::recorder::left_out(&left_out_into, feature, rule, scenario, &why);
+                recorder::left_out(&left_out_into, feature, rule, scenario, &why);
                 return false;
             }
         }
@@ -308,14 +311,14 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
             signal.name(),
             mitid_e2e_framework::duration::seconds(interrupt::WIND_DOWN)
         );
-        unfinished = crate::report::recorder::mark_unfinished(&mut report, &running, &message);
+        unfinished = crate::recorder::mark_unfinished(&mut report, &running, &message);
     }
     report.run_id = run_id();
     report.duration = started.elapsed();
     report.sort();
     report.quarantined = quarantined;
     report.meta = RunMeta::here(&opts.profile, &opts.defects, opts.no_screen_texts);
-    crate::history::leases::fill(&mut report, &crate::history::leases::peek());
+    crate::report::leases::fill(&mut report, &ctx.ledger.leases());
     report.shard = opts.shard;
     let left_out = report.scenarios().filter(|(_, s)| s.left_out.is_some()).count();
     let without_probe =
@@ -324,7 +327,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let ran = report.scenarios().count() - left_out;
     let catalogue = crate::steps::catalogue::all();
     let coverage = Coverage::of(&report, &catalogue);
-    let dir = report::write_all(&report, &opts.report_dir, &coverage)
+    let dir = report::write_all(&report, &opts.report_dir, &coverage, &catalogue)
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
         .map_err(ConfigError)?;
     let selected = selected.load(Ordering::Relaxed);
@@ -353,7 +356,15 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     info.write(&dir).with_context(|| format!("cannot write {}", dir.display())).map_err(ConfigError)?;
     let facts = run_facts(&info, opts);
     let history_url = ctx.profile.history.url.as_deref();
-    crate::history::cli::record_run(&report, &facts, opts.history.as_deref(), history_url, &opts.report_dir).await;
+    crate::history::cli::record_run(
+        &report,
+        &facts,
+        &ctx.ledger.leases(),
+        opts.history.as_deref(),
+        history_url,
+        &opts.report_dir,
+    )
+    .await;
 
     if without_probe > 0 {
         println!(

@@ -18,8 +18,9 @@ use std::time::Duration;
 use mitid_e2e_framework::bluetooth::{BeaconFilter, BeaconPrefix, HostProbe, Sighting};
 use mitid_e2e_framework::profile::BluetoothSettings;
 
+use crate::report::Attachment;
 use crate::steps::catalogue::catalogue;
-use crate::world::{fail, Attachment, CopyWorld, Role, StepFailure, StepResult};
+use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 
 /// The first 4 bytes of the beacon's service UUID, ASCII "MID" and contract
 /// version 1; the other 12 are the token (docs/src/bluetooth.md;
@@ -64,16 +65,18 @@ async fn open(w: &CopyWorld) -> Result<(HostProbe, BluetoothSettings), StepFailu
 fn trace(w: &mut CopyWorld, line: String) {
     const NAME: &str = "Bluetooth trace";
     let line = mitid_e2e_framework::secret::redact(&line);
-    crate::world::attach_to_passing_step(
+    w.ctx.ledger.attach_to_passing_step(
         &w.scenario,
-        Attachment { name: NAME.into(), mime: "text/plain", data: line.clone().into_bytes() },
+        Attachment { name: NAME.into(), mime: "text/plain".into(), data: line.clone().into_bytes() },
     );
     match w.attachments.iter_mut().find(|a| a.name == NAME) {
         Some(a) => {
             a.data.push(b'\n');
             a.data.extend_from_slice(line.as_bytes());
         }
-        None => w.attachments.push(Attachment { name: NAME.into(), mime: "text/plain", data: line.into_bytes() }),
+        None => {
+            w.attachments.push(Attachment { name: NAME.into(), mime: "text/plain".into(), data: line.into_bytes() })
+        }
     }
 }
 

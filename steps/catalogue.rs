@@ -457,7 +457,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     };
     let failure = match outcome {
         Ok(Ok(())) => {
-            crate::world::prove_in_passing_step(&world.scenario, std::mem::take(&mut world.proved));
+            world.ctx.ledger.prove_in_passing_step(&world.scenario, std::mem::take(&mut world.proved));
             return;
         }
         Ok(Err(failure)) => {

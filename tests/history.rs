@@ -398,7 +398,7 @@ const V1_RUN: &str =
 
 #[test]
 fn a_version_1_store_is_migrated_in_place_on_sqlite_and_postgresql() {
-    use mitid_e2e::history::store::{MIGRATIONS, SCHEMA_VERSION};
+    use mitid_e2e::history::schema::{MIGRATIONS, SCHEMA_VERSION};
     let dir = temp("v1");
     let path = dir.join("v1.sqlite");
     let conn = rusqlite::Connection::open(&path).unwrap();

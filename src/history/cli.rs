@@ -10,10 +10,12 @@ use clap::{Args, Subcommand};
 use mitid_e2e_framework::clock::minute as when;
 use mitid_e2e_framework::duration::precise_secs as secs;
 
+use super::location::Location;
 use super::queries;
 use super::record::{self, RunFacts, RunRecord};
-use super::store::{Location, Store};
+use super::store::Store;
 use crate::exit::Exit;
+use crate::report::leases::Leases;
 use crate::report::RunReport;
 
 /// How long recording may take before the run gives up on its store.
@@ -229,12 +231,13 @@ async fn store_and_page(location: &Location, run: &RunRecord, report_dir: &Path)
 pub async fn record_run(
     report: &RunReport,
     facts: &RunFacts,
+    leases: &Leases,
     history: Option<&str>,
     profile_url: Option<&str>,
     report_dir: &Path,
 ) {
     let location = Location::resolve(history, profile_url, report_dir);
-    let run = record::of_run(report, facts, &super::leases::take());
+    let run = record::of_run(report, facts, leases);
     say(
         &location,
         &run,

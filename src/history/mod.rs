@@ -1,13 +1,13 @@
 //! The run history: every run recorded in a store, and the trends it
 //! answers across nights (`mitid-e2e history`, `reports/history.html`).
 //!
-//! - [`store`]: where runs go — SQLite (`reports/history.sqlite`, the
+//! - [`location`]: where runs go — SQLite (`reports/history.sqlite`, the
 //!   default) or a shared PostgreSQL (`[history] url` in the profile,
-//!   `--history postgres://…`) — with versioned schema migrations.
+//!   `--history postgres://…`); [`store`] opens either, [`schema`] holds
+//!   the tables, the versioned migrations and the SQL both share.
 //! - [`record`]: what a run, a merged sharded run, a scenario attempt and
-//!   a quarantine are, built from the report model.
-//! - [`leases`]: the phones each scenario attempt leased, as the World
-//!   notes them.
+//!   a quarantine are, built from the report model (the phones each
+//!   attempt leased among it).
 //! - [`queries`]: the answers (`runs`, `flaky`, `slow`, `phones`,
 //!   `scenario`), computed in Rust from the same rows on either store, so
 //!   both give the same answers.
@@ -23,15 +23,17 @@
 
 pub mod cli;
 pub mod html;
-pub mod leases;
+pub mod location;
 mod postgres;
 pub mod queries;
 pub mod record;
+pub mod schema;
 mod sqlite;
 pub mod store;
 
+pub use location::Location;
 pub use record::{AttemptRecord, QuarantineRecord, RunRecord};
-pub use store::{Location, Store};
+pub use store::Store;
 
 /// The environment variable that names the history store, as `--history`
 /// does (a CI secret can carry a PostgreSQL URL with its password).

@@ -6,8 +6,9 @@
 use anyhow::{Context, Result};
 use tokio_postgres::{Client, NoTls, Row};
 
+use super::location::Location;
 use super::record::{AttemptRecord, QuarantineRecord, RunRecord};
-use super::store::{check_version, Location, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SELECT_RUNS};
+use super::schema::{check_version, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SELECT_RUNS};
 use crate::report::PhoneRecord;
 
 /// The advisory lock migrations hold ("mitid" in ASCII).

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::leases::Leases;
+use crate::report::leases::Leases;
 use crate::report::{PhoneRecord, RunReport, Status, StepReport};
 
 /// One run: a whole run, a shard of one, or a merged sharded run.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::location::Location;
 use super::record::{AttemptRecord, QuarantineRecord, RunRecord};
-use super::store::{check_version, Location, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SCHEMA_VERSION, SELECT_RUNS};
+use super::schema::{check_version, INSERT_RUN, MIGRATIONS, PRUNE_ORPHAN_SHARDS, SCHEMA_VERSION, SELECT_RUNS};
 use crate::report::PhoneRecord;
 
 /// An open SQLite history.

@@ -133,9 +133,7 @@ pub fn requests_line(report: &RunReport) -> String {
     let mut per: Vec<(u64, String)> = report
         .scenarios()
         .filter(|(_, s)| !s.requests.is_empty())
-        .map(|(f, s)| {
-            (crate::world::requests::total(&s.requests), format!("'{}' ({}:{})", s.name, f.path.display(), s.line))
-        })
+        .map(|(f, s)| (super::requests::total(&s.requests), format!("'{}' ({}:{})", s.name, f.path.display(), s.line)))
         .collect();
     per.sort();
     let median = per[per.len() / 2].0;

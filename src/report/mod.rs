@@ -12,10 +12,11 @@ pub mod coverage;
 pub mod cucumber_json;
 pub mod html;
 pub mod junit;
+pub mod leases;
 pub mod merge;
 pub mod messages;
 pub mod progress;
-pub mod recorder;
+pub mod requests;
 pub mod run_info;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::exit::Exit;
+use crate::steps::catalogue::StepDef;
 
 /// The outcome of a step or scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +223,7 @@ pub struct ScenarioReport {
     pub phones: Vec<PhoneRecord>,
     /// The WebDriver requests its attempts sent, by phone and kind (each a
     /// round trip on a real phone).
-    pub requests: crate::world::requests::Requests,
+    pub requests: requests::Requests,
 }
 
 impl ScenarioReport {
@@ -401,8 +403,14 @@ impl RunReport {
 }
 
 /// Writes the report files into `run_dir`, every attachment as a file under
-/// its `attachments/` (see [`attachments`]).
-pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<()> {
+/// its `attachments/` (see [`attachments`]); `catalogue` is the run's step
+/// definitions, which Cucumber Messages lists.
+pub fn write_files(
+    report: &RunReport,
+    run_dir: &Path,
+    coverage: &coverage::Coverage,
+    catalogue: &[StepDef],
+) -> std::io::Result<()> {
     std::fs::create_dir_all(run_dir)?;
     attachments::write(report, run_dir)?;
     // JUnit names the files by absolute path, as its attachments plugin wants.
@@ -411,7 +419,7 @@ pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Cove
     std::fs::write(run_dir.join("cucumber.json"), cucumber_json::render(report))?;
     // Without a feature's text there is no honest Gherkin document: say so,
     // and leave the other reports whole.
-    match messages::render(report, &crate::steps::catalogue::all()) {
+    match messages::render(report, catalogue) {
         Ok(ndjson) => std::fs::write(run_dir.join("messages.ndjson"), ndjson)?,
         Err(e) => {
             let _ = std::fs::remove_file(run_dir.join("messages.ndjson"));
@@ -426,9 +434,14 @@ pub fn write_files(report: &RunReport, run_dir: &Path, coverage: &coverage::Cove
 
 /// Writes every report file into `dir/<run id>/` and points `dir/latest` at
 /// it. Returns the run's folder.
-pub fn write_all(report: &RunReport, dir: &Path, coverage: &coverage::Coverage) -> std::io::Result<PathBuf> {
+pub fn write_all(
+    report: &RunReport,
+    dir: &Path,
+    coverage: &coverage::Coverage,
+    catalogue: &[StepDef],
+) -> std::io::Result<PathBuf> {
     let run_dir = dir.join(&report.run_id);
-    write_files(report, &run_dir, coverage)?;
+    write_files(report, &run_dir, coverage, catalogue)?;
     let latest = dir.join("latest");
     let _ = std::fs::remove_file(&latest);
     #[cfg(unix)]

@@ -57,7 +57,7 @@ pub struct RequestTotals {
     /// Kind → how many, all phones together.
     pub by_kind: std::collections::BTreeMap<String, u64>,
     /// Each scenario that sent any: "name (file:line)" → phone → kind → how many.
-    pub per_scenario: std::collections::BTreeMap<String, crate::world::requests::Requests>,
+    pub per_scenario: std::collections::BTreeMap<String, crate::report::requests::Requests>,
 }
 
 impl RequestTotals {

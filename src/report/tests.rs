@@ -293,7 +293,7 @@ fn qr_expired() -> ScenarioReport {
     ScenarioReport {
         started: Some(std::time::UNIX_EPOCH + Duration::from_millis(1_740_000_000_250)),
         phones: vec![phone("emulator-5554", "Pixel 7", "14"), phone("emulator-5556", "", "13")],
-        requests: crate::world::requests::Requests::from([
+        requests: super::requests::Requests::from([
             ("old phone".to_owned(), [("find".to_owned(), 40), ("page source".to_owned(), 12)].into()),
             ("new phone".to_owned(), [("element".to_owned(), 1234), ("session".to_owned(), 2)].into()),
         ]),
@@ -554,7 +554,7 @@ const USER_ID: &str = "bodil-ravn-3391";
 /// recorder makes them: names, step texts, the error, the gateway's messages.
 /// A run stopped by Ctrl-C: one scenario had passed, one was interrupted
 /// mid-step, one never began, and one was still running when the run was
-/// dropped (marked by [`super::recorder::mark_unfinished`]).
+/// dropped (marked by [`crate::recorder::mark_unfinished`]).
 fn interrupted() -> RunReport {
     let interrupted = scenario(
         "Copy to a new iPhone",
@@ -599,7 +599,7 @@ fn interrupted() -> RunReport {
         ..Default::default()
     };
     let running = std::collections::BTreeSet::from([(1, 1)]);
-    let marked = super::recorder::mark_unfinished(
+    let marked = crate::recorder::mark_unfinished(
         &mut report,
         &running,
         "interrupted by SIGTERM: the scenario was still running 10 s after the signal and was stopped; its sessions \
@@ -880,7 +880,7 @@ fn red_run_with_evidence() {
 
     // And as files under the run's folder, which JUnit names by absolute path.
     let dir = TempDir::new("red_evidence_files");
-    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();
+    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue()), &catalogue()).unwrap();
     let evidence = dir.0.join("attachments/copy-qr-L13");
     let read = |name: &str| std::fs::read(evidence.join(name)).unwrap();
     assert_eq!(base64::engine::general_purpose::STANDARD.encode(read("1-step-L14-screenshot.png")), SCREENSHOT_PNG);
@@ -1069,7 +1069,7 @@ fn merged_shards() {
     let mut shards = Vec::new();
     for (i, shard) in [&shard2, &shard1].into_iter().enumerate() {
         let run_dir = dir.0.join(format!("shard{}", i + 1));
-        super::write_files(shard, &run_dir, &Coverage::of(shard, &catalogue())).unwrap();
+        super::write_files(shard, &run_dir, &Coverage::of(shard, &catalogue()), &catalogue()).unwrap();
         shards.push(merge::read(&run_dir).unwrap());
     }
     let merged = merge::merge(shards).unwrap();
@@ -1104,7 +1104,7 @@ fn interrupted_run() {
     );
 
     let dir = TempDir::new("interrupted_run");
-    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue())).unwrap();
+    super::write_files(&report, &dir.0, &Coverage::of(&report, &catalogue()), &catalogue()).unwrap();
     let read = merge::merge(vec![merge::read(&dir.0).unwrap()]).unwrap();
     assert_eq!(cucumber_json::render(&read), out.cucumber_json);
     assert_eq!(junit::render(&RunReport { duration: report.duration, ..read }), out.junit);

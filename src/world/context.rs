@@ -54,6 +54,8 @@ pub struct RunContext {
     /// as two real phones answer. Off (`MITID_E2E_ONE_PHONE_AT_A_TIME=1`)
     /// only to measure what that saves (`tests/round-trips`).
     pub side_by_side: bool,
+    /// What the World tells the report beside cucumber's events.
+    pub ledger: Arc<super::Ledger>,
 }
 
 impl RunContext {
@@ -83,6 +85,7 @@ impl RunContext {
             stop: Stop::default(),
             screen_texts: None,
             side_by_side: true,
+            ledger: Default::default(),
         }
     }
 

@@ -1,12 +1,11 @@
 //! What a failing step leaves behind: each phone's screenshot, page source
-//! and latest device log lines, the gateway messages; and the attachments a passing step made
-//! (the Bluetooth trace) and what it proved, held until the report records that step.
+//! and latest device log lines, the gateway messages.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::CopyWorld;
-use crate::steps::documented::Proof;
+use crate::report::Attachment;
 
 /// How long gathering a phone's screenshot or page source for a failure
 /// may take: a phone that hangs gives no evidence, and must not hold up the run.
@@ -15,62 +14,9 @@ const EVIDENCE_WAIT: Duration = Duration::from_secs(2);
 /// How many of a phone's latest system log lines a failing step keeps.
 const DEVICE_LOG_LINES: usize = 50;
 
-/// Evidence attached to a failing step.
-#[derive(Debug, Clone)]
-pub struct Attachment {
-    /// What it is and of which phone: "old-phone screenshot".
-    pub name: String,
-    /// Its media type.
-    pub mime: &'static str,
-    /// Its content, already redacted.
-    pub data: Vec<u8>,
-}
-
 /// Where a scenario is: its feature file (as cucumber names it), line and
 /// column; the key under which a passing step's attachments wait for the report.
 pub type ScenarioKey = (Option<PathBuf>, usize, usize);
-
-/// What a step that then passed leaves for the report: cucumber hands its
-/// writer the World only for a failed step, so a passing step's evidence
-/// (the Bluetooth trace) and what it proved of the documentation wait here
-/// until the report records that step.
-#[derive(Debug, Default)]
-pub struct PassingStep {
-    /// Its attachments.
-    pub attachments: Vec<Attachment>,
-    /// What it proved.
-    pub proved: Vec<Proof>,
-}
-
-static PASSING: std::sync::Mutex<Vec<(ScenarioKey, PassingStep)>> = std::sync::Mutex::new(Vec::new());
-
-fn leave(key: &ScenarioKey, step: PassingStep) {
-    PASSING.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), step));
-}
-
-/// Attaches `a` to the step now running in the scenario at `key`, should it pass.
-pub fn attach_to_passing_step(key: &ScenarioKey, a: Attachment) {
-    leave(key, PassingStep { attachments: vec![a], proved: Vec::new() });
-}
-
-/// Records that the step now running in the scenario at `key` proved
-/// `proved`, should it pass.
-pub fn prove_in_passing_step(key: &ScenarioKey, proved: Vec<Proof>) {
-    leave(key, PassingStep { attachments: Vec::new(), proved });
-}
-
-/// What the scenario at `key`'s step that just passed left.
-pub fn take_passing_step(key: &ScenarioKey) -> PassingStep {
-    let mut all = PASSING.lock().unwrap_or_else(|p| p.into_inner());
-    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all).into_iter().partition(|(k, _)| k == key);
-    *all = rest;
-    let mut step = PassingStep::default();
-    for (_, left) in mine {
-        step.attachments.extend(left.attachments);
-        step.proved.extend(left.proved);
-    }
-    step
-}
 
 impl CopyWorld {
     /// Evidence for a failing step: each open phone's screenshot (or, when
@@ -89,11 +35,11 @@ impl CopyWorld {
             );
             if let Ok(Ok(png)) = shot {
                 let black = mitid_e2e_framework::qr::decode(&png) == Err(mitid_e2e_framework::qr::QrError::Black);
-                found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png", data: png });
+                found.push(Attachment { name: format!("{name} screenshot"), mime: "image/png".into(), data: png });
                 if black {
                     found.push(Attachment {
                         name: format!("{name} note"),
-                        mime: "text/plain",
+                        mime: "text/plain".into(),
                         data:
                             b"The screenshot is black: the screen is protected by FLAG_SECURE. The page source follows."
                                 .to_vec(),
@@ -105,7 +51,7 @@ impl CopyWorld {
                 if !lines.is_empty() {
                     found.push(Attachment {
                         name: format!("{name} device log"),
-                        mime: "text/plain",
+                        mime: "text/plain".into(),
                         // A real phone's log may hold what an app should never log.
                         data: mitid_e2e_framework::secret::redact(&lines.join("\n")).into_bytes(),
                     });
@@ -115,7 +61,7 @@ impl CopyWorld {
                 let source = mitid_e2e_framework::secret::redact(&source);
                 found.push(Attachment {
                     name: format!("{name} page source"),
-                    mime: "application/xml",
+                    mime: "application/xml".into(),
                     data: source.into_bytes(),
                 });
             }
@@ -137,7 +83,7 @@ impl CopyWorld {
                 sms.iter().map(|m| gateways.shown_sms(m)).chain(push.iter().map(|m| gateways.shown_push(m))).collect();
             found.push(Attachment {
                 name: "gateway messages".into(),
-                mime: "text/plain",
+                mime: "text/plain".into(),
                 data: text.join("\n").into_bytes(),
             });
         }

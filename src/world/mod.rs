@@ -5,14 +5,15 @@
 //! - [`context`]: what the whole run shares, and opening a session;
 //! - [`failure`]: what a failed step is;
 //! - [`evidence`]: what a failing step leaves behind;
+//! - [`ledger`]: what the World tells the report beside cucumber's events;
 //! - [`phones`]: leasing, health checks and release of the scenario's phones;
 //! - [`sessions`]: every session the run has open, so that none outlives it.
 
 pub mod context;
 pub mod evidence;
 pub mod failure;
+pub mod ledger;
 pub mod phones;
-pub mod requests;
 pub mod sessions;
 
 use std::collections::BTreeMap;
@@ -25,14 +26,14 @@ use mitid_e2e_framework::phone::Phone;
 use mitid_e2e_framework::pool::Lease;
 use mitid_e2e_framework::secret::Secret;
 
+use crate::report::Attachment;
 use crate::steps::documented::{Doc, Proof, Way};
 
 pub use context::{set_context, RunContext};
-pub use evidence::{
-    attach_to_passing_step, prove_in_passing_step, take_passing_step, Attachment, PassingStep, ScenarioKey,
-};
+pub use evidence::ScenarioKey;
 pub(crate) use failure::fail;
 pub use failure::{StepFailure, StepPanic, StepResult, Verdict};
+pub use ledger::{Ledger, PassingStep};
 
 /// Which phone a step means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,5 +1,7 @@
-//! A cucumber writer that records the run into a [`RunReport`] and prints a
-//! line per scenario as it finishes.
+//! A cucumber writer that records the run into the report's model (a
+//! [`RunReport`]), from cucumber's events and what the World noted in the
+//! run's ledger, and prints a line per scenario as it finishes. It stands
+//! between the World and the report, so that the report knows no World.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -8,8 +10,11 @@ use std::time::{Duration, SystemTime};
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
-use super::{clean, Attachment, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument, StepReport};
-use crate::world::{CopyWorld, StepPanic, Verdict};
+use crate::report::{
+    clean, console, leases, progress, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status,
+    StepArgument, StepReport,
+};
+use crate::world::{CopyWorld, Ledger, StepPanic, Verdict};
 
 /// The feature's index in the report, added when it is not there yet.
 fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usize {
@@ -38,7 +43,7 @@ fn argument_of(step: &cucumber::gherkin::Step) -> Option<StepArgument> {
     if let Some(table) = &step.table {
         Some(StepArgument::Table(table.rows.iter().map(|r| r.iter().map(|c| clean(c)).collect()).collect()))
     } else {
-        step.docstring.as_deref().map(|d| StepArgument::DocString(clean(super::doc_string_text(d))))
+        step.docstring.as_deref().map(|d| StepArgument::DocString(clean(crate::report::doc_string_text(d))))
     }
 }
 
@@ -190,12 +195,15 @@ pub struct Recorder {
     /// line each, the runner counts them at the end.
     not_run: HashSet<(usize, usize)>,
     quiet: bool,
+    /// What the World tells the report beside cucumber's events.
+    ledger: Arc<Ledger>,
 }
 
 impl Recorder {
-    /// A recorder; `quiet` leaves out the line per scenario.
-    pub fn new(quiet: bool) -> Recorder {
-        Recorder { quiet, ..Default::default() }
+    /// A recorder of the run whose World notes into `ledger`; `quiet` leaves
+    /// out the line per scenario.
+    pub fn new(quiet: bool, ledger: Arc<Ledger>) -> Recorder {
+        Recorder { quiet, ledger, ..Default::default() }
     }
 
     fn feature_index(&mut self, f: &cucumber::gherkin::Feature) -> usize {
@@ -268,7 +276,7 @@ impl Recorder {
                 scenario.started.get_or_insert(at);
                 self.started.insert(key, at);
                 let place = feature.path.display();
-                super::progress::scenario_started(key, format!("'{}' ({place}:{})", scenario.name, scenario.line));
+                progress::scenario_started(key, format!("'{}' ({place}:{})", scenario.name, scenario.line));
                 self.running.lock().unwrap_or_else(|p| p.into_inner()).insert((fi, si));
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
@@ -277,18 +285,13 @@ impl Recorder {
                 let (status, error, attachments, proved) = match ev {
                     event::Step::Started => {
                         self.step_started.insert(skey, at);
-                        super::progress::step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
+                        progress::step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
                         return;
                     }
                     event::Step::Passed(..) => {
                         let key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
-                        let left = crate::world::take_passing_step(&key);
-                        let attachments = left
-                            .attachments
-                            .into_iter()
-                            .map(|a| Attachment { name: a.name, mime: a.mime.into(), data: a.data })
-                            .collect();
-                        (Status::Passed, None, attachments, left.proved)
+                        let left = self.ledger.take_passing_step(&key);
+                        (Status::Passed, None, left.attachments, left.proved)
                     }
                     event::Step::Skipped => {
                         let place = format!("{}:{}", feature.path.display(), step.position.line);
@@ -300,18 +303,7 @@ impl Recorder {
                         (Status::Undefined, Some("no step definition matches this step".into()), Vec::new(), Vec::new())
                     }
                     event::Step::Failed(_, _, world, err) => {
-                        let attachments = world
-                            .map(|w| {
-                                w.attachments
-                                    .iter()
-                                    .map(|a| Attachment {
-                                        name: a.name.clone(),
-                                        mime: a.mime.into(),
-                                        data: a.data.clone(),
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
+                        let attachments = world.map(|w| w.attachments.clone()).unwrap_or_default();
                         match stopped_by(&err) {
                             Some(Verdict::NotRun) => {
                                 self.stopped.insert(key);
@@ -383,15 +375,15 @@ impl Recorder {
                 // A failed attempt that cucumber will try again is not the
                 // scenario's verdict, and says so.
                 let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
-                super::progress::scenario_finished(key, !again);
+                progress::scenario_finished(key, !again);
                 // The requests this attempt sent, noted by the World as it ended.
                 let attempt_key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
-                crate::world::requests::add(&mut scenario.requests, &crate::world::requests::take(&attempt_key));
+                requests::add(&mut scenario.requests, &self.ledger.take_requests(&attempt_key));
                 // Its phones so far, for its line: which model and OS it ran on.
                 let file = feature.path.display().to_string();
-                crate::history::leases::fill_one(scenario, &crate::history::leases::peek(), &file);
+                leases::fill_one(scenario, &self.ledger.leases(), &file);
                 if !self.quiet && !self.not_run.contains(&key) {
-                    super::console::scenario_line(&feature.path, scenario, again);
+                    console::scenario_line(&feature.path, scenario, again);
                 }
             }
             _ => {}

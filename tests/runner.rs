@@ -714,7 +714,7 @@ fn waiting_for_phones_is_not_cut_short_by_the_step_deadline() {
     let took: Vec<f64> = out
         .lines()
         .filter(|l| l.trim_start().starts_with("ok "))
-        .filter_map(|l| l.rsplit(' ').next()?.trim_end_matches('s').parse().ok())
+        .filter_map(|l| l.strip_suffix(" s")?.rsplit(' ').next()?.parse().ok())
         .collect();
     assert_eq!(took.len(), 2, "{out}");
     assert!(took.iter().all(|t| *t > 2.0), "each held the pair longer than a step deadline: {out}");

@@ -128,6 +128,22 @@ fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<Stri
         })
         .clone()
 }
+/// A step as written that never ran: skipped, with no time and no evidence.
+fn never_run(step: &cucumber::gherkin::Step, background: bool) -> StepReport {
+    StepReport {
+        keyword: step.keyword.trim().to_owned(),
+        text: clean(&step.value),
+        line: step.position.line,
+        background,
+        status: Status::Skipped,
+        duration: Duration::ZERO,
+        error: None,
+        attachments: Vec::new(),
+        argument: argument_of(step),
+        proved: Vec::new(),
+    }
+}
+
 /// Records a scenario the run leaves out without running it, and why: its
 /// steps as written (background steps first), each skipped. Call it from
 /// the run's filter, as the scenario is left out.
@@ -144,18 +160,7 @@ pub fn left_out(
     let background = backgrounds.flat_map(|b| b.steps.iter().map(|s| (s, true)));
     let steps = background
         .chain(sc.steps.iter().map(|s| (s, false)))
-        .map(|(step, background)| StepReport {
-            keyword: step.keyword.trim().to_owned(),
-            text: clean(&step.value),
-            line: step.position.line,
-            background,
-            status: Status::Skipped,
-            duration: Duration::ZERO,
-            error: None,
-            attachments: Vec::new(),
-            argument: argument_of(step),
-            proved: Vec::new(),
-        })
+        .map(|(step, background)| never_run(step, background))
         .collect();
     let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
     report.features[fi].scenarios.push(ScenarioReport {
@@ -354,18 +359,7 @@ impl Recorder {
                 let ran_scenario_steps = scenario.steps.iter().filter(|s| !s.background).count();
                 if ran_scenario_steps < all.len() && scenario.steps.iter().any(|s| s.status != Status::Passed) {
                     for step in &all[ran_scenario_steps..] {
-                        scenario.steps.push(StepReport {
-                            keyword: step.keyword.trim().to_owned(),
-                            text: clean(&step.value),
-                            line: step.position.line,
-                            background: false,
-                            status: Status::Skipped,
-                            duration: Duration::ZERO,
-                            error: None,
-                            attachments: Vec::new(),
-                            argument: argument_of(step),
-                            proved: Vec::new(),
-                        });
+                        scenario.steps.push(never_run(step, false));
                     }
                 }
                 if let Some(start) = self.started.get(&key) {

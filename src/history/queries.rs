@@ -220,7 +220,9 @@ pub fn runs(h: &History) -> Vec<RunRow> {
             verdict: match undefined(r) {
                 // Failed only by steps no phrase matches: the feature's
                 // typo, not the app's failure.
-                n if n > 0 && r.exit_code == 1 && r.failed == 0 => "undefined steps".into(),
+                n if n > 0 && Exit::from_code(r.exit_code) == Some(Exit::Failed) && r.failed == 0 => {
+                    "undefined steps".into()
+                }
                 _ => verdict(r.exit_code).into(),
             },
             exit_code: r.exit_code,

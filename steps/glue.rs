@@ -395,90 +395,94 @@ fn step_55_wrong_user_id() {}
 #[then(expr = r#"I do not receive a temporary PIN code via SMS"#)]
 fn step_56_no_temporary_pin_sms() {}
 
+/// steps/rules.rs: `sms_states_validity`
+#[then(expr = r#"the SMS says that my temporary PIN code is valid for {int} minutes"#)]
+fn step_57_sms_states_validity() {}
+
 /// steps/rules.rs: `wrong_temporary_pins`
 #[when(expr = r#"I enter {count} temporary PIN code(s) other than the one I receive via SMS"#)]
-fn step_57_wrong_temporary_pins() {}
+fn step_58_wrong_temporary_pins() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"I enter a PIN code that is not mine"#)]
-fn step_58_wrong_pin() {}
+fn step_59_wrong_pin() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"jeg indtaster en PIN-kode, der ikke er min"#)]
-fn step_58_wrong_pin_da() {}
+fn step_59_wrong_pin_da() {}
 
 /// steps/rules.rs: `pin_and_different_repeat`
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat a different PIN code and press "Next""#)]
-fn step_59_pin_and_different_repeat() {}
+fn step_60_pin_and_different_repeat() {}
 
 /// steps/rules.rs: `start_without_consent`
 #[when(expr = r#"I press "Start copying" without checking "Yes, I want to copy""#)]
-fn step_60_start_without_consent() {}
+fn step_61_start_without_consent() {}
 
 /// steps/rules.rs: `beside_another_copy`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"#)]
-fn step_61_beside_another_copy() {}
+fn step_62_beside_another_copy() {}
 
 /// steps/rules.rs: `another_person`
 #[given(expr = r#"another person has an active MitID app"#)]
-fn step_62_another_person() {}
+fn step_63_another_person() {}
 
 /// steps/rules.rs: `other_persons_user_id`
 #[when(expr = r#"I enter the other person's user ID and press "Next""#)]
-fn step_63_other_persons_user_id() {}
+fn step_64_other_persons_user_id() {}
 
 /// steps/rules.rs: `user_id_in_capitals` (proves @doc-20)
 #[when(expr = r#"I enter my user ID in capital letters and press "Next""#)]
-fn step_64_user_id_in_capitals() {}
+fn step_65_user_id_in_capitals() {}
 
 /// steps/rules.rs: `keep_temporary_pin`
 #[when(expr = r#"I keep the temporary PIN code that I receive via SMS"#)]
-fn step_65_keep_temporary_pin() {}
+fn step_66_keep_temporary_pin() {}
 
 /// steps/rules.rs: `earlier_temporary_pin`
 #[when(expr = r#"I enter the temporary PIN code from the earlier attempt"#)]
-fn step_66_earlier_temporary_pin() {}
+fn step_67_earlier_temporary_pin() {}
 
 /// steps/rules.rs: `pin_of_length`
 #[when(expr = r#"I create a personal PIN code of {int} digits and press "Next""#)]
-fn step_67_pin_of_length() {}
+fn step_68_pin_of_length() {}
 
 /// steps/rules.rs: `approves_with_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone approves with biometric"#)]
-fn step_68_approves_with_biometric() {}
+fn step_69_approves_with_biometric() {}
 
 /// steps/rules.rs: `asks_for_pin_not_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone asks for my PIN code, not biometric"#)]
-fn step_69_asks_for_pin_not_biometric() {}
+fn step_70_asks_for_pin_not_biometric() {}
 
 /// steps/rules.rs: `one_more_app_elsewhere`
 #[when(regex = r#"^another MitID app of mine is activated on another phone/tablet$"#)]
-fn step_70_one_more_app_elsewhere() {}
+fn step_71_one_more_app_elsewhere() {}
 
 /// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
-fn step_71_told() {}
+fn step_72_told() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
-fn step_72_host_sees_beacon() {}
+fn step_73_host_sees_beacon() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
-fn step_72_host_sees_beacon_da() {}
+fn step_73_host_sees_beacon_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
-fn step_73_beacon_gone() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
-fn step_73_beacon_gone_da() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"the beacon is gone after the copy completes"#)]
 fn step_74_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
 fn step_74_beacon_gone_da() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"the beacon is gone after the copy completes"#)]
+fn step_75_beacon_gone() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+fn step_75_beacon_gone_da() {}

@@ -89,6 +89,9 @@ catalogue! {
     Then "I do not receive a temporary PIN code via SMS"
         e.g. "And I do not receive a temporary PIN code via SMS"
         docs [] Step => no_temporary_pin_sms();
+    Then "the SMS says that my temporary PIN code is valid for {int} minutes"
+        e.g. "And the SMS says that my temporary PIN code is valid for 15 minutes"
+        docs [] Step => sms_states_validity(u64);
     When "I enter {count} temporary PIN code(s) other than the one I receive via SMS"
         e.g. "When I enter a temporary PIN code other than the one I receive via SMS"
         docs [] Step => wrong_temporary_pins(Count);
@@ -452,6 +455,27 @@ async fn no_temporary_pin_sms(w: &mut CopyWorld) -> StepResult {
         w.ctx.gateways.sms_messages().await.iter().skip(w.sms_seen).filter(|m| m.body["to"] == to.as_str()).count();
     if sent > 0 {
         fail!("{sent} SMS message(s) reached my phone number after the user ID was refused");
+    }
+    Ok(())
+}
+
+/// What the SMS tells its reader of the code's life: the minutes it
+/// states must be the ones the backend holds to (the boundary scenarios
+/// prove those), in English or Danish ("15 minutes", "15 minutter").
+async fn sms_states_validity(w: &mut CopyWorld, minutes: u64) -> StepResult {
+    let to = w.identity()?.phone_number.clone();
+    // Its arrival is awaited as when the code is typed.
+    w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    let messages = w.ctx.gateways.sms_messages().await;
+    let Some(sms) = messages.iter().skip(w.sms_seen).rev().find(|m| m.body["to"].as_str() == Some(to.expose())) else {
+        fail!("no SMS reached my phone number");
+    };
+    let stated = regex::Regex::new(&format!(r"\b{minutes} (minutes|minutter)\b")).expect("a valid regex");
+    if !sms.body["text"].as_str().is_some_and(|text| stated.is_match(text)) {
+        fail!(
+            "the SMS with my temporary PIN code does not say it is valid for {minutes} minutes: {}",
+            w.ctx.gateways.shown_sms(sms)
+        );
     }
     Ok(())
 }

@@ -100,11 +100,13 @@ Feature: My new phone makes sure that it is me
     And I do not see 'Enter temporary PIN code'
 
   # Assumption (the help page does not say): the temporary PIN code is valid
-  # for 15 minutes after it is sent. Inside that it is taken; at 15 minutes
-  # it is refused and the attempt must start again from the old phone.
+  # for 15 minutes after it is sent, as the SMS tells its reader. Inside that
+  # it is taken; at 15 minutes it is refused and the attempt must start again
+  # from the old phone.
   @doc-21
   Scenario: A temporary PIN code entered 14 minutes and 59 seconds after it was sent is accepted
     Given I have followed steps 1 to 20
+    And the SMS says that my temporary PIN code is valid for 15 minutes
     When 14 minutes and 59 seconds pass
     And I enter the temporary PIN code that I receive via SMS
     Then I see 'Choose your personal PIN code'

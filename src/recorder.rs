@@ -14,7 +14,7 @@ use crate::report::{
     clean, console, leases, progress, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status,
     StepArgument, StepReport,
 };
-use crate::world::{CopyWorld, Ledger, StepPanic, Verdict};
+use crate::world::{CopyWorld, Ledger, ScenarioKey, StepPanic, Verdict};
 
 /// The feature's index in the report, added when it is not there yet.
 fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usize {
@@ -294,7 +294,7 @@ impl Recorder {
                         return;
                     }
                     event::Step::Passed(..) => {
-                        let key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
+                        let key = ScenarioKey::of(feature_path, sc);
                         let left = self.ledger.take_passing_step(&key);
                         (Status::Passed, None, left.attachments, left.proved)
                     }
@@ -371,7 +371,7 @@ impl Recorder {
                 let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
                 progress::scenario_finished(key, !again);
                 // The requests this attempt sent, noted by the World as it ended.
-                let attempt_key = (feature_path.map(Into::into), sc.position.line, sc.position.col);
+                let attempt_key = ScenarioKey::of(feature_path, sc);
                 requests::add(&mut scenario.requests, &self.ledger.take_requests(&attempt_key));
                 // Its phones so far, for its line: which model and OS it ran on.
                 let file = feature.path.display().to_string();

@@ -84,7 +84,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
             tags.extend(rule.map(|r| r.tags.clone()).unwrap_or_default());
             tags.extend(scenario.tags.iter().cloned());
             world.tags = tags;
-            world.scenario = (feature.path.clone(), scenario.position.line, scenario.position.col);
+            world.scenario = crate::world::ScenarioKey::of(feature.path.as_deref(), scenario);
             world.steps_total = feature.background.as_ref().map_or(0, |b| b.steps.len())
                 + rule.and_then(|r| r.background.as_ref()).map_or(0, |b| b.steps.len())
                 + scenario.steps.len();

@@ -16,7 +16,22 @@ const DEVICE_LOG_LINES: usize = 50;
 
 /// Where a scenario is: its feature file (as cucumber names it), line and
 /// column; the key under which a passing step's attachments wait for the report.
-pub type ScenarioKey = (Option<PathBuf>, usize, usize);
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioKey {
+    /// Its feature file, as cucumber names it.
+    pub file: Option<PathBuf>,
+    /// Its line.
+    pub line: usize,
+    /// Its column: an outline's rows share a line, not a column-and-line.
+    pub column: usize,
+}
+
+impl ScenarioKey {
+    /// The key of the scenario (or outline row) at `sc` in the feature file `file`.
+    pub fn of(file: Option<&std::path::Path>, sc: &cucumber::gherkin::Scenario) -> ScenarioKey {
+        ScenarioKey { file: file.map(Into::into), line: sc.position.line, column: sc.position.col }
+    }
+}
 
 impl CopyWorld {
     /// Evidence for a failing step: each open phone's screenshot (or, when

@@ -154,7 +154,7 @@ impl CopyWorld {
             beacon: None,
             attachments: Vec::new(),
             tags: Vec::new(),
-            scenario: (None, 0, 0),
+            scenario: ScenarioKey::default(),
             scenario_name: String::new(),
             steps_begun: 0,
             steps_total: 0,

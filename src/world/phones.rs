@@ -150,7 +150,7 @@ impl CopyWorld {
         for p in lease.phones() {
             self.control_of(p).reset_phone(&p.udid).await?;
         }
-        self.ctx.ledger.note_lease(self.scenario.0.as_deref(), self.scenario.1, &lease.phones());
+        self.ctx.ledger.note_lease(self.scenario.file.as_deref(), self.scenario.line, &lease.phones());
         // From here on, what reaches these phones is this scenario's.
         self.messages_from = self.ctx.gateways.mark().await;
         self.lease = Some(lease);

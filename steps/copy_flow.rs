@@ -327,6 +327,9 @@ pub(crate) async fn waiting_started(w: &mut CopyWorld) -> StepResult {
 pub(crate) async fn ok_and_close(w: &mut CopyWorld) -> StepResult {
     let phone = w.here().await?;
     phone.tap_text("OK").await?;
+    // "Press OK if you want to minimize the waiting window": the app's
+    // own screen comes back.
+    phone.wait_for_screen("home").await?;
     phone.terminate_app().await?;
     w.proves(Doc::Step(7), None);
     Ok(())

@@ -37,7 +37,8 @@ Feature: My old phone asks for my PIN code and my consent
   Scenario: If I leave without checking "Yes, I want to copy", no copy is started
     Given I have followed steps 1 to 5
     When I press "Cancel"
-    And 1 hour passes
+    Then I see 'Your MitID app is active'
+    When 1 hour passes
     Then I have not received a notification from the app that the waiting time is over
     And I do not see 'Show QR code and copy MitID to the new app'
 

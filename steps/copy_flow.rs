@@ -53,6 +53,9 @@ catalogue! {
         da "jeg bruger biometri i stedet for min PIN-kode"
         e.g. "And I use biometric instead of my PIN code"
         docs [Step(5), Step(9)] Step => use_biometric();
+    When "I use a finger or face that is not mine instead of my PIN code"
+        e.g. "When I use a finger or face that is not mine instead of my PIN code"
+        docs [] Step => use_someone_elses_biometric();
     When "I check \"Yes, I want to copy\" and press \"Start copying\""
         da "jeg sætter flueben i \"Yes, I want to copy\" og trykker på \"Start copying\""
         e.g. "And I check \"Yes, I want to copy\" and press \"Start copying\""
@@ -285,6 +288,27 @@ pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
     if w.current == Role::Old && !w.qr_asked {
         w.proves(Doc::Step(5), Some(Way::Biometric(kind)));
     }
+    Ok(())
+}
+
+/// Asks for biometric on the PIN screen and gives the prompt a finger or a
+/// face the phone does not know: `fingerprintId` 2 (the suite's own is 1)
+/// or `match: false`, as the drivers' commands let a test do.
+pub(crate) async fn use_someone_elses_biometric(w: &mut CopyWorld) -> StepResult {
+    let kind = w.phone_profile(w.current)?.biometric();
+    let phone = w.here().await?;
+    phone.wait_for_screen("pin_entry").await?;
+    phone.tap("pin_use_biometric").await?;
+    phone.wait_for_screen("biometric_prompt").await?;
+    match kind {
+        Biometric::Fingerprint => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 2 })).await?,
+        Biometric::TouchId => {
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "touchId", "match": false })).await?
+        }
+        Biometric::FaceId => {
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": false })).await?
+        }
+    };
     Ok(())
 }
 

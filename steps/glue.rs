@@ -103,386 +103,390 @@ fn step_09_use_biometric() {}
 #[when(expr = r#"jeg bruger biometri i stedet for min PIN-kode"#)]
 fn step_09_use_biometric_da() {}
 
+/// steps/copy_flow.rs: `use_someone_elses_biometric`
+#[when(expr = r#"I use a finger or face that is not mine instead of my PIN code"#)]
+fn step_10_use_someone_elses_biometric() {}
+
 /// steps/copy_flow.rs: `confirm_copy` (proves @doc-6)
 #[when(expr = r#"I check "Yes, I want to copy" and press "Start copying""#)]
-fn step_10_confirm_copy() {}
+fn step_11_confirm_copy() {}
 
 /// steps/copy_flow.rs: `confirm_copy` (proves @doc-6)
 #[when(expr = r#"jeg sætter flueben i "Yes, I want to copy" og trykker på "Start copying""#)]
-fn step_10_confirm_copy_da() {}
+fn step_11_confirm_copy_da() {}
 
 /// steps/copy_flow.rs: `waiting_started` (proves @doc-7)
 #[then(expr = r#"the waiting period has started"#)]
-fn step_11_waiting_started() {}
+fn step_12_waiting_started() {}
 
 /// steps/copy_flow.rs: `waiting_started` (proves @doc-7)
 #[then(regex = r#"^(?:ventetiden er startet|er ventetiden startet)$"#)]
-fn step_11_waiting_started_da() {}
+fn step_12_waiting_started_da() {}
 
 /// steps/copy_flow.rs: `ok_and_close` (proves @doc-7)
 #[when(expr = r#"I press "OK" and close the MitID app while waiting"#)]
-fn step_12_ok_and_close() {}
+fn step_13_ok_and_close() {}
 
 /// steps/copy_flow.rs: `ok_and_close` (proves @doc-7)
 #[when(expr = r#"jeg trykker på "OK" og lukker MitID appen, mens jeg venter"#)]
-fn step_12_ok_and_close_da() {}
+fn step_13_ok_and_close_da() {}
 
 /// steps/copy_flow.rs: `time_passes`
 #[when(expr = r#"{int} {unit} pass(es)"#)]
-fn step_13_time_passes() {}
+fn step_14_time_passes() {}
 
 /// steps/copy_flow.rs: `time_passes`
 #[when(expr = r#"der går {int} {unit}"#)]
-fn step_13_time_passes_da() {}
+fn step_14_time_passes_da() {}
 
 /// steps/copy_flow.rs: `notified` (proves @doc-7)
 #[then(expr = r#"I receive a notification from the app that the waiting time is over"#)]
-fn step_14_notified() {}
+fn step_15_notified() {}
 
 /// steps/copy_flow.rs: `notified` (proves @doc-7)
 #[then(regex = r#"^(?:jeg får|får jeg) en notifikation fra appen om, at ventetiden er slut$"#)]
-fn step_14_notified_da() {}
+fn step_15_notified_da() {}
 
 /// steps/copy_flow.rs: `show_qr` (proves @doc-8)
 #[when(expr = r#"I open the MitID app and press "Show QR code" on the screen 'Show QR code and copy MitID to the new app'"#)]
-fn step_15_show_qr() {}
+fn step_16_show_qr() {}
 
 /// steps/copy_flow.rs: `show_qr` (proves @doc-8)
 #[when(expr = r#"jeg åbner MitID appen og trykker på "Show QR code" på skærmen 'Show QR code and copy MitID to the new app'"#)]
-fn step_15_show_qr_da() {}
+fn step_16_show_qr_da() {}
 
 /// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-10)
 #[when(regex = r#"^I read the information on the screen '(Bluetooth access is required|Bluetooth and location access is required)' and press "Next"$"#)]
-fn step_16_bluetooth_info_next() {}
+fn step_17_bluetooth_info_next() {}
 
 /// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-10)
 #[when(regex = r#"^jeg læser informationen på skærmen '(Bluetooth access is required|Bluetooth and location access is required)' og trykker på "Next"$"#)]
-fn step_16_bluetooth_info_next_da() {}
+fn step_17_bluetooth_info_next_da() {}
 
 /// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-17)
 #[when(regex = r#"^I press "Next" on the screen '(Bluetooth access is required|Bluetooth and location access is required)'$"#)]
-fn step_17_bluetooth_info_next() {}
+fn step_18_bluetooth_info_next() {}
 
 /// steps/copy_flow.rs: `bluetooth_info_next` (proves @doc-17)
 #[when(regex = r#"^jeg trykker på "Next" på skærmen '(Bluetooth access is required|Bluetooth and location access is required)'$"#)]
-fn step_17_bluetooth_info_next_da() {}
+fn step_18_bluetooth_info_next_da() {}
 
 /// steps/copy_flow.rs: `accept_bluetooth` (proves @doc-11 @doc-18)
 #[when(expr = r#"I accept that the MitID app uses Bluetooth"#)]
-fn step_18_accept_bluetooth() {}
+fn step_19_accept_bluetooth() {}
 
 /// steps/copy_flow.rs: `accept_bluetooth` (proves @doc-11 @doc-18)
 #[when(expr = r#"jeg accepterer, at MitID appen bruger Bluetooth"#)]
-fn step_18_accept_bluetooth_da() {}
+fn step_19_accept_bluetooth_da() {}
 
 /// steps/copy_flow.rs: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
 #[when(expr = r#"I accept that the MitID app uses Bluetooth and accesses my location"#)]
-fn step_19_accept_bluetooth_and_location() {}
+fn step_20_accept_bluetooth_and_location() {}
 
 /// steps/copy_flow.rs: `accept_bluetooth_and_location` (proves @doc-11 @doc-18)
 #[when(expr = r#"jeg accepterer, at MitID appen bruger Bluetooth og får adgang til min placering"#)]
-fn step_19_accept_bluetooth_and_location_da() {}
+fn step_20_accept_bluetooth_and_location_da() {}
 
 /// steps/copy_flow.rs: `see_qr` (proves @doc-12)
 #[then(expr = r#"I see a QR code that is valid for 3 minutes"#)]
-fn step_20_see_qr() {}
+fn step_21_see_qr() {}
 
 /// steps/copy_flow.rs: `see_qr` (proves @doc-12)
 #[then(regex = r#"^(?:jeg ser|ser jeg) en QR-kode, der er gyldig i 3 minutter$"#)]
-fn step_20_see_qr_da() {}
+fn step_21_see_qr_da() {}
 
 /// steps/copy_flow.rs: `get_started` (proves @doc-14)
 #[when(expr = r#"I press "Get started" on the screen 'Activate your MitID'"#)]
-fn step_21_get_started() {}
+fn step_22_get_started() {}
 
 /// steps/copy_flow.rs: `get_started` (proves @doc-14)
 #[when(expr = r#"jeg trykker på "Get started" på skærmen 'Activate your MitID'"#)]
-fn step_21_get_started_da() {}
+fn step_22_get_started_da() {}
 
 /// steps/copy_flow.rs: `choose_copy` (proves @doc-15)
 #[when(expr = r#"I choose "Copy from another MitID app" and press "Next""#)]
-fn step_22_choose_copy() {}
+fn step_23_choose_copy() {}
 
 /// steps/copy_flow.rs: `choose_copy` (proves @doc-15)
 #[when(expr = r#"jeg vælger "Copy from another MitID app" og trykker på "Next""#)]
-fn step_22_choose_copy_da() {}
+fn step_23_choose_copy_da() {}
 
 /// steps/copy_flow.rs: `mark_and_scan` (proves @doc-16)
 #[when(expr = r#"I mark "QR code is shown on the old app" and press "Scan QR code""#)]
-fn step_23_mark_and_scan() {}
+fn step_24_mark_and_scan() {}
 
 /// steps/copy_flow.rs: `mark_and_scan` (proves @doc-16)
 #[when(expr = r#"jeg markerer "QR code is shown on the old app" og trykker på "Scan QR code""#)]
-fn step_23_mark_and_scan_da() {}
+fn step_24_mark_and_scan_da() {}
 
 /// steps/copy_flow.rs: `scan_qr` (proves @doc-19)
 #[when(expr = r#"I scan the QR code by holding my new phone up to the QR code on my old app"#)]
-fn step_24_scan_qr() {}
+fn step_25_scan_qr() {}
 
 /// steps/copy_flow.rs: `scan_qr` (proves @doc-19)
 #[when(expr = r#"jeg scanner QR-koden ved at holde min nye telefon op foran QR-koden på min gamle app"#)]
-fn step_24_scan_qr_da() {}
+fn step_25_scan_qr_da() {}
 
 /// steps/copy_flow.rs: `enter_user_id` (proves @doc-20)
 #[when(expr = r#"I enter my user ID to confirm my identity and press "Next""#)]
-fn step_25_enter_user_id() {}
+fn step_26_enter_user_id() {}
 
 /// steps/copy_flow.rs: `enter_user_id` (proves @doc-20)
 #[when(expr = r#"jeg indtaster mit bruger-ID for at bekræfte min identitet og trykker på "Next""#)]
-fn step_25_enter_user_id_da() {}
+fn step_26_enter_user_id_da() {}
 
 /// steps/copy_flow.rs: `enter_temporary_pin` (proves @doc-21)
 #[when(expr = r#"I enter the temporary PIN code that I receive via SMS"#)]
-fn step_26_enter_temporary_pin() {}
+fn step_27_enter_temporary_pin() {}
 
 /// steps/copy_flow.rs: `enter_temporary_pin` (proves @doc-21)
 #[when(expr = r#"jeg indtaster den midlertidige PIN-kode, som jeg modtager på SMS"#)]
-fn step_26_enter_temporary_pin_da() {}
+fn step_27_enter_temporary_pin_da() {}
 
 /// steps/copy_flow.rs: `choose_pin_next` (proves @doc-22)
 #[when(expr = r#"I press "Next" on the screen 'Choose your personal PIN code'"#)]
-fn step_27_choose_pin_next() {}
+fn step_28_choose_pin_next() {}
 
 /// steps/copy_flow.rs: `choose_pin_next` (proves @doc-22)
 #[when(expr = r#"jeg trykker på "Next" på skærmen 'Choose your personal PIN code'"#)]
-fn step_27_choose_pin_next_da() {}
+fn step_28_choose_pin_next_da() {}
 
 /// steps/copy_flow.rs: `create_pin` (proves @doc-23)
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat it and press "Next""#)]
-fn step_28_create_pin() {}
+fn step_29_create_pin() {}
 
 /// steps/copy_flow.rs: `create_pin` (proves @doc-23)
 #[when(expr = r#"jeg opretter min personlige PIN-kode, trykker på "Next", gentager den og trykker på "Next""#)]
-fn step_28_create_pin_da() {}
+fn step_29_create_pin_da() {}
 
 /// steps/copy_flow.rs: `choose_biometric` (proves @doc-24)
 #[when(expr = r#"I choose {answer} to approving with biometric"#)]
-fn step_29_choose_biometric() {}
+fn step_30_choose_biometric() {}
 
 /// steps/copy_flow.rs: `choose_biometric` (proves @doc-24)
 #[when(expr = r#"jeg vælger {answer} til at godkende med biometri"#)]
-fn step_29_choose_biometric_da() {}
+fn step_30_choose_biometric_da() {}
 
 /// steps/copy_flow.rs: `accept_notifications` (proves @doc-25)
 #[when(expr = r#"I accept notifications from the MitID app"#)]
-fn step_30_accept_notifications() {}
+fn step_31_accept_notifications() {}
 
 /// steps/copy_flow.rs: `accept_notifications` (proves @doc-25)
 #[when(expr = r#"jeg accepterer notifikationer fra MitID appen"#)]
-fn step_30_accept_notifications_da() {}
+fn step_31_accept_notifications_da() {}
 
 /// steps/copy_flow.rs: `activated` (proves @doc-26)
 #[then(expr = r#"I see 'This app is now activated and ready to use' and press "OK""#)]
-fn step_31_activated() {}
+fn step_32_activated() {}
 
 /// steps/copy_flow.rs: `activated` (proves @doc-26)
 #[then(regex = r#"^(?:jeg ser|ser jeg) 'This app is now activated and ready to use' og trykker på "OK"$"#)]
-fn step_31_activated_da() {}
+fn step_32_activated_da() {}
 
 /// steps/copy_flow.rs: `old_still_active`
 #[then(expr = r#"my MitID app on my old phone is still active"#)]
-fn step_32_old_still_active() {}
+fn step_33_old_still_active() {}
 
 /// steps/copy_flow.rs: `old_still_active`
 #[then(regex = r#"^(?:min MitID app på min gamle telefon er|er min MitID app på min gamle telefon) stadig aktiv$"#)]
-fn step_32_old_still_active_da() {}
+fn step_33_old_still_active_da() {}
 
 /// steps/copy_flow.rs: `see_text`
 #[then(expr = r#"I see {string}"#)]
-fn step_33_see_text() {}
+fn step_34_see_text() {}
 
 /// steps/copy_flow.rs: `see_text`
 #[then(regex = r#"^(?:jeg ser|ser jeg) '([^']+)'$"#)]
-fn step_33_see_text_da() {}
+fn step_34_see_text_da() {}
 
 /// steps/copy_flow.rs: `not_see_text`
 #[then(expr = r#"I do not see {string}"#)]
-fn step_34_not_see_text() {}
+fn step_35_not_see_text() {}
 
 /// steps/copy_flow.rs: `not_see_text`
 #[then(regex = r#"^(?:jeg ser|ser jeg) ikke '([^']+)'$"#)]
-fn step_34_not_see_text_da() {}
+fn step_35_not_see_text_da() {}
 
 /// steps/copy_flow.rs: `take_phone`
 #[when(expr = r#"I take my {phone} phone"#)]
-fn step_35_take_phone() {}
+fn step_36_take_phone() {}
 
 /// steps/copy_flow.rs: `take_phone`
 #[when(expr = r#"jeg tager min {phone} telefon"#)]
-fn step_35_take_phone_da() {}
+fn step_36_take_phone_da() {}
 
 /// steps/farm_control.rs: `bluetooth_off`
 #[given(expr = r#"Bluetooth is turned off on my {phone} phone"#)]
-fn step_36_bluetooth_off() {}
+fn step_37_bluetooth_off() {}
 
 /// steps/farm_control.rs: `secure_screens_black`
 #[given(expr = r#"screenshots of secure screens come back black on my {phone} phone"#)]
-fn step_37_secure_screens_black() {}
+fn step_38_secure_screens_black() {}
 
 /// steps/farm_control.rs: `phone_stops_working`
 #[given(expr = r#"my {phone} phone stops working"#)]
-fn step_38_phone_stops_working() {}
+fn step_39_phone_stops_working() {}
 
 /// steps/farm_control.rs: `command_hangs`
 #[given(expr = r#"the command {string} hangs on my {phone} phone"#)]
-fn step_39_command_hangs() {}
+fn step_40_command_hangs() {}
 
 /// steps/rules.rs: `follow_steps`
 #[given(regex = r#"^I (?:have followed|follow) steps (\d+) to (\d+)$"#)]
-fn step_40_follow_steps() {}
+fn step_41_follow_steps() {}
 
 /// steps/rules.rs: `old_app_outdated`
 #[given(expr = r#"the MitID app on my old phone is not updated: it is version {version}"#)]
-fn step_41_old_app_outdated() {}
+fn step_42_old_app_outdated() {}
 
 /// steps/rules.rs: `more_apps_elsewhere`
 #[given(regex = r#"^I already have (\d+) more active MitID apps? on (?:other phones/tablets|another phone/tablet)$"#)]
-fn step_42_more_apps_elsewhere() {}
+fn step_43_more_apps_elsewhere() {}
 
 /// steps/rules.rs: `out_of_range`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone"#)]
-fn step_43_out_of_range() {}
+fn step_44_out_of_range() {}
 
 /// steps/rules.rs: `back_in_range`
 #[when(expr = r#"I move my new phone close to my old phone"#)]
-fn step_44_back_in_range() {}
+fn step_45_back_in_range() {}
 
 /// steps/rules.rs: `minutes_and_seconds_pass`
 #[when(expr = r#"{int} minute(s) and {int} second(s) pass"#)]
-fn step_45_minutes_and_seconds_pass() {}
+fn step_46_minutes_and_seconds_pass() {}
 
 /// steps/rules.rs: `close_app` (proves @doc-7)
 #[when(expr = r#"I close the MitID app"#)]
-fn step_46_close_app() {}
+fn step_47_close_app() {}
 
 /// steps/rules.rs: `not_notified`
 #[then(expr = r#"I have not received a notification from the app that the waiting time is over"#)]
-fn step_47_not_notified() {}
+fn step_48_not_notified() {}
 
 /// steps/rules.rs: `deny_bluetooth`
 #[when(expr = r#"I do not allow the MitID app to use Bluetooth"#)]
-fn step_48_deny_bluetooth() {}
+fn step_49_deny_bluetooth() {}
 
 /// steps/rules.rs: `asked_for_bluetooth`
 #[then(expr = r#"I am asked to allow the MitID app to use Bluetooth"#)]
-fn step_49_asked_for_bluetooth() {}
+fn step_50_asked_for_bluetooth() {}
 
 /// steps/rules.rs: `not_asked_again_for_bluetooth`
 #[then(expr = r#"I am not asked again to allow the MitID app to use Bluetooth"#)]
-fn step_50_not_asked_again_for_bluetooth() {}
+fn step_51_not_asked_again_for_bluetooth() {}
 
 /// steps/rules.rs: `asked_for_notifications`
 #[then(expr = r#"I am asked to allow the MitID app to send me notifications"#)]
-fn step_51_asked_for_notifications() {}
+fn step_52_asked_for_notifications() {}
 
 /// steps/rules.rs: `allow_notifications`
 #[when(expr = r#"I allow the MitID app to send me notifications"#)]
-fn step_52_allow_notifications() {}
+fn step_53_allow_notifications() {}
 
 /// steps/rules.rs: `take_picture`
 #[when(expr = r#"I take a picture of the QR code on my old app"#)]
-fn step_53_take_picture() {}
+fn step_54_take_picture() {}
 
 /// steps/rules.rs: `scan_picture`
 #[when(expr = r#"I scan the picture of the QR code with my new phone"#)]
-fn step_54_scan_picture() {}
+fn step_55_scan_picture() {}
 
 /// steps/rules.rs: `wrong_user_id`
 #[when(expr = r#"I enter a user ID that is not mine and press "Next""#)]
-fn step_55_wrong_user_id() {}
+fn step_56_wrong_user_id() {}
 
 /// steps/rules.rs: `no_temporary_pin_sms`
 #[then(expr = r#"I do not receive a temporary PIN code via SMS"#)]
-fn step_56_no_temporary_pin_sms() {}
+fn step_57_no_temporary_pin_sms() {}
 
 /// steps/rules.rs: `sms_states_validity`
 #[then(expr = r#"the SMS says that my temporary PIN code is valid for {int} minutes"#)]
-fn step_57_sms_states_validity() {}
+fn step_58_sms_states_validity() {}
 
 /// steps/rules.rs: `wrong_temporary_pins`
 #[when(expr = r#"I enter {count} temporary PIN code(s) other than the one I receive via SMS"#)]
-fn step_58_wrong_temporary_pins() {}
+fn step_59_wrong_temporary_pins() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"I enter a PIN code that is not mine"#)]
-fn step_59_wrong_pin() {}
+fn step_60_wrong_pin() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"jeg indtaster en PIN-kode, der ikke er min"#)]
-fn step_59_wrong_pin_da() {}
+fn step_60_wrong_pin_da() {}
 
 /// steps/rules.rs: `pin_and_different_repeat`
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat a different PIN code and press "Next""#)]
-fn step_60_pin_and_different_repeat() {}
+fn step_61_pin_and_different_repeat() {}
 
 /// steps/rules.rs: `start_without_consent`
 #[when(expr = r#"I press "Start copying" without checking "Yes, I want to copy""#)]
-fn step_61_start_without_consent() {}
+fn step_62_start_without_consent() {}
 
 /// steps/rules.rs: `beside_another_copy`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"#)]
-fn step_62_beside_another_copy() {}
+fn step_63_beside_another_copy() {}
 
 /// steps/rules.rs: `another_person`
 #[given(expr = r#"another person has an active MitID app"#)]
-fn step_63_another_person() {}
+fn step_64_another_person() {}
 
 /// steps/rules.rs: `other_persons_user_id`
 #[when(expr = r#"I enter the other person's user ID and press "Next""#)]
-fn step_64_other_persons_user_id() {}
+fn step_65_other_persons_user_id() {}
 
 /// steps/rules.rs: `user_id_in_capitals` (proves @doc-20)
 #[when(expr = r#"I enter my user ID in capital letters and press "Next""#)]
-fn step_65_user_id_in_capitals() {}
+fn step_66_user_id_in_capitals() {}
 
 /// steps/rules.rs: `keep_temporary_pin`
 #[when(expr = r#"I keep the temporary PIN code that I receive via SMS"#)]
-fn step_66_keep_temporary_pin() {}
+fn step_67_keep_temporary_pin() {}
 
 /// steps/rules.rs: `earlier_temporary_pin`
 #[when(expr = r#"I enter the temporary PIN code from the earlier attempt"#)]
-fn step_67_earlier_temporary_pin() {}
+fn step_68_earlier_temporary_pin() {}
 
 /// steps/rules.rs: `pin_of_length`
 #[when(expr = r#"I create a personal PIN code of {int} digits and press "Next""#)]
-fn step_68_pin_of_length() {}
+fn step_69_pin_of_length() {}
 
 /// steps/rules.rs: `approves_with_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone approves with biometric"#)]
-fn step_69_approves_with_biometric() {}
+fn step_70_approves_with_biometric() {}
 
 /// steps/rules.rs: `asks_for_pin_not_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone asks for my PIN code, not biometric"#)]
-fn step_70_asks_for_pin_not_biometric() {}
+fn step_71_asks_for_pin_not_biometric() {}
 
 /// steps/rules.rs: `one_more_app_elsewhere`
 #[when(regex = r#"^another MitID app of mine is activated on another phone/tablet$"#)]
-fn step_71_one_more_app_elsewhere() {}
+fn step_72_one_more_app_elsewhere() {}
 
 /// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
-fn step_72_told() {}
+fn step_73_told() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
-fn step_73_host_sees_beacon() {}
+fn step_74_host_sees_beacon() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
-fn step_73_host_sees_beacon_da() {}
+fn step_74_host_sees_beacon_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
-fn step_74_beacon_gone() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
-fn step_74_beacon_gone_da() {}
-
-/// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"the beacon is gone after the copy completes"#)]
 fn step_75_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
-#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+#[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
 fn step_75_beacon_gone_da() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"the beacon is gone after the copy completes"#)]
+fn step_76_beacon_gone() {}
+
+/// steps/bluetooth.rs: `beacon_gone`
+#[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
+fn step_76_beacon_gone_da() {}

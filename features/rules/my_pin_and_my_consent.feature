@@ -87,3 +87,26 @@ Feature: My old phone asks for my PIN code and my consent
     Examples: iPhones with Touch ID
       | biometric |
       | Touch ID  |
+
+  # "Enter your PIN code or use biometric (fingerprint/Touch ID/Face ID)":
+  # my own. A finger or a face the phone does not know approves nothing.
+  Scenario Outline: <biometric> that is not mine approves nothing before the copy starts
+    Given I have followed steps 1 to 4
+    When I use a finger or face that is not mine instead of my PIN code
+    Then I am told 'Not recognised'
+    And I do not see 'Yes, I want to copy'
+
+    @android-14
+    Examples: Android phones
+      | biometric     |
+      | A fingerprint |
+
+    @ios @old-face-id
+    Examples: iPhones with Face ID
+      | biometric |
+      | A face    |
+
+    @ios @old-touch-id
+    Examples: iPhones with Touch ID
+      | biometric         |
+      | A Touch ID finger |

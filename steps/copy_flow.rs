@@ -292,23 +292,12 @@ pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
 }
 
 /// Asks for biometric on the PIN screen and gives the prompt a finger or a
-/// face the phone does not know: `fingerprintId` 2 (the suite's own is 1)
-/// or `match: false`, as the drivers' commands let a test do.
+/// face the phone does not know.
 pub(crate) async fn use_someone_elses_biometric(w: &mut CopyWorld) -> StepResult {
-    let kind = w.phone_profile(w.current)?.biometric();
     let phone = w.here().await?;
     phone.wait_for_screen("pin_entry").await?;
     phone.tap("pin_use_biometric").await?;
-    phone.wait_for_screen("biometric_prompt").await?;
-    match kind {
-        Biometric::Fingerprint => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 2 })).await?,
-        Biometric::TouchId => {
-            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "touchId", "match": false })).await?
-        }
-        Biometric::FaceId => {
-            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": false })).await?
-        }
-    };
+    answer_biometric_prompt(w, false).await?;
     Ok(())
 }
 
@@ -316,16 +305,27 @@ pub(crate) async fn use_someone_elses_biometric(w: &mut CopyWorld) -> StepResult
 /// face, by the command its driver has for that biometric (the profile says
 /// which the phone has). Returns that biometric.
 pub(crate) async fn give_biometric(w: &mut CopyWorld) -> Result<Biometric, StepFailure> {
+    answer_biometric_prompt(w, true).await
+}
+
+/// Answers the system biometric prompt by the command the phone's driver
+/// has for its biometric (the profile says which): with the enrolled finger
+/// or face when `mine`, else with one the phone does not know
+/// (`fingerprintId` 2, the suite's own being 1; `match: false`), as the
+/// drivers' commands let a test do. Returns that biometric.
+async fn answer_biometric_prompt(w: &mut CopyWorld, mine: bool) -> Result<Biometric, StepFailure> {
     let kind = w.phone_profile(w.current)?.biometric();
     let phone = w.here().await?;
     phone.wait_for_screen("biometric_prompt").await?;
     match kind {
-        Biometric::Fingerprint => phone.mobile("mobile: fingerprint", json!({ "fingerprintId": 1 })).await?,
+        Biometric::Fingerprint => {
+            phone.mobile("mobile: fingerprint", json!({ "fingerprintId": if mine { 1 } else { 2 } })).await?
+        }
         Biometric::TouchId => {
-            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "touchId", "match": true })).await?
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "touchId", "match": mine })).await?
         }
         Biometric::FaceId => {
-            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": true })).await?
+            phone.mobile("mobile: sendBiometricMatch", json!({ "type": "faceId", "match": mine })).await?
         }
     };
     Ok(kind)

@@ -11,8 +11,8 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
 use crate::report::{
-    clean, console, leases, progress, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status,
-    StepArgument, StepReport,
+    clean, console, progress, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument,
+    StepReport,
 };
 use crate::world::{CopyWorld, Ledger, ScenarioKey, StepPanic, Verdict};
 
@@ -128,6 +128,7 @@ fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<Stri
         })
         .clone()
 }
+
 /// A step as written that never ran: skipped, with no time and no evidence.
 fn never_run(step: &cucumber::gherkin::Step, background: bool) -> StepReport {
     StepReport {
@@ -375,7 +376,7 @@ impl Recorder {
                 requests::add(&mut scenario.requests, &self.ledger.take_requests(&attempt_key));
                 // Its phones so far, for its line: which model and OS it ran on.
                 let file = feature.path.display().to_string();
-                leases::fill_one(scenario, &self.ledger.leases(), &file);
+                self.ledger.fill_leases(scenario, &file);
                 if !self.quiet && !self.not_run.contains(&key) {
                     console::scenario_line(&feature.path, scenario, again);
                 }

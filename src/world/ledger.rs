@@ -11,7 +11,7 @@ use mitid_e2e_framework::phone::RequestCounts;
 use mitid_e2e_framework::profile::PhoneProfile;
 
 use super::ScenarioKey;
-use crate::report::leases::Leases;
+use crate::report::leases::{self, Leases};
 use crate::report::requests::{self, Requests};
 use crate::report::Attachment;
 use crate::steps::documented::Proof;
@@ -73,6 +73,13 @@ impl Ledger {
     /// Every lease noted so far.
     pub fn leases(&self) -> Leases {
         lock(&self.leases).clone()
+    }
+
+    /// Gives the scenario `s` of the feature `file` the phones its attempts
+    /// leased so far, without copying every scenario's leases to do it (the
+    /// recorder does this as each scenario ends).
+    pub fn fill_leases(&self, s: &mut crate::report::ScenarioReport, file: &str) {
+        leases::fill_one(s, &lock(&self.leases), file);
     }
 
     /// Attaches `a` to the step now running in the scenario at `key`, should it pass.

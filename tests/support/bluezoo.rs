@@ -3,7 +3,8 @@
 //! sim/tests/bluez_radio.rs include this file by path.
 //!
 //! BlueZoo comes from `.tools/bluez-venv` (made by `bash tests/env/bluez-env.sh`,
-//! which tests/run calls); `dbus-daemon` and `dbus-send` from the system
+//! which tests/run calls), or from the venv `MITID_BLUEZ_VENV` names (a
+//! copy of the tree, as `tests/mutants --radio` tests in, has no `.tools`); `dbus-daemon` and `dbus-send` from the system
 //! (Debian: dbus-daemon, dbus-bin). Both processes are stopped by their PIDs
 //! on drop, also when a test fails: BlueZoo outlives its bus otherwise.
 #![allow(dead_code)]
@@ -26,7 +27,8 @@ impl Bluezoo {
     /// it with `adapters` adapters, powered and discovering every second;
     /// returns when the last adapter is powered.
     pub fn start(root: &Path, name: &str, adapters: u8) -> Bluezoo {
-        let bluezoo = root.join(".tools/bluez-venv/bin/bluezoo");
+        let venv = std::env::var_os("MITID_BLUEZ_VENV").map_or_else(|| root.join(".tools/bluez-venv"), PathBuf::from);
+        let bluezoo = venv.join("bin/bluezoo");
         assert!(
             bluezoo.exists(),
             "{} is missing: run `bash tests/env/bluez-env.sh` first (tests/run does)",

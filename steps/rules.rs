@@ -25,7 +25,7 @@ use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::control::Provisioning;
 use mitid_e2e_framework::duration::seconds;
 use mitid_e2e_framework::identities::Identity;
-use mitid_e2e_framework::profile::CameraMode;
+use mitid_e2e_framework::profile::{CameraMode, Platform};
 use mitid_e2e_framework::secret::{Secret, SecretKind};
 
 /// How long a "nothing arrived" check waits for a message (or a system
@@ -57,6 +57,9 @@ catalogue! {
     When "I close the MitID app"
         e.g. "When I close the MitID app"
         docs [Step(7)] Step => close_app();
+    When "I press the Back button of my phone"
+        e.g. "When I press the Back button of my phone"
+        docs [] Step => press_back();
     Then "I have not received a notification from the app that the waiting time is over"
         e.g. "Then I have not received a notification from the app that the waiting time is over"
         docs [] Step => not_notified();
@@ -669,6 +672,22 @@ async fn asks_for_pin_not_biometric(w: &mut CopyWorld, role: Role) -> StepResult
     phone.tap_text("Cancel").await?;
     // What step 24's "no" does, seen.
     w.proves(Doc::Step(24), Some(Way::Approve(None)));
+    Ok(())
+}
+
+/// Android's Back key, as UiAutomator2 sends it (`mobile: pressKey`, key
+/// code 4, KEYCODE_BACK). An iPhone has no Back button: a scenario that
+/// presses it must be tagged for Android.
+async fn press_back(w: &mut CopyWorld) -> StepResult {
+    const KEYCODE_BACK: u32 = 4;
+    let phone = w.here().await?;
+    if phone.platform() != Platform::Android {
+        fail!(
+            "{} is an iPhone or iPad, which has no Back button: tag the scenario for Android (@android-14)",
+            phone.role()
+        );
+    }
+    phone.mobile("mobile: pressKey", json!({ "keycode": KEYCODE_BACK })).await?;
     Ok(())
 }
 

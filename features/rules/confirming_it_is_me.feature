@@ -175,6 +175,18 @@ Feature: My new phone makes sure that it is me
       | system        |
       | iOS, Touch ID |
 
+  # Cancelling the biometric prompt after "yes" is not a choice made: the
+  # app asks again, and "no" still activates it.
+  @doc-24 @android-14
+  Scenario: If I cancel the biometric prompt after choosing yes, I am asked again
+    Given I have followed steps 1 to 23
+    When I press "Yes"
+    And I press "Cancel"
+    Then I see 'Do you want to approve with fingerprint?'
+    When I choose no to approving with biometric
+    And I accept notifications from the MitID app
+    Then I see 'This app is now activated and ready to use' and press "OK"
+
   @rule-biometric-choice @doc-24
   Scenario Outline: After I choose no to approving with biometric, the app on my new phone asks for my PIN code (<system>)
     Given I have followed steps 1 to 23

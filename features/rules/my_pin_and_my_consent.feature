@@ -42,6 +42,17 @@ Feature: My old phone asks for my PIN code and my consent
     Then I have not received a notification from the app that the waiting time is over
     And I do not see 'Show QR code and copy MitID to the new app'
 
+  # Android's Back button leaves the consent screen as "Cancel" does: a
+  # screen back, the copy not started.
+  @rule-copy-consent @doc-6 @android-14
+  Scenario: If I leave "Yes, I want to copy" by the Back button, no copy is started
+    Given I have followed steps 1 to 5
+    When I press the Back button of my phone
+    Then I see 'Copy your MitID to a new app'
+    And I do not see 'Yes, I want to copy'
+    When 1 hour passes
+    Then I have not received a notification from the app that the waiting time is over
+
   # "Check Yes, I want to copy and press Start copying": the tick is the
   # consent, not the button. A phone takes the tap on a disabled button and
   # does nothing; a build that lets the button start the copy fails here.
@@ -110,3 +121,26 @@ Feature: My old phone asks for my PIN code and my consent
     Examples: iPhones with Touch ID
       | biometric         |
       | A Touch ID finger |
+
+  # "Enter your PIN code or use biometric": biometric is a choice, not a
+  # door that shuts. Cancelling the phone's biometric prompt brings the PIN
+  # code back, and my PIN code still approves. (Android's prompt and Touch
+  # ID's have a Cancel button from the start; Face ID's shows one only
+  # after a face it does not know.)
+  Scenario Outline: If I cancel <biometric>, I can enter my PIN code instead
+    Given I have followed steps 1 to 4
+    When I press "<use it>"
+    And I press "Cancel"
+    Then I see 'Enter your PIN code'
+    When I enter my PIN code
+    Then I see 'Yes, I want to copy'
+
+    @android-14
+    Examples: Android phones
+      | biometric   | use it          |
+      | fingerprint | Use fingerprint |
+
+    @ios @old-touch-id
+    Examples: iPhones with Touch ID
+      | biometric | use it       |
+      | Touch ID  | Use Touch ID |

@@ -150,7 +150,7 @@ struct RunArgs {
     screen_texts: Option<PathBuf>,
     /// Do not compare screens with their approved texts: for a build whose
     /// texts are not approved yet, or to see a rule's own checks alone
-    /// (tests/defects.rs). The run says so.
+    /// (tests/integration/defects.rs). The run says so.
     #[arg(long, conflicts_with = "screen_texts")]
     no_screen_texts: bool,
 }

@@ -30,7 +30,7 @@ use super::{attachments, Attachment, FeatureReport, RunReport, ScenarioReport, S
 use crate::steps::catalogue::{self, StepDef};
 
 /// The `@cucumber/messages` version whose schema these envelopes follow
-/// (tests/env/report-tools-env.sh installs the same one to check them).
+/// (tests/install/report-tools-env.sh installs the same one to check them).
 pub const PROTOCOL_VERSION: &str = "34.2.1";
 
 /// Why no messages could be written.

@@ -30,7 +30,7 @@ use crate::exit::Exit;
 use crate::steps::catalogue::{Deadline, Doc, Keyword, StepDef};
 use crate::world::CopyWorld;
 
-#[path = "../../tests/support/junit_schema.rs"]
+#[path = "../../tests/integration/support/junit_schema.rs"]
 mod junit_schema;
 
 // The step texts the catalogue below knows.

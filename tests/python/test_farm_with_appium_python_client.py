@@ -8,7 +8,7 @@ server of their own. Buttons and texts are found by the words of the MitID
 documentation ("Copy your MitID app to another phone/tablet", steps 1-26);
 accessibility ids are used only for input fields and the menu button.
 
-Setup:  bash tests/env/python-env.sh && .tools/venv/bin/pytest -q tests/python
+Setup:  bash tests/install/python-env.sh && .tools/venv/bin/pytest -q tests/python
 The farm binary comes from $MITID_E2E_BIN, default target/debug/mitid-e2e
 (build it with `cargo build`).
 """

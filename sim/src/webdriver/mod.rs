@@ -26,7 +26,7 @@ const HANG_LIMIT: Duration = Duration::from_secs(3600);
 
 /// One route of the farm: what `GET /appium/commands` lists, with the
 /// command name Appium's route table gives it. `routes()` must serve each
-/// (a test in sim/tests/appium_surface.rs sends every one).
+/// (a test in sim/tests/integration/appium_surface.rs sends every one).
 pub(super) struct Route {
     pub method: &'static str,
     pub path: &'static str,

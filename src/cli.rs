@@ -45,7 +45,7 @@ pub fn steps(glue: bool) -> ExitCode {
     println!("Phrases are Cucumber Expressions. Their parameters:");
     println!("  {{string}}  text in quotes, \"...\" or '...'");
     println!("  {{int}}     a whole number");
-    for t in crate::steps::catalogue::PARAMETER_TYPES {
+    for t in crate::steps::phrases::PARAMETER_TYPES {
         println!("  {:<9} {}", format!("{{{}}}", t.name), t.means);
     }
     println!("  (s)       an optional ending: app(s) is app or apps");
@@ -58,10 +58,10 @@ pub fn steps(glue: bool) -> ExitCode {
     println!("Button and screen texts stay in quotes as the app shows them. See features/da/.\n");
     for def in catalogue {
         let docs: Vec<String> = def.docs.iter().map(|d| d.tag()).collect();
-        println!("{:?}  {}", def.keyword, crate::steps::catalogue::readable(def.phrase));
+        println!("{:?}  {}", def.keyword, crate::steps::phrases::readable(def.phrase));
         println!("    e.g.   {}", def.example);
         if let Some(danish) = def.danish {
-            println!("    dansk  {}", crate::steps::catalogue::readable(danish));
+            println!("    dansk  {}", crate::steps::phrases::readable(danish));
         }
         if !docs.is_empty() {
             println!("    proves {}", docs.join(" "));

@@ -13,7 +13,8 @@
 
 use std::fmt::Write as _;
 
-use crate::steps::catalogue::{self, Keyword, StepDef, PARAMETER_TYPES};
+use crate::steps::catalogue::{Keyword, StepDef};
+use crate::steps::phrases::PARAMETER_TYPES;
 
 /// Where the file lives, from the project's root.
 pub const PATH: &str = "steps/glue.rs";
@@ -51,7 +52,7 @@ pub fn render(catalogue: &[StepDef]) -> String {
         let proves = if docs.is_empty() { String::new() } else { format!(" (proves {})", docs.join(" ")) };
         let phrases = std::iter::once((def.phrase, "")).chain(def.danish.map(|p| (p, "_da")));
         for (phrase, suffix) in phrases {
-            let kind = if catalogue::is_regex(phrase) { "regex" } else { "expr" };
+            let kind = if crate::steps::phrases::is_regex(phrase) { "regex" } else { "expr" };
             let _ = write!(
                 out,
                 "\n/// {}: `{}`{proves}\n#[{}({kind} = {})]\nfn step_{:02}_{}{suffix}() {{}}\n",
@@ -101,7 +102,7 @@ mod tests {
     fn the_committed_file_is_what_the_catalogue_writes() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let committed = std::fs::read_to_string(root.join(PATH)).unwrap_or_default();
-        let wanted = render(&catalogue::all());
+        let wanted = render(&crate::steps::catalogue::all());
         assert!(
             committed == wanted,
             "{PATH} is out of date with the step catalogue: run `cargo run -- steps --glue > {PATH}` and commit it"

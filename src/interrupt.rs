@@ -7,7 +7,7 @@
 //! reports, and exits with [`Signal::exit`]. A second signal exits at
 //! once, without waiting for any of that.
 //!
-//! cucumber has no cancellation of its own: the steps ([`crate::steps::catalogue::execute`])
+//! cucumber has no cancellation of its own: the steps ([`crate::steps::execute::execute`])
 //! and the health check watch the [`Stop`], and [`run_until_stopped`] gives
 //! the run a bounded time to wind down.
 

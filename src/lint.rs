@@ -115,7 +115,7 @@ pub fn check(files: &[PathBuf], selection: &Selection, tags: Option<&TagOperatio
     let phrases: Vec<(Regex, &StepDef)> = catalogue
         .iter()
         .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d)))
-        .filter_map(|(p, d)| crate::steps::catalogue::compile(p).ok().map(|r| (r, d)))
+        .filter_map(|(p, d)| crate::steps::phrases::compile(p).ok().map(|r| (r, d)))
         .collect();
     let mut lint = Lint::default();
     for file in files {
@@ -477,8 +477,8 @@ mod tests {
         let literal = &literal["When ".len()..];
         let phrase = literal[1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
         assert!(phrase.contains("{string}") && phrase.contains("{int}"), "{phrase}");
-        let re = crate::steps::catalogue::compile(&phrase).unwrap();
-        let values = crate::steps::catalogue::values_of(&re, text);
+        let re = crate::steps::phrases::compile(&phrase).unwrap();
+        let values = crate::steps::phrases::values_of(&re, text);
         assert_eq!(values.unwrap_or_else(|| panic!("{phrase} does not match {text}")), ["Bob", "3", "a while"]);
     }
 
@@ -489,7 +489,7 @@ mod tests {
         let literal = s.lines().find(|l| l.trim_start().starts_with("Given \"")).unwrap().trim();
         // And the expression in it matches the step it was made for.
         let phrase = literal["Given ".len() + 1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
-        let re = crate::steps::catalogue::compile(&phrase).unwrap_or_else(|e| panic!("{e}"));
+        let re = crate::steps::phrases::compile(&phrase).unwrap_or_else(|e| panic!("{e}"));
         assert!(re.is_match(text), "{phrase} does not match {text}");
         let dir = std::env::temp_dir().join(format!("mitid-snippet-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

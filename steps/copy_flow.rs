@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::catalogue::{catalogue, Answer, TimeUnit};
+use crate::steps::arguments::{Answer, TimeUnit};
+use crate::steps::catalogue::catalogue;
 use crate::steps::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::gateways::Message;

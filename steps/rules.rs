@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::catalogue::{catalogue, Answer, Count, Deadline, TimeUnit, DOCUMENTED_STEPS};
+use crate::steps::arguments::{Answer, Count, TimeUnit};
+use crate::steps::catalogue::{catalogue, Deadline, DOCUMENTED_STEPS};
 use crate::steps::copy_flow;
 use crate::steps::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
@@ -736,7 +737,7 @@ mod tests {
         for (n, lines) in WALK {
             for line in *lines {
                 let rows: Vec<_> =
-                    all.iter().filter(|d| crate::steps::catalogue::compile(d.phrase).unwrap().is_match(line)).collect();
+                    all.iter().filter(|d| crate::steps::phrases::compile(d.phrase).unwrap().is_match(line)).collect();
                 assert_eq!(rows.len(), 1, "step {n}: \"{line}\" matches {} phrases", rows.len());
                 let proves = rows[0].docs.contains(&crate::steps::catalogue::Doc::Step(*n));
                 assert!(proves || line.ends_with("passes"), "step {n}: \"{line}\" is not a phrase of step {n}");

@@ -56,7 +56,7 @@ impl Coverage {
         let compiled: Vec<(Regex, &[Doc])> = catalogue
             .iter()
             .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d.docs)))
-            .filter_map(|(p, docs)| crate::steps::catalogue::compile(p).ok().map(|r| (r, docs)))
+            .filter_map(|(p, docs)| crate::steps::phrases::compile(p).ok().map(|r| (r, docs)))
             .collect();
         let mut rows: Vec<Row> = Doc::all()
             .flat_map(|doc| {

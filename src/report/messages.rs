@@ -27,7 +27,7 @@ use cucumber::gherkin::{self, GherkinEnv, StepType};
 use serde_json::{json, Value};
 
 use super::{attachments, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
-use crate::steps::catalogue::{self, StepDef};
+use crate::steps::catalogue::StepDef;
 
 /// The `@cucumber/messages` version whose schema these envelopes follow
 /// (tests/install/report-tools-env.sh installs the same one to check them).
@@ -519,8 +519,8 @@ impl Definitions {
         let mut defs = Vec::new();
         for d in catalogue {
             for phrase in std::iter::once(d.phrase).chain(d.danish) {
-                let Ok(re) = catalogue::compile(phrase) else { continue };
-                let (kind, parameter_types) = if catalogue::is_regex(phrase) {
+                let Ok(re) = crate::steps::phrases::compile(phrase) else { continue };
+                let (kind, parameter_types) = if crate::steps::phrases::is_regex(phrase) {
                     ("REGULAR_EXPRESSION", Vec::new())
                 } else {
                     ("CUCUMBER_EXPRESSION", parameter_types(phrase))

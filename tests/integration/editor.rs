@@ -55,7 +55,11 @@ fn language_service(files: &[PathBuf]) -> Value {
 /// The row the runner matches `text` with.
 fn row_of<'a>(text: &str, all: &'a [StepDef]) -> Vec<&'a StepDef> {
     all.iter()
-        .filter(|d| std::iter::once(d.phrase).chain(d.danish).any(|p| catalogue::compile(p).unwrap().is_match(text)))
+        .filter(|d| {
+            std::iter::once(d.phrase)
+                .chain(d.danish)
+                .any(|p| mitid_e2e::steps::phrases::compile(p).unwrap().is_match(text))
+        })
         .collect()
 }
 

@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime};
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, StepError};
 use cucumber::{cli, parser, Event, Writer};
 
+use crate::report::progress::Progress;
 use crate::report::{
-    clean, console, progress, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument,
-    StepReport,
+    clean, console, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument, StepReport,
 };
 use crate::world::{CopyWorld, Ledger, ScenarioKey, StepPanic, Verdict};
 
@@ -56,32 +56,74 @@ fn tags_of(
     feature.tags.iter().chain(rule_tags).chain(&sc.tags).cloned().collect()
 }
 
-/// A scenario's name as the reports show it: an outline row whose name
-/// another scenario of its feature file shares gets its Examples' name (or,
-/// for Examples without one, its row's values) after it, so rows tell apart.
-/// Which names are shared is read from the file, not from what this run
-/// selected: a row is named alike in every run, whole, sharded or one line.
-fn shown_name(feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scenario) -> String {
-    let name = clean(&sc.name);
-    let Some(examples) = sc.examples.first() else { return name };
-    let shared = match feature.path.as_deref().and_then(shared_names) {
-        Some(shared) => shared.contains(&sc.name),
-        None => {
-            let all = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
-            all.filter(|s| s.name == sc.name).count() > 1
+/// Scenario names as the reports show them, each feature file's shared
+/// names read once per run.
+#[derive(Default)]
+pub struct ScenarioNames {
+    /// Per feature file: the names two or more of its scenarios share.
+    shared: Mutex<std::collections::HashMap<std::path::PathBuf, Option<std::collections::HashSet<String>>>>,
+}
+
+impl ScenarioNames {
+    /// A scenario's name as the reports show it: an outline row whose name
+    /// another scenario of its feature file shares gets its Examples' name (or,
+    /// for Examples without one, its row's values) after it, so rows tell apart.
+    /// Which names are shared is read from the file, not from what this run
+    /// selected: a row is named alike in every run, whole, sharded or one line.
+    pub fn shown(&self, feature: &cucumber::gherkin::Feature, sc: &cucumber::gherkin::Scenario) -> String {
+        let name = clean(&sc.name);
+        let Some(examples) = sc.examples.first() else { return name };
+        let shared = match feature.path.as_deref().and_then(|p| self.shared(p)) {
+            Some(shared) => shared.contains(&sc.name),
+            None => {
+                let all = feature.scenarios.iter().chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+                all.filter(|s| s.name == sc.name).count() > 1
+            }
+        };
+        if !shared {
+            return name;
         }
-    };
-    if !shared {
-        return name;
+        let label = match examples.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_owned(),
+            None => examples.table.as_ref().and_then(|t| t.rows.get(1)).map(|r| r.join(", ")).unwrap_or_default(),
+        };
+        if label.is_empty() {
+            name
+        } else {
+            format!("{name} ({})", clean(&label))
+        }
     }
-    let label = match examples.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => n.to_owned(),
-        None => examples.table.as_ref().and_then(|t| t.rows.get(1)).map(|r| r.join(", ")).unwrap_or_default(),
-    };
-    if label.is_empty() {
-        name
-    } else {
-        format!("{name} ({})", clean(&label))
+
+    /// The scenario names, outline rows filled in, that two or more scenarios
+    /// of the feature file at `path` share; read once per file.
+    fn shared(&self, path: &std::path::Path) -> Option<std::collections::HashSet<String>> {
+        let mut cache = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(path).ok()?;
+                let env = cucumber::gherkin::GherkinEnv::new(crate::feature_language::language_of(&text)).ok()?;
+                let parsed = cucumber::gherkin::Feature::parse(&text, env).ok()?;
+                let mut count: std::collections::HashMap<String, usize> = Default::default();
+                for s in parsed.scenarios.iter().chain(parsed.rules.iter().flat_map(|r| r.scenarios.iter())) {
+                    let rows: Vec<String> = s
+                        .examples
+                        .iter()
+                        .filter_map(|e| e.table.as_ref())
+                        .filter_map(|t| t.rows.split_first())
+                        .flat_map(|(header, rows)| {
+                            rows.iter().map(|row| {
+                                header.iter().zip(row).fold(s.name.clone(), |n, (k, v)| n.replace(&format!("<{k}>"), v))
+                            })
+                        })
+                        .collect();
+                    for n in if rows.is_empty() { vec![s.name.clone()] } else { rows } {
+                        *count.entry(n).or_default() += 1;
+                    }
+                }
+                Some(count.into_iter().filter(|(_, n)| *n > 1).map(|(name, _)| name).collect())
+            })
+            .clone()
     }
 }
 
@@ -93,40 +135,6 @@ fn parameters_of(sc: &cucumber::gherkin::Scenario) -> Vec<(String, String)> {
         (Some(header), Some(row)) => header.iter().zip(row).map(|(k, v)| (clean(k), clean(v))).collect(),
         _ => Vec::new(),
     }
-}
-
-/// The scenario names, outline rows filled in, that two or more scenarios
-/// of the feature file at `path` share; read once per file.
-fn shared_names(path: &std::path::Path) -> Option<std::collections::HashSet<String>> {
-    type Cache = std::collections::HashMap<std::path::PathBuf, Option<std::collections::HashSet<String>>>;
-    static CACHE: std::sync::LazyLock<Mutex<Cache>> = std::sync::LazyLock::new(Default::default);
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    cache
-        .entry(path.to_path_buf())
-        .or_insert_with(|| {
-            let text = std::fs::read_to_string(path).ok()?;
-            let env = cucumber::gherkin::GherkinEnv::new(crate::feature_language::language_of(&text)).ok()?;
-            let parsed = cucumber::gherkin::Feature::parse(&text, env).ok()?;
-            let mut count: std::collections::HashMap<String, usize> = Default::default();
-            for s in parsed.scenarios.iter().chain(parsed.rules.iter().flat_map(|r| r.scenarios.iter())) {
-                let rows: Vec<String> = s
-                    .examples
-                    .iter()
-                    .filter_map(|e| e.table.as_ref())
-                    .filter_map(|t| t.rows.split_first())
-                    .flat_map(|(header, rows)| {
-                        rows.iter().map(|row| {
-                            header.iter().zip(row).fold(s.name.clone(), |n, (k, v)| n.replace(&format!("<{k}>"), v))
-                        })
-                    })
-                    .collect();
-                for n in if rows.is_empty() { vec![s.name.clone()] } else { rows } {
-                    *count.entry(n).or_default() += 1;
-                }
-            }
-            Some(count.into_iter().filter(|(_, n)| *n > 1).map(|(name, _)| name).collect())
-        })
-        .clone()
 }
 
 /// A step as written that never ran: skipped, with no time and no evidence.
@@ -150,6 +158,7 @@ fn never_run(step: &cucumber::gherkin::Step, background: bool) -> StepReport {
 /// the run's filter, as the scenario is left out.
 pub fn left_out(
     report: &Mutex<RunReport>,
+    names: &ScenarioNames,
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     sc: &cucumber::gherkin::Scenario,
@@ -165,7 +174,7 @@ pub fn left_out(
         .collect();
     let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
     report.features[fi].scenarios.push(ScenarioReport {
-        name: shown_name(feature, sc),
+        name: names.shown(feature, sc),
         keyword: sc.keyword.clone(),
         line: sc.position.line,
         tags: tags_of(feature, &rule_tags, sc),
@@ -203,13 +212,17 @@ pub struct Recorder {
     quiet: bool,
     /// What the World tells the report beside cucumber's events.
     ledger: Arc<Ledger>,
+    /// The console while the run goes.
+    progress: Arc<Progress>,
+    /// Scenario names as the reports show them.
+    pub names: Arc<ScenarioNames>,
 }
 
 impl Recorder {
     /// A recorder of the run whose World notes into `ledger`; `quiet` leaves
     /// out the line per scenario.
-    pub fn new(quiet: bool, ledger: Arc<Ledger>) -> Recorder {
-        Recorder { quiet, ledger, ..Default::default() }
+    pub fn new(quiet: bool, ledger: Arc<Ledger>, progress: Arc<Progress>) -> Recorder {
+        Recorder { quiet, ledger, progress, ..Default::default() }
     }
 
     fn feature_index(&mut self, f: &cucumber::gherkin::Feature) -> usize {
@@ -232,7 +245,7 @@ impl Recorder {
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
         let tags = tags_of(feature, rule_tags, sc);
         let parameters = parameters_of(sc);
-        let name = shown_name(feature, sc);
+        let name = self.names.shown(feature, sc);
         let feature = &mut report.features[fi];
         let si = match feature.scenarios.iter().position(|s| s.line == sc.position.line && s.name == name) {
             Some(i) => i,
@@ -282,7 +295,7 @@ impl Recorder {
                 scenario.started.get_or_insert(at);
                 self.started.insert(key, at);
                 let place = feature.path.display();
-                progress::scenario_started(key, format!("'{}' ({place}:{})", scenario.name, scenario.line));
+                self.progress.scenario_started(key, format!("'{}' ({place}:{})", scenario.name, scenario.line));
                 self.running.lock().unwrap_or_else(|p| p.into_inner()).insert((fi, si));
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => {
@@ -291,7 +304,7 @@ impl Recorder {
                 let (status, error, attachments, proved) = match ev {
                     event::Step::Started => {
                         self.step_started.insert(skey, at);
-                        progress::step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
+                        self.progress.step_started(key, clean(&format!("{} {}", step.keyword.trim(), step.value)));
                         return;
                     }
                     event::Step::Passed(..) => {
@@ -309,7 +322,7 @@ impl Recorder {
                         (Status::Undefined, Some("no step definition matches this step".into()), Vec::new(), Vec::new())
                     }
                     event::Step::Failed(_, _, world, err) => {
-                        let attachments = world.map(|w| w.attachments.clone()).unwrap_or_default();
+                        let attachments = world.map(|w| w.evidence.attachments.clone()).unwrap_or_default();
                         match stopped_by(&err) {
                             Some(Verdict::NotRun) => {
                                 self.stopped.insert(key);
@@ -370,7 +383,7 @@ impl Recorder {
                 // A failed attempt that cucumber will try again is not the
                 // scenario's verdict, and says so.
                 let again = retries.is_some_and(|r| r.left > 0) && scenario.status() != Status::Passed;
-                progress::scenario_finished(key, !again);
+                self.progress.scenario_finished(key, !again);
                 // The requests this attempt sent, noted by the World as it ended.
                 let attempt_key = ScenarioKey::of(feature_path, sc);
                 requests::add(&mut scenario.requests, &self.ledger.take_requests(&attempt_key));
@@ -378,7 +391,7 @@ impl Recorder {
                 let file = feature.path.display().to_string();
                 self.ledger.fill_leases(scenario, &file);
                 if !self.quiet && !self.not_run.contains(&key) {
-                    console::scenario_line(&feature.path, scenario, again);
+                    console::scenario_line(&self.progress, &feature.path, scenario, again);
                 }
             }
             _ => {}

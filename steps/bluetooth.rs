@@ -66,22 +66,24 @@ fn trace(w: &mut CopyWorld, line: String) {
     const NAME: &str = "Bluetooth trace";
     let line = mitid_e2e_framework::secret::redact(&line);
     w.ctx.ledger.attach_to_passing_step(
-        &w.scenario,
+        &w.scenario.key,
         Attachment { name: NAME.into(), mime: "text/plain".into(), data: line.clone().into_bytes() },
     );
-    match w.attachments.iter_mut().find(|a| a.name == NAME) {
+    match w.evidence.attachments.iter_mut().find(|a| a.name == NAME) {
         Some(a) => {
             a.data.push(b'\n');
             a.data.extend_from_slice(line.as_bytes());
         }
-        None => {
-            w.attachments.push(Attachment { name: NAME.into(), mime: "text/plain".into(), data: line.into_bytes() })
-        }
+        None => w.evidence.attachments.push(Attachment {
+            name: NAME.into(),
+            mime: "text/plain".into(),
+            data: line.into_bytes(),
+        }),
     }
 }
 
 async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
-    if w.qr_payload.is_none() {
+    if w.flow.qr_payload.is_none() {
         fail!("the old phone has shown no QR code in this scenario yet: the beacon is advertised while the QR code is shown");
     }
     let (mut probe, bt) = open(w).await?;
@@ -94,7 +96,7 @@ async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
         None => "an address not checked: the profile gives the old phone no fixed Bluetooth address",
     };
     trace(w, format!("seen by host adapter {}: {} ({whose})", probe.label(), sighting.trace_line()));
-    let qr = w.qr_payload.as_ref().ok_or_else(|| StepFailure::error("the QR code shown is not known"))?;
+    let qr = w.flow.qr_payload.as_ref().ok_or_else(|| StepFailure::error("the QR code shown is not known"))?;
     if !w.control_unseen()?.beacon_bound_to_qr(qr, &sighting.token).await? {
         fail!(
             "the host heard a MitID beacon from {whose} (token digest {}), but the test backend says its token is not the one bound to the QR code shown: the beacon does not prove this QR session",
@@ -105,7 +107,7 @@ async fn host_sees_beacon(w: &mut CopyWorld) -> StepResult {
         w,
         format!("token digest {}: bound to the QR code shown (checked by the test backend)", sighting.token_digest),
     );
-    w.beacon = Some(sighting);
+    w.flow.beacon = Some(sighting);
     Ok(())
 }
 
@@ -114,12 +116,12 @@ async fn beacon_gone(w: &mut CopyWorld) -> StepResult {
     let old = w.phone_profile(Role::Old)?;
     // This session's token when it was heard; else any beacon of the old phone.
     let filter = BeaconFilter {
-        token: w.beacon.as_ref().map(|s| s.token.clone()),
-        address: old.bluetooth_address.clone().or_else(|| w.beacon.as_ref().map(|s| s.address.clone())),
+        token: w.flow.beacon.as_ref().map(|s| s.token.clone()),
+        address: old.bluetooth_address.clone().or_else(|| w.flow.beacon.as_ref().map(|s| s.address.clone())),
     };
     let window = bt.scan_interval() * 2;
     probe.assert_gone(BEACON_UUID_PREFIX, &filter, window, LISTEN_AT_LEAST.max(window * 2)).await?;
-    let digest = w.beacon.as_ref().map_or("any".to_owned(), |s| s.token_digest.clone());
+    let digest = w.flow.beacon.as_ref().map_or("any".to_owned(), |s| s.token_digest.clone());
     trace(
         w,
         format!(

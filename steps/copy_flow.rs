@@ -271,7 +271,7 @@ pub(crate) async fn enter_pin(w: &mut CopyWorld) -> StepResult {
     phone.tap("pin_next").await?;
     // The old phone asks at step 5 and, once asked to show the QR code, at step 9.
     if w.current == Role::Old {
-        if w.qr_asked {
+        if w.flow.qr_asked {
             w.proves(Doc::Step(9), None);
         } else {
             w.proves(Doc::Step(5), Some(Way::PinCode));
@@ -286,7 +286,7 @@ pub(crate) async fn use_biometric(w: &mut CopyWorld) -> StepResult {
     phone.tap("pin_use_biometric").await?;
     let kind = give_biometric(w).await?;
     // Step 9 names only the PIN code: biometric there proves no documented step.
-    if w.current == Role::Old && !w.qr_asked {
+    if w.current == Role::Old && !w.flow.qr_asked {
         w.proves(Doc::Step(5), Some(Way::Biometric(kind)));
     }
     Ok(())
@@ -376,7 +376,7 @@ pub(crate) async fn notified(w: &mut CopyWorld) -> StepResult {
     loop {
         // Only what reached this scenario's old phone since the scenario got
         // it: the gateways serve the whole run.
-        let mine = w.ctx.gateways.pushes_since(w.messages_from, &[&udid]).await;
+        let mine = w.ctx.gateways.pushes_since(w.flow.messages_from, &[&udid]).await;
         if mine.iter().any(is_waiting_over) {
             w.proves(Doc::Step(7), None);
             return Ok(());
@@ -400,7 +400,7 @@ pub(crate) async fn show_qr(w: &mut CopyWorld) -> StepResult {
     phone.activate_app().await?;
     phone.wait_for_text("Show QR code and copy MitID to the new app").await?;
     phone.tap_text("Show QR code").await?;
-    w.qr_asked = true;
+    w.flow.qr_asked = true;
     w.proves(Doc::Step(8), None);
     Ok(())
 }
@@ -506,7 +506,7 @@ pub(crate) async fn see_qr(w: &mut CopyWorld) -> StepResult {
     let png = phone.screenshot().await?;
     let (_, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
-    w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
+    w.flow.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     w.proves(Doc::Step(12), None);
     Ok(())
 }
@@ -551,7 +551,7 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
     let png = old.screenshot().await?;
     let (png, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
     let payload = decoded?;
-    w.qr_payload = Some(Secret::new(SecretKind::Token, payload));
+    w.flow.qr_payload = Some(Secret::new(SecretKind::Token, payload));
     match w.ctx.profile.camera.mode {
         CameraMode::Inject => {
             use base64::Engine as _;
@@ -576,7 +576,7 @@ pub(crate) async fn enter_user_id(w: &mut CopyWorld) -> StepResult {
 /// Types a user ID on step 20's screen and presses "Next"; the SMS that had
 /// arrived before are noted, so a later step sees only what this sent.
 pub(crate) async fn type_user_id(w: &mut CopyWorld, user_id: &Secret) -> StepResult {
-    w.sms_seen = w.ctx.gateways.sms_messages().await.len();
+    w.flow.sms_seen = w.ctx.gateways.sms_messages().await.len();
     let phone = w.here().await?;
     phone.wait_for_screen("user_id").await?;
     phone.type_secret("user_id_input", user_id).await?;
@@ -586,7 +586,7 @@ pub(crate) async fn type_user_id(w: &mut CopyWorld, user_id: &Secret) -> StepRes
 
 pub(crate) async fn enter_temporary_pin(w: &mut CopyWorld) -> StepResult {
     let to = w.identity()?.phone_number.clone();
-    let pin = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    let pin = w.ctx.gateways.temporary_pin(&to, w.flow.sms_seen, w.ctx.profile.timeouts.message()).await?;
     let phone = w.here().await?;
     phone.wait_for_screen("temporary_pin").await?;
     phone.type_secret("temporary_pin_input", &pin).await?;

@@ -28,7 +28,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     let text = cx.step.value.clone();
     let stop = world.ctx.stop.clone();
     if let Some(signal) = stop.requested() {
-        let (verdict, message) = if world.steps_begun == 0 {
+        let (verdict, message) = if world.scenario.steps_begun == 0 {
             (Verdict::NotRun, crate::interrupt::NOT_RUN.to_owned())
         } else {
             (
@@ -41,10 +41,10 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
         };
         std::panic::panic_any(StepPanic { verdict, message });
     }
-    world.steps_begun += 1;
+    world.scenario.steps_begun += 1;
     // With the phones' request traces, this says which step sent what.
     tracing::debug!(step = %text, "step");
-    world.proved.clear();
+    world.evidence.proved.clear();
     let captures = arguments(cx.matches.into_iter().skip(1));
     let started = std::time::Instant::now();
     // Every screen the step leaves its phones on must show its approved
@@ -67,7 +67,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     };
     let failure = match outcome {
         Ok(Ok(())) => {
-            world.ctx.ledger.prove_in_passing_step(&world.scenario, std::mem::take(&mut world.proved));
+            world.ctx.ledger.prove_in_passing_step(&world.scenario.key, std::mem::take(&mut world.evidence.proved));
             return;
         }
         Ok(Err(failure)) => {

@@ -342,7 +342,7 @@ async fn close_app(w: &mut CopyWorld) -> StepResult {
 async fn not_notified(w: &mut CopyWorld) -> StepResult {
     let udid = w.phone(Role::Old).await?.udid().to_owned();
     tokio::time::sleep(NOTHING_ARRIVES_WITHIN).await;
-    let pushes = w.ctx.gateways.pushes_since(w.messages_from, &[&udid]).await;
+    let pushes = w.ctx.gateways.pushes_since(w.flow.messages_from, &[&udid]).await;
     let early: Vec<String> =
         pushes.iter().filter(|m| copy_flow::is_waiting_over(m)).map(|m| w.ctx.gateways.shown_push(m)).collect();
     if !early.is_empty() {
@@ -409,12 +409,12 @@ async fn take_picture(w: &mut CopyWorld) -> StepResult {
     let payload = decoded?;
     // What it opens is a secret: reports never show it.
     Secret::new(SecretKind::Token, payload);
-    w.qr_picture = Some(png);
+    w.flow.qr_picture = Some(png);
     Ok(())
 }
 
 async fn scan_picture(w: &mut CopyWorld) -> StepResult {
-    let Some(png) = w.qr_picture.clone() else {
+    let Some(png) = w.flow.qr_picture.clone() else {
         fail!("no picture of the QR code was taken: use 'I take a picture of the QR code on my old app' first");
     };
     if w.ctx.profile.camera.mode == CameraMode::Rig {
@@ -444,7 +444,7 @@ async fn wrong_user_id(w: &mut CopyWorld) -> StepResult {
     if w.identity()?.user_id.expose() == NOT_MINE {
         fail!("the identity's user ID is the one this step uses as someone else's");
     }
-    w.sms_seen = w.ctx.gateways.sms_messages().await.len();
+    w.flow.sms_seen = w.ctx.gateways.sms_messages().await.len();
     let phone = w.here().await?;
     phone.wait_for_screen("user_id").await?;
     phone.type_text("user_id_input", NOT_MINE).await?;
@@ -455,8 +455,15 @@ async fn wrong_user_id(w: &mut CopyWorld) -> StepResult {
 async fn no_temporary_pin_sms(w: &mut CopyWorld) -> StepResult {
     let to = w.identity()?.phone_number.expose().to_owned();
     tokio::time::sleep(NOTHING_ARRIVES_WITHIN).await;
-    let sent =
-        w.ctx.gateways.sms_messages().await.iter().skip(w.sms_seen).filter(|m| m.body["to"] == to.as_str()).count();
+    let sent = w
+        .ctx
+        .gateways
+        .sms_messages()
+        .await
+        .iter()
+        .skip(w.flow.sms_seen)
+        .filter(|m| m.body["to"] == to.as_str())
+        .count();
     if sent > 0 {
         fail!("{sent} SMS message(s) reached my phone number after the user ID was refused");
     }
@@ -469,9 +476,10 @@ async fn no_temporary_pin_sms(w: &mut CopyWorld) -> StepResult {
 async fn sms_states_validity(w: &mut CopyWorld, minutes: u64) -> StepResult {
     let to = w.identity()?.phone_number.clone();
     // Its arrival is awaited as when the code is typed.
-    w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    w.ctx.gateways.temporary_pin(&to, w.flow.sms_seen, w.ctx.profile.timeouts.message()).await?;
     let messages = w.ctx.gateways.sms_messages().await;
-    let Some(sms) = messages.iter().skip(w.sms_seen).rev().find(|m| m.body["to"].as_str() == Some(to.expose())) else {
+    let Some(sms) = messages.iter().skip(w.flow.sms_seen).rev().find(|m| m.body["to"].as_str() == Some(to.expose()))
+    else {
         fail!("no SMS reached my phone number");
     };
     let stated = regex::Regex::new(&format!(r"\b{minutes} (minutes|minutter)\b")).expect("a valid regex");
@@ -486,7 +494,7 @@ async fn sms_states_validity(w: &mut CopyWorld, minutes: u64) -> StepResult {
 
 async fn wrong_temporary_pins(w: &mut CopyWorld, Count(times): Count) -> StepResult {
     let to = w.identity()?.phone_number.clone();
-    let right = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    let right = w.ctx.gateways.temporary_pin(&to, w.flow.sms_seen, w.ctx.profile.timeouts.message()).await?;
     let wrong = Secret::new(SecretKind::TemporaryPin, other_digits(right.expose()));
     let phone = w.here().await?;
     for _ in 0..times {
@@ -559,12 +567,12 @@ async fn provision_another_person(w: &mut CopyWorld, app_on: Vec<String>) -> Ste
             app_on,
         })
         .await?;
-    w.other_person = Some(other);
+    w.flow.other_person = Some(other);
     Ok(())
 }
 
 async fn other_persons_user_id(w: &mut CopyWorld) -> StepResult {
-    let Some(other) = w.other_person.clone() else {
+    let Some(other) = w.flow.other_person.clone() else {
         fail!("no other person: use 'Given another person has an active MitID app' first");
     };
     copy_flow::type_user_id(w, &other.user_id).await
@@ -585,17 +593,17 @@ async fn user_id_in_capitals(w: &mut CopyWorld) -> StepResult {
 
 async fn keep_temporary_pin(w: &mut CopyWorld) -> StepResult {
     let to = w.identity()?.phone_number.clone();
-    let pin = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
-    w.earlier_temporary_pin = Some(pin);
+    let pin = w.ctx.gateways.temporary_pin(&to, w.flow.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    w.flow.earlier_temporary_pin = Some(pin);
     Ok(())
 }
 
 async fn earlier_temporary_pin(w: &mut CopyWorld) -> StepResult {
-    let Some(earlier) = w.earlier_temporary_pin.clone() else {
+    let Some(earlier) = w.flow.earlier_temporary_pin.clone() else {
         fail!("no temporary PIN code was kept: use 'I keep the temporary PIN code that I receive via SMS' first");
     };
     let to = w.identity()?.phone_number.clone();
-    let now = w.ctx.gateways.temporary_pin(&to, w.sms_seen, w.ctx.profile.timeouts.message()).await?;
+    let now = w.ctx.gateways.temporary_pin(&to, w.flow.sms_seen, w.ctx.profile.timeouts.message()).await?;
     if now.expose() == earlier.expose() {
         fail!("this attempt was sent the same temporary PIN code as the earlier one: the step proves nothing");
     }
@@ -695,7 +703,7 @@ async fn press_back(w: &mut CopyWorld) -> StepResult {
 /// One more active app of mine, on a phone outside the farm, while the
 /// copy is under way (a lab backend's provisioning call).
 async fn one_more_app_elsewhere(w: &mut CopyWorld) -> StepResult {
-    let more = w.apps_elsewhere + 1;
+    let more = w.flow.apps_elsewhere + 1;
     w.provision(more).await
 }
 

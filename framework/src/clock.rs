@@ -31,7 +31,7 @@ impl Clock {
         control: &ControlApi,
         udids: &[String],
         who: &str,
-        say: fn(&str),
+        say: &dyn Fn(&str),
     ) -> Result<(), ControlError> {
         match self {
             Clock::Virtual => control.advance_clock(by, udids).await,

@@ -9,8 +9,8 @@ use super::{RunReport, ScenarioReport, Status};
 
 /// Prints [`scenario_lines`] as an attempt of the scenario finishes, above
 /// the live progress display when there is one.
-pub fn scenario_line(feature: &Path, s: &ScenarioReport, again: bool) {
-    super::progress::say(&scenario_lines(feature, s, again));
+pub fn scenario_line(progress: &super::progress::Progress, feature: &Path, s: &ScenarioReport, again: bool) {
+    progress.say(&scenario_lines(feature, s, again));
 }
 
 /// A finished attempt's line: its mark, name, place and time, and which

@@ -1,12 +1,16 @@
 //! What the console shows while a run goes: at a terminal, a live display
 //! under the printed lines (scenarios done of those selected, each running
 //! scenario and its current step); with `-v`, a line per step as it
-//! starts; and the lines others print through [`say`] (a scenario's
+//! starts; and the lines others print through [`Progress::say`] (a scenario's
 //! verdict, a real-time wait's heartbeat) above the display.
 //!
 //! Off a terminal, or with `NO_COLOR` set, there is no display: plain
 //! lines only, never an ANSI code or a `\r`, so a log file or a CI log
 //! reads as it was printed.
+//!
+//! The run owns one [`Progress`] (in its context, shared with the
+//! recorder): whatever prints while the run goes prints through it, so no
+//! line lands in the middle of the display.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -53,95 +57,102 @@ struct State {
     drawn: usize,
 }
 
-static STATE: Mutex<Option<State>> = Mutex::new(None);
-
-fn state() -> std::sync::MutexGuard<'static, Option<State>> {
-    STATE.lock().unwrap_or_else(|p| p.into_inner())
+/// The run's console while it goes: shown from [`Progress::start`] to
+/// [`Progress::finish`]; before and after, [`Progress::say`] prints plainly.
+#[derive(Default)]
+pub struct Progress {
+    state: Mutex<Option<State>>,
 }
 
-/// Starts showing the run's progress: `total` counts the scenarios
-/// selected; `verbose` prints each step as it starts.
-pub fn start(mode: Mode, verbose: bool, total: Arc<AtomicUsize>) {
-    *state() = Some(State { mode, verbose, total, done: 0, running: BTreeMap::new(), drawn: 0 });
-}
+impl Progress {
+    fn state(&self) -> std::sync::MutexGuard<'_, Option<State>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 
-/// Stops: the display is cleared, and lines print plainly again.
-pub fn finish() {
-    let mut guard = state();
-    if let Some(s) = guard.as_mut() {
+    /// Starts showing the run's progress: `total` counts the scenarios
+    /// selected; `verbose` prints each step as it starts.
+    pub fn start(&self, mode: Mode, verbose: bool, total: Arc<AtomicUsize>) {
+        *self.state() = Some(State { mode, verbose, total, done: 0, running: BTreeMap::new(), drawn: 0 });
+    }
+
+    /// Stops: the display is cleared, and lines print plainly again.
+    pub fn finish(&self) {
+        let mut guard = self.state();
+        if let Some(s) = guard.as_mut() {
+            let mut out = std::io::stdout().lock();
+            clear(s, &mut out);
+            let _ = out.flush();
+        }
+        *guard = None;
+    }
+
+    /// A scenario (`key`: unique in the run) started an attempt.
+    pub fn scenario_started(&self, key: (usize, usize), name: String) {
+        self.update(|s| {
+            s.running.insert(key, Running { name, step: None });
+            None
+        });
+    }
+
+    /// A running scenario started a step (`text` with its keyword, cleaned of
+    /// secrets). With `-v` it is printed.
+    pub fn step_started(&self, key: (usize, usize), text: String) {
+        self.update(|s| {
+            let r = s.running.get_mut(&key)?;
+            let line = s.verbose.then(|| format!("   step  {text}  in {}\n", r.name));
+            r.step = Some(text);
+            line
+        });
+    }
+
+    /// A scenario's attempt ended; `done`: it is not tried again.
+    pub fn scenario_finished(&self, key: (usize, usize), done: bool) {
+        self.update(|s| {
+            s.running.remove(&key);
+            s.done += usize::from(done);
+            None
+        });
+    }
+
+    /// Prints `text` (whole lines, each ending with a newline, or one line
+    /// without) above the display, or plainly when there is none.
+    pub fn say(&self, text: &str) {
+        let mut text = text.to_owned();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let mut guard = self.state();
         let mut out = std::io::stdout().lock();
-        clear(s, &mut out);
+        match guard.as_mut() {
+            Some(s) if s.mode == Mode::Live => {
+                clear(s, &mut out);
+                let _ = out.write_all(text.as_bytes());
+                draw(s, &mut out);
+            }
+            _ => {
+                let _ = out.write_all(text.as_bytes());
+            }
+        }
         let _ = out.flush();
     }
-    *guard = None;
-}
 
-/// A scenario (`key`: unique in the run) started an attempt.
-pub fn scenario_started(key: (usize, usize), name: String) {
-    update(|s| {
-        s.running.insert(key, Running { name, step: None });
-        None
-    });
-}
-
-/// A running scenario started a step (`text` with its keyword, cleaned of
-/// secrets). With `-v` it is printed.
-pub fn step_started(key: (usize, usize), text: String) {
-    update(|s| {
-        let r = s.running.get_mut(&key)?;
-        let line = s.verbose.then(|| format!("   step  {text}  in {}\n", r.name));
-        r.step = Some(text);
-        line
-    });
-}
-
-/// A scenario's attempt ended; `done`: it is not tried again.
-pub fn scenario_finished(key: (usize, usize), done: bool) {
-    update(|s| {
-        s.running.remove(&key);
-        s.done += usize::from(done);
-        None
-    });
-}
-
-/// Prints `text` (whole lines, each ending with a newline, or one line
-/// without) above the display, or plainly when there is none.
-pub fn say(text: &str) {
-    let mut text = text.to_owned();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let mut guard = state();
-    let mut out = std::io::stdout().lock();
-    match guard.as_mut() {
-        Some(s) if s.mode == Mode::Live => {
+    /// Changes the state; prints what `change` returns and redraws.
+    fn update(&self, change: impl FnOnce(&mut State) -> Option<String>) {
+        let mut guard = self.state();
+        let Some(s) = guard.as_mut() else { return };
+        let line = change(s);
+        let mut out = std::io::stdout().lock();
+        if s.mode == Mode::Live {
             clear(s, &mut out);
-            let _ = out.write_all(text.as_bytes());
+        }
+        if let Some(line) = line {
+            let _ = out.write_all(line.as_bytes());
+        }
+        if s.mode == Mode::Live {
             draw(s, &mut out);
         }
-        _ => {
-            let _ = out.write_all(text.as_bytes());
-        }
+        let _ = out.flush();
     }
-    let _ = out.flush();
-}
-
-/// Changes the state; prints what `change` returns and redraws.
-fn update(change: impl FnOnce(&mut State) -> Option<String>) {
-    let mut guard = state();
-    let Some(s) = guard.as_mut() else { return };
-    let line = change(s);
-    let mut out = std::io::stdout().lock();
-    if s.mode == Mode::Live {
-        clear(s, &mut out);
-    }
-    if let Some(line) = line {
-        let _ = out.write_all(line.as_bytes());
-    }
-    if s.mode == Mode::Live {
-        draw(s, &mut out);
-    }
-    let _ = out.flush();
 }
 
 fn clear(s: &mut State, out: &mut impl std::io::Write) {

@@ -65,8 +65,9 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
         };
         println!("running up to {concurrency} scenario(s) at once ({why})");
     }
-    let recorder = Recorder::new(opts.quiet, ctx.ledger.clone());
+    let recorder = Recorder::new(opts.quiet, ctx.ledger.clone(), ctx.progress.clone());
     let report_handle = recorder.report.clone();
+    let names = recorder.names.clone();
     let running_handle = recorder.running.clone();
     let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
     let shard = opts.shard;
@@ -83,14 +84,14 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
             let mut tags = feature.tags.clone();
             tags.extend(rule.map(|r| r.tags.clone()).unwrap_or_default());
             tags.extend(scenario.tags.iter().cloned());
-            world.tags = tags;
-            world.scenario = crate::world::ScenarioKey::of(feature.path.as_deref(), scenario);
-            world.steps_total = feature.background.as_ref().map_or(0, |b| b.steps.len())
+            world.scenario.tags = tags;
+            world.scenario.key = crate::world::ScenarioKey::of(feature.path.as_deref(), scenario);
+            world.scenario.steps_total = feature.background.as_ref().map_or(0, |b| b.steps.len())
                 + rule.and_then(|r| r.background.as_ref()).map_or(0, |b| b.steps.len())
                 + scenario.steps.len();
             let path = feature.path.as_deref().unwrap_or(Path::new("?"));
             let path = std::env::current_dir().ok().and_then(|d| path.strip_prefix(d).ok()).unwrap_or(path);
-            world.scenario_name = format!("'{}' ({}:{})", scenario.name, path.display(), scenario.position.line);
+            world.scenario.name = format!("'{}' ({}:{})", scenario.name, path.display(), scenario.position.line);
             Box::pin(async {})
         })
         .after(|_, _, _, finished, world: Option<&mut CopyWorld>| {
@@ -100,7 +101,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
                     world.close_sessions().await;
                     for (role, phone) in &world.phones {
                         world.ctx.ledger.note_requests(
-                            &world.scenario,
+                            &world.scenario.key,
                             role.name().trim_start_matches("the "),
                             &phone.requests(),
                         );
@@ -137,7 +138,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
     let selected = Arc::new(AtomicUsize::new(0));
     let selected_in = selected.clone();
     let mode = if opts.quiet { report::progress::Mode::Plain } else { report::progress::Mode::detect() };
-    report::progress::start(mode, opts.verbose && !opts.quiet, selected.clone());
+    ctx.progress.start(mode, opts.verbose && !opts.quiet, selected.clone());
     let run = cucumber.filter_run(plan.files.clone(), move |feature, rule, scenario| {
         let all_tags =
             || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
@@ -149,7 +150,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
             selected_in.fetch_add(1, Ordering::Relaxed);
         }
         if tagged && in_shard && needs_probe && !has_bluetooth {
-            recorder::left_out(&left_out_into, feature, rule, scenario, &no_probe);
+            recorder::left_out(&left_out_into, &names, feature, rule, scenario, &no_probe);
             return false;
         }
         if tagged && in_shard {
@@ -161,14 +162,14 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
                 Err(e) => Some(e),
             };
             if let Some(why) = why {
-                recorder::left_out(&left_out_into, feature, rule, scenario, &why);
+                recorder::left_out(&left_out_into, &names, feature, rule, scenario, &why);
                 return false;
             }
         }
         tagged && in_shard
     });
     let outcome = interrupt::run_until_stopped(run, &ctx.stop, interrupt::WIND_DOWN).await;
-    report::progress::finish();
+    ctx.progress.finish();
     // No session outlives the run: wait for any still being created, then
     // end whatever the scenarios did not close (after an interrupt, those of
     // a scenario the run dropped, or whose step was cancelled mid-creation).

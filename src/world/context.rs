@@ -56,6 +56,9 @@ pub struct RunContext {
     pub side_by_side: bool,
     /// What the World tells the report beside cucumber's events.
     pub ledger: Arc<super::Ledger>,
+    /// The console while the run goes: what a step prints (a real-time
+    /// wait's heartbeat) goes above the live display.
+    pub progress: Arc<crate::report::progress::Progress>,
 }
 
 impl RunContext {
@@ -86,6 +89,7 @@ impl RunContext {
             screen_texts: None,
             side_by_side: true,
             ledger: Default::default(),
+            progress: Default::default(),
         }
     }
 
@@ -153,8 +157,12 @@ impl RunContext {
     }
 }
 
-/// The run the Worlds belong to. cucumber makes Worlds with no arguments,
-/// so the context is set here before the run starts.
+/// The run the Worlds belong to. cucumber makes Worlds with no arguments
+/// (`World::new()`), so the context is set here before the run starts: the
+/// runner's one process-wide state. Everything else a run shares (the
+/// ledger, the console's progress, the sessions, the scenario names) hangs
+/// off this context or the recorder, so two runs in one process (the
+/// tests') never see each other's.
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
 
 /// Sets (or, with `None`, clears) the run the next Worlds belong to.

@@ -86,13 +86,13 @@ impl CopyWorld {
             super::each(self.ctx.side_by_side, gathering).await.into_iter().flatten().collect();
         // Only this scenario's messages: to its number and its phones, since it got them.
         let gateways = &self.ctx.gateways;
-        let sms = match &self.identity {
-            Some(id) => gateways.sms_since(self.messages_from, &id.phone_number).await,
+        let sms = match &self.flow.identity {
+            Some(id) => gateways.sms_since(self.flow.messages_from, &id.phone_number).await,
             None => Vec::new(),
         };
         let udids: Vec<String> = self.lease.iter().flat_map(|l| l.phones()).map(|p| p.udid.clone()).collect();
         let udids: Vec<&str> = udids.iter().map(String::as_str).collect();
-        let push = gateways.pushes_since(self.messages_from, &udids).await;
+        let push = gateways.pushes_since(self.flow.messages_from, &udids).await;
         if !sms.is_empty() || !push.is_empty() {
             let text: Vec<String> =
                 sms.iter().map(|m| gateways.shown_sms(m)).chain(push.iter().map(|m| gateways.shown_push(m))).collect();
@@ -102,6 +102,6 @@ impl CopyWorld {
                 data: text.join("\n").into_bytes(),
             });
         }
-        self.attachments.extend(found);
+        self.evidence.attachments.extend(found);
     }
 }

@@ -67,18 +67,50 @@ pub struct PhoneCounts {
     pub looks: u64,
 }
 
-/// One scenario's state: its phones, identity, what it has seen so far,
-/// and the evidence it gathers.
+/// One scenario's state, in four groups: which scenario it is, its phones,
+/// what the flow has seen and kept from step to step, and what it leaves
+/// for the report.
 #[derive(cucumber::World)]
 #[world(init = Self::create)]
 pub struct CopyWorld {
     /// What the whole run shares.
     pub ctx: Arc<RunContext>,
+    /// Which scenario this is, and how far it has got.
+    pub scenario: ScenarioMeta,
+    // --- Its phones.
     pub(crate) lease: Option<Lease>,
     /// The sessions open on this scenario's phones, by role.
     pub phones: BTreeMap<Role, Phone>,
     /// The phone "I" am holding now; steps without "on my X phone" act on it.
     pub current: Role,
+    /// What the flow has seen and kept so far.
+    pub flow: FlowState,
+    /// What the scenario leaves for the report.
+    pub evidence: Gathered,
+}
+
+/// Which scenario a World is, and how far it has got (set before it starts).
+#[derive(Debug, Default)]
+pub struct ScenarioMeta {
+    /// Where this scenario is.
+    pub key: ScenarioKey,
+    /// The scenario as messages name it: "'its name' (file:line)".
+    pub name: String,
+    /// The scenario's tags (without `@`): they pick its phones.
+    pub tags: Vec<String>,
+    /// How many steps have begun: none when the run is asked to stop means
+    /// the scenario never began (not run), else it was interrupted.
+    pub steps_begun: usize,
+    /// How many steps the scenario has, its Backgrounds' with it: at the
+    /// last, every phone another phone's step may have moved on is read.
+    pub steps_total: usize,
+}
+
+/// What the flow has seen and kept from one step to the next. Secrets in
+/// it (the identity, the QR payload, PIN codes) are redacted wherever
+/// they are shown, and it has no Debug of its own.
+#[derive(Default)]
+pub struct FlowState {
     /// This scenario's identity: the fixture's, made unique per scenario so
     /// scenarios can run side by side on one backend.
     pub identity: Option<Identity>,
@@ -101,26 +133,19 @@ pub struct CopyWorld {
     /// The old phone's beacon as the host adapter last heard it (its token
     /// is a secret).
     pub beacon: Option<mitid_e2e_framework::bluetooth::Sighting>,
-    /// Evidence for the report: a failing step's, and the Bluetooth trace.
-    pub attachments: Vec<Attachment>,
-    /// The scenario's tags (without `@`): they pick its phones.
-    pub tags: Vec<String>,
-    /// Where this scenario is (set before it starts).
-    pub scenario: ScenarioKey,
-    /// The scenario as messages name it: "'its name' (file:line)".
-    pub scenario_name: String,
-    /// How many steps have begun: none when the run is asked to stop means
-    /// the scenario never began (not run), else it was interrupted.
-    pub steps_begun: usize,
-    /// How many steps the scenario has, its Backgrounds' with it: at the
-    /// last, every phone another phone's step may have moved on is read.
-    pub steps_total: usize,
-    /// What the running step has proved of the documentation so far
-    /// ([`CopyWorld::proves`]); the report counts it if the step passes.
-    pub proved: Vec<Proof>,
     /// Whether the old phone was asked to show the QR code (step 8): the
     /// PIN code it asks for next is step 9's, not step 5's.
     pub qr_asked: bool,
+}
+
+/// What a scenario leaves for the report.
+#[derive(Default)]
+pub struct Gathered {
+    /// Evidence: a failing step's, and the Bluetooth trace.
+    pub attachments: Vec<Attachment>,
+    /// What the running step has proved of the documentation so far
+    /// ([`CopyWorld::proves`]); the report counts it if the step passes.
+    pub proved: Vec<Proof>,
 }
 
 // Secrets stay out of Debug: cucumber prints the World on failure.
@@ -129,7 +154,7 @@ impl std::fmt::Debug for CopyWorld {
         f.debug_struct("CopyWorld")
             .field("phones", &self.phones.iter().map(|(r, p)| (r.name(), p.udid().to_owned())).collect::<Vec<_>>())
             .field("current", &self.current)
-            .field("identity", &self.identity.as_ref().map(|_| "[IDENTITY]"))
+            .field("identity", &self.flow.identity.as_ref().map(|_| "[IDENTITY]"))
             .finish_non_exhaustive()
     }
 }
@@ -140,26 +165,12 @@ impl CopyWorld {
             context::context().ok_or_else(|| anyhow::anyhow!("no run context: the World was made outside a run"))?;
         Ok(CopyWorld {
             ctx,
+            scenario: ScenarioMeta::default(),
             lease: None,
             phones: BTreeMap::new(),
             current: Role::Old,
-            identity: None,
-            sms_seen: 0,
-            qr_payload: None,
-            messages_from: Mark::default(),
-            qr_picture: None,
-            apps_elsewhere: 0,
-            earlier_temporary_pin: None,
-            other_person: None,
-            beacon: None,
-            attachments: Vec::new(),
-            tags: Vec::new(),
-            scenario: ScenarioKey::default(),
-            scenario_name: String::new(),
-            steps_begun: 0,
-            steps_total: 0,
-            proved: Vec::new(),
-            qr_asked: false,
+            flow: FlowState::default(),
+            evidence: Gathered::default(),
         })
     }
 
@@ -192,7 +203,7 @@ impl CopyWorld {
                 }
             }
         }
-        let last = self.steps_total > 0 && self.steps_begun >= self.steps_total;
+        let last = self.scenario.steps_total > 0 && self.scenario.steps_begun >= self.scenario.steps_total;
         let checks = self.phones.iter().filter(|(_, p)| !p.is_closed()).map(|(role, p)| {
             // A phone the step looked at (a find, a read) is checked as it is now.
             let looked = p.looks() > was(role).looks;
@@ -217,7 +228,7 @@ impl CopyWorld {
     /// nothing of my copy.
     pub fn proves(&mut self, doc: Doc, way: Option<Way>) {
         if self.current != Role::Third {
-            self.proved.push(Proof::new(doc, way));
+            self.evidence.proved.push(Proof::new(doc, way));
         }
     }
 
@@ -228,14 +239,14 @@ impl CopyWorld {
 
     /// The person this scenario copies the app of.
     pub fn identity(&self) -> Result<&Identity, StepFailure> {
-        self.identity.as_ref().ok_or_else(|| StepFailure::error("no identity: the Background did not run"))
+        self.flow.identity.as_ref().ok_or_else(|| StepFailure::error("no identity: the Background did not run"))
     }
 
     /// Provisions the person on the backend: an activated app on the old
     /// phone, and `elsewhere` more active apps on other phones.
     pub async fn provision(&mut self, elsewhere: usize) -> StepResult {
         self.lease().await?;
-        self.apps_elsewhere = elsewhere;
+        self.flow.apps_elsewhere = elsewhere;
         let old = self.phone_profile(Role::Old)?.udid;
         let id = self.identity()?.clone();
         self.control()?

@@ -137,7 +137,7 @@ impl DeviceSpec {
 impl CopyWorld {
     /// What the scenario's tags ask of the phones ([`need_of`]).
     pub fn need(&self) -> Result<Need, StepFailure> {
-        need_of(self.tags.iter().map(String::as_str)).map_err(StepFailure::error)
+        need_of(self.scenario.tags.iter().map(String::as_str)).map_err(StepFailure::error)
     }
 
     /// Leases the scenario's phones (once) and resets them to a fresh app.
@@ -146,13 +146,13 @@ impl CopyWorld {
             return Ok(());
         }
         let need = self.need()?;
-        let lease = self.ctx.pool.lease(&need, self.ctx.profile.timeouts.lease(), &self.scenario_name).await?;
+        let lease = self.ctx.pool.lease(&need, self.ctx.profile.timeouts.lease(), &self.scenario.name).await?;
         for p in lease.phones() {
             self.control_of(p).reset_phone(&p.udid).await?;
         }
-        self.ctx.ledger.note_lease(self.scenario.file.as_deref(), self.scenario.line, &lease.phones());
+        self.ctx.ledger.note_lease(self.scenario.key.file.as_deref(), self.scenario.key.line, &lease.phones());
         // From here on, what reaches these phones is this scenario's.
-        self.messages_from = self.ctx.gateways.mark().await;
+        self.flow.messages_from = self.ctx.gateways.mark().await;
         self.lease = Some(lease);
         let seq = self.ctx.scenario_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = &self.ctx.identity;
@@ -160,10 +160,10 @@ impl CopyWorld {
         // provision (embedded, or a profile that says so) can hand each
         // scenario its own.
         if !self.ctx.profile.control.is_embedded() && !self.ctx.profile.identity_per_scenario {
-            self.identity = Some(base.clone());
+            self.flow.identity = Some(base.clone());
             return Ok(());
         }
-        self.identity = Some(Identity {
+        self.flow.identity = Some(Identity {
             name: base.name.clone(),
             user_id: Secret::new(SecretKind::UserId, format!("{}-{seq}", base.user_id.expose())),
             phone_number: Secret::new(SecretKind::Token, format!("{}{seq:03}", base.phone_number.expose())),
@@ -207,7 +207,8 @@ impl CopyWorld {
     pub async fn pass_time(&self, by: Duration) -> StepResult {
         let udids: Vec<String> =
             self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
-        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario_name, crate::report::progress::say).await?;
+        let say = |text: &str| self.ctx.progress.say(text);
+        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario.name, &say).await?;
         Ok(())
     }
 
@@ -215,7 +216,8 @@ impl CopyWorld {
     /// person's copy waits its hour while this scenario's phones do not.
     pub async fn pass_time_on(&self, role: Role, by: Duration) -> StepResult {
         let udids = [self.phone_profile(role)?.udid];
-        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario_name, crate::report::progress::say).await?;
+        let say = |text: &str| self.ctx.progress.say(text);
+        self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario.name, &say).await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! find an element by accessibility id, then click it.
 //!
 //! ```text
-//! cargo run --release -p mitid-sim --example bench_find_click [ROUND_TRIPS]
+//! cargo run --release -p mitid-sim --example bench_find_click [ROUND_TRIPS] [--figure]
 //! ```
 //!
 //! Starts a farm on a free loopback port, opens a session on a new phone
@@ -11,6 +11,8 @@
 //! round trips of find `qr_shown_checkbox` + click, which ticks and unticks
 //! "QR code is shown on the old app". Each round trip is two HTTP requests
 //! over one keep-alive connection. It prints figures; it asserts nothing.
+//! `--figure` also writes them to `docs/src/figures/find-click.md`, which
+//! the book includes (The virtual farm, Speed).
 
 use std::time::{Duration, Instant};
 
@@ -27,16 +29,20 @@ const WARM_UP: usize = 20;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = match std::env::args().nth(1) {
-        None => 500,
-        Some(arg) => match arg.parse() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("usage: bench_find_click [ROUND_TRIPS]   (a whole number above 0, default 500; got '{arg}')");
-                std::process::exit(2);
-            }
-        },
-    };
+    let usage = "usage: bench_find_click [ROUND_TRIPS] [--figure]   (ROUND_TRIPS a whole number above 0, default 500)";
+    let (mut n, mut figure) = (500, false);
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--figure" => figure = true,
+            _ => match arg.parse() {
+                Ok(count) if count > 0 => n = count,
+                _ => {
+                    eprintln!("{usage}; got '{arg}'");
+                    std::process::exit(2);
+                }
+            },
+        }
+    }
 
     let farm = RunningFarm::start(FarmConfig::default(), 0).await?;
     let mut caps = EmptyCapabilities::new();
@@ -82,6 +88,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         wall.as_secs_f64()
     );
     println!("  checkbox ticked at the end: {ticked} (after {} clicks)", WARM_UP + n);
+    if figure {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/figures/find-click.md");
+        let text = format!(
+            "<!-- written by bench_find_click --figure: measure again rather than edit -->\n\
+             A find-by-accessibility-id plus click round trip takes **{:.2} ms median** (least {:.2}, p95 {:.2} ms), \
+             about {:.0} round trips per second: {n} round trips on one session over one kept-open connection, \
+             {} build, {} cores; measured {} with `cargo run --release -p mitid-sim --example bench_find_click {n} --figure`.\n",
+            ms(pick(0.5)),
+            ms(times[0]),
+            ms(pick(0.95)),
+            n as f64 / wall.as_secs_f64(),
+            build(),
+            std::thread::available_parallelism().map_or(0, |c| c.get()),
+            today(),
+        );
+        std::fs::write(path, text)?;
+        println!("written to docs/src/figures/find-click.md");
+    }
 
     let client: fantoccini::Client = (*client).clone();
     client.close().await?;
@@ -95,4 +119,15 @@ fn build() -> &'static str {
     } else {
         "release"
     }
+}
+
+/// Today's date (UTC), as the figure says when it was measured: `date`'s,
+/// rather than a third copy of the days-to-date sum.
+fn today() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%F"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "on a day `date` could not tell".to_owned(), |d| d.trim().to_owned())
 }

@@ -1,9 +1,10 @@
 //! The Bluetooth features over BlueZ, as CI runs them: a private
 //! `dbus-daemon` (its config and socket in a temp folder) and BlueZoo (a
 //! BlueZ emulator, `.tools/bluez-venv`, made by `bash tests/install/bluez-env.sh`)
-//! with seven adapters: hci0..hci5 for the farm's six phones, hci6 for the
-//! host probe; and a second bus and BlueZoo for the rig `elsewhere`, out of
-//! range of the first. `mitid-e2e run --profile devices/virtual-bluez.toml`
+//! with eight adapters: hci0..hci5 for the farm's six phones, hci6 for the
+//! host probe, hci7 for the tablet (another person's device beside them);
+//! and a second bus and BlueZoo for the rig `elsewhere`, out of range of the
+//! first, with the same adapters (a phone carried there keeps its own). `mitid-e2e run --profile devices/virtual-bluez.toml`
 //! runs with `DBUS_SYSTEM_BUS_ADDRESS` pointing at the first bus and
 //! `MITID_AIR_ELSEWHERE` at the second: the farm registers its beacons
 //! through BlueZ, btleplug hears them, and a phone moved out of range
@@ -28,14 +29,16 @@ use bluezoo::{wait_until, Bluezoo};
 const BIN: &str = env!("CARGO_BIN_EXE_mitid-e2e");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const HOST_ADAPTER: u8 = 6;
+/// How many adapters each BlueZoo offers: the host's, and the tablet's after it.
+const ADAPTERS: u8 = 8;
 /// What devices/virtual-bluez.toml reads the air of the rig `elsewhere`
 /// (where "out of Bluetooth range" moves a phone) from.
 const ENV_AIR_ELSEWHERE: &str = "MITID_AIR_ELSEWHERE";
 
 /// The lab as devices/virtual-bluez.toml expects it: one BlueZoo for the
 /// room with the rigs and the host adapter (hci0..hci5 the phones, hci6 the
-/// host), and one for `elsewhere`, out of their range (hci0..hci5 again: a
-/// phone carried there keeps its adapter).
+/// host, hci7 the tablet), and one for `elsewhere`, out of their range (the
+/// same adapters again: a phone carried there keeps its adapter).
 struct Lab {
     room: Bluezoo,
     elsewhere: Bluezoo,
@@ -45,8 +48,8 @@ impl Lab {
     fn start(name: &str) -> Lab {
         let root = Path::new(ROOT);
         Lab {
-            room: Bluezoo::start(root, name, HOST_ADAPTER + 1),
-            elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), 6),
+            room: Bluezoo::start(root, name, ADAPTERS),
+            elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), ADAPTERS),
         }
     }
 
@@ -359,11 +362,13 @@ fn out_of_range_on_bluez_is_an_adapter_that_cannot_hear_the_beacon() {
     ];
     let (code, apart) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
     assert_eq!(code, 0, "{apart}");
-    assert!(apart.contains("scenarios: 1 passed, 0 failed"), "{apart}");
+    // The plain out-of-range scenario, and the one beside another person's
+    // old phone (@third-phone: rig-a's tablet), out of range of the room too.
+    assert!(apart.contains("scenarios: 2 passed, 0 failed"), "{apart}");
     let (code, together) =
         Running(Some(lab.run_with_elsewhere(&args, &lab.room.address))).finish(Duration::from_secs(120));
     assert_eq!(code, 1, "{together}");
-    assert!(together.contains("scenarios: 0 passed, 1 failed"), "{together}");
+    assert!(together.contains("scenarios: 0 passed, 2 failed"), "{together}");
     assert!(
         together.contains("must be close to your old phone/tablet"),
         "the failure is the missing refusal:\n{together}"
@@ -415,7 +420,10 @@ fn doctor_names_the_radio_its_airs_and_the_host_adapter() {
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(0), "{out_text}");
     assert!(
-        out_text.contains("BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"),
+        out_text.contains(
+            "BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, elsewhere-beside-android-14-a1 on \
+             ${MITID_AIR_ELSEWHERE}, elsewhere-beside-android-14-a2 on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"
+        ),
         "{out_text}"
     );
     assert!(out_text.contains("hci6 (00:00:00:00:00:07)"), "{out_text}");

@@ -10,7 +10,6 @@ use std::time::Instant;
 use anyhow::Result;
 use cucumber::gherkin::tagexpr::TagOperation;
 
-use super::finish::{self, RunEnd};
 use super::{ConfigError, RunOptions};
 use crate::exit::Exit;
 use crate::lint;
@@ -25,14 +24,20 @@ pub(super) struct Plan {
     pub files: Vec<PathBuf>,
 }
 
-/// Whether the run goes on, with its plan, or is done (a dry run).
+/// Whether the run goes on, with its plan; is done (a dry run); or is
+/// refused, for features that cannot run as written.
 pub(super) enum Checked {
     Run(Plan),
     Done(Exit),
+    /// Refused before any farm starts: `finish` still records why.
+    Refused {
+        plan: Plan,
+        report: Box<RunReport>,
+        problems: Vec<String>,
+    },
 }
 
-/// Checks what `opts` asks; a run refused for malformed features is
-/// recorded (reports, run.json, history) and returned as a [`ConfigError`].
+/// Checks what `opts` asks.
 pub(super) async fn check(opts: &RunOptions, started: Instant) -> Result<Checked, ConfigError> {
     let tags = parse_tags(opts).map_err(ConfigError)?;
     let selection = Selection::new(&opts.features, opts.name.as_deref()).map_err(|e| ConfigError(e.into()))?;
@@ -50,15 +55,8 @@ pub(super) async fn check(opts: &RunOptions, started: Instant) -> Result<Checked
     // and the history keeps the run apart from failures: a run of
     // features that cannot run is not a scenario that failed.
     let problems: Vec<String> = blocking.iter().map(|f| format!("{}: {}", f.place(), f.message)).collect();
-    let mut report = RunReport { duration: started.elapsed(), parse_errors: problems.clone(), ..Default::default() };
-    let history_url = mitid_e2e_framework::profile::Profile::load(&opts.profile).ok().and_then(|p| p.history.url);
-    let end = RunEnd { selected: 0, exit: Exit::Usage, leases: Default::default() };
-    let (dir, _) = finish::record(opts, &plan, &mut report, &end, history_url.as_deref()).await?;
-    Err(ConfigError(anyhow::anyhow!(
-        "the features cannot run as written (`run --dry-run` lists every problem; reports: {}):\n{}",
-        dir.display(),
-        problems.join("\n")
-    )))
+    let report = RunReport { duration: started.elapsed(), parse_errors: problems.clone(), ..Default::default() };
+    Ok(Checked::Refused { plan, report: Box::new(report), problems })
 }
 
 /// `--tags` as a tag expression.

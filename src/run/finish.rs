@@ -134,10 +134,26 @@ pub(super) async fn finish(
     Ok(report.exit().into())
 }
 
+/// A run refused for features that cannot run as written: the reports,
+/// run.json and history still say why (for CI, and so the history keeps it
+/// apart from failures), and the error names every problem (exit 2).
+pub(super) async fn refused(opts: &RunOptions, plan: &Plan, mut report: RunReport, problems: &[String]) -> ConfigError {
+    let history_url = mitid_e2e_framework::profile::Profile::load(&opts.profile).ok().and_then(|p| p.history.url);
+    let end = RunEnd { selected: 0, exit: Exit::Usage, leases: Default::default() };
+    match record(opts, plan, &mut report, &end, history_url.as_deref()).await {
+        Ok((dir, _)) => ConfigError(anyhow::anyhow!(
+            "the features cannot run as written (`run --dry-run` lists every problem; reports: {}):\n{}",
+            dir.display(),
+            problems.join("\n")
+        )),
+        Err(e) => e,
+    }
+}
+
 /// Writes the reports and `run.json` of `report` and records the run in
 /// the history: the one place a run's records are made, whether it ran or
 /// was refused. Gives the report its id, meta and shard first.
-pub(super) async fn record(
+async fn record(
     opts: &RunOptions,
     plan: &Plan,
     report: &mut RunReport,

@@ -42,6 +42,16 @@ Feature: My old phone asks for my PIN code and my consent
     Then I have not received a notification from the app that the waiting time is over
     And I do not see 'Show QR code and copy MitID to the new app'
 
+  # Step 1 opens the menu; closing it without pressing "Activate" is going
+  # back to my app, with nothing started.
+  @doc-1
+  Scenario: If I close the menu without pressing "Activate", I am back in my app
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+    And I press "Close"
+    Then I see 'Your MitID app is active'
+    When 1 hour passes
+    Then I have not received a notification from the app that the waiting time is over
+
   # Android's Back button leaves the consent screen as "Cancel" does: a
   # screen back, the copy not started.
   @rule-copy-consent @doc-6 @android-14

@@ -82,3 +82,16 @@ Feature: The QR code is valid for 3 minutes
     Then I see 'Show QR code and copy MitID to the new app'
     When I press "Show QR code"
     Then I see 'Enter your PIN code'
+
+  # Once its QR code is scanned, the old phone says to continue on the new
+  # one; its "Cancel" takes it back to my app, which offers the QR code
+  # again. (The help page does not say what that does to the new phone's
+  # activation: this checks the old phone.)
+  @doc-19
+  Scenario: Once my QR code is scanned, "Cancel" on my old phone takes it back to my app
+    Given I have followed steps 1 to 19
+    When I take my old phone
+    Then I see 'Continue on your new phone/tablet'
+    When I press "Cancel"
+    Then I see 'Show QR code and copy MitID to the new app'
+    And I do not see 'Continue on your new phone/tablet'

@@ -34,14 +34,19 @@ const ADAPTERS: u8 = 8;
 /// What devices/virtual-bluez.toml reads the air of the rig `elsewhere`
 /// (where "out of Bluetooth range" moves a phone) from.
 const ENV_AIR_ELSEWHERE: &str = "MITID_AIR_ELSEWHERE";
+/// And the air of the place beside another person's old phone (@third-phone),
+/// a bus of its own so that no other scenario's phone hears that phone there.
+const ENV_AIR_BESIDE: &str = "MITID_AIR_BESIDE";
 
 /// The lab as devices/virtual-bluez.toml expects it: one BlueZoo for the
 /// room with the rigs and the host adapter (hci0..hci5 the phones, hci6 the
-/// host, hci7 the tablet), and one for `elsewhere`, out of their range (the
-/// same adapters again: a phone carried there keeps its adapter).
+/// host, hci7 the tablet), one for `elsewhere` and one for the place beside
+/// another person's old phone, each out of range of the others (the same
+/// adapters again: a phone carried there keeps its adapter).
 struct Lab {
     room: Bluezoo,
     elsewhere: Bluezoo,
+    beside: Bluezoo,
 }
 
 impl Lab {
@@ -50,21 +55,24 @@ impl Lab {
         Lab {
             room: Bluezoo::start(root, name, ADAPTERS),
             elsewhere: Bluezoo::start(root, &format!("{name}-elsewhere"), ADAPTERS),
+            beside: Bluezoo::start(root, &format!("{name}-beside"), ADAPTERS),
         }
     }
 
     /// `mitid-e2e run ...` in this lab.
     fn run(&self, args: &[&str]) -> Child {
-        self.run_with_elsewhere(args, &self.elsewhere.address)
+        self.run_with_airs(args, &self.elsewhere.address, &self.beside.address)
     }
 
-    /// `mitid-e2e run ...` with the rig `elsewhere` on the given bus.
-    fn run_with_elsewhere(&self, args: &[&str], elsewhere: &str) -> Child {
+    /// `mitid-e2e run ...` with `elsewhere` and the place beside another
+    /// person's old phone on the given buses.
+    fn run_with_airs(&self, args: &[&str], elsewhere: &str, beside: &str) -> Child {
         Command::new(BIN)
             .args(args)
             .current_dir(ROOT)
             .env("DBUS_SYSTEM_BUS_ADDRESS", &self.room.address)
             .env(ENV_AIR_ELSEWHERE, elsewhere)
+            .env(ENV_AIR_BESIDE, beside)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -321,6 +329,7 @@ fn an_unreachable_bus_is_named_and_the_run_stops_at_once() {
         .current_dir(ROOT)
         .env("DBUS_SYSTEM_BUS_ADDRESS", format!("unix:path={}/none", dir.display()))
         .env(ENV_AIR_ELSEWHERE, format!("unix:path={}/elsewhere", dir.display()))
+        .env(ENV_AIR_BESIDE, format!("unix:path={}/beside", dir.display()))
         .output()
         .unwrap();
     let out_text = text(&out);
@@ -366,7 +375,7 @@ fn out_of_range_on_bluez_is_an_adapter_that_cannot_hear_the_beacon() {
     // old phone (@third-phone: rig-a's tablet), out of range of the room too.
     assert!(apart.contains("scenarios: 2 passed, 0 failed"), "{apart}");
     let (code, together) =
-        Running(Some(lab.run_with_elsewhere(&args, &lab.room.address))).finish(Duration::from_secs(120));
+        Running(Some(lab.run_with_airs(&args, &lab.room.address, &lab.room.address))).finish(Duration::from_secs(120));
     assert_eq!(code, 1, "{together}");
     assert!(together.contains("scenarios: 0 passed, 2 failed"), "{together}");
     assert!(
@@ -422,7 +431,7 @@ fn doctor_names_the_radio_its_airs_and_the_host_adapter() {
     assert!(
         out_text.contains(
             "BlueZ radio (elsewhere on ${MITID_AIR_ELSEWHERE}, elsewhere-beside-android-14-a1 on \
-             ${MITID_AIR_ELSEWHERE}, elsewhere-beside-android-14-a2 on ${MITID_AIR_ELSEWHERE}, other rigs on the system bus)"
+             ${MITID_AIR_BESIDE}, elsewhere-beside-android-14-a2 on ${MITID_AIR_BESIDE}, other rigs on the system bus)"
         ),
         "{out_text}"
     );

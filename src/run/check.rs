@@ -33,7 +33,6 @@ pub(super) enum Checked {
     Refused {
         plan: Plan,
         report: Box<RunReport>,
-        problems: Vec<String>,
     },
 }
 
@@ -55,8 +54,8 @@ pub(super) async fn check(opts: &RunOptions, started: Instant) -> Result<Checked
     // and the history keeps the run apart from failures: a run of
     // features that cannot run is not a scenario that failed.
     let problems: Vec<String> = blocking.iter().map(|f| format!("{}: {}", f.place(), f.message)).collect();
-    let report = RunReport { duration: started.elapsed(), parse_errors: problems.clone(), ..Default::default() };
-    Ok(Checked::Refused { plan, report: Box::new(report), problems })
+    let report = RunReport { duration: started.elapsed(), parse_errors: problems, ..Default::default() };
+    Ok(Checked::Refused { plan, report: Box::new(report) })
 }
 
 /// `--tags` as a tag expression.

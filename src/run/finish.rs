@@ -137,14 +137,14 @@ pub(super) async fn finish(
 /// A run refused for features that cannot run as written: the reports,
 /// run.json and history still say why (for CI, and so the history keeps it
 /// apart from failures), and the error names every problem (exit 2).
-pub(super) async fn refused(opts: &RunOptions, plan: &Plan, mut report: RunReport, problems: &[String]) -> ConfigError {
+pub(super) async fn refused(opts: &RunOptions, plan: &Plan, mut report: RunReport) -> ConfigError {
     let history_url = mitid_e2e_framework::profile::Profile::load(&opts.profile).ok().and_then(|p| p.history.url);
     let end = RunEnd { selected: 0, exit: Exit::Usage, leases: Default::default() };
     match record(opts, plan, &mut report, &end, history_url.as_deref()).await {
         Ok((dir, _)) => ConfigError(anyhow::anyhow!(
             "the features cannot run as written (`run --dry-run` lists every problem; reports: {}):\n{}",
             dir.display(),
-            problems.join("\n")
+            report.parse_errors.join("\n")
         )),
         Err(e) => e,
     }

@@ -100,9 +100,7 @@ pub async fn run(opts: &RunOptions) -> Result<ExitCode, ConfigError> {
     let plan = match check::check(opts, started).await? {
         check::Checked::Run(plan) => plan,
         check::Checked::Done(exit) => return Ok(exit.into()),
-        check::Checked::Refused { plan, report, problems } => {
-            return Err(finish::refused(opts, &plan, *report, &problems).await)
-        }
+        check::Checked::Refused { plan, report } => return Err(finish::refused(opts, &plan, *report).await),
     };
     let mut prepared = prepare::prepare(opts).await.map_err(ConfigError)?;
     let executed = execute::execute(opts, &plan, &mut prepared).await?;

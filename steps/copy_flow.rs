@@ -546,7 +546,18 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
         new.tap("permission_allow").await?;
     }
     new.wait_for_screen("qr_scanner").await?;
-    // Read the QR code as the camera would see it: from the old phone's screen.
+    hold_up_to_old_qr(w).await?;
+    let form = w.form_of(Role::New)?;
+    w.proves(Doc::Step(19), Some(form));
+    Ok(())
+}
+
+/// Puts the old phone's QR code in front of the new phone's camera, as
+/// holding it up does: read off the old phone's screen and injected with
+/// `camera.mode = "inject"`; a rig's camera sees that screen by itself.
+/// Whatever screen the new phone shows: what its app does with the frame is
+/// the app's.
+pub(crate) async fn hold_up_to_old_qr(w: &mut CopyWorld) -> StepResult {
     let old = w.phone(Role::Old).await?;
     let png = old.screenshot().await?;
     let (png, decoded) = mitid_e2e_framework::qr::decode_off_thread(png).await;
@@ -558,11 +569,8 @@ pub(crate) async fn scan_qr(w: &mut CopyWorld) -> StepResult {
             let image = base64::engine::general_purpose::STANDARD.encode(&png);
             w.phone(Role::New).await?.mobile("mobile: injectCameraImage", json!({ "image": image })).await?;
         }
-        // The rig's camera sees the old phone's screen by itself.
         CameraMode::Rig => {}
     }
-    let form = w.form_of(Role::New)?;
-    w.proves(Doc::Step(19), Some(form));
     Ok(())
 }
 

@@ -18,6 +18,9 @@ catalogue! {
     Given "my {phone} phone stops working"
         e.g. "Given my new phone stops working"
         docs [] Step => phone_stops_working(Role);
+    Given "my {phone} phone is slow to hear Bluetooth beacons"
+        e.g. "But my new phone is slow to hear Bluetooth beacons"
+        docs [] Step => slow_to_hear(Role);
     Given "the command {string} hangs on my {phone} phone"
         e.g. "Given the command \"click\" hangs on my old phone"
         docs [] Step => command_hangs(String, Role);
@@ -45,5 +48,15 @@ async fn phone_stops_working(w: &mut CopyWorld, phone: Role) -> StepResult {
 async fn command_hangs(w: &mut CopyWorld, command: String, phone: Role) -> StepResult {
     let udid = w.phone(phone).await?.udid().to_owned();
     w.control()?.add_fault(json!({ "fault": "hang", "udid": udid, "command": command })).await?;
+    Ok(())
+}
+
+/// The farm's `beacon_heard_late`: the phone hears a beacon only a moment
+/// after its app began listening, as a phone whose Bluetooth scan starts
+/// with its QR scanner does. A farm on the in-memory radio refuses it: it
+/// has no hearing time to stretch.
+async fn slow_to_hear(w: &mut CopyWorld, phone: Role) -> StepResult {
+    let udid = w.phone(phone).await?.udid().to_owned();
+    w.control()?.add_fault(json!({ "fault": "beacon_heard_late", "udid": udid })).await?;
     Ok(())
 }

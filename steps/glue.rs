@@ -327,170 +327,182 @@ fn step_38_secure_screens_black() {}
 #[given(expr = r#"my {phone} phone stops working"#)]
 fn step_39_phone_stops_working() {}
 
+/// steps/farm_control.rs: `slow_to_hear`
+#[given(expr = r#"my {phone} phone is slow to hear Bluetooth beacons"#)]
+fn step_40_slow_to_hear() {}
+
 /// steps/farm_control.rs: `command_hangs`
 #[given(expr = r#"the command {string} hangs on my {phone} phone"#)]
-fn step_40_command_hangs() {}
+fn step_41_command_hangs() {}
 
 /// steps/rules.rs: `follow_steps`
 #[given(regex = r#"^I (?:have followed|follow) steps (\d+) to (\d+)$"#)]
-fn step_41_follow_steps() {}
+fn step_42_follow_steps() {}
 
 /// steps/rules.rs: `old_app_outdated`
 #[given(expr = r#"the MitID app on my old phone is not updated: it is version {version}"#)]
-fn step_42_old_app_outdated() {}
+fn step_43_old_app_outdated() {}
 
 /// steps/rules.rs: `more_apps_elsewhere`
 #[given(regex = r#"^I already have (\d+) more active MitID apps? on (?:other phones/tablets|another phone/tablet)$"#)]
-fn step_43_more_apps_elsewhere() {}
+fn step_44_more_apps_elsewhere() {}
 
 /// steps/rules.rs: `out_of_range`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone"#)]
-fn step_44_out_of_range() {}
+fn step_45_out_of_range() {}
 
 /// steps/rules.rs: `back_in_range`
 #[when(expr = r#"I move my new phone close to my old phone"#)]
-fn step_45_back_in_range() {}
+fn step_46_back_in_range() {}
 
 /// steps/rules.rs: `minutes_and_seconds_pass`
 #[when(expr = r#"{int} minute(s) and {int} second(s) pass"#)]
-fn step_46_minutes_and_seconds_pass() {}
+fn step_47_minutes_and_seconds_pass() {}
 
 /// steps/rules.rs: `close_app` (proves @doc-7)
 #[when(expr = r#"I close the MitID app"#)]
-fn step_47_close_app() {}
+fn step_48_close_app() {}
 
 /// steps/rules.rs: `press_back`
 #[when(expr = r#"I press the Back button of my phone"#)]
-fn step_48_press_back() {}
+fn step_49_press_back() {}
 
 /// steps/rules.rs: `not_notified`
 #[then(expr = r#"I have not received a notification from the app that the waiting time is over"#)]
-fn step_49_not_notified() {}
+fn step_50_not_notified() {}
 
 /// steps/rules.rs: `deny_bluetooth`
 #[when(expr = r#"I do not allow the MitID app to use Bluetooth"#)]
-fn step_50_deny_bluetooth() {}
+fn step_51_deny_bluetooth() {}
 
 /// steps/rules.rs: `asked_for_bluetooth`
 #[then(expr = r#"I am asked to allow the MitID app to use Bluetooth"#)]
-fn step_51_asked_for_bluetooth() {}
+fn step_52_asked_for_bluetooth() {}
 
 /// steps/rules.rs: `not_asked_again_for_bluetooth`
 #[then(expr = r#"I am not asked again to allow the MitID app to use Bluetooth"#)]
-fn step_52_not_asked_again_for_bluetooth() {}
+fn step_53_not_asked_again_for_bluetooth() {}
 
 /// steps/rules.rs: `asked_for_notifications`
 #[then(expr = r#"I am asked to allow the MitID app to send me notifications"#)]
-fn step_53_asked_for_notifications() {}
+fn step_54_asked_for_notifications() {}
 
 /// steps/rules.rs: `allow_notifications`
 #[when(expr = r#"I allow the MitID app to send me notifications"#)]
-fn step_54_allow_notifications() {}
+fn step_55_allow_notifications() {}
+
+/// steps/rules.rs: `allow_camera`
+#[when(expr = r#"I allow the MitID app to use the camera"#)]
+fn step_56_allow_camera() {}
+
+/// steps/rules.rs: `camera_sees_qr`
+#[when(expr = r#"my new phone's camera sees the QR code on my old app"#)]
+fn step_57_camera_sees_qr() {}
 
 /// steps/rules.rs: `take_picture`
 #[when(expr = r#"I take a picture of the QR code on my old app"#)]
-fn step_55_take_picture() {}
+fn step_58_take_picture() {}
 
 /// steps/rules.rs: `scan_picture`
 #[when(expr = r#"I scan the picture of the QR code with my new phone"#)]
-fn step_56_scan_picture() {}
+fn step_59_scan_picture() {}
 
 /// steps/rules.rs: `wrong_user_id`
 #[when(expr = r#"I enter a user ID that is not mine and press "Next""#)]
-fn step_57_wrong_user_id() {}
+fn step_60_wrong_user_id() {}
 
 /// steps/rules.rs: `no_temporary_pin_sms`
 #[then(expr = r#"I do not receive a temporary PIN code via SMS"#)]
-fn step_58_no_temporary_pin_sms() {}
+fn step_61_no_temporary_pin_sms() {}
 
 /// steps/rules.rs: `sms_states_validity`
 #[then(expr = r#"the SMS says that my temporary PIN code is valid for {int} minutes"#)]
-fn step_59_sms_states_validity() {}
+fn step_62_sms_states_validity() {}
 
 /// steps/rules.rs: `wrong_temporary_pins`
 #[when(expr = r#"I enter {count} temporary PIN code(s) other than the one I receive via SMS"#)]
-fn step_60_wrong_temporary_pins() {}
+fn step_63_wrong_temporary_pins() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"I enter a PIN code that is not mine"#)]
-fn step_61_wrong_pin() {}
+fn step_64_wrong_pin() {}
 
 /// steps/rules.rs: `wrong_pin`
 #[when(expr = r#"jeg indtaster en PIN-kode, der ikke er min"#)]
-fn step_61_wrong_pin_da() {}
+fn step_64_wrong_pin_da() {}
 
 /// steps/rules.rs: `pin_and_different_repeat`
 #[when(expr = r#"I create my personal PIN code, press "Next", repeat a different PIN code and press "Next""#)]
-fn step_62_pin_and_different_repeat() {}
+fn step_65_pin_and_different_repeat() {}
 
 /// steps/rules.rs: `start_without_consent`
 #[when(expr = r#"I press "Start copying" without checking "Yes, I want to copy""#)]
-fn step_63_start_without_consent() {}
+fn step_66_start_without_consent() {}
 
 /// steps/rules.rs: `beside_another_copy`
 #[given(expr = r#"my new phone is out of Bluetooth range of my old phone, beside another person's old phone that shows a QR code of its own"#)]
-fn step_64_beside_another_copy() {}
+fn step_67_beside_another_copy() {}
 
 /// steps/rules.rs: `another_person`
 #[given(expr = r#"another person has an active MitID app"#)]
-fn step_65_another_person() {}
+fn step_68_another_person() {}
 
 /// steps/rules.rs: `other_persons_user_id`
 #[when(expr = r#"I enter the other person's user ID and press "Next""#)]
-fn step_66_other_persons_user_id() {}
+fn step_69_other_persons_user_id() {}
 
 /// steps/rules.rs: `user_id_in_capitals` (proves @doc-20)
 #[when(expr = r#"I enter my user ID in capital letters and press "Next""#)]
-fn step_67_user_id_in_capitals() {}
+fn step_70_user_id_in_capitals() {}
 
 /// steps/rules.rs: `keep_temporary_pin`
 #[when(expr = r#"I keep the temporary PIN code that I receive via SMS"#)]
-fn step_68_keep_temporary_pin() {}
+fn step_71_keep_temporary_pin() {}
 
 /// steps/rules.rs: `earlier_temporary_pin`
 #[when(expr = r#"I enter the temporary PIN code from the earlier attempt"#)]
-fn step_69_earlier_temporary_pin() {}
+fn step_72_earlier_temporary_pin() {}
 
 /// steps/rules.rs: `pin_of_length`
 #[when(expr = r#"I create a personal PIN code of {int} digits and press "Next""#)]
-fn step_70_pin_of_length() {}
+fn step_73_pin_of_length() {}
 
 /// steps/rules.rs: `approves_with_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone approves with biometric"#)]
-fn step_71_approves_with_biometric() {}
+fn step_74_approves_with_biometric() {}
 
 /// steps/rules.rs: `asks_for_pin_not_biometric` (proves @doc-24)
 #[then(expr = r#"the MitID app on my {phone} phone asks for my PIN code, not biometric"#)]
-fn step_72_asks_for_pin_not_biometric() {}
+fn step_75_asks_for_pin_not_biometric() {}
 
 /// steps/rules.rs: `one_more_app_elsewhere`
 #[when(regex = r#"^another MitID app of mine is activated on another phone/tablet$"#)]
-fn step_73_one_more_app_elsewhere() {}
+fn step_76_one_more_app_elsewhere() {}
 
 /// steps/rules.rs: `told`
 #[then(expr = r#"I am told {string}"#)]
-fn step_74_told() {}
+fn step_77_told() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(expr = r#"the host sees my old phone's MitID beacon"#)]
-fn step_75_host_sees_beacon() {}
+fn step_78_host_sees_beacon() {}
 
 /// steps/bluetooth.rs: `host_sees_beacon`
 #[then(regex = r#"^(?:værten ser|ser værten) min gamle telefons MitID-beacon$"#)]
-fn step_75_host_sees_beacon_da() {}
+fn step_78_host_sees_beacon_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the QR code expires"#)]
-fn step_76_beacon_gone() {}
+fn step_79_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"beaconen er væk, når QR-koden er udløbet"#)]
-fn step_76_beacon_gone_da() {}
+fn step_79_beacon_gone_da() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"the beacon is gone after the copy completes"#)]
-fn step_77_beacon_gone() {}
+fn step_80_beacon_gone() {}
 
 /// steps/bluetooth.rs: `beacon_gone`
 #[then(expr = r#"beaconen er væk, når kopieringen er færdig"#)]
-fn step_77_beacon_gone_da() {}
+fn step_80_beacon_gone_da() {}

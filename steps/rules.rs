@@ -80,6 +80,12 @@ catalogue! {
     When "I allow the MitID app to send me notifications"
         e.g. "When I allow the MitID app to send me notifications"
         docs [] Step => allow_notifications();
+    When "I allow the MitID app to use the camera"
+        e.g. "And I allow the MitID app to use the camera"
+        docs [] Step => allow_camera();
+    When "my new phone's camera sees the QR code on my old app"
+        e.g. "And my new phone's camera sees the QR code on my old app"
+        docs [] Step => camera_sees_qr();
     When "I take a picture of the QR code on my old app"
         e.g. "When I take a picture of the QR code on my old app"
         docs [] Step => take_picture();
@@ -398,6 +404,26 @@ async fn not_asked_again_for_bluetooth(w: &mut CopyWorld) -> StepResult {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The new phone's camera prompt, which its scanner brings up the first
+/// time (step 19), answered "Allow"; the scanner opens.
+async fn allow_camera(w: &mut CopyWorld) -> StepResult {
+    w.current = Role::New;
+    let new = w.phone(Role::New).await?;
+    new.wait_for_any_screen(&["permission_prompt", "qr_scanner"]).await?;
+    if !new.is_on("permission_camera").await? {
+        fail!("my new phone did not ask for the camera: the MitID app may already use it, so 'I allow' did nothing");
+    }
+    new.tap("permission_allow").await?;
+    new.wait_for_screen("qr_scanner").await?;
+    Ok(())
+}
+
+/// The old phone's QR code in front of the new phone's camera, whatever
+/// screen the new phone shows: nothing is waited for.
+async fn camera_sees_qr(w: &mut CopyWorld) -> StepResult {
+    copy_flow::hold_up_to_old_qr(w).await
 }
 
 async fn take_picture(w: &mut CopyWorld) -> StepResult {

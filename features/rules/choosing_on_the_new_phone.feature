@@ -28,3 +28,21 @@ Feature: My new phone goes on only when I have chosen
     Then I see 'QR code is shown on the old app'
     When I follow steps 16 to 16
     Then I see 'Bluetooth access is required'
+
+  # Step 19: "Hold the screen towards yourself so that the MitID app uses
+  # your phone's/tablet's camera to scan the QR code." The app scans when I
+  # hold my phone up to the code on its scanner, not whatever its camera sees
+  # while it shows another screen: that would move the copy on without my
+  # asking. Android, for its Back button: the scanner has no button of its
+  # own to leave by.
+  @doc-19 @android-14
+  Scenario: My new phone reads a QR code only on its scanner, not on a screen I went back to
+    Given I have followed steps 1 to 18
+    And I allow the MitID app to use the camera
+    When I press the Back button of my phone
+    And my new phone's camera sees the QR code on my old app
+    Then I see 'QR code is shown on the old app'
+    And I do not see 'Enter your user ID'
+    When I mark "QR code is shown on the old app" and press "Scan QR code"
+    And I press "Next" on the screen 'Bluetooth access is required'
+    Then I see 'Enter your user ID'

@@ -363,7 +363,18 @@ pub enum FaultKind {
     /// service UUID: an iPhone refuses that advert, and it does not fit an
     /// Android phone's legacy advertisement, so it never reaches the air.
     BeaconServiceData,
+    /// `radio = "bluez"`: the phone's adapter hears a beacon only
+    /// [`LATE_HEARING`] after its app began listening for it, as a phone
+    /// whose Bluetooth scan starts with its QR scanner needs a moment to
+    /// discover the advertiser. `udid` is the listening (new) phone.
+    BeaconHeardLate,
 }
+
+/// How late a phone with the `beacon_heard_late` fault hears a beacon:
+/// within the time a scan listens for one, so a scanner that waits for the
+/// beacon still hears it, and one that does not wait refuses the code.
+pub const LATE_HEARING: std::time::Duration = std::time::Duration::from_secs(1);
+const _: () = assert!(LATE_HEARING.as_millis() < crate::app::LISTEN_FOR_BEACON.as_millis());
 
 /// When a fault applies. Empty filters match everything.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -391,7 +402,13 @@ impl FaultKind {
     /// Whether it is a state the farm is in while it is switched on (the
     /// beacon faults), rather than something that happens a number of times.
     fn is_state(self) -> bool {
-        matches!(self, FaultKind::BeaconNotSent | FaultKind::BeaconUnbound | FaultKind::BeaconServiceData)
+        matches!(
+            self,
+            FaultKind::BeaconNotSent
+                | FaultKind::BeaconUnbound
+                | FaultKind::BeaconServiceData
+                | FaultKind::BeaconHeardLate
+        )
     }
 }
 

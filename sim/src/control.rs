@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::backend::Gateways;
-use crate::config::{Defect, FaultRule};
+use crate::config::{Defect, FaultKind, FaultRule, RadioMode};
 use crate::farm::{FarmState, Provision};
 use crate::server::Shared;
 
@@ -346,7 +346,7 @@ async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
 async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Answer {
     let rule: FaultRule = body(
         &bytes,
-        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound|beacon_service_data, \"udid\"?, \"command\"?, \"times\"?}",
+        "POST /sim/faults takes {\"fault\": session_dies|hang|server_error|black_screenshots|sms_not_sent|push_not_sent|beacon_not_sent|beacon_unbound|beacon_service_data|beacon_heard_late, \"udid\"?, \"command\"?, \"times\"?}",
     )?;
     if let Some(times) = rule.times.filter(|t| !(1..=MAX_FAULT_TIMES).contains(t)) {
         return Err(Problem(
@@ -358,6 +358,13 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
         bounded_text("command", command)?;
     }
     rule.check().map_err(|e| Problem(StatusCode::BAD_REQUEST, e))?;
+    if rule.fault == FaultKind::BeaconHeardLate && shared.lock().config.radio != RadioMode::Bluez {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            "beacon_heard_late needs radio = \"bluez\" in [farm]: the in-memory radio hears every beacon at once"
+                .into(),
+        ));
+    }
     if let Some(udid) = &rule.udid {
         let state = shared.lock();
         if state.phone(udid).is_none() {

@@ -168,6 +168,14 @@ impl FarmState {
         }
     }
 
+    /// Whether a state fault (one that lasts until cleared) is on for this
+    /// phone.
+    fn in_fault(&self, kind: FaultKind, udid: &str) -> bool {
+        self.faults
+            .iter()
+            .any(|f| f.rule.fault == kind && f.remaining != Some(0) && f.rule.udid.as_deref().is_none_or(|u| u == udid))
+    }
+
     /// The fault, if any, for a WebDriver command on a phone.
     pub fn command_fault(&mut self, udid: &str, command: &str) -> CommandFault {
         if self.take_fault(FaultKind::Hang, udid, Some(command)) {
@@ -204,11 +212,7 @@ impl FarmState {
 
     /// Every advert the apps ask for now, with why its platform refuses it.
     fn adverts(&self) -> Vec<(Beacon, Option<String>)> {
-        let faulty = |kind: FaultKind, udid: &str| {
-            self.faults.iter().any(|f| {
-                f.rule.fault == kind && f.remaining != Some(0) && f.rule.udid.as_deref().is_none_or(|u| u == udid)
-            })
-        };
+        let faulty = |kind: FaultKind, udid: &str| self.in_fault(kind, udid);
         self.phones
             .iter()
             .filter(|p| !faulty(FaultKind::BeaconNotSent, &p.spec.udid))
@@ -338,8 +342,15 @@ impl FarmState {
     /// `radio = "bluez"`: the MitID tokens this phone's adapter heard on
     /// the air its rig is on now. What it heard before a move counts no more,
     /// even before the radio task has caught up with the move.
+    /// With the `beacon_heard_late` fault it hears nothing until its app has
+    /// listened for [`LATE_HEARING`](crate::config::LATE_HEARING).
     pub fn heard(&self, udid: &str) -> HashSet<String> {
         let Some(phone) = self.phone(udid) else { return HashSet::new() };
+        if self.in_fault(FaultKind::BeaconHeardLate, udid)
+            && phone.listening_for().is_none_or(|t| t < crate::config::LATE_HEARING)
+        {
+            return HashSet::new();
+        }
         match self.heard_by.get(udid) {
             Some(h) if h.air.as_deref() == self.config.air_of(&phone.rig) => h.tokens.clone(),
             _ => HashSet::new(),

@@ -371,13 +371,15 @@ fn out_of_range_on_bluez_is_an_adapter_that_cannot_hear_the_beacon() {
     ];
     let (code, apart) = Running(Some(lab.run(&args))).finish(Duration::from_secs(120));
     assert_eq!(code, 0, "{apart}");
-    // The plain out-of-range scenario, and the one beside another person's
-    // old phone (@third-phone: rig-a's tablet), out of range of the room too.
-    assert!(apart.contains("scenarios: 2 passed, 0 failed"), "{apart}");
+    // The plain out-of-range scenario, the one beside another person's old
+    // phone (@third-phone: rig-a's tablet), out of range of the room too,
+    // and the new phone slow to hear (beacon_heard_late), which waits.
+    assert!(apart.contains("scenarios: 3 passed, 0 failed"), "{apart}");
     let (code, together) =
         Running(Some(lab.run_with_airs(&args, &lab.room.address, &lab.room.address))).finish(Duration::from_secs(120));
     assert_eq!(code, 1, "{together}");
-    assert!(together.contains("scenarios: 0 passed, 2 failed"), "{together}");
+    // The slow hearer is beside its old phone either way.
+    assert!(together.contains("scenarios: 1 passed, 2 failed"), "{together}");
     assert!(
         together.contains("must be close to your old phone/tablet"),
         "the failure is the missing refusal:\n{together}"

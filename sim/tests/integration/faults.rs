@@ -331,6 +331,8 @@ async fn a_scope_a_fault_would_not_honour_is_refused() {
             json!({ "fault": "black_screenshots", "command": "click" }),
             "black_screenshots is about 'getScreenshot' only",
         ),
+        // The in-memory radio hears at once: nothing to make late.
+        (json!({ "fault": "beacon_heard_late" }), "the in-memory radio hears every beacon at once"),
     ] {
         let (status, answer) = farm.control_raw("POST", "/sim/faults", rule.clone()).await;
         assert_eq!(status, 400, "{rule}: {answer}");

@@ -34,7 +34,7 @@ pub async fn sim(port: u16, profile: &Path, defects: &[String], allow_cors: bool
 /// `mitid-e2e steps`: every phrase QA can write, with an example; with
 /// `glue`, the file editors read instead (`steps/glue.rs`, see [`crate::glue_writer`]).
 pub fn steps(glue: bool) -> ExitCode {
-    let catalogue = crate::steps::catalogue::all();
+    let catalogue = mitid_e2e_steps::all();
     if glue {
         print!("{}", crate::glue_writer::render(&catalogue));
         return Exit::Passed.into();
@@ -45,7 +45,7 @@ pub fn steps(glue: bool) -> ExitCode {
     println!("Phrases are Cucumber Expressions. Their parameters:");
     println!("  {{string}}  text in quotes, \"...\" or '...'");
     println!("  {{int}}     a whole number");
-    for t in crate::steps::phrases::PARAMETER_TYPES {
+    for t in mitid_e2e_steps::phrases::PARAMETER_TYPES {
         println!("  {:<9} {}", format!("{{{}}}", t.name), t.means);
     }
     println!("  (s)       an optional ending: app(s) is app or apps");
@@ -58,10 +58,10 @@ pub fn steps(glue: bool) -> ExitCode {
     println!("Button and screen texts stay in quotes as the app shows them. See features/da/.\n");
     for def in catalogue {
         let docs: Vec<String> = def.docs.iter().map(|d| d.tag()).collect();
-        println!("{:?}  {}", def.keyword, crate::steps::phrases::readable(def.phrase));
+        println!("{:?}  {}", def.keyword, mitid_e2e_steps::phrases::readable(def.phrase));
         println!("    e.g.   {}", def.example);
         if let Some(danish) = def.danish {
-            println!("    dansk  {}", crate::steps::phrases::readable(danish));
+            println!("    dansk  {}", mitid_e2e_steps::phrases::readable(danish));
         }
         if !docs.is_empty() {
             println!("    proves {}", docs.join(" "));
@@ -97,7 +97,7 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
             return Ok(Exit::Usage.into());
         }
     };
-    let fixtures = crate::world::RunContext::fixtures_dir(root);
+    let fixtures = mitid_e2e_steps::world::RunContext::fixtures_dir(root);
     check(
         "identity",
         mitid_e2e_framework::identities::load(&fixtures.join("identities.toml"), &profile.identity)
@@ -198,7 +198,7 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
     let mut scenario_count = 0;
     match crate::select::Selection::new(std::slice::from_ref(&features), None) {
         Ok(selection) => {
-            let lint = crate::lint::check(&selection.files(), &selection, None, &crate::steps::catalogue::all());
+            let lint = crate::lint::check(&selection.files(), &selection, None, &mitid_e2e_steps::all());
             let (can, cannot) = crate::doctor::served(&profile.phones, &lint.listed);
             scenario_count = lint.listed.len();
             cannot_serve = cannot.len();
@@ -318,7 +318,7 @@ pub fn merge_reports(out: &Path, shards: &[std::path::PathBuf]) -> Result<ExitCo
     let hosts: std::collections::BTreeSet<&str> =
         records.iter().filter_map(|(_, i, _)| i.meta.host.as_deref()).collect();
     merged.meta.host = (!hosts.is_empty()).then(|| hosts.into_iter().collect::<Vec<_>>().join(","));
-    let catalogue = crate::steps::catalogue::all();
+    let catalogue = mitid_e2e_steps::all();
     let coverage = Coverage::of(&merged, &catalogue);
     report::write_files(&merged, out, &coverage, &catalogue)
         .with_context(|| format!("cannot write into {}", out.display()))?;

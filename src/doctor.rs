@@ -63,7 +63,7 @@ pub fn served(phones: &[PhoneProfile], scenarios: &[ListedScenario]) -> (usize, 
     let mut can = 0;
     let mut cannot = Vec::new();
     for s in scenarios {
-        match crate::world::phones::need_of(s.tags.iter().map(String::as_str)) {
+        match mitid_e2e_steps::world::phones::need_of(s.tags.iter().map(String::as_str)) {
             Ok(need) if pool.could_serve(&need) => can += 1,
             Ok(need) => cannot.push(format!("{} '{}': needs {need}", s.place, s.name)),
             Err(why) => cannot.push(format!("{} '{}': {why}", s.place, s.name)),

@@ -13,8 +13,8 @@
 
 use std::fmt::Write as _;
 
-use crate::steps::catalogue::{Keyword, StepDef};
-use crate::steps::phrases::PARAMETER_TYPES;
+use mitid_e2e_steps::catalogue::{Keyword, StepDef};
+use mitid_e2e_steps::phrases::PARAMETER_TYPES;
 
 /// Where the file lives, from the project's root.
 pub const PATH: &str = "steps/glue.rs";
@@ -22,7 +22,7 @@ pub const PATH: &str = "steps/glue.rs";
 /// The text of `steps/glue.rs` for `catalogue`.
 ///
 /// ```
-/// let glue = mitid_e2e::glue_writer::render(&mitid_e2e::steps::catalogue::all());
+/// let glue = mitid_e2e::glue_writer::render(&mitid_e2e_steps::all());
 /// assert!(glue.contains(r##"#[when(expr = r#"I press {string}"#)]"##));
 /// assert!(glue.contains(r#"#[param(name = "phone", regex = "old|new|gamle|nye")]"#));
 /// ```
@@ -52,7 +52,7 @@ pub fn render(catalogue: &[StepDef]) -> String {
         let proves = if docs.is_empty() { String::new() } else { format!(" (proves {})", docs.join(" ")) };
         let phrases = std::iter::once((def.phrase, "")).chain(def.danish.map(|p| (p, "_da")));
         for (phrase, suffix) in phrases {
-            let kind = if crate::steps::phrases::is_regex(phrase) { "regex" } else { "expr" };
+            let kind = if mitid_e2e_steps::phrases::is_regex(phrase) { "regex" } else { "expr" };
             let _ = write!(
                 out,
                 "\n/// {}: `{}`{proves}\n#[{}({kind} = {})]\nfn step_{:02}_{}{suffix}() {{}}\n",
@@ -102,7 +102,7 @@ mod tests {
     fn the_committed_file_is_what_the_catalogue_writes() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let committed = std::fs::read_to_string(root.join(PATH)).unwrap_or_default();
-        let wanted = render(&crate::steps::catalogue::all());
+        let wanted = render(&mitid_e2e_steps::all());
         assert!(
             committed == wanted,
             "{PATH} is out of date with the step catalogue: run `cargo run -- steps --glue > {PATH}` and commit it"

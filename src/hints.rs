@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::steps::catalogue::StepDef;
-use crate::steps::documented::HELP_PAGE;
+use mitid_e2e_steps::catalogue::StepDef;
+use mitid_e2e_steps::documented::HELP_PAGE;
 
 /// A quoted text, "…" or '…'.
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""[^"]*"|'[^']*'"#).expect("a valid regex"));
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn natural_misphrasings_get_the_phrase_they_meant_first() {
-        let catalogue = crate::steps::catalogue::all();
+        let catalogue = mitid_e2e_steps::all();
         let mut wrong = Vec::new();
         for (text, meant) in MISPHRASINGS {
             let hints = near(text, &catalogue);
@@ -338,7 +338,7 @@ mod tests {
 
     #[test]
     fn a_step_near_nothing_gets_no_hint() {
-        let catalogue = crate::steps::catalogue::all();
+        let catalogue = mitid_e2e_steps::all();
         assert_eq!(near("the moon is made of cheese", &catalogue), []);
         assert_eq!(near("I wave my new phone gently at Bob", &catalogue).len(), 0);
     }

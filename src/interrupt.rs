@@ -4,23 +4,18 @@
 //! after it (each is reported skipped, [`NOT_RUN`]), a running step ends at
 //! once as an error ("interrupted"), the scenario's sessions are closed as
 //! usual, the runner then closes any session still open and writes the
-//! reports, and exits with [`Signal::exit`]. A second signal exits at
+//! reports, and exits with the signal's [`Exit`]. A second signal exits at
 //! once, without waiting for any of that.
 //!
-//! cucumber has no cancellation of its own: the steps ([`crate::steps::execute::execute`])
+//! cucumber has no cancellation of its own: the steps ([`mitid_e2e_steps::execute::execute`])
 //! and the health check watch the [`Stop`], and [`run_until_stopped`] gives
 //! the run a bounded time to wind down.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
-
 use crate::exit::Exit;
-
-/// What a scenario the run never began is reported with (skipped).
-pub const NOT_RUN: &str = "not run: the run was interrupted";
+pub use mitid_e2e_steps::world::stop::{Signal, Stop, NOT_RUN};
 
 /// How long the run may take to wind down after the first signal: running
 /// steps end at once, and each scenario's sessions are closed (a close
@@ -29,70 +24,13 @@ pub const NOT_RUN: &str = "not run: the run was interrupted";
 /// the runner.
 pub const WIND_DOWN: Duration = Duration::from_secs(10);
 
-/// A signal that stops the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGINT: Ctrl-C.
-    Interrupt,
-    /// SIGTERM: a CI job cancelled, `kill`.
-    Terminate,
-}
-
-impl Signal {
-    /// Its name: `SIGINT`, `SIGTERM`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        }
-    }
-
-    /// The exit code of a run it stopped, as shells report a process it
-    /// ended: 128 + the signal's number, 130 for SIGINT, 143 for SIGTERM.
-    pub fn exit(self) -> Exit {
-        match self {
+impl From<Signal> for Exit {
+    /// The exit code of a run a signal stopped, as shells report a process
+    /// it ended: 128 + the signal's number, 130 for SIGINT, 143 for SIGTERM.
+    fn from(signal: Signal) -> Exit {
+        match signal {
             Signal::Interrupt => Exit::Interrupted,
             Signal::Terminate => Exit::Terminated,
-        }
-    }
-}
-
-/// Whether the run has been asked to stop, and by which signal; shared by
-/// the run, its steps and the signal listener. The first request wins.
-#[derive(Debug, Clone)]
-pub struct Stop(Arc<watch::Sender<Option<Signal>>>);
-
-impl Default for Stop {
-    fn default() -> Self {
-        Stop(Arc::new(watch::channel(None).0))
-    }
-}
-
-impl Stop {
-    /// Asks the run to stop. Returns false when it had already been asked.
-    pub fn request(&self, signal: Signal) -> bool {
-        self.0.send_if_modified(|asked| {
-            if asked.is_some() {
-                return false;
-            }
-            *asked = Some(signal);
-            true
-        })
-    }
-
-    /// The signal that asked the run to stop, if one has.
-    pub fn requested(&self) -> Option<Signal> {
-        *self.0.borrow()
-    }
-
-    /// Waits until the run is asked to stop.
-    pub async fn wait(&self) -> Signal {
-        let mut rx = self.0.subscribe();
-        let asked = rx.wait_for(Option::is_some).await.ok().and_then(|s| *s);
-        match asked {
-            Some(signal) => signal,
-            // The sender lives as long as `self`: this cannot end.
-            None => std::future::pending().await,
         }
     }
 }
@@ -137,7 +75,7 @@ impl Signals {
 
 /// Listens for SIGINT and SIGTERM from now on: the first asks `stop`, and
 /// says on stderr what happens next; a second exits the process at once with
-/// its [`Signal::exit`]. From this call on, the signals no longer end
+/// its signal's [`Exit`]. From this call on, the signals no longer end
 /// the process by their default action.
 pub fn listen(stop: Stop) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let mut signals = Signals::new()?;
@@ -154,7 +92,7 @@ pub fn listen(stop: Stop) -> std::io::Result<tokio::task::JoinHandle<()>> {
                     "\n{} again: stopping at once; sessions this run opened may be left open on the farm",
                     got.name()
                 );
-                std::process::exit(i32::from(got.exit().code()));
+                std::process::exit(i32::from(Exit::from(got).code()));
             }
         }
     }))
@@ -211,13 +149,13 @@ mod tests {
         assert_eq!(waiter.await.unwrap(), Signal::Terminate);
         // Asked before waiting: the wait ends at once.
         assert_eq!(stop.wait().await, Signal::Terminate);
-        assert_eq!((Signal::Interrupt.exit().code(), Signal::Terminate.exit().code()), (130, 143));
+        assert_eq!((Exit::from(Signal::Interrupt).code(), Exit::from(Signal::Terminate).code()), (130, 143));
     }
 
     #[tokio::test]
     async fn a_run_that_winds_down_in_time_is_driven_to_its_end() {
         let stop = Stop::default();
-        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let run = {
             let (stop, ended) = (stop.clone(), ended.clone());
             async move {

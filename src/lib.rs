@@ -1,6 +1,6 @@
-//! The runner of mitid-e2e: the CLI's commands, one run of the suite, the
-//! cucumber World (one scenario's state) and the reports. The step
-//! definitions live beside it in `steps/`, as the [`steps`] module.
+//! The runner of mitid-e2e: the CLI's commands, one run of the suite and
+//! the reports. The step definitions and the cucumber World (one
+//! scenario's state) are the crate `mitid-e2e-steps`, in `steps/`.
 //!
 //! The only crate that knows both the framework and the virtual farm: it
 //! starts the farm, the framework never does.
@@ -23,6 +23,3 @@ pub mod report;
 pub mod root;
 pub mod run;
 pub mod select;
-#[path = "../steps/mod.rs"]
-pub mod steps;
-pub mod world;

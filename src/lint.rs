@@ -15,7 +15,7 @@ use regex::Regex;
 use crate::exit::Exit;
 use crate::feature_language::{language_of, STEP_KEYWORDS};
 use crate::select::Selection;
-use crate::steps::catalogue::StepDef;
+use mitid_e2e_steps::catalogue::StepDef;
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,7 +115,7 @@ pub fn check(files: &[PathBuf], selection: &Selection, tags: Option<&TagOperatio
     let phrases: Vec<(Regex, &StepDef)> = catalogue
         .iter()
         .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d)))
-        .filter_map(|(p, d)| crate::steps::phrases::compile(p).ok().map(|r| (r, d)))
+        .filter_map(|(p, d)| mitid_e2e_steps::phrases::compile(p).ok().map(|r| (r, d)))
         .collect();
     let mut lint = Lint::default();
     for file in files {
@@ -215,7 +215,8 @@ fn check_file(
                 name: name.clone(),
                 tags: all_tags.iter().map(|t| t.trim_start_matches('@').to_owned()).collect(),
             });
-            if let Err(e) = crate::world::phones::need_of(all_tags.iter().map(|t| t.trim_start_matches('@'))) {
+            if let Err(e) = mitid_e2e_steps::world::phones::need_of(all_tags.iter().map(|t| t.trim_start_matches('@')))
+            {
                 find(line, Kind::Tags, format!("the scenario '{name}' cannot be given devices: {e}"));
             }
             if s.steps.is_empty() {
@@ -460,7 +461,7 @@ mod tests {
 
     #[test]
     fn a_typo_gets_the_phrase_it_meant() {
-        let catalogue = crate::steps::catalogue::all();
+        let catalogue = mitid_e2e_steps::all();
         assert_eq!(did_you_mean("I pres \"Activate\"", &catalogue), Some("I press \"Activate\""));
         assert_eq!(did_you_mean("the moon is made of cheese", &catalogue), None);
     }
@@ -477,8 +478,8 @@ mod tests {
         let literal = &literal["When ".len()..];
         let phrase = literal[1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
         assert!(phrase.contains("{string}") && phrase.contains("{int}"), "{phrase}");
-        let re = crate::steps::phrases::compile(&phrase).unwrap();
-        let values = crate::steps::phrases::values_of(&re, text);
+        let re = mitid_e2e_steps::phrases::compile(&phrase).unwrap();
+        let values = mitid_e2e_steps::phrases::values_of(&re, text);
         assert_eq!(values.unwrap_or_else(|| panic!("{phrase} does not match {text}")), ["Bob", "3", "a while"]);
     }
 
@@ -489,7 +490,7 @@ mod tests {
         let literal = s.lines().find(|l| l.trim_start().starts_with("Given \"")).unwrap().trim();
         // And the expression in it matches the step it was made for.
         let phrase = literal["Given ".len() + 1..literal.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\");
-        let re = crate::steps::phrases::compile(&phrase).unwrap_or_else(|e| panic!("{e}"));
+        let re = mitid_e2e_steps::phrases::compile(&phrase).unwrap_or_else(|e| panic!("{e}"));
         assert!(re.is_match(text), "{phrase} does not match {text}");
         let dir = std::env::temp_dir().join(format!("mitid-snippet-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

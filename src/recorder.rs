@@ -14,7 +14,7 @@ use crate::report::progress::Progress;
 use crate::report::{
     clean, console, requests, Attempt, FeatureReport, RunReport, ScenarioReport, Status, StepArgument, StepReport,
 };
-use crate::world::{CopyWorld, Ledger, ScenarioKey, StepPanic, Verdict};
+use mitid_e2e_steps::world::{CopyWorld, Ledger, ScenarioKey, StepPanic, Verdict};
 
 /// The feature's index in the report, added when it is not there yet.
 fn feature_index(report: &mut RunReport, f: &cucumber::gherkin::Feature) -> usize {
@@ -389,7 +389,7 @@ impl Recorder {
                 requests::add(&mut scenario.requests, &self.ledger.take_requests(&attempt_key));
                 // Its phones so far, for its line: which model and OS it ran on.
                 let file = feature.path.display().to_string();
-                self.ledger.fill_leases(scenario, &file);
+                self.ledger.with_leases(|leases| crate::report::leases::fill_one(scenario, leases, &file));
                 if !self.quiet && !self.not_run.contains(&key) {
                     console::scenario_line(&self.progress, &feature.path, scenario, again);
                 }

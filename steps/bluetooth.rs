@@ -18,8 +18,8 @@ use std::time::Duration;
 use mitid_e2e_framework::bluetooth::{BeaconFilter, BeaconPrefix, HostProbe, Sighting};
 use mitid_e2e_framework::profile::BluetoothSettings;
 
-use crate::report::Attachment;
-use crate::steps::catalogue::catalogue;
+use crate::catalogue::catalogue;
+use crate::world::Attachment;
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 
 /// The first 4 bytes of the beacon's service UUID, ASCII "MID" and contract

@@ -3,17 +3,18 @@
 //! deadline. cucumber's step collection is built from this table, so what
 //! `mitid-e2e steps` lists is exactly what runs.
 //!
+//! Each area's module holds its rows; [`all`](crate::all) gathers them
+//! and [`collection`](crate::collection) makes cucumber's steps of them.
 //! A row names its body and the types of the body's arguments; the macro
 //! `catalogue!` turns the rows into cucumber steps that parse each
-//! capture into its type ([`Capture`](crate::steps::arguments::Capture))
-//! and run the body ([`execute`](crate::steps::execute::execute)).
+//! capture into its type ([`Capture`](crate::arguments::Capture))
+//! and run the body ([`execute`](crate::execute::execute)).
 
 use std::time::Duration;
 
 use cucumber::codegen::LocalBoxFuture;
 use cucumber::step::{Context, Location};
 
-use crate::steps::phrases::{compile, PhraseError};
 use crate::world::{CopyWorld, StepResult};
 
 /// Given, When or Then.
@@ -58,7 +59,7 @@ impl Deadline {
 }
 
 /// A step body behind its captures: takes the raw captures, parses them
-/// ([`Capture`](crate::steps::arguments::Capture)) and runs the body.
+/// ([`Capture`](crate::arguments::Capture)) and runs the body.
 pub type StepFn = for<'a> fn(&'a mut CopyWorld, Vec<String>) -> LocalBoxFuture<'a, StepResult>;
 /// What cucumber calls for a step: the body under its deadline, failing by panic.
 pub type CucumberFn = for<'a> fn(&'a mut CopyWorld, Context) -> LocalBoxFuture<'a, ()>;
@@ -68,7 +69,7 @@ pub struct StepDef {
     /// Given, When or Then (every phrase answers to all three).
     pub keyword: Keyword,
     /// What the step text must match: a Cucumber Expression, or a regex
-    /// anchored with `^…$` where an expression cannot say it ([`compile`]).
+    /// anchored with `^…$` where an expression cannot say it ([`compile`](crate::phrases::compile)).
     pub phrase: &'static str,
     /// A line QA can paste into a feature.
     pub example: &'static str,
@@ -91,9 +92,9 @@ pub struct StepDef {
 /// Where a catalogue row is, for cucumber and editors: the file the row is
 /// in and the line and column of its phrase in that file's `source`.
 pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_line: u32) -> Location {
-    // `file!()` of a module under `#[path = "../steps/mod.rs"]` reads
-    // "src/../steps/x.rs"; the folder a person opens is "steps/x.rs".
-    let path = file.strip_prefix("src/../").unwrap_or(file);
+    // Cargo builds a workspace member from the workspace's root: `file!()`
+    // reads "steps/x.rs", the path a person opens.
+    let path = file;
     match source.find(phrase_literal) {
         Some(at) => {
             let before = &source[..at];
@@ -111,35 +112,35 @@ pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_l
 macro_rules! catalogue {
     ($( $kw:ident $phrase:literal $(da $danish:literal)? e.g. $example:literal docs [$($doc:expr),*] $deadline:ident => $body:ident ($($arg:ty),*); )*) => {
         /// This module's rows of the step catalogue.
-        pub fn catalogue() -> Vec<$crate::steps::catalogue::StepDef> {
+        pub fn catalogue() -> Vec<$crate::catalogue::StepDef> {
             #[allow(unused_imports)]
-            use $crate::steps::catalogue::Doc::*;
-            const SOURCE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", file!()));
+            use $crate::catalogue::Doc::*;
+            const SOURCE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../", file!()));
             vec![$({
                 fn cucumber_step<'a>(
                     world: &'a mut $crate::world::CopyWorld,
                     cx: cucumber::step::Context,
                 ) -> cucumber::codegen::LocalBoxFuture<'a, ()> {
-                    let body: $crate::steps::catalogue::StepFn = |w, m| {
+                    let body: $crate::catalogue::StepFn = |w, m| {
                         Box::pin(async move {
                             #[allow(unused_mut, unused_variables)]
                             let mut m = m.into_iter();
                             $body(w, $(
-                                <$arg as $crate::steps::arguments::Capture>::capture(&m.next().unwrap_or_default())?
+                                <$arg as $crate::arguments::Capture>::capture(&m.next().unwrap_or_default())?
                             ),*).await
                         })
                     };
-                    Box::pin($crate::steps::execute::execute(world, cx, $crate::steps::catalogue::Deadline::$deadline, body))
+                    Box::pin($crate::execute::execute(world, cx, $crate::catalogue::Deadline::$deadline, body))
                 }
-                $crate::steps::catalogue::StepDef {
-                    keyword: $crate::steps::catalogue::Keyword::$kw,
+                $crate::catalogue::StepDef {
+                    keyword: $crate::catalogue::Keyword::$kw,
                     phrase: $phrase,
                     example: $example,
                     danish: None $(.or(Some($danish)))?,
                     docs: &[$($doc),*],
-                    deadline: $crate::steps::catalogue::Deadline::$deadline,
+                    deadline: $crate::catalogue::Deadline::$deadline,
                     arity: <[&str]>::len(&[$(stringify!($arg)),*]),
-                    location: $crate::steps::catalogue::locate(file!(), SOURCE, stringify!($phrase), line!()),
+                    location: $crate::catalogue::locate(file!(), SOURCE, stringify!($phrase), line!()),
                     body: stringify!($body),
                     cucumber: cucumber_step,
                 }
@@ -148,82 +149,3 @@ macro_rules! catalogue {
     };
 }
 pub(crate) use catalogue;
-
-/// Every step definition, from all areas.
-pub fn all() -> Vec<StepDef> {
-    let mut all = crate::steps::copy_flow::catalogue();
-    all.extend(crate::steps::farm_control::catalogue());
-    all.extend(crate::steps::rules::catalogue());
-    all.extend(crate::steps::bluetooth::catalogue());
-    all
-}
-
-/// cucumber's step collection, from the catalogue.
-pub fn collection() -> Result<cucumber::step::Collection<CopyWorld>, PhraseError> {
-    let mut c = cucumber::step::Collection::new();
-    for def in all() {
-        // Every phrase answers to every keyword: whether QA write Given,
-        // When or Then is a matter of style, not of which steps exist.
-        for phrase in std::iter::once(def.phrase).chain(def.danish) {
-            let re = compile(phrase)?;
-            let at = Some(def.location);
-            c = c.given(at, re.clone(), def.cucumber).when(at, re.clone(), def.cucumber).then(at, re, def.cucumber);
-        }
-    }
-    Ok(c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::steps::phrases::arguments;
-
-    /// The step text of an example: the example without its keyword.
-    fn text(example: &str) -> &str {
-        let keywords = ["Given ", "When ", "Then ", "And ", "But "];
-        keywords.iter().find_map(|k| example.strip_prefix(k)).unwrap_or(example)
-    }
-
-    #[test]
-    fn every_phrase_compiles_and_takes_as_many_captures_as_its_body() {
-        for def in all() {
-            for phrase in std::iter::once(def.phrase).chain(def.danish) {
-                let re = compile(phrase).unwrap_or_else(|e| panic!("{e}"));
-                let parameters = arguments(re.capture_names().skip(1).map(|n| (n.map(str::to_owned), String::new())));
-                assert_eq!(parameters.len(), def.arity, "{phrase}: parameters vs the body's arguments");
-            }
-        }
-    }
-
-    #[test]
-    fn every_example_matches_exactly_its_own_row() {
-        let all = all();
-        let compiled: Vec<(usize, regex::Regex)> = all
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d)| std::iter::once(d.phrase).chain(d.danish).map(move |p| (i, compile(p).unwrap())))
-            .collect();
-        for (i, def) in all.iter().enumerate() {
-            let rows: Vec<usize> =
-                compiled.iter().filter(|(_, re)| re.is_match(text(def.example))).map(|(row, _)| *row).collect();
-            assert!(rows.contains(&i), "the example \"{}\" does not match its own phrase {}", def.example, def.phrase);
-            let others: Vec<&str> = rows.iter().filter(|r| **r != i).map(|r| all[*r].phrase).collect();
-            assert!(others.is_empty(), "the example \"{}\" also matches {others:?}", def.example);
-        }
-    }
-
-    #[test]
-    fn every_row_knows_the_line_of_its_phrase() {
-        for def in all() {
-            let Location { path, line, .. } = def.location;
-            assert!(path.starts_with("steps/"), "{path}");
-            let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + path).unwrap();
-            let at = source.lines().nth(line as usize - 1).unwrap_or_default();
-            let phrase = def.phrase;
-            assert!(
-                at.contains(&format!("\"{}\"", phrase.replace('\\', "\\\\").replace('"', "\\\""))),
-                "{path}:{line}: {at}"
-            );
-        }
-    }
-}

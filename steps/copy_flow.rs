@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::arguments::{Answer, TimeUnit};
-use crate::steps::catalogue::catalogue;
-use crate::steps::documented::{Doc, Way};
+use crate::arguments::{Answer, TimeUnit};
+use crate::catalogue::catalogue;
+use crate::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::gateways::Message;
 use mitid_e2e_framework::profile::{Biometric, CameraMode, Platform};

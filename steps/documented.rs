@@ -146,7 +146,7 @@ impl std::fmt::Display for Way {
 /// which of its alternatives it took (`None` for a step without any).
 ///
 /// ```
-/// use mitid_e2e::steps::documented::{Doc, Proof, Way};
+/// use mitid_e2e_steps::documented::{Doc, Proof, Way};
 /// use mitid_e2e_framework::profile::Biometric;
 ///
 /// let proof = Proof::new(Doc::Step(5), Some(Way::Biometric(Biometric::TouchId)));

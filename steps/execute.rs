@@ -5,8 +5,8 @@
 use cucumber::step::Context;
 use mitid_e2e_framework::duration::seconds;
 
-use crate::steps::catalogue::{Deadline, StepFn};
-use crate::steps::phrases::arguments;
+use crate::catalogue::{Deadline, StepFn};
+use crate::phrases::arguments;
 use crate::world::{CopyWorld, StepFailure, StepPanic, Verdict};
 
 /// Runs one step: captures in, the body under its deadline, and on failure
@@ -29,7 +29,7 @@ pub async fn execute(world: &mut CopyWorld, cx: Context, deadline: Deadline, bod
     let stop = world.ctx.stop.clone();
     if let Some(signal) = stop.requested() {
         let (verdict, message) = if world.scenario.steps_begun == 0 {
-            (Verdict::NotRun, crate::interrupt::NOT_RUN.to_owned())
+            (Verdict::NotRun, crate::world::stop::NOT_RUN.to_owned())
         } else {
             (
                 Verdict::Interrupted,

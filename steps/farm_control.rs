@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::steps::catalogue::catalogue;
-use crate::steps::copy_flow::set_bluetooth;
+use crate::catalogue::catalogue;
+use crate::copy_flow::set_bluetooth;
 use crate::world::{CopyWorld, Role, StepResult};
 
 catalogue! {

@@ -87,7 +87,7 @@ pub fn arguments(groups: impl IntoIterator<Item = (Option<String>, String)>) -> 
 /// `text`, as a step body gets them; `None` where it does not match.
 ///
 /// ```
-/// use mitid_e2e::steps::phrases::{compile, values_of};
+/// use mitid_e2e_steps::phrases::{compile, values_of};
 /// let re = compile("I press {string} on my {phone} phone").unwrap();
 /// assert_eq!(values_of(&re, "I press 'OK' on my old phone").unwrap(), ["OK", "old"]);
 /// ```
@@ -153,7 +153,7 @@ pub fn readable(phrase: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::steps::catalogue::all;
+    use crate::all;
 
     #[test]
     fn every_phrase_reads_without_regex() {

@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::steps::arguments::{Answer, Count, TimeUnit};
-use crate::steps::catalogue::{catalogue, Deadline, DOCUMENTED_STEPS};
-use crate::steps::copy_flow;
-use crate::steps::documented::{Doc, Way};
+use crate::arguments::{Answer, Count, TimeUnit};
+use crate::catalogue::{catalogue, Deadline, DOCUMENTED_STEPS};
+use crate::copy_flow;
+use crate::documented::{Doc, Way};
 use crate::world::{fail, CopyWorld, Role, StepFailure, StepResult};
 use mitid_e2e_framework::control::Provisioning;
 use mitid_e2e_framework::duration::seconds;
@@ -767,13 +767,13 @@ mod tests {
 
     #[test]
     fn every_walked_line_is_one_catalogue_phrase_of_its_documented_step() {
-        let all = crate::steps::catalogue::all();
+        let all = crate::all();
         for (n, lines) in WALK {
             for line in *lines {
                 let rows: Vec<_> =
-                    all.iter().filter(|d| crate::steps::phrases::compile(d.phrase).unwrap().is_match(line)).collect();
+                    all.iter().filter(|d| crate::phrases::compile(d.phrase).unwrap().is_match(line)).collect();
                 assert_eq!(rows.len(), 1, "step {n}: \"{line}\" matches {} phrases", rows.len());
-                let proves = rows[0].docs.contains(&crate::steps::catalogue::Doc::Step(*n));
+                let proves = rows[0].docs.contains(&crate::catalogue::Doc::Step(*n));
                 assert!(proves || line.ends_with("passes"), "step {n}: \"{line}\" is not a phrase of step {n}");
             }
         }

@@ -364,7 +364,7 @@ pub enum FaultKind {
     /// Android phone's legacy advertisement, so it never reaches the air.
     BeaconServiceData,
     /// `radio = "bluez"`: the phone's adapter hears a beacon only
-    /// [`LATE_HEARING`] after its app began listening for it, as a phone
+    /// `LATE_HEARING` (1 s) after its app began listening for it, as a phone
     /// whose Bluetooth scan starts with its QR scanner needs a moment to
     /// discover the advertiser. `udid` is the listening (new) phone.
     BeaconHeardLate,

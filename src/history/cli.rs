@@ -15,8 +15,8 @@ use super::queries;
 use super::record::{self, RunFacts, RunRecord};
 use super::store::Store;
 use crate::exit::Exit;
-use crate::report::leases::Leases;
 use crate::report::RunReport;
+use mitid_e2e_steps::world::leases::Leases;
 
 /// How long recording may take before the run gives up on its store.
 const RECORD_WITHIN: Duration = Duration::from_secs(120);

@@ -5,8 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::report::leases::Leases;
 use crate::report::{PhoneRecord, RunReport, Status, StepReport};
+use mitid_e2e_steps::world::leases::Leases;
 
 /// One run: a whole run, a shard of one, or a merged sharded run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -36,7 +36,7 @@ use serde_json::{json, Value};
 
 use super::attachments::extension;
 use super::{FeatureReport, RunReport, ScenarioReport, Status, StepReport};
-use crate::steps::documented::{Doc, HELP_PAGE};
+use mitid_e2e_steps::documented::{Doc, HELP_PAGE};
 
 /// The folder, under the run's, the results are written to.
 pub const DIR: &str = "allure-results";

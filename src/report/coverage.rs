@@ -2,7 +2,7 @@
 //! "Before you begin" item, each of the alternatives the help page names
 //! for it ("PIN code or biometric", "phone or tablet") a row of its own →
 //! the scenarios whose passing steps proved it, as each step recorded what
-//! it did on the phones ([`crate::steps::documented::Proof`]): a phrase
+//! it did on the phones ([`mitid_e2e_steps::documented::Proof`]): a phrase
 //! proves nothing by being written, only by what it did.
 
 use std::collections::BTreeMap;
@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use super::{RunReport, Status};
-use crate::steps::catalogue::StepDef;
-use crate::steps::documented::{Doc, Proof};
+use mitid_e2e_steps::catalogue::StepDef;
+use mitid_e2e_steps::documented::{Doc, Proof};
 
 /// One row of the matrix: a documented step, or one of its alternatives.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ impl Coverage {
         let compiled: Vec<(Regex, &[Doc])> = catalogue
             .iter()
             .flat_map(|d| std::iter::once(d.phrase).chain(d.danish).map(move |p| (p, d.docs)))
-            .filter_map(|(p, docs)| crate::steps::phrases::compile(p).ok().map(|r| (r, docs)))
+            .filter_map(|(p, docs)| mitid_e2e_steps::phrases::compile(p).ok().map(|r| (r, docs)))
             .collect();
         let mut rows: Vec<Row> = Doc::all()
             .flat_map(|doc| {
@@ -122,9 +122,9 @@ impl Coverage {
         format!(
             "documented steps covered: {}/{}, preconditions: {}/{}, alternatives: {}/{}, rules held: {held}/{}",
             self.covered(|d| matches!(d, Doc::Step(_))),
-            crate::steps::documented::DOCUMENTED_STEPS,
+            mitid_e2e_steps::documented::DOCUMENTED_STEPS,
             self.covered(|d| matches!(d, Doc::Before(_))),
-            crate::steps::documented::PRECONDITIONS,
+            mitid_e2e_steps::documented::PRECONDITIONS,
             alternatives.iter().filter(|r| r.proved()).count(),
             alternatives.len(),
             self.rules.len()

@@ -172,7 +172,7 @@ fn step_of(s: &Value) -> StepReport {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|p| p.as_str().and_then(crate::steps::documented::Proof::parse))
+            .filter_map(|p| p.as_str().and_then(mitid_e2e_steps::documented::Proof::parse))
             .collect(),
     }
 }

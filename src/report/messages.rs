@@ -27,7 +27,7 @@ use cucumber::gherkin::{self, GherkinEnv, StepType};
 use serde_json::{json, Value};
 
 use super::{attachments, Attachment, FeatureReport, RunReport, ScenarioReport, Status, StepReport};
-use crate::steps::catalogue::StepDef;
+use mitid_e2e_steps::catalogue::StepDef;
 
 /// The `@cucumber/messages` version whose schema these envelopes follow
 /// (tests/install/report-tools-env.sh installs the same one to check them).
@@ -519,8 +519,8 @@ impl Definitions {
         let mut defs = Vec::new();
         for d in catalogue {
             for phrase in std::iter::once(d.phrase).chain(d.danish) {
-                let Ok(re) = crate::steps::phrases::compile(phrase) else { continue };
-                let (kind, parameter_types) = if crate::steps::phrases::is_regex(phrase) {
+                let Ok(re) = mitid_e2e_steps::phrases::compile(phrase) else { continue };
+                let (kind, parameter_types) = if mitid_e2e_steps::phrases::is_regex(phrase) {
                     ("REGULAR_EXPRESSION", Vec::new())
                 } else {
                     ("CUCUMBER_EXPRESSION", parameter_types(phrase))
@@ -810,7 +810,7 @@ mod tests {
     fn an_expression_step_has_one_argument_per_parameter_with_its_type() {
         let mut ids = Ids::default();
         let mut out = Vec::new();
-        let defs = Definitions::new(&mut ids, &crate::steps::catalogue::all(), &mut out);
+        let defs = Definitions::new(&mut ids, &mitid_e2e_steps::all(), &mut out);
         let pressed = out.iter().find(|e| e["stepDefinition"]["pattern"]["source"] == "I press {string}").unwrap();
         assert_eq!(pressed["stepDefinition"]["pattern"]["type"], "CUCUMBER_EXPRESSION");
         let (matched, lists) = defs.matching("I press 'Activate'");

@@ -16,7 +16,6 @@ pub mod leases;
 pub mod merge;
 pub mod messages;
 pub mod progress;
-pub mod requests;
 pub mod run_info;
 #[cfg(test)]
 mod tests;
@@ -25,7 +24,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::exit::Exit;
-use crate::steps::catalogue::StepDef;
+use mitid_e2e_steps::catalogue::StepDef;
+pub use mitid_e2e_steps::world::leases::PhoneRecord;
+pub use mitid_e2e_steps::world::requests;
+pub use mitid_e2e_steps::world::Attachment;
 
 /// The outcome of a step or scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,18 +59,6 @@ impl Status {
     }
 }
 
-/// Evidence attached to a step: a screenshot, the page source, the
-/// gateway's messages.
-#[derive(Debug, Clone)]
-pub struct Attachment {
-    /// What it is, e.g. `screenshot.png`.
-    pub name: String,
-    /// Its MIME type, e.g. `image/png`.
-    pub mime: String,
-    /// The bytes, as attached.
-    pub data: Vec<u8>,
-}
-
 /// One step as it ran (or was skipped).
 #[derive(Debug, Clone)]
 pub struct StepReport {
@@ -91,8 +81,8 @@ pub struct StepReport {
     /// The data table or doc string written under it, cleaned of secrets.
     pub argument: Option<StepArgument>,
     /// What it proved of the documentation, as the step recorded it while
-    /// it acted (a passing step's only; see [`crate::steps::documented`]).
-    pub proved: Vec<crate::steps::documented::Proof>,
+    /// it acted (a passing step's only; see [`mitid_e2e_steps::documented`]).
+    pub proved: Vec<mitid_e2e_steps::documented::Proof>,
 }
 
 /// What a step carries under its line: a data table or a doc string.
@@ -149,42 +139,6 @@ fn status_of(steps: &[StepReport]) -> Status {
 
 fn failure_of(steps: &[StepReport]) -> Option<&StepReport> {
     steps.iter().find(|s| matches!(s.status, Status::Failed | Status::Undefined | Status::Error))
-}
-
-/// A phone an attempt leased.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PhoneRecord {
-    /// Its udid.
-    pub udid: String,
-    /// Its model, if the profile says.
-    pub model: String,
-    /// Its OS version.
-    pub os_version: String,
-    /// Its rig.
-    pub rig: String,
-    /// Its platform ("Android", "iOS"), for the console and the reports;
-    /// the history does not keep it (empty when read back from a store).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub platform: String,
-}
-
-impl PhoneRecord {
-    /// How the console names it: "Galaxy S24 (Android 14)", or its udid
-    /// when the profile gives no model.
-    pub fn shown(&self) -> String {
-        let name = if self.model.is_empty() { &self.udid } else { &self.model };
-        let os = [self.platform.as_str(), self.os_version.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if os.is_empty() {
-            name.clone()
-        } else {
-            format!("{name} ({os})")
-        }
-    }
 }
 
 /// One scenario: its last attempt, the attempts before it, or why it was

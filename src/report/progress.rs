@@ -215,6 +215,13 @@ fn width() -> usize {
     }
 }
 
+/// A step's own lines (a real-time wait's heartbeat) go above the display.
+impl mitid_e2e_steps::world::Console for Progress {
+    fn say(&self, text: &str) {
+        Progress::say(self, text);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

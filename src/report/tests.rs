@@ -27,8 +27,8 @@ use super::{
     StepReport,
 };
 use crate::exit::Exit;
-use crate::steps::catalogue::{Deadline, Doc, Keyword, StepDef};
-use crate::world::CopyWorld;
+use mitid_e2e_steps::catalogue::{Deadline, Doc, Keyword, StepDef};
+use mitid_e2e_steps::world::CopyWorld;
 
 #[path = "../../tests/integration/support/junit_schema.rs"]
 mod junit_schema;
@@ -97,12 +97,12 @@ fn catalogue() -> Vec<StepDef> {
 
 /// What a passing step of `text` records on a phone: every documented
 /// step its phrase here proves, by that step's first alternative.
-fn proved_by(text: &str) -> Vec<crate::steps::documented::Proof> {
+fn proved_by(text: &str) -> Vec<mitid_e2e_steps::documented::Proof> {
     catalogue()
         .iter()
         .filter(|d| std::iter::once(d.phrase).chain(d.danish).any(|p| regex::Regex::new(p).unwrap().is_match(text)))
         .flat_map(|d| d.docs.iter())
-        .map(|doc| crate::steps::documented::Proof::new(*doc, doc.alternatives().first().copied()))
+        .map(|doc| mitid_e2e_steps::documented::Proof::new(*doc, doc.alternatives().first().copied()))
         .collect()
 }
 

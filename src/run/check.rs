@@ -42,7 +42,7 @@ pub(super) async fn check(opts: &RunOptions, started: Instant) -> Result<Checked
     let selection = Selection::new(&opts.features, opts.name.as_deref()).map_err(|e| ConfigError(e.into()))?;
     let files = selection.files();
     let plan = Plan { tags, selection, files };
-    let lint = lint::check(&plan.files, &plan.selection, plan.tags.as_ref(), &crate::steps::catalogue::all());
+    let lint = lint::check(&plan.files, &plan.selection, plan.tags.as_ref(), &mitid_e2e_steps::all());
     if opts.dry_run {
         return Ok(Checked::Done(dry_run_report(&lint, started)));
     }

@@ -16,7 +16,7 @@ use super::{ConfigError, RunOptions, BLUETOOTH_TAG};
 use crate::interrupt::{self, Outcome, Signal};
 use crate::recorder::{self, Recorder};
 use crate::report::{self, RunReport};
-use crate::world::{set_context, CopyWorld};
+use mitid_e2e_steps::world::{set_context, CopyWorld};
 
 /// What the scenarios did: the report as the recorder left it, and how the
 /// run ended.
@@ -35,8 +35,8 @@ pub(super) struct Executed {
     /// Whether every session being created had settled.
     pub settled: bool,
     /// Sessions the scenarios left open that the run closed, and those it could not.
-    pub ended: Vec<crate::world::sessions::OpenSession>,
-    pub still_open: Vec<(crate::world::sessions::OpenSession, String)>,
+    pub ended: Vec<mitid_e2e_steps::world::sessions::OpenSession>,
+    pub still_open: Vec<(mitid_e2e_steps::world::sessions::OpenSession, String)>,
     /// The phones taken out of the run: (udid, why).
     pub quarantined: Vec<(String, String)>,
     /// The signal listener: kept until the reports are written, so that a
@@ -65,11 +65,11 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
         };
         println!("running up to {concurrency} scenario(s) at once ({why})");
     }
-    let recorder = Recorder::new(opts.quiet, ctx.ledger.clone(), ctx.progress.clone());
+    let recorder = Recorder::new(opts.quiet, ctx.ledger.clone(), prepared.progress.clone());
     let report_handle = recorder.report.clone();
     let names = recorder.names.clone();
     let running_handle = recorder.running.clone();
-    let collection = crate::steps::catalogue::collection().map_err(|e| ConfigError(e.into()))?;
+    let collection = mitid_e2e_steps::collection().map_err(|e| ConfigError(e.into()))?;
     let shard = opts.shard;
     // cucumber's own parser reads one path; ours reads the selection's files.
     let single: cucumber::Cucumber<CopyWorld, cucumber::parser::Basic, PathBuf, _, _> = cucumber::Cucumber::new();
@@ -85,7 +85,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
             tags.extend(rule.map(|r| r.tags.clone()).unwrap_or_default());
             tags.extend(scenario.tags.iter().cloned());
             world.scenario.tags = tags;
-            world.scenario.key = crate::world::ScenarioKey::of(feature.path.as_deref(), scenario);
+            world.scenario.key = mitid_e2e_steps::world::ScenarioKey::of(feature.path.as_deref(), scenario);
             world.scenario.steps_total = feature.background.as_ref().map_or(0, |b| b.steps.len())
                 + rule.and_then(|r| r.background.as_ref()).map_or(0, |b| b.steps.len())
                 + scenario.steps.len();
@@ -138,7 +138,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
     let selected = Arc::new(AtomicUsize::new(0));
     let selected_in = selected.clone();
     let mode = if opts.quiet { report::progress::Mode::Plain } else { report::progress::Mode::detect() };
-    ctx.progress.start(mode, opts.verbose && !opts.quiet, selected.clone());
+    prepared.progress.start(mode, opts.verbose && !opts.quiet, selected.clone());
     let run = cucumber.filter_run(plan.files.clone(), move |feature, rule, scenario| {
         let all_tags =
             || feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
@@ -156,7 +156,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
         if tagged && in_shard {
             // Tags that contradict each other are refused before the run
             // (lint); here they can only leave the scenario out.
-            let why = match crate::world::phones::need_of(all_tags().map(String::as_str)) {
+            let why = match mitid_e2e_steps::world::phones::need_of(all_tags().map(String::as_str)) {
                 Ok(need) if pool.could_serve(&need) => None,
                 Ok(need) => Some(format!("it needs {need}, and no rig of the profile {profile_path} has them")),
                 Err(e) => Some(e),
@@ -169,7 +169,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
         tagged && in_shard
     });
     let outcome = interrupt::run_until_stopped(run, &ctx.stop, interrupt::WIND_DOWN).await;
-    ctx.progress.finish();
+    prepared.progress.finish();
     // No session outlives the run: wait for any still being created, then
     // end whatever the scenarios did not close (after an interrupt, those of
     // a scenario the run dropped, or whose step was cancelled mid-creation).

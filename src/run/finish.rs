@@ -18,9 +18,9 @@ use crate::exit::Exit;
 use crate::interrupt::{self, Outcome, Signal};
 use crate::lint;
 use crate::report::coverage::Coverage;
-use crate::report::leases::Leases;
 use crate::report::run_info::{feature_set, RequestTotals, RunInfo, RunMeta};
 use crate::report::{self, RunReport};
+use mitid_e2e_steps::world::leases::Leases;
 
 /// How a run ended, as its records say: the scenarios it selected, its
 /// exit, and the phones each scenario leased.
@@ -62,7 +62,7 @@ pub(super) async fn finish(
     let without_phones = left_out - without_probe;
     let ran = report.scenarios().count() - left_out;
     let exit = if let Some(signal) = signal {
-        signal.exit()
+        Exit::from(signal)
     } else if !report.parse_errors.is_empty() || (selected == 0 && opts.shard.is_none()) {
         Exit::Usage
     } else {
@@ -107,7 +107,7 @@ pub(super) async fn finish(
             interrupted_lines(&report, signal, outcome, unfinished, end.selected, still_open.is_empty() && settled)
         );
         listener.abort();
-        return Ok(signal.exit().into());
+        return Ok(Exit::from(signal).into());
     }
     listener.abort();
     if !report.parse_errors.is_empty() {
@@ -163,7 +163,7 @@ async fn record(
     report.run_id = run_id();
     report.meta = RunMeta::here(&opts.profile, &opts.defects, opts.no_screen_texts);
     report.shard = opts.shard;
-    let catalogue = crate::steps::catalogue::all();
+    let catalogue = mitid_e2e_steps::all();
     let coverage = Coverage::of(report, &catalogue);
     let dir = report::write_all(report, &opts.report_dir, &coverage, &catalogue)
         .with_context(|| format!("cannot write reports into {}", opts.report_dir.display()))
@@ -242,7 +242,7 @@ fn interrupted_lines(
         signal.name(),
         interrupt::NOT_RUN,
         if all_closed { "every session the run opened is closed" } else { "some sessions may be left open (above)" },
-        signal.exit().code()
+        Exit::from(signal).code()
     ));
     out
 }
@@ -256,7 +256,7 @@ fn run_id() -> String {
 /// with its keyword), after the phrase it may have meant.
 pub fn snippet(step: &str) -> String {
     let (keyword, text) = step.split_once(' ').unwrap_or(("When", step));
-    lint::undefined(keyword, text, &crate::steps::catalogue::all())
+    lint::undefined(keyword, text, &mitid_e2e_steps::all())
 }
 
 /// What the history records of a run besides its report: `run.json`'s

@@ -17,12 +17,15 @@ use mitid_e2e_framework::profile::{ClockMode, Platform, Profile};
 use mitid_e2e_framework::screens::ScreenTexts;
 
 use super::RunOptions;
-use crate::world::RunContext;
+use crate::report::progress::Progress;
+use mitid_e2e_steps::world::RunContext;
 
 /// What the run works with: its context, and the embedded farm if the
 /// profile asks for one.
 pub(super) struct Prepared {
     pub ctx: Arc<RunContext>,
+    /// The console while the run goes; the context's steps print through it.
+    pub progress: Arc<Progress>,
     /// Kept alive for the run; it stops when dropped.
     pub farm: Option<mitid_sim::RunningFarm>,
 }
@@ -84,8 +87,10 @@ pub(super) async fn prepare(opts: &RunOptions) -> Result<Prepared> {
     let mut ctx = RunContext::new(profile, appium_url, control, clock, gateways, locators, identity);
     ctx.screen_texts = screen_texts;
     ctx.side_by_side = std::env::var_os(ONE_PHONE_AT_A_TIME).is_none();
+    let progress = Arc::new(Progress::default());
+    ctx.console = progress.clone();
     let ctx = Arc::new(ctx);
-    Ok(Prepared { ctx, farm })
+    Ok(Prepared { ctx, progress, farm })
 }
 
 /// Set, a scenario's phones are worked one after the other: for the

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mitid_e2e::steps::catalogue::{self, StepDef};
+use mitid_e2e_steps::catalogue::StepDef;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -58,7 +58,7 @@ fn row_of<'a>(text: &str, all: &'a [StepDef]) -> Vec<&'a StepDef> {
         .filter(|d| {
             std::iter::once(d.phrase)
                 .chain(d.danish)
-                .any(|p| mitid_e2e::steps::phrases::compile(p).unwrap().is_match(text))
+                .any(|p| mitid_e2e_steps::phrases::compile(p).unwrap().is_match(text))
         })
         .collect()
 }
@@ -71,7 +71,7 @@ fn row_named_at(glue: &str, line: usize) -> String {
 
 #[test]
 fn the_language_service_finds_every_phrase_and_sends_each_step_to_its_row() {
-    let all = catalogue::all();
+    let all = mitid_e2e_steps::all();
     let mut files = Vec::new();
     features(&root().join("features"), &mut files);
     files.sort();

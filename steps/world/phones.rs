@@ -207,7 +207,7 @@ impl CopyWorld {
     pub async fn pass_time(&self, by: Duration) -> StepResult {
         let udids: Vec<String> =
             self.lease.as_ref().map(|l| l.phones().iter().map(|p| p.udid.clone()).collect()).unwrap_or_default();
-        let say = |text: &str| self.ctx.progress.say(text);
+        let say = |text: &str| self.ctx.console.say(text);
         self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario.name, &say).await?;
         Ok(())
     }
@@ -216,7 +216,7 @@ impl CopyWorld {
     /// person's copy waits its hour while this scenario's phones do not.
     pub async fn pass_time_on(&self, role: Role, by: Duration) -> StepResult {
         let udids = [self.phone_profile(role)?.udid];
-        let say = |text: &str| self.ctx.progress.say(text);
+        let say = |text: &str| self.ctx.console.say(text);
         self.ctx.clock.pass(by, &self.control()?, &udids, &self.scenario.name, &say).await?;
         Ok(())
     }

@@ -10,11 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 use mitid_e2e_framework::phone::RequestCounts;
 use mitid_e2e_framework::profile::PhoneProfile;
 
-use super::ScenarioKey;
-use crate::report::leases::{self, Leases};
-use crate::report::requests::{self, Requests};
-use crate::report::Attachment;
-use crate::steps::documented::Proof;
+use super::leases::Leases;
+use super::requests::{self, Requests};
+use super::{Attachment, ScenarioKey};
+use crate::documented::Proof;
 
 /// What a step that then passed leaves for the report: its attachments
 /// (the Bluetooth trace) and what it proved of the documentation.
@@ -75,11 +74,10 @@ impl Ledger {
         lock(&self.leases).clone()
     }
 
-    /// Gives the scenario `s` of the feature `file` the phones its attempts
-    /// leased so far, without copying every scenario's leases to do it (the
-    /// recorder does this as each scenario ends).
-    pub fn fill_leases(&self, s: &mut crate::report::ScenarioReport, file: &str) {
-        leases::fill_one(s, &lock(&self.leases), file);
+    /// Runs `f` on the leases noted so far, without copying every
+    /// scenario's (the recorder gives a scenario its phones as it ends).
+    pub fn with_leases<T>(&self, f: impl FnOnce(&Leases) -> T) -> T {
+        f(&lock(&self.leases))
     }
 
     /// Attaches `a` to the step now running in the scenario at `key`, should it pass.

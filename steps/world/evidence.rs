@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::CopyWorld;
-use crate::report::Attachment;
 
 /// How long gathering a phone's screenshot or page source for a failure
 /// may take: a phone that hangs gives no evidence, and must not hold up the run.
@@ -104,4 +103,16 @@ impl CopyWorld {
         }
         self.evidence.attachments.extend(found);
     }
+}
+
+/// Evidence attached to a step: a screenshot, the page source, the
+/// gateway's messages.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// What it is, e.g. `screenshot.png`.
+    pub name: String,
+    /// Its MIME type, e.g. `image/png`.
+    pub mime: String,
+    /// The bytes, as attached.
+    pub data: Vec<u8>,
 }

@@ -18,8 +18,8 @@ use mitid_e2e_framework::profile::{PhoneProfile, Platform, Profile};
 use mitid_e2e_framework::screens::{ScreenTexts, DEFAULT_LANGUAGE};
 
 use super::sessions::OpenSessions;
+use super::stop::Stop;
 use super::StepFailure;
-use crate::interrupt::Stop;
 
 /// Everything a run shares.
 pub struct RunContext {
@@ -57,8 +57,24 @@ pub struct RunContext {
     /// What the World tells the report beside cucumber's events.
     pub ledger: Arc<super::Ledger>,
     /// The console while the run goes: what a step prints (a real-time
-    /// wait's heartbeat) goes above the live display.
-    pub progress: Arc<crate::report::progress::Progress>,
+    /// wait's heartbeat) goes above the runner's live display.
+    pub console: Arc<dyn Console>,
+}
+
+/// Where a step's own lines go while the run shows its progress: the
+/// runner's console puts them above its live display.
+pub trait Console: Send + Sync {
+    /// Prints a line for the person watching the run.
+    fn say(&self, text: &str);
+}
+
+/// Lines printed as they come: a context no runner display is attached to.
+struct PlainConsole;
+
+impl Console for PlainConsole {
+    fn say(&self, text: &str) {
+        println!("{text}");
+    }
 }
 
 impl RunContext {
@@ -89,7 +105,7 @@ impl RunContext {
             screen_texts: None,
             side_by_side: true,
             ledger: Default::default(),
-            progress: Default::default(),
+            console: Arc::new(PlainConsole),
         }
     }
 

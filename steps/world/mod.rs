@@ -5,16 +5,21 @@
 //! - [`context`]: what the whole run shares, and opening a session;
 //! - [`failure`]: what a failed step is;
 //! - [`evidence`]: what a failing step leaves behind;
-//! - [`ledger`]: what the World tells the report beside cucumber's events;
+//! - [`ledger`]: what the World tells the report beside cucumber's events,
+//!   with the [`leases`] and [`requests`] it counts;
 //! - [`phones`]: leasing, health checks and release of the scenario's phones;
-//! - [`sessions`]: every session the run has open, so that none outlives it.
+//! - [`sessions`]: every session the run has open, so that none outlives it;
+//! - [`stop`]: whether the run has been asked to stop.
 
 pub mod context;
 pub mod evidence;
 pub mod failure;
+pub mod leases;
 pub mod ledger;
 pub mod phones;
+pub mod requests;
 pub mod sessions;
+pub mod stop;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,11 +31,10 @@ use mitid_e2e_framework::phone::Phone;
 use mitid_e2e_framework::pool::Lease;
 use mitid_e2e_framework::secret::Secret;
 
-use crate::report::Attachment;
-use crate::steps::documented::{Doc, Proof, Way};
+use crate::documented::{Doc, Proof, Way};
 
-pub use context::{set_context, RunContext};
-pub use evidence::ScenarioKey;
+pub use context::{set_context, Console, RunContext};
+pub use evidence::{Attachment, ScenarioKey};
 pub(crate) use failure::fail;
 pub use failure::{StepFailure, StepPanic, StepResult, Verdict};
 pub use ledger::{Ledger, PassingStep};

@@ -26,7 +26,7 @@ pub enum Verdict {
     /// judged (an error, whose message says "interrupted").
     Interrupted,
     /// A signal stopped the run before the scenario began: it was not run
-    /// (skipped, [`crate::interrupt::NOT_RUN`]).
+    /// (skipped, [`NOT_RUN`](super::stop::NOT_RUN)).
     NotRun,
 }
 

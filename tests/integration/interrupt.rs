@@ -83,6 +83,38 @@ impl Proc {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// What each of its threads is doing (Linux: name, state, kernel wait,
+    /// and gdb's backtraces where gdb is installed): where a process that
+    /// does not exit is stuck.
+    fn threads(&self) -> String {
+        let tasks = format!("/proc/{}/task", self.pid());
+        let Ok(entries) = std::fs::read_dir(&tasks) else { return format!("({tasks} cannot be read)") };
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default().trim().to_owned();
+        let mut lines: Vec<String> = entries
+            .flatten()
+            .map(|t| {
+                let stat = read(t.path().join("stat"));
+                // The state is the field after the name's closing parenthesis.
+                let state = stat.rsplit_once(") ").map(|(_, r)| r.split(' ').next().unwrap_or("?").to_owned());
+                format!(
+                    "{} {:?} state {} wchan {}",
+                    t.file_name().to_string_lossy(),
+                    read(t.path().join("comm")),
+                    state.unwrap_or_default(),
+                    read(t.path().join("wchan"))
+                )
+            })
+            .collect();
+        lines.sort();
+        // Where each thread is, if gdb is there to ask (a hang at exit once
+        // showed only a running main thread).
+        let pid = self.pid().to_string();
+        if let Ok(gdb) = Command::new("gdb").args(["-batch", "-p", &pid, "-ex", "thread apply all bt 30"]).output() {
+            lines.push(String::from_utf8_lossy(&gdb.stdout).into_owned());
+        }
+        lines.join("\n")
+    }
+
     /// Sends `signal` to this process only.
     fn signal(&self, signal: libc::c_int) {
         // SAFETY: kill(2) with the PID of a child this test started and has
@@ -249,8 +281,13 @@ async fn stop(run: &mut Proc, signal: libc::c_int, within: Duration) -> (ExitSta
     run.signal(signal);
     let status = run.wait_exit(within).await;
     let took = sent.elapsed();
-    let status =
-        status.unwrap_or_else(|| panic!("the run did not exit within {within:?} of the signal:\n{}", run.log_text()));
+    let status = status.unwrap_or_else(|| {
+        panic!(
+            "the run did not exit within {within:?} of the signal:\n{}\nits threads:\n{}",
+            run.log_text(),
+            run.threads()
+        )
+    });
     (status, took)
 }
 

@@ -199,12 +199,27 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
     match crate::select::Selection::new(std::slice::from_ref(&features), None) {
         Ok(selection) => {
             let lint = crate::lint::check(&selection.files(), &selection, None, &mitid_e2e_steps::all());
-            let (can, cannot) = crate::doctor::served(&profile.phones, &lint.listed);
-            scenario_count = lint.listed.len();
+            // Without the host probe a run leaves the @bluetooth scenarios
+            // out, as the profile means it to: not a device it lacks.
+            let (listed, no_probe): (Vec<_>, Vec<_>) =
+                lint.listed.iter().cloned().partition(|s| {
+                    profile.bluetooth.is_some() || !s.tags.iter().any(|t| t == crate::run::BLUETOOTH_TAG)
+                });
+            let (can, cannot) = crate::doctor::served(&profile.phones, &listed);
+            scenario_count = listed.len();
             cannot_serve = cannot.len();
             let mark = if cannot.is_empty() { "ok    " } else { "warn  " };
+            let left_out = if no_probe.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} @{} scenario(s) left out: the profile has no [bluetooth] section",
+                    no_probe.len(),
+                    crate::run::BLUETOOTH_TAG
+                )
+            };
             println!(
-                "  {mark} scenarios: {} in {}; these devices can serve {can}, not {} (a run leaves those out)",
+                "  {mark} scenarios: {} in {}; these devices can serve {can}, not {} (a run leaves those out){left_out}",
                 lint.listed.len(),
                 features.display(),
                 cannot.len()

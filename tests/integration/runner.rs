@@ -444,6 +444,8 @@ fn doctor_checks_a_profile_part_by_part() {
     // The pairs each rig offers, the scenarios served, a run's length.
     assert!(out.contains("rig-d: iPhone 14 (iOS 17.5, phone, Face ID), Galaxy S24 (Android 14, phone, fingerprint); pairs: Android phone → iOS phone, iOS phone → Android phone"), "{out}");
     assert!(out.contains("these devices can serve") && out.contains(", not 0"), "{out}");
+    // Left out as a run leaves them out, and not counted in the estimate.
+    assert!(out.contains("@bluetooth scenario(s) left out: the profile has no [bluetooth] section"), "{out}");
     assert!(out.contains("ok     estimate: about") && out.contains("new session"), "{out}");
     // A profile whose devices cannot serve every scenario says which, and why.
     let scratch = Scratch::new("doctor-pairs");

@@ -1,6 +1,8 @@
 //! Steps that set up a rule's circumstances through the test-control API or
 //! the phone's own commands: an outdated app, Bluetooth off, a phone out of
-//! range, faults. What a lab rig or test backend can also do.
+//! range, faults (scoped to the scenario's phone, and switched off when the
+//! scenario ends: [`CopyWorld::switch_on_fault`]). What a lab rig or test
+//! backend can also do.
 
 use serde_json::json;
 
@@ -32,23 +34,17 @@ async fn bluetooth_off(w: &mut CopyWorld, phone: Role) -> StepResult {
 
 /// Imitates Android's FLAG_SECURE on the farm.
 async fn secure_screens_black(w: &mut CopyWorld, phone: Role) -> StepResult {
-    let udid = w.phone(phone).await?.udid().to_owned();
-    w.control()?.add_fault(json!({ "fault": "black_screenshots", "udid": udid })).await?;
-    Ok(())
+    w.switch_on_fault(phone, json!({ "fault": "black_screenshots" })).await
 }
 
 /// Every session on the phone dies at its next command, as when a real
 /// phone drops off its USB hub.
 async fn phone_stops_working(w: &mut CopyWorld, phone: Role) -> StepResult {
-    let udid = w.phone(phone).await?.udid().to_owned();
-    w.control()?.add_fault(json!({ "fault": "session_dies", "udid": udid })).await?;
-    Ok(())
+    w.switch_on_fault(phone, json!({ "fault": "session_dies" })).await
 }
 
 async fn command_hangs(w: &mut CopyWorld, command: String, phone: Role) -> StepResult {
-    let udid = w.phone(phone).await?.udid().to_owned();
-    w.control()?.add_fault(json!({ "fault": "hang", "udid": udid, "command": command })).await?;
-    Ok(())
+    w.switch_on_fault(phone, json!({ "fault": "hang", "command": command })).await
 }
 
 /// The farm's `beacon_heard_late`: the phone hears a beacon only a moment
@@ -56,7 +52,5 @@ async fn command_hangs(w: &mut CopyWorld, command: String, phone: Role) -> StepR
 /// with its QR scanner does. A farm on the in-memory radio refuses it: it
 /// has no hearing time to stretch.
 async fn slow_to_hear(w: &mut CopyWorld, phone: Role) -> StepResult {
-    let udid = w.phone(phone).await?.udid().to_owned();
-    w.control()?.add_fault(json!({ "fault": "beacon_heard_late", "udid": udid })).await?;
-    Ok(())
+    w.switch_on_fault(phone, json!({ "fault": "beacon_heard_late" })).await
 }

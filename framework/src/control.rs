@@ -191,6 +191,15 @@ impl ControlApi {
     pub async fn add_fault(&self, fault: Value) -> Result<(), ControlError> {
         self.call(reqwest::Method::POST, "/sim/faults", Some(fault), "switching on a fault").await.map(|_| ())
     }
+
+    /// Switches off every fault scoped to the phone `udid` (`DELETE
+    /// /sim/faults?udid=`): a scenario's faults end with it.
+    pub async fn clear_faults_of(&self, udid: &str) -> Result<(), ControlError> {
+        let path = format!("/sim/faults?udid={udid}");
+        self.call(reqwest::Method::DELETE, &path, None, &format!("switching off the faults of {udid}"))
+            .await
+            .map(|_| ())
+    }
 }
 
 #[cfg(test)]

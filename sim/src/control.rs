@@ -375,8 +375,30 @@ async fn add_fault(State(shared): State<Arc<Shared>>, bytes: axum::body::Bytes) 
     faults(State(shared)).await
 }
 
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> Answer {
-    shared.lock().clear_faults();
+/// Which faults `DELETE /sim/faults` switches off: `?udid=` those scoped to
+/// that phone (what a scenario switched on for its phones), else all.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultScope {
+    udid: Option<String>,
+}
+
+async fn clear_faults(
+    State(shared): State<Arc<Shared>>,
+    scope: Result<axum::extract::Query<FaultScope>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let scope = scope.map_err(|e| {
+        Problem(StatusCode::BAD_REQUEST, format!("DELETE /sim/faults takes ?udid=PHONE or nothing: {e}"))
+    })?;
+    {
+        let mut state = shared.lock();
+        if let Some(udid) = &scope.udid {
+            if state.phone(udid).is_none() {
+                return Err(not_found(udid, &state));
+            }
+        }
+        state.clear_faults(scope.udid.as_deref());
+    }
     faults(State(shared)).await
 }
 

@@ -137,8 +137,12 @@ impl FarmState {
         self.faults.push(ActiveFault { remaining: rule.times, rule });
     }
 
-    pub fn clear_faults(&mut self) {
-        self.faults.clear();
+    /// Switches faults off: those scoped to `udid` only, or every one.
+    pub fn clear_faults(&mut self, udid: Option<&str>) {
+        match udid {
+            Some(u) => self.faults.retain(|f| f.rule.udid.as_deref() != Some(u)),
+            None => self.faults.clear(),
+        }
     }
 
     /// The faults switched on, each with the times it may still fire.

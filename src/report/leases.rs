@@ -1,7 +1,6 @@
 //! The phones each scenario attempt leased, given to the report's scenarios:
-//! the World notes each lease in the run's ledger
-//! ([`Leases`]), and the history
-//! records them from the report.
+//! the World notes each lease in the run's ledger ([`Leases`]), and the
+//! history records them from the report.
 
 use mitid_e2e_steps::world::leases::Leases;
 

@@ -110,6 +110,9 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
                     if failed && world.ctx.stop.requested().is_none() {
                         world.health_check().await;
                     }
+                    // After the health check, which judges the phone as the
+                    // scenario left it; before the phones go back to the pool.
+                    world.end_faults().await;
                     world.release();
                 }
             })

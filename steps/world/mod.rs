@@ -140,6 +140,9 @@ pub struct FlowState {
     /// Whether the old phone was asked to show the QR code (step 8): the
     /// PIN code it asks for next is step 9's, not step 5's.
     pub qr_asked: bool,
+    /// The phones this scenario switched a farm fault on for: their faults
+    /// are switched off when it ends ([`CopyWorld::end_faults`]).
+    pub faulted: BTreeMap<String, mitid_e2e_framework::control::ControlApi>,
 }
 
 /// What a scenario leaves for the report.

@@ -339,6 +339,31 @@ impl CopyWorld {
         }
     }
 
+    /// Switches on a farm fault (`fault` without its `udid`) for the phone in
+    /// `role`; it lasts until the scenario ends ([`CopyWorld::end_faults`]),
+    /// so that no later scenario on that phone meets it.
+    pub async fn switch_on_fault(&mut self, role: Role, mut fault: serde_json::Value) -> StepResult {
+        self.phone(role).await?;
+        let profile = self.phone_profile(role)?;
+        let api = self.control_of(&profile);
+        fault["udid"] = serde_json::Value::from(profile.udid.clone());
+        // Noted first: a fault whose answer was lost is switched off too.
+        self.flow.faulted.insert(profile.udid, api.clone());
+        api.add_fault(fault).await?;
+        self.screens_may_have_changed();
+        Ok(())
+    }
+
+    /// Switches off the faults this scenario switched on, phone by phone
+    /// (called as it ends, whatever happened).
+    pub async fn end_faults(&mut self) {
+        for (udid, api) in std::mem::take(&mut self.flow.faulted) {
+            if let Err(e) = api.clear_faults_of(&udid).await {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+
     /// Gives the phones back to the pool (also done on drop).
     pub fn release(&mut self) {
         self.lease = None;

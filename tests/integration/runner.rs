@@ -1225,3 +1225,34 @@ fn a_real_time_wait_names_its_scenario_and_the_time_left_in_plain_lines() {
     assert!(text.contains(&format!("waited 2 s in real time: {who}\n")), "{text}");
     assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
 }
+
+/// A fault a scenario switches on for its phone ends with the scenario: the
+/// next scenario on the same phones (one at a time, so it gets them) meets
+/// a phone as it was, not the earlier scenario's black screenshots.
+#[test]
+fn a_scenarios_fault_ends_with_it() {
+    let scratch = Scratch::new("fault-ends");
+    let feature = scratch.write(
+        "faults.feature",
+        &format!(
+            "{BACKGROUND}
+  @android-14
+  Scenario: the first switches a fault on
+    Given screenshots of secure screens come back black on my old phone
+    When I open the MitID app on my old phone and open the menu at the top of the screen
+
+  @android-14
+  Scenario: the second reads the QR code off the same old phone
+    Given I have followed steps 1 to 12
+"
+        ),
+    );
+    let reports = scratch.reports();
+    let (code, out) =
+        run(&["run", feature.to_str().unwrap(), "--concurrency", "1", "--report-dir", reports.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    // Both on the one Android 14 pair: the second did meet the first's phone.
+    let phones: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("ok  ")).collect();
+    assert_eq!(phones.len(), 2, "{out}");
+    assert!(phones.iter().all(|l| l.contains("[Pixel 8 (Android 14) → Pixel 7 (Android 14)]")), "{out}");
+}

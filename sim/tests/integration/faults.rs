@@ -416,3 +416,29 @@ async fn delete_faults_clears_every_switch() {
     assert_eq!(state["undelivered"], json!([]), "{state}");
     old.close().await;
 }
+
+/// A scenario switches off what it switched on for its phone, and only
+/// that: `DELETE /sim/faults?udid=` leaves other phones' faults and the
+/// farm-wide ones on.
+#[tokio::test]
+async fn delete_faults_of_one_phone_leaves_the_others() {
+    let farm = TestFarm::start().await;
+    for rule in [
+        json!({ "fault": "black_screenshots", "udid": "android-14-a1" }),
+        json!({ "fault": "hang", "udid": "android-14-a1", "command": "click" }),
+        json!({ "fault": "black_screenshots", "udid": "android-14-a2" }),
+        json!({ "fault": "sms_not_sent" }),
+    ] {
+        farm.control("POST", "/sim/faults", rule).await;
+    }
+    let (status, left) = farm.control_raw("DELETE", "/sim/faults?udid=android-14-a1", json!({})).await;
+    assert_eq!(status, 200, "{left}");
+    let udids: Vec<Value> = left.as_array().unwrap().iter().map(|f| f["udid"].clone()).collect();
+    assert_eq!(udids, [json!("android-14-a2"), Value::Null], "{left}");
+    let (status, answer) = farm.control_raw("DELETE", "/sim/faults?udid=no-such-phone", json!({})).await;
+    assert_eq!(status, 404, "{answer}");
+    let (status, answer) = farm.control_raw("DELETE", "/sim/faults?phone=android-14-a2", json!({})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("DELETE /sim/faults takes ?udid=PHONE"), "{answer}");
+    assert_eq!(faults(&farm).await.len(), 2, "a refused DELETE switches nothing off");
+}

@@ -201,10 +201,9 @@ pub async fn doctor(profile_path: &Path, root: &Path) -> Result<ExitCode> {
             let lint = crate::lint::check(&selection.files(), &selection, None, &mitid_e2e_steps::all());
             // Without the host probe a run leaves the @bluetooth scenarios
             // out, as the profile means it to: not a device it lacks.
-            let (listed, no_probe): (Vec<_>, Vec<_>) =
-                lint.listed.iter().cloned().partition(|s| {
-                    profile.bluetooth.is_some() || !s.tags.iter().any(|t| t == crate::run::BLUETOOTH_TAG)
-                });
+            let (listed, no_probe): (Vec<_>, Vec<_>) = lint.listed.iter().cloned().partition(|s| {
+                profile.bluetooth.is_some() || !crate::run::needs_host_probe(s.tags.iter().map(String::as_str))
+            });
             let (can, cannot) = crate::doctor::served(&profile.phones, &listed);
             scenario_count = listed.len();
             cannot_serve = cannot.len();

@@ -12,7 +12,7 @@ use cucumber::tag::Ext as _;
 
 use super::check::Plan;
 use super::prepare::Prepared;
-use super::{ConfigError, RunOptions, BLUETOOTH_TAG};
+use super::{ConfigError, RunOptions};
 use crate::interrupt::{self, Outcome, Signal};
 use crate::recorder::{self, Recorder};
 use crate::report::{self, RunReport};
@@ -148,7 +148,7 @@ pub(super) async fn execute(opts: &RunOptions, plan: &Plan, prepared: &mut Prepa
         let tagged = tags.as_ref().is_none_or(|op| op.eval(all_tags()))
             && taken.takes(feature.path.as_deref(), scenario.position.line, &scenario.name);
         let in_shard = shard.is_none_or(|(i, n)| shard_of(feature.path.as_deref(), scenario.position.line, n) == i);
-        let needs_probe = all_tags().any(|t| t == BLUETOOTH_TAG);
+        let needs_probe = super::needs_host_probe(all_tags().map(String::as_str));
         if tagged && in_shard {
             selected_in.fetch_add(1, Ordering::Relaxed);
         }

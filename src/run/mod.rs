@@ -21,6 +21,12 @@ pub use prepare::{default_concurrency, preflight};
 /// The tag of scenarios that need the host Bluetooth probe.
 pub const BLUETOOTH_TAG: &str = "bluetooth";
 
+/// Whether a scenario of these tags (without `@`) needs the host probe: a
+/// profile without `[bluetooth]` leaves it out, the run and doctor alike.
+pub fn needs_host_probe<'a>(mut tags: impl Iterator<Item = &'a str>) -> bool {
+    tags.any(|t| t == BLUETOOTH_TAG)
+}
+
 /// What `mitid-e2e run` was asked.
 #[derive(Debug, Clone)]
 pub struct RunOptions {

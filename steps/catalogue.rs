@@ -94,15 +94,14 @@ pub struct StepDef {
 pub fn locate(file: &'static str, source: &str, phrase_literal: &str, fallback_line: u32) -> Location {
     // Cargo builds a workspace member from the workspace's root: `file!()`
     // reads "steps/x.rs", the path a person opens.
-    let path = file;
     match source.find(phrase_literal) {
         Some(at) => {
             let before = &source[..at];
             let line = before.matches('\n').count() + 1;
             let column = at - before.rfind('\n').map_or(0, |nl| nl + 1) + 1;
-            Location { path, line: line as u32, column: column as u32 }
+            Location { path: file, line: line as u32, column: column as u32 }
         }
-        None => Location { path, line: fallback_line, column: 1 },
+        None => Location { path: file, line: fallback_line, column: 1 },
     }
 }
 

@@ -195,7 +195,10 @@ impl ControlApi {
     /// Switches off every fault scoped to the phone `udid` (`DELETE
     /// /sim/faults?udid=`): a scenario's faults end with it.
     pub async fn clear_faults_of(&self, udid: &str) -> Result<(), ControlError> {
-        let path = format!("/sim/faults?udid={udid}");
+        // Encoded: a udid is the lab's name for a phone ("host:5555", …).
+        let mut query = reqwest::Url::parse("http://query.invalid/").expect("a constant URL parses");
+        query.query_pairs_mut().append_pair("udid", udid);
+        let path = format!("/sim/faults?{}", query.query().unwrap_or_default());
         self.call(reqwest::Method::DELETE, &path, None, &format!("switching off the faults of {udid}"))
             .await
             .map(|_| ())

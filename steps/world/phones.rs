@@ -349,8 +349,9 @@ impl CopyWorld {
         fault["udid"] = serde_json::Value::from(profile.udid.clone());
         // Noted first: a fault whose answer was lost is switched off too.
         self.flow.faulted.insert(profile.udid, api.clone());
+        // A fault changes what the farm does next, not what a screen shows
+        // now: no phone needs reading again for it.
         api.add_fault(fault).await?;
-        self.screens_may_have_changed();
         Ok(())
     }
 

@@ -627,6 +627,15 @@ async fn red_report_in_chromium(out: &Path, dir: &Path, counts: &Counts) {
             .unwrap_or_else(|| panic!("no test result named '{name}' in the report"))
     };
     let browser = chromium::Chromium::start(&dir.join("chromium-allure"), 1400, 2000).await;
+    // Allure 3.18.0's single file reads its data from scripts at the end of
+    // the file, but its app, at the start, decides by whether
+    // `allureReportData` exists yet: when the parser has not reached the
+    // data (a busy machine), it fetches `widgets/*.json` beside the file
+    // instead, which a file:// page may not, and stays empty. The data script
+    // itself begins `window.allureReportData = window.allureReportData || {}`;
+    // defining it first makes the app wait for `allureReportDataReady`, as
+    // it does when the parser wins the race.
+    browser.run_before_each_document("window.allureReportData = window.allureReportData || {};").await;
     let client = &browser.client;
     let wait_for = |css: &'static str| async move {
         let started = std::time::Instant::now();
@@ -638,8 +647,12 @@ async fn red_report_in_chromium(out: &Path, dir: &Path, counts: &Counts) {
             if started.elapsed() > std::time::Duration::from_secs(60) {
                 // What the browser shows instead, and why the find failed.
                 let url = client.current_url().await.map(|u| u.to_string());
-                let source = client.source().await.map(|s| s.chars().take(800).collect::<String>());
-                panic!("{css} never appeared in 60 s; the last find: {error}; the page: {url:?}\n{source:?}");
+                let shown = client.find(Locator::Css("body")).await;
+                let shown = match shown {
+                    Ok(body) => body.text().await.map(|t| t.chars().take(800).collect::<String>()),
+                    Err(e) => Err(e),
+                };
+                panic!("{css} never appeared in 60 s; the last find: {error}; the page: {url:?} shows:\n{shown:?}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }

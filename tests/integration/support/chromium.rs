@@ -16,13 +16,17 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Chromium {
     /// The WebDriver session.
     pub client: Client,
+    /// chromedriver's address, for the commands fantoccini does not send.
+    driver_url: String,
     driver: Option<Child>,
 }
 
 impl Chromium {
     /// Starts chromedriver and a headless Chromium with a fresh profile in
     /// `profile_dir`, its window `width`×`height`, nothing fetched in the
-    /// background (no updates, sync, QUIC or prefetch).
+    /// background (no updates, sync, QUIC or prefetch) and no host name
+    /// resolved: a page that reaches for the internet (Allure's reports load
+    /// Google Analytics) fails at once, and no DNS query leaves the machine.
     pub async fn start(profile_dir: &Path, width: u32, height: u32) -> Chromium {
         for program in [CHROMIUM, CHROMEDRIVER] {
             assert!(
@@ -45,7 +49,8 @@ impl Chromium {
                 "binary": CHROMIUM,
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
                          "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                         "--disable-sync", format!("--window-size={width},{height}"),
+                         "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+                         format!("--window-size={width},{height}"),
                          format!("--user-data-dir={}", profile_dir.display())]
             }
         }))
@@ -54,7 +59,21 @@ impl Chromium {
         // A guard first, so a failed connection still stops the driver.
         let mut guard = Stop(driver);
         let client = connect(&url, caps).await;
-        Chromium { client, driver: guard.0.take() }
+        Chromium { client, driver_url: url, driver: guard.0.take() }
+    }
+
+    /// Runs `script` in every document the session opens from now on,
+    /// before the document's own scripts (DevTools'
+    /// `Page.addScriptToEvaluateOnNewDocument`, through chromedriver's
+    /// `goog/cdp/execute`: W3C WebDriver has no such command).
+    pub async fn run_before_each_document(&self, script: &str) {
+        let session = self.client.session_id().await.unwrap().expect("a WebDriver session");
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.driver_url);
+        let body =
+            serde_json::json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": script } });
+        let response = reqwest::Client::new().post(&url).json(&body).send().await.unwrap();
+        let status = response.status();
+        assert!(status.is_success(), "POST {url}: {status} {}", response.text().await.unwrap_or_default());
     }
 
     /// Ends the session, then stops chromedriver.

@@ -102,22 +102,52 @@ async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) ->
     }
 }
 
-/// Stops chromedriver by its PID (SIGTERM, so it ends its browser) and reaps it.
+/// Stops chromedriver and the browser it started, each by its PID, and
+/// reaps chromedriver. A SIGTERM ends chromedriver but not its browser (a
+/// test that panicked with the session open left Chromium running for
+/// hours), so the browser's PID is read first: the processes whose parent
+/// is chromedriver. The browser ends its own renderers and helpers.
 struct Stop(Option<Child>);
 
 impl Drop for Stop {
     fn drop(&mut self) {
         let Some(mut child) = self.0.take() else { return };
-        // SAFETY: the PID is our child's, not yet reaped.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let browsers = children_of(child.id());
+        for pid in browsers.iter().copied().chain([child.id()]) {
+            // SAFETY: chromedriver is our child, not yet reaped; the browsers
+            // are its children, read just now.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
         let deadline = Instant::now() + Duration::from_secs(5);
+        let alive = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+        let mut reaped = false;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
+            reaped = reaped || matches!(child.try_wait(), Ok(Some(_)));
+            if reaped && !browsers.iter().any(|&pid| alive(pid)) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        for &pid in browsers.iter().filter(|&&pid| alive(pid)) {
+            // SAFETY: as above; still running after the deadline.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// The PIDs of the processes whose parent is `parent` (from /proc).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // The parent is the second field after the command's ")".
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
 }

@@ -88,8 +88,21 @@ impl ControlApi {
         body: Option<Value>,
         what: &str,
     ) -> Result<Value, ControlError> {
+        self.call_with_query(verb, path, &[], body, what).await
+    }
+
+    /// [`Self::call`] with a query, which reqwest encodes (a udid is the
+    /// lab's name for a phone: "host:5555", anything).
+    async fn call_with_query(
+        &self,
+        verb: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+        what: &str,
+    ) -> Result<Value, ControlError> {
         let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(verb, &url);
+        let mut req = self.http.request(verb, &url).query(query);
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -195,13 +208,8 @@ impl ControlApi {
     /// Switches off every fault scoped to the phone `udid` (`DELETE
     /// /sim/faults?udid=`): a scenario's faults end with it.
     pub async fn clear_faults_of(&self, udid: &str) -> Result<(), ControlError> {
-        // Encoded: a udid is the lab's name for a phone ("host:5555", …).
-        let mut query = reqwest::Url::parse("http://query.invalid/").expect("a constant URL parses");
-        query.query_pairs_mut().append_pair("udid", udid);
-        let path = format!("/sim/faults?{}", query.query().unwrap_or_default());
-        self.call(reqwest::Method::DELETE, &path, None, &format!("switching off the faults of {udid}"))
-            .await
-            .map(|_| ())
+        let what = format!("switching off the faults of {udid}");
+        self.call_with_query(reqwest::Method::DELETE, "/sim/faults", &[("udid", udid)], None, &what).await.map(|_| ())
     }
 }
 
@@ -245,5 +253,19 @@ mod tests {
         let e = ask(&server).await.unwrap_err().to_string();
         assert!(e.contains(&format!("{}/sim/beacons/verify", server.uri())), "{e}");
         assert!(e.contains(r#"expected {"qr_session": "known"|"unknown", "bound": true|false}"#), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_phones_faults_are_switched_off_by_its_udid_encoded() {
+        let server = MockServer::start().await;
+        // A lab's udid may hold ':', '&' or a space; each reaches the farm whole.
+        Mock::given(method("DELETE"))
+            .and(path("/sim/faults"))
+            .and(wiremock::matchers::query_param("udid", "10.0.0.7:5555 &x=1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        ControlApi::new(&server.uri()).clear_faults_of("10.0.0.7:5555 &x=1").await.unwrap();
     }
 }
